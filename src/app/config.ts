@@ -1,0 +1,36 @@
+/** The demo app's settings, read from its environment: hactl (or a user) sets them per replica. */
+export type SessionStoreKind = 'memory' | 'redis' | 'postgres' | 'mongo';
+
+export interface AppConfig {
+  replicaId: string;
+  host: string;
+  port: number;
+  store: SessionStoreKind;
+  storeUrl?: string;
+  secret: string;
+  cookieName: string;
+  ttlSeconds: number;
+}
+
+const STORE_KINDS: readonly SessionStoreKind[] = ['memory', 'redis', 'postgres', 'mongo'];
+
+export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const store = (env.HACTL_SESSION_STORE ?? 'memory') as SessionStoreKind;
+  if (!STORE_KINDS.includes(store)) throw new Error(`HACTL_SESSION_STORE must be one of ${STORE_KINDS.join(', ')}, got "${store}"`);
+  if (store !== 'memory' && !env.HACTL_STORE_URL) throw new Error(`HACTL_STORE_URL is required for the ${store} session store`);
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  return {
+    replicaId: env.HACTL_REPLICA_ID ?? 'replica-1',
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    store,
+    storeUrl: env.HACTL_STORE_URL,
+    // Every replica must share one secret, or a cookie signed by one is rejected by the others.
+    secret: env.HACTL_SESSION_SECRET ?? 'hactl-demo-secret',
+    // Spring's servlet containers call it JSESSIONID; the write-up hactl grew from tested a Spring app.
+    cookieName: env.HACTL_COOKIE_NAME ?? 'JSESSIONID',
+    // Spring Session's default idle timeout: 30 minutes.
+    ttlSeconds: Number(env.HACTL_SESSION_TTL_SECONDS ?? 1800),
+  };
+}

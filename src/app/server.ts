@@ -1,0 +1,105 @@
+import express, { type ErrorRequestHandler } from 'express';
+import session from 'express-session';
+import type { AddressInfo } from 'node:net';
+import { readAppConfig, type AppConfig } from './config.js';
+import type { OpenedStore } from './stores/types.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    user?: { userId: string; userNm: string };
+    counter?: number;
+  }
+}
+
+/** The classic Spring `UserInfo` controller, in express: log in, read the session back, log out. */
+export function createApp(config: AppConfig, store: OpenedStore['store']) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    session({
+      name: config.cookieName,
+      secret: config.secret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', path: '/', maxAge: config.ttlSeconds * 1000 },
+    }),
+  );
+  const replica = config.replicaId;
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', replica });
+  });
+
+  app.post('/login', express.json(), (req, res, next) => {
+    const { userId, userNm } = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof userId !== 'string' || typeof userNm !== 'string' || userId === '' || userNm === '') {
+      res.status(400).json({ error: 'expected a JSON body {"userId": string, "userNm": string}', replica });
+      return;
+    }
+    // A new id at login: the pre-login id must not carry into the authenticated session (fixation).
+    req.session.regenerate((error) => {
+      if (error) return next(error);
+      req.session.user = { userId, userNm };
+      req.session.save((saveError) => (saveError ? next(saveError) : res.json({ userId, userNm, replica })));
+    });
+  });
+
+  app.get('/session', (req, res) => {
+    const user = req.session.user;
+    res.json({ userId: user?.userId ?? null, userNm: user?.userNm ?? null, replica });
+  });
+
+  app.post('/logout', (req, res, next) => {
+    req.session.destroy((error) => {
+      if (error) return next(error);
+      res.clearCookie(config.cookieName, { path: '/' }).json({ loggedOut: true, replica });
+    });
+  });
+
+  app.post('/counter', (req, res, next) => {
+    const counter = (req.session.counter ?? 0) + 1;
+    req.session.counter = counter;
+    req.session.save((error) => (error ? next(error) : res.json({ counter, replica })));
+  });
+
+  const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+    // A store that is down surfaces here: answer 500 rather than serve a session-less page.
+    res.status(500).json({ error: error instanceof Error ? error.message : String(error), replica });
+  };
+  app.use(onError);
+  return app;
+}
+
+async function openStore(config: AppConfig): Promise<OpenedStore> {
+  // Loaded on demand: a memory replica should not pay for loading the Mongo driver at start-up.
+  const module = (await import(`./stores/${config.store}.js`)) as { openStore(config: AppConfig): Promise<OpenedStore> };
+  return module.openStore(config);
+}
+
+async function main() {
+  const config = readAppConfig(process.env);
+  const opened = await openStore(config);
+  const server = createApp(config, opened.store).listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const { port } = server.address() as AddressInfo;
+  console.log(`demo app ${config.replicaId} listening on http://${config.host}:${port} (sessions: ${config.store})`);
+
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    void opened.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // Started by hactl with an IPC channel: when hactl goes away, so does the replica.
+  if (process.connected) process.on('disconnect', shutdown);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(`demo app failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,14 @@
+import MongoStore from 'connect-mongo';
+import { MongoClient } from 'mongodb';
+import type { AppConfig } from '../config.js';
+import type { OpenedStore } from './types.js';
+
+/** connect-mongo over the official driver: Spring Session MongoDB on DocumentDB, for Node. */
+export async function openStore(config: AppConfig): Promise<OpenedStore> {
+  const client = new MongoClient(config.storeUrl!, { serverSelectionTimeoutMS: 2_000 });
+  await client.connect();
+  return {
+    store: MongoStore.create({ client, collectionName: 'sessions', ttl: config.ttlSeconds, stringify: false }),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,17 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { startProxy, type BalancerEvent } from './proxy.js';
+import type { BalancerSettings } from './settings.js';
+
+// The balancer runs on its own thread so that its work never sits on the driver's event loop
+// and distorts the latencies the driver measures.
+const port = parentPort!;
+const emit = (event: BalancerEvent) => port.postMessage(event);
+
+try {
+  const proxy = await startProxy(workerData as BalancerSettings, emit);
+  port.on('message', (message: { type: string }) => {
+    if (message.type === 'stop') void proxy.stop().finally(() => port.postMessage({ type: 'stopped' }));
+  });
+} catch (error) {
+  emit({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+}

@@ -1,0 +1,145 @@
+import { open, writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseRunFlags, type RunFlags } from './config/options.js';
+import { builtinScenarioNames, loadScenario } from './config/scenario.js';
+import { EnvironmentError, errorMessage, ExitCode, HactlError, InterruptedError } from './errors.js';
+import { lineProgress } from './report/progress.js';
+import { renderers } from './report/renderers.js';
+import { run } from './run.js';
+import { STRATEGY_NAMES } from './strategies.js';
+import { randomSeed } from './driver/rng.js';
+import { VERSION } from './version.js';
+
+/** How long teardown may take after Ctrl-C before hactl stops waiting and kills what is left. */
+const TEARDOWN_DEADLINE_MS = 20_000;
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    the run finished (skipped rows included)
+  2    bad flags, scenario file or --out path
+  3    environment: a store, port or process could not be had, or a row failed
+  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM; everything started was stopped first`;
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('hactl')
+    .description('Builds your web app as replicas behind a load balancer with a real session store, drives users through it, breaks it on purpose, and reports which session strategy survives what.')
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError()
+    // commander's errors (unknown option, bad choice) as one `hactl:` line, like hactl's own.
+    .configureOutput({ outputError: (text, write) => write(`hactl: ${text.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trim()}\n`) })
+    .addHelpText('after', EXIT_CODES_HELP);
+  let exitCode: number = ExitCode.ok;
+
+  program
+    .command('run')
+    .description('start a cluster per strategy, run the scenarios against it, tear it down, print one table')
+    .option('-s, --strategy <list>', `session strategies, comma-separated: ${STRATEGY_NAMES.join(', ')}, or all`, 'all')
+    .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
+    .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
+    .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
+    .option('--reads <n>', 'session reads per user in the read phases', String(DEFAULTS.reads))
+    .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
+    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1)', 'local')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
+    .option('-o, --out <file>', 'write the report to a file (the terminal still gets the table)')
+    .option('--samples <file>', 'also write every request as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
+    .option('--seed <n>', 'seed for users and request order; the same seed repeats a run (default: random, printed)')
+    .option('--port <n>', 'balancer port on 127.0.0.1 (default: a free port)')
+    .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .option('--debug', 'print stack traces for errors')
+    .action(async (flags: CliRunFlags) => {
+      exitCode = await runCommand(flags);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed its one-line message already; help and version are not errors.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+type CliRunFlags = RunFlags & { quiet?: boolean; debug?: boolean };
+
+async function runCommand(flags: CliRunFlags): Promise<number> {
+  const controller = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interruptedBy) {
+      // A second Ctrl-C: stop waiting; the exit handler SIGKILLs every child still tracked.
+      process.exit(new InterruptedError(signal).exitCode);
+    }
+    interruptedBy = signal;
+    process.stderr.write(`hactl: ${signal} received, stopping everything hactl started...\n`);
+    setTimeout(() => process.exit(new InterruptedError(signal).exitCode), TEARDOWN_DEADLINE_MS).unref();
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const settings = parseRunFlags(flags);
+    if (settings.out !== undefined) await checkWritable('--out', settings.out);
+    if (settings.samples !== undefined) await checkWritable('--samples', settings.samples);
+    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
+    const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
+    const scenarios = await Promise.all(references.map(loadScenario));
+    const seed = settings.seed ?? randomSeed();
+
+    const report = await run(
+      {
+        strategies: settings.strategies,
+        scenarios,
+        replicas: settings.replicas,
+        users: settings.users,
+        reads: settings.reads,
+        concurrency: settings.concurrency,
+        seed,
+        runtime: settings.runtime,
+        balancerPort: settings.port,
+        requestTimeoutMs: settings.requestTimeoutMs,
+      },
+      {
+        signal: controller.signal,
+        env: process.env,
+        onEvent: flags.quiet ? undefined : lineProgress(process.stderr),
+        onSamples: samplesFile && ((strategy, samples) => samplesFile.appendFile(samples.map((sample) => `${JSON.stringify({ strategy, ...sample })}\n`).join(''))),
+      },
+    ).finally(() => samplesFile?.close());
+
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    if (settings.out !== undefined) {
+      await writeFile(settings.out, renderers[settings.format](report, { color: false }));
+      process.stdout.write(renderers.table(report, { color }));
+      process.stderr.write(`hactl: ${settings.format} report written to ${settings.out}\n`);
+    } else {
+      process.stdout.write(renderers[settings.format](report, { color: color && settings.format === 'table' }));
+    }
+    return report.results.some((row) => row.status === 'error') ? ExitCode.environment : ExitCode.ok;
+  } catch (error) {
+    if (interruptedBy) {
+      process.stderr.write(`hactl: interrupted by ${interruptedBy}; everything hactl started has been stopped\n`);
+      return new InterruptedError(interruptedBy).exitCode;
+    }
+    return reportError(error, flags.debug === true);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof HactlError) {
+    process.stderr.write(`hactl: ${debug && error.stack ? error.stack : error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`hactl: internal error: ${debug && error instanceof Error ? error.stack : errorMessage(error)}\n`);
+  if (!debug) process.stderr.write('hactl: run again with --debug for the stack trace, and please report it\n');
+  return error instanceof EnvironmentError ? ExitCode.environment : 70;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { DEFAULT_SCENARIOS, parseRunFlags } from './options.js';
+
+describe('run flags', () => {
+  it('defaults to every strategy, the three classic scenarios, 3 replicas and 30 users', () => {
+    const settings = parseRunFlags({});
+    expect(settings.strategies).toEqual(['none', 'sticky', 'redis', 'postgres', 'mongo']);
+    expect(settings.scenarios).toEqual(DEFAULT_SCENARIOS);
+    expect(settings).toMatchObject({ replicas: 3, users: 30, reads: 10, runtime: 'local', format: 'table', port: 0 });
+    expect(settings.seed).toBeUndefined();
+  });
+
+  it('parses comma lists, trimming spaces and dropping repeats', () => {
+    expect(parseRunFlags({ strategy: 'redis, none,redis' }).strategies).toEqual(['redis', 'none']);
+    expect(parseRunFlags({ scenario: 'all' }).scenarios).toBe('all');
+  });
+
+  it.each([
+    [{ strategy: 'memcached' }, '--strategy: unknown strategy "memcached"; expected one or more of none, sticky, redis, postgres, mongo, or all'],
+    [{ strategy: ',' }, '--strategy: expected a comma-separated list'],
+    [{ replicas: 'three' }, '--replicas: expected a whole number from 1 to 64, got "three"'],
+    [{ replicas: '0' }, '--replicas: expected a whole number from 1 to 64, got "0"'],
+    [{ users: '0' }, '--users: expected a whole number from 1 to 100000, got "0"'],
+    [{ users: '2.5' }, '--users: expected a whole number'],
+    [{ reads: '-1' }, '--reads: expected a whole number'],
+    [{ runtime: 'docker' }, '--runtime: expected local, got "docker"'],
+    [{ format: 'xml' }, '--format: expected one of table, json, markdown, got "xml"'],
+    [{ seed: 'abc' }, '--seed: expected a whole number from 0 to 4294967295'],
+    [{ port: '70000' }, '--port: expected a whole number from 0 to 65535'],
+  ])('rejects %o with one line naming the flag and what it expects', (flags, message) => {
+    expect(() => parseRunFlags(flags)).toThrow(UsageError);
+    expect(() => parseRunFlags(flags)).toThrow(message);
+  });
+});

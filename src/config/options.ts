@@ -1,0 +1,120 @@
+import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
+import { RUNTIME_NAMES, type RuntimeName } from '../runtime/runtime.js';
+import { STRATEGY_NAMES, type StrategyName } from '../strategies.js';
+
+/** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
+export interface RunFlags {
+  strategy?: string;
+  scenario?: string;
+  replicas?: string;
+  users?: string;
+  reads?: string;
+  concurrency?: string;
+  runtime?: string;
+  format?: string;
+  out?: string;
+  samples?: string;
+  seed?: string;
+  port?: string;
+  requestTimeout?: string;
+}
+
+export interface RunSettings {
+  strategies: StrategyName[];
+  /** Built-in scenario names or paths to scenario files, loaded and validated later. */
+  scenarios: string[] | 'all';
+  replicas: number;
+  users: number;
+  reads: number;
+  concurrency: number;
+  runtime: RuntimeName;
+  format: FormatName;
+  out?: string;
+  samples?: string;
+  seed?: number;
+  port: number;
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
+export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000 } as const;
+
+/** Turns flags into settings, or throws a UsageError naming the flag, what it got and what it expects. */
+export function parseRunFlags(flags: RunFlags): RunSettings {
+  return {
+    strategies: parseStrategies(flags.strategy ?? 'all'),
+    scenarios: parseScenarioList(flags.scenario),
+    replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),
+    users: parseInteger('--users', flags.users, DEFAULTS.users, 1, 100_000),
+    reads: parseInteger('--reads', flags.reads, DEFAULTS.reads, 1, 10_000),
+    concurrency: parseInteger('--concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 1_000),
+    runtime: oneOf('--runtime', flags.runtime ?? 'local', RUNTIME_NAMES),
+    format: oneOf('--format', flags.format ?? 'table', FORMAT_NAMES),
+    ...(flags.out !== undefined ? { out: flags.out } : {}),
+    ...(flags.samples !== undefined ? { samples: flags.samples } : {}),
+    ...(flags.seed !== undefined ? { seed: parseInteger('--seed', flags.seed, 0, 0, 2 ** 32 - 1) } : {}),
+    port: parseInteger('--port', flags.port, 0, 0, 65_535),
+    requestTimeoutMs: parseInteger('--request-timeout', flags.requestTimeout, DEFAULTS.requestTimeoutMs, 100, 600_000),
+  };
+}
+
+export function parseStrategies(value: string): StrategyName[] {
+  const names = splitList(value);
+  if (names.length === 0) throw new UsageError(`--strategy: expected a comma-separated list of ${STRATEGY_NAMES.join(', ')} (or all), got "${value}"`);
+  if (names.includes('all')) return [...STRATEGY_NAMES];
+  for (const name of names) {
+    if (!(STRATEGY_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`--strategy: unknown strategy "${name}"; expected one or more of ${STRATEGY_NAMES.join(', ')}, or all`);
+    }
+  }
+  return [...new Set(names)] as StrategyName[];
+}
+
+function parseScenarioList(value: string | undefined): string[] | 'all' {
+  if (value === undefined) return DEFAULT_SCENARIOS;
+  const names = splitList(value);
+  if (names.length === 0) throw new UsageError(`--scenario: expected a comma-separated list of scenario names or files, got "${value}"`);
+  return names.includes('all') ? 'all' : [...new Set(names)];
+}
+
+export function parseInteger(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const trimmed = value.trim();
+  const number = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return number;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag}: expected ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got "${value}"`);
+  }
+  return value as T;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** Fails before anything starts if the report could not be written at the end. */
+export async function checkWritable(flag: string, file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) throw new UsageError(`${flag}: ${file} is a directory; expected a file path`);
+  const target = info ? file : path.dirname(path.resolve(file));
+  try {
+    await access(target, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `${flag}: directory ${target} does not exist` : `${flag}: ${info ? file : `directory ${target}`} is not writable (${code})`,
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { builtinScenarioNames, loadScenario, parseScenario, scenarioConflict } from './scenario.js';
+
+const counts = { reads: 10, replicas: 3, users: 30 };
+
+describe('built-in scenarios', () => {
+  it('are login-read, kill-node and cookie-swap, and all validate', async () => {
+    const names = await builtinScenarioNames();
+    expect(names).toEqual(expect.arrayContaining(['login-read', 'kill-node', 'cookie-swap']));
+    for (const name of names) expect((await loadScenario(name)).name).toBe(name);
+  });
+
+  it('kill-node measures session loss over at least 2 x replicas reads and needs 2 replicas', async () => {
+    const killNode = await loadScenario('kill-node');
+    expect(killNode.measure.sessionLoss).toEqual({ before: 'before', after: 'after' });
+    expect(scenarioConflict(killNode, counts)).toBeUndefined();
+    expect(scenarioConflict(killNode, { ...counts, replicas: 1 })).toBe('kill-node needs at least 2 replicas (this run has 1)');
+  });
+
+  it('names the valid scenarios when one is unknown', async () => {
+    await expect(loadScenario('kill-everything')).rejects.toThrow(/unknown scenario "kill-everything"; expected one of .*kill-node.*login-read/);
+  });
+});
+
+describe('scenario validation', () => {
+  const valid = { name: 'x', description: 'd', phases: [{ name: 'login', do: 'login' }] };
+
+  it('accepts a minimal scenario', () => {
+    expect(parseScenario(valid, 'x.yaml').phases.map((phase) => phase.unit.kind)).toEqual(['login']);
+  });
+
+  it('names the file, the field and what was expected, for every problem', () => {
+    const broken = {
+      name: 'x',
+      description: 'd',
+      phases: [
+        { name: 'login', do: 'logon' },
+        { name: 'read', do: 'read', reads: 'readz' },
+        { name: 'kill', do: 'kill-replica', replica: 0 },
+      ],
+    };
+    let message = '';
+    try {
+      parseScenario(broken, 'my.yaml');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      message = (error as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^my\.yaml: phases\[0\]\.do: unknown phase kind "logon"; expected one of login, read/);
+    expect(lines[1]).toMatch(/^my\.yaml: phases\[1\]\.reads: unknown name "readz"/);
+    expect(lines[2]).toMatch(/^my\.yaml: phases\[2\]\.replica: /);
+  });
+
+  it('rejects unknown top-level fields and missing ones', () => {
+    expect(() => parseScenario({ ...valid, phase: [] }, 'a.yaml')).toThrow(/a\.yaml: \(top level\): Unrecognized key: "phase"/);
+    expect(() => parseScenario({ name: 'x', phases: valid.phases }, 'b.yaml')).toThrow(/b\.yaml: description: /);
+  });
+
+  it('checks that session loss refers to read phases that exist', () => {
+    const scenario = { ...valid, measure: { sessionLoss: { before: 'login', after: 'later' } } };
+    expect(() => parseScenario(scenario, 'c.yaml')).toThrow(
+      'c.yaml: measure.sessionLoss.before: phase "login" must be a read phase\nc.yaml: measure.sessionLoss.after: no phase named "later"',
+    );
+  });
+
+  it('refuses session loss over fewer than 2 x replicas reads', () => {
+    const scenario = parseScenario(
+      {
+        ...valid,
+        phases: [
+          { name: 'login', do: 'login' },
+          { name: 'a', do: 'read', reads: 2 },
+          { name: 'b', do: 'read', reads: 'replicas' },
+        ],
+        measure: { sessionLoss: { before: 'a', after: 'b' } },
+      },
+      'd.yaml',
+    );
+    expect(scenarioConflict(scenario, counts)).toMatch(/phase "b" makes 3 reads per user; session loss needs at least 2 x replicas = 6/);
+  });
+
+  it('refuses a read phase that gives both reads and until', () => {
+    expect(() => parseScenario({ ...valid, phases: [{ name: 'r', do: 'read', reads: 2, until: 'fault-detected' }] }, 'e.yaml')).toThrow(
+      'give either reads or until, not both',
+    );
+  });
+});

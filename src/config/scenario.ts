@@ -1,0 +1,134 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { phaseUnits } from '../driver/phases/index.js';
+import type { PhaseUnit } from '../driver/phase.js';
+import { UsageError } from '../errors.js';
+import type { CountVariables } from './count.js';
+
+export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+export interface ScenarioPhase {
+  name: string;
+  unit: PhaseUnit<any>;
+  options: unknown;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  file: string;
+  requires: { replicas: number };
+  phases: ScenarioPhase[];
+  measure: { sessionLoss?: { before: string; after: string } };
+}
+
+const fileSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
+  description: z.string().min(1),
+  requires: z.strictObject({ replicas: z.number().int().min(1).default(1) }).default({ replicas: 1 }),
+  phases: z
+    .array(z.looseObject({ name: z.string().min(1), do: z.string().min(1) }))
+    .min(1, 'expected at least one phase'),
+  measure: z
+    .strictObject({
+      sessionLoss: z.strictObject({ before: z.string(), after: z.string() }).optional(),
+    })
+    .default({}),
+});
+
+export async function builtinScenarioNames(): Promise<string[]> {
+  const files = await readdir(BUILTIN_SCENARIO_DIR);
+  return files.filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
+}
+
+/** A built-in scenario by name, or a scenario file by path. */
+export async function loadScenario(reference: string): Promise<Scenario> {
+  const looksLikePath = reference.includes('/') || /\.ya?ml$/.test(reference);
+  if (!looksLikePath) {
+    const names = await builtinScenarioNames();
+    if (!names.includes(reference)) {
+      throw new UsageError(`unknown scenario "${reference}"; expected one of ${names.join(', ')}, or a path to a scenario .yaml file`);
+    }
+    return loadScenarioFile(path.join(BUILTIN_SCENARIO_DIR, `${reference}.yaml`));
+  }
+  return loadScenarioFile(reference);
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read scenario file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseScenario(data, file);
+}
+
+/** Validates a parsed scenario and reports every problem, each as `file: path: what was expected`. */
+export function parseScenario(data: unknown, file: string): Scenario {
+  const problems: string[] = [];
+  const parsed = fileSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
+  }
+  const raw = parsed.data;
+  const phases: ScenarioPhase[] = [];
+  raw.phases.forEach((entry, index) => {
+    const { name, do: kind, ...rest } = entry;
+    const unit = phaseUnits[kind];
+    if (!unit) {
+      problems.push(`${file}: phases[${index}].do: unknown phase kind "${kind}"; expected one of ${Object.keys(phaseUnits).join(', ')}`);
+      return;
+    }
+    const options = unit.options.safeParse(rest);
+    if (!options.success) {
+      for (const issue of options.error.issues) problems.push(`${file}: ${formatPath(['phases', index, ...issue.path])}: ${issue.message}`);
+      return;
+    }
+    if (phases.some((phase) => phase.name === name)) problems.push(`${file}: phases[${index}].name: "${name}" is used by an earlier phase; names must be unique`);
+    phases.push({ name, unit, options: options.data });
+  });
+  const loss = raw.measure.sessionLoss;
+  if (loss) {
+    for (const key of ['before', 'after'] as const) {
+      const phase = phases.find((candidate) => candidate.name === loss[key]);
+      if (!phase) problems.push(`${file}: measure.sessionLoss.${key}: no phase named "${loss[key]}"`);
+      else if (phase.unit.kind !== 'read') problems.push(`${file}: measure.sessionLoss.${key}: phase "${loss[key]}" must be a read phase`);
+    }
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
+  return { name: raw.name, description: raw.description, file, requires: raw.requires, phases, measure: raw.measure };
+}
+
+/**
+ * Checks a scenario against the run's settings before anything starts. Returns why the scenario
+ * cannot run with these settings (its rows are then skipped), or undefined.
+ */
+export function scenarioConflict(scenario: Scenario, counts: CountVariables): string | undefined {
+  if (counts.replicas < scenario.requires.replicas) {
+    return `${scenario.name} needs at least ${scenario.requires.replicas} replicas (this run has ${counts.replicas})`;
+  }
+  const after = scenario.measure.sessionLoss?.after;
+  const phase = scenario.phases.find((candidate) => candidate.name === after);
+  const reads = phase?.unit.readsPerUser?.(phase.options, counts);
+  // DESIGN.md: a session counts as lost only after K >= 2 x replicas reads without a hit,
+  // so round robin cannot hide a surviving copy.
+  if (reads !== undefined && reads < 2 * counts.replicas) {
+    return `${scenario.name}: phase "${after}" makes ${reads} reads per user; session loss needs at least 2 x replicas = ${2 * counts.replicas}`;
+  }
+  return undefined;
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  if (segments.length === 0) return '(top level)';
+  return segments.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`)).join('');
+}

@@ -1,0 +1,23 @@
+import { EnvironmentError } from '../errors.js';
+import type { PhaseContext } from './phase.js';
+
+/**
+ * Conditions a phase can wait for while users keep going (`read` with `until:`). Each resolves
+ * when the condition holds and rejects when it has not held within the timeout.
+ */
+export const conditions = {
+  /** The balancer has taken every replica killed so far out of rotation. */
+  'fault-detected': async (context: PhaseContext, timeoutMs: number) => {
+    const pending = context.faults.filter((fault) => fault.kind === 'kill-replica' && fault.detectedAt === undefined);
+    if (pending.length === 0) throw new EnvironmentError(`phase ${context.phase} waits for a fault to be detected, but no replica was killed before it`);
+    await Promise.all(
+      pending.map(async (fault) => {
+        const change = await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
+        fault.detectedAt = Math.max(fault.at, context.driver.fromEpoch(change.at));
+      }),
+    );
+  },
+} as const;
+
+export type ConditionName = keyof typeof conditions;
+export const CONDITION_NAMES = Object.keys(conditions) as ConditionName[];

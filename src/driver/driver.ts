@@ -1,0 +1,123 @@
+import { performance } from 'node:perf_hooks';
+import type { CookieJar } from 'tough-cookie';
+import { Pool } from 'undici';
+import { REPLICA_HEADER } from '../balancer/index.js';
+import type { HttpRequest } from './app-profile.js';
+import type { Outcome, Sample } from './records.js';
+
+export interface Exchange {
+  /** 0 when no answer came. */
+  status: number;
+  body: string;
+  replica: string | null;
+  setCookies: string[];
+  error?: string;
+}
+
+export interface SampleMeta {
+  phase: string;
+  kind: string;
+  user: number;
+}
+
+export interface DriverOptions {
+  scenario: string;
+  concurrency: number;
+  requestTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Sends requests to the balancer through undici, keeps each jar's cookies as a browser would,
+ * and turns every request into a sample.
+ */
+export class Driver {
+  readonly samples: Sample[] = [];
+  private readonly pool: Pool;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    readonly origin: string,
+    private readonly options: DriverOptions,
+  ) {
+    this.pool = new Pool(origin, { connections: options.concurrency, pipelining: 1 });
+  }
+
+  /** Milliseconds since the scenario started. */
+  now(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Converts an epoch time (as the balancer reports events) to scenario time. */
+  fromEpoch(epochMs: number): number {
+    return epochMs - (performance.timeOrigin + this.startedAt);
+  }
+
+  async send(jar: CookieJar, request: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome): Promise<Exchange> {
+    const url = this.origin + request.path;
+    const cookie = jar.getCookieStringSync(url);
+    const headers: Record<string, string> = { ...request.headers };
+    if (cookie) headers.cookie = cookie;
+
+    const at = this.now();
+    const exchange = await this.exchange(request, headers);
+    const end = this.now();
+    for (const setCookie of exchange.setCookies) jar.setCookieSync(setCookie, url, { ignoreError: true });
+
+    this.samples.push({
+      scenario: this.options.scenario,
+      ...meta,
+      replica: exchange.replica,
+      status: exchange.status,
+      latencyMs: end - at,
+      outcome: classify(exchange),
+      at,
+      end,
+      ...(exchange.error !== undefined ? { error: exchange.error } : {}),
+    });
+    return exchange;
+  }
+
+  private async exchange(request: HttpRequest, headers: Record<string, string>): Promise<Exchange> {
+    const { signal } = this.options;
+    try {
+      const response = await this.pool.request({
+        path: request.path,
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
+      });
+      const body = await response.body.text();
+      const replica = response.headers[REPLICA_HEADER];
+      const setCookie = response.headers['set-cookie'];
+      return {
+        status: response.statusCode,
+        body,
+        replica: typeof replica === 'string' ? replica : null,
+        setCookies: setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie],
+      };
+    } catch (error) {
+      // The run is being torn down: stop here rather than record a bogus error sample.
+      signal.throwIfAborted();
+      const code = (error as { code?: string }).code;
+      const name = (error as { name?: string }).name;
+      return { status: 0, body: '', replica: null, setCookies: [], error: code ?? (name === 'TimeoutError' ? 'timeout' : String(error)) };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+/** Error per DESIGN.md: no answer, or a 5xx. */
+export function isError(exchange: Exchange): boolean {
+  return exchange.status === 0 || exchange.status >= 500;
+}
+
+/** For requests that are not reads: ok on 2xx/3xx, rejected on 4xx, error otherwise. */
+export function classifyAction(exchange: Exchange): Outcome {
+  if (isError(exchange)) return 'error';
+  return exchange.status >= 400 ? 'rejected' : 'ok';
+}

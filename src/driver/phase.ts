@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { CountSyntaxError, parseCount, type CountExpression, type CountVariables } from '../config/count.js';
+import type { Cluster } from '../runtime/runtime.js';
+import type { AppProfile, Identity } from './app-profile.js';
+import { isError, type Driver, type Exchange } from './driver.js';
+import type { Fault, Finding, Outcome } from './records.js';
+import type { Rng } from './rng.js';
+import type { VirtualUser } from './users.js';
+import type { CookieJar } from 'tough-cookie';
+
+/** Everything a phase may use; phases talk to the cluster only through this. */
+export interface PhaseContext {
+  scenario: string;
+  phase: string;
+  kind: string;
+  users: readonly VirtualUser[];
+  driver: Driver;
+  cluster: Cluster;
+  profile: AppProfile;
+  counts: CountVariables;
+  concurrency: number;
+  rng: Rng;
+  faults: Fault[];
+  findings: Finding[];
+  signal: AbortSignal;
+}
+
+/**
+ * One kind of step in a scenario (`login`, `read`, `kill-replica`, ...): its options schema
+ * and what it does. The scenario runner looks units up by kind and never switches on names.
+ */
+export interface PhaseUnit<Options = unknown> {
+  kind: string;
+  description: string;
+  options: z.ZodType<Options>;
+  /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
+  readsPerUser?(options: Options, counts: CountVariables): number | undefined;
+  run(context: PhaseContext, options: Options): Promise<void>;
+}
+
+export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> {
+  return unit;
+}
+
+/** A count option: an integer or an expression such as `4 * replicas`, checked at load. */
+export const count = z.union([z.number(), z.string()]).transform((source, context): CountExpression => {
+  try {
+    return parseCount(source);
+  } catch (error) {
+    context.issues.push({ code: 'custom', input: source, message: error instanceof CountSyntaxError ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
+export function evaluateCount(expression: CountExpression, counts: CountVariables): number {
+  return Math.max(0, Math.floor(expression(counts)));
+}
+
+/** A read of the app's session endpoint by `jar`, judged against `owner`'s identity. */
+export function readAs(context: PhaseContext, user: number, jar: CookieJar, owner: Identity): Promise<Exchange> {
+  return context.driver.send(jar, context.profile.read, { phase: context.phase, kind: context.kind, user }, (exchange) =>
+    classifyRead(exchange, context.profile.isHit(exchange.status, exchange.body, owner)),
+  );
+}
+
+export function classifyRead(exchange: Exchange, hit: boolean): Outcome {
+  if (isError(exchange)) return 'error';
+  return hit ? 'hit' : 'miss';
+}

@@ -1,0 +1,98 @@
+import { CookieJar } from 'tough-cookie';
+import { z } from 'zod';
+import { classifyAction } from '../driver.js';
+import { forgeLike } from '../forge.js';
+import { runInOrder } from '../order.js';
+import { classifyRead, count, definePhase, evaluateCount, type PhaseContext } from '../phase.js';
+import { makeIdentity } from '../users.js';
+
+/**
+ * A random, well-formed session id must read nothing, and must not be adopted: logging in while
+ * presenting it must not make the server store the new session under the attacker's chosen id
+ * (session fixation through adoption).
+ */
+export const forgedCookie = definePhase({
+  kind: 'forged-cookie',
+  description: 'each user forges a random well-formed session id, reads with it, then logs in with it to test adoption',
+  options: z.strictObject({ reads: count.prefault('2 * replicas') }),
+  async run(context, options) {
+    const perUser = evaluateCount(options.reads, context.counts);
+    const { profile, driver } = context;
+    const meta = (user: number) => ({ phase: context.phase, kind: context.kind, user });
+    let attempts = 0;
+    let readsShowingData = 0;
+    let freshIdAtLogin = 0;
+    let adopted = 0;
+
+    const tasks = context.users.map((user) => ({
+      user: user.index,
+      run: async () => {
+        const template = cookieValue(user.jar, driver.origin, profile.cookieName);
+        // A user whose login failed has no id to imitate.
+        if (template === undefined) return;
+        attempts++;
+        const forged = forgeLike(template, context.rng);
+        const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
+
+        for (let i = 0; i < perUser; i++) {
+          const exchange = await driver.send(onlyForged(), profile.read, meta(user.index), (e) =>
+            classifyRead(e, profile.showsAnyUser(e.status, e.body)),
+          );
+          if (profile.showsAnyUser(exchange.status, exchange.body)) readsShowingData++;
+        }
+
+        const attacker = makeIdentity(context.rng, 'attacker');
+        const loginJar = onlyForged();
+        await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
+        if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;
+        if (await adoptedBy(context, onlyForged, attacker, perUser, user.index)) adopted++;
+      },
+    }));
+    await runInOrder(tasks, context.concurrency, context.signal);
+
+    context.findings.push(
+      {
+        id: 'forged-id-read',
+        title: 'a forged session id reads nothing',
+        passed: readsShowingData === 0,
+        summary: `${readsShowingData}/${attempts * perUser} reads with a forged id returned user data`,
+        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData },
+      },
+      {
+        id: 'forged-id-adopted',
+        title: 'a forged session id is not adopted at login',
+        passed: adopted === 0,
+        summary: `${adopted}/${attempts} forged ids were adopted at login; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins`,
+        evidence: { forgedIds: attempts, adopted, freshIdAtLogin },
+      },
+    );
+  },
+});
+
+/** Whether reads presenting only the forged id come back as the attacker's logged-in session. */
+async function adoptedBy(
+  context: PhaseContext,
+  onlyForged: () => CookieJar,
+  attacker: ReturnType<typeof makeIdentity>,
+  reads: number,
+  user: number,
+): Promise<boolean> {
+  let adopted = false;
+  for (let i = 0; i < reads; i++) {
+    const exchange = await context.driver.send(onlyForged(), context.profile.read, { phase: context.phase, kind: context.kind, user }, (e) =>
+      classifyRead(e, context.profile.showsAnyUser(e.status, e.body)),
+    );
+    if (context.profile.isHit(exchange.status, exchange.body, attacker)) adopted = true;
+  }
+  return adopted;
+}
+
+function jarHolding(name: string, value: string, origin: string): CookieJar {
+  const jar = new CookieJar();
+  jar.setCookieSync(`${name}=${value}; Path=/`, origin);
+  return jar;
+}
+
+function cookieValue(jar: CookieJar, origin: string, name: string): string | undefined {
+  return jar.getCookiesSync(origin).find((cookie) => cookie.key === name)?.value;
+}

@@ -1,0 +1,41 @@
+/** What a scenario leaves behind: samples, faults and findings. The report is computed from these. */
+
+/** `hit`/`miss` for reads; `ok`/`rejected` for other requests; `error` is no answer or a 5xx. */
+export type Outcome = 'hit' | 'miss' | 'ok' | 'rejected' | 'error';
+
+export interface Sample {
+  scenario: string;
+  phase: string;
+  /** The phase's kind (`login`, `read`, ...), which the report groups latencies by. */
+  kind: string;
+  user: number;
+  /** The replica that answered, from the balancer's x-hactl-replica header; null without an answer. */
+  replica: string | null;
+  /** HTTP status; 0 when no answer came. */
+  status: number;
+  latencyMs: number;
+  outcome: Outcome;
+  /** Milliseconds since the scenario started: when the request was sent, and when it completed. */
+  at: number;
+  end: number;
+  /** Why no answer came (ECONNREFUSED, timeout, ...). */
+  error?: string;
+}
+
+export interface Fault {
+  kind: string;
+  target: string;
+  /** Milliseconds since the scenario started. */
+  at: number;
+  /** When the balancer took the target out of rotation, if it did. */
+  detectedAt?: number;
+}
+
+/** A security observation with its evidence. `passed` is null for facts that are expected on every strategy. */
+export interface Finding {
+  id: string;
+  title: string;
+  passed: boolean | null;
+  summary: string;
+  evidence: Record<string, number | string>;
+}

@@ -1,0 +1,108 @@
+import type { CountVariables } from '../config/count.js';
+import type { Scenario } from '../config/scenario.js';
+import type { Cluster } from '../runtime/runtime.js';
+import type { AppProfile } from './app-profile.js';
+import { classifyAction, Driver } from './driver.js';
+import { runInOrder } from './order.js';
+import type { Fault, Finding, Sample } from './records.js';
+import { createRng, type Rng } from './rng.js';
+import { makeUsers } from './users.js';
+
+export interface ScenarioRunInput {
+  scenario: Scenario;
+  cluster: Cluster;
+  profile: AppProfile;
+  counts: CountVariables;
+  concurrency: number;
+  seed: number;
+  requestTimeoutMs: number;
+  signal: AbortSignal;
+  onPhase?(phase: string): void;
+}
+
+export interface ScenarioRecords {
+  samples: Sample[];
+  faults: Fault[];
+  findings: Finding[];
+}
+
+/**
+ * Runs a scenario's phases in order against a cluster. Users and every phase's request order come
+ * from the seed and the scenario and phase names alone, so every strategy of a run (and every
+ * run with the same seed) sees the same users sending in the same order.
+ */
+export async function runScenario(input: ScenarioRunInput): Promise<ScenarioRecords> {
+  const { scenario, signal } = input;
+  const rng = createRng(input.seed);
+  const users = makeUsers(input.counts.users, rng.fork(`users:${scenario.name}`));
+  const driver = new Driver(input.cluster.balancerUrl, {
+    scenario: scenario.name,
+    concurrency: input.concurrency,
+    requestTimeoutMs: input.requestTimeoutMs,
+    signal,
+  });
+  const faults: Fault[] = [];
+  const findings: Finding[] = [];
+  try {
+    await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
+    for (const phase of scenario.phases) {
+      signal.throwIfAborted();
+      input.onPhase?.(phase.name);
+      await phase.unit.run(
+        {
+          scenario: scenario.name,
+          phase: phase.name,
+          kind: phase.unit.kind,
+          users,
+          driver,
+          cluster: input.cluster,
+          profile: input.profile,
+          counts: input.counts,
+          concurrency: input.concurrency,
+          rng: rng.fork(`${scenario.name}:${phase.name}`),
+          faults,
+          findings,
+          signal,
+        },
+        phase.options,
+      );
+    }
+  } finally {
+    await driver.close();
+  }
+  return { samples: driver.samples, faults, findings };
+}
+
+/** Logins and reads per replica, by throwaway users, before anything is measured. */
+export const WARM_UP_CYCLES_PER_REPLICA = 20;
+
+/**
+ * Replicas start cold: the first requests of a fresh Node process run unoptimised code and open
+ * connections, and would show up as login latency. Throwaway users log in and read through the
+ * balancer first, on a driver whose samples are discarded; the scenario's users are untouched.
+ */
+async function warmUp(input: ScenarioRunInput, rng: Rng): Promise<void> {
+  const driver = new Driver(input.cluster.balancerUrl, {
+    scenario: 'warm-up',
+    concurrency: input.concurrency,
+    requestTimeoutMs: input.requestTimeoutMs,
+    signal: input.signal,
+  });
+  const users = makeUsers(WARM_UP_CYCLES_PER_REPLICA * input.counts.replicas, rng);
+  const meta = { phase: 'warm-up', kind: 'warm-up' };
+  try {
+    await runInOrder(
+      users.map((user) => ({
+        user: user.index,
+        run: async () => {
+          await driver.send(user.jar, input.profile.login(user.identity), { ...meta, user: user.index }, classifyAction);
+          await driver.send(user.jar, input.profile.read, { ...meta, user: user.index }, classifyAction);
+        },
+      })),
+      input.concurrency,
+      input.signal,
+    );
+  } finally {
+    await driver.close();
+  }
+}

@@ -1,0 +1,28 @@
+import { CookieJar } from 'tough-cookie';
+import type { Identity } from './app-profile.js';
+import type { Rng } from './rng.js';
+
+/** One simulated person: an identity and a cookie jar that behaves as a browser's would. */
+export interface VirtualUser {
+  index: number;
+  identity: Identity;
+  jar: CookieJar;
+}
+
+// Romanised Korean given names, after the write-up's test users.
+const NAMES = ['Minji', 'Seojun', 'Jiwoo', 'Hajun', 'Seoyeon', 'Doyun', 'Jiho', 'Yuna', 'Eunwoo', 'Subin', 'Hyunwoo', 'Chaewon'];
+const FAMILY = ['Kim', 'Lee', 'Park', 'Choi', 'Jung', 'Kang', 'Cho', 'Yoon', 'Jang', 'Lim'];
+
+/** The same seed makes the same users: ids and names come from the seeded generator only. */
+export function makeUsers(count: number, rng: Rng): VirtualUser[] {
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    identity: makeIdentity(rng, `u${String(index + 1).padStart(4, '0')}`),
+    jar: new CookieJar(),
+  }));
+}
+
+export function makeIdentity(rng: Rng, prefix: string): Identity {
+  const tag = Math.floor(rng.next() * 0xffffff).toString(16).padStart(6, '0');
+  return { userId: `${prefix}-${tag}`, userNm: `${rng.pick(FAMILY)} ${rng.pick(NAMES)}` };
+}

@@ -1,0 +1,52 @@
+/**
+ * Exit codes, in one place (k6's errext/exitcodes, knip's known errors):
+ *   0   the run finished (rows may be skipped; skipped is not failure)
+ *   2   usage or configuration error: a flag, a scenario file, an --out path
+ *   3   environment error: a store, port or process that could not be had
+ *   130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM, after tearing everything down
+ * Exit code 1 is kept for failed expectations (CI mode).
+ */
+export const ExitCode = {
+  ok: 0,
+  expectationFailed: 1,
+  usage: 2,
+  environment: 3,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/** An error the user can fix; printed as one line, without a stack trace unless --debug. */
+export class HactlError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, scenario files or paths. */
+export class UsageError extends HactlError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** Something the machine could not provide: a port, a store, a process that would not start. */
+export class EnvironmentError extends HactlError {
+  constructor(message: string) {
+    super(message, ExitCode.environment);
+  }
+}
+
+/** The run was stopped by a signal; teardown has happened by the time this surfaces. */
+export class InterruptedError extends HactlError {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`, signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

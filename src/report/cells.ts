@@ -1,0 +1,75 @@
+import type { LatencySummary } from '../metrics/histogram.js';
+import type { Report, ResultRow } from './model.js';
+
+/** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
+export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms'];
+
+export function rowCells(row: ResultRow): string[] {
+  const m = row.metrics;
+  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, row.status, '', '', '', '', '', ''];
+  return [
+    row.strategy,
+    row.scenario,
+    percent(m.hitRate),
+    percent(m.missRate),
+    String(m.errors),
+    m.sessionLoss === null ? (m.usersWithSession === 0 ? 'no session before' : '—') : `${percent(m.sessionLoss)} (${m.usersLost}/${m.usersWithSession})`,
+    recovery(row),
+    latency(m.latencyMs.login),
+    latency(m.latencyMs.read),
+  ];
+}
+
+export function percent(fraction: number | null): string {
+  return fraction === null ? '—' : `${(fraction * 100).toFixed(1)}%`;
+}
+
+export function latency(summary: LatencySummary | undefined): string {
+  if (!summary) return '—';
+  return [summary.p50, summary.p95, summary.p99].map((ms) => ms.toFixed(2)).join(' / ');
+}
+
+function recovery(row: ResultRow): string {
+  const m = row.metrics!;
+  if (m.detectionMs === null && m.recoveryMs === null) return '—';
+  if (m.recoveryMs === null) return 'not recovered';
+  return `${Math.round(m.recoveryMs)} ms`;
+}
+
+export function settingsLine(report: Report): string {
+  const s = report.settings;
+  const hc = s.balancer.healthCheck;
+  return (
+    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime · ${s.replicas} replicas · ${s.users} users · ` +
+    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · balancer ${s.balancer.algorithm}, ` +
+    `health check every ${hc.intervalMs} ms (unhealthy after ${hc.unhealthyThreshold}) · ${(report.durationMs / 1000).toFixed(1)} s`
+  );
+}
+
+/** Rows that did not run, with why and what to do; one line each. */
+export function notRunLines(report: Report): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const row of report.results) {
+    if (row.status === 'ok') continue;
+    const text = `${row.strategy}${row.status === 'skipped' && row.fix ? '' : ` × ${row.scenario}`}: ${row.status}: ${row.reason ?? ''}${row.fix ? ` (fix: ${row.fix})` : ''}`;
+    if (!seen.has(text)) lines.push(text);
+    seen.add(text);
+  }
+  return lines;
+}
+
+/** Findings as (strategy, scenario, finding) triples, in report order. */
+export function findingRows(report: Report) {
+  return report.results.flatMap((row) => (row.findings ?? []).map((finding) => ({ row, finding })));
+}
+
+export function verdict(passed: boolean | null): 'pass' | 'FAIL' | 'info' {
+  return passed === null ? 'info' : passed ? 'pass' : 'FAIL';
+}
+
+export function storeLines(report: Report): string[] {
+  const byStrategy = new Map<string, string>();
+  for (const row of report.results) if (row.store) byStrategy.set(row.strategy, row.store);
+  return [...byStrategy].map(([strategy, store]) => `${strategy}: ${store}`);
+}

@@ -1,0 +1,51 @@
+import type { HealthCheckSettings } from '../balancer/settings.js';
+import type { Finding } from '../driver/records.js';
+import type { ScenarioMetrics } from '../metrics/aggregate.js';
+
+/** Bumped whenever a field changes meaning or goes away; new fields may appear within a version. */
+export const SCHEMA_VERSION = 1;
+
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'hactl'; version: string };
+  runId: string;
+  startedAt: string;
+  durationMs: number;
+  settings: ReportSettings;
+  results: ResultRow[];
+}
+
+export interface ReportSettings {
+  strategies: string[];
+  scenarios: string[];
+  replicas: number;
+  users: number;
+  reads: number;
+  /** Requests in flight at once; latency percentiles are only comparable at equal concurrency. */
+  concurrency: number;
+  seed: number;
+  runtime: string;
+  requestTimeoutMs: number;
+  balancer: {
+    algorithm: string;
+    healthCheck: HealthCheckSettings;
+    stickiness: { cookieName: string; durationSeconds: number };
+  };
+}
+
+export type RowStatus = 'ok' | 'skipped' | 'error';
+
+export interface ResultRow {
+  strategy: string;
+  scenario: string;
+  status: RowStatus;
+  /** Why the row was skipped or failed. */
+  reason?: string;
+  /** What to do about it, when hactl knows. */
+  fix?: string;
+  /** The store server this row ran against. */
+  store?: string;
+  durationMs?: number;
+  metrics?: ScenarioMetrics;
+  findings?: Finding[];
+}

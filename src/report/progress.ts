@@ -1,0 +1,32 @@
+import type { RunEvent } from '../run.js';
+import { percent } from './cells.js';
+
+/** Plain, line-oriented progress for stderr: readable in a terminal and in CI logs alike. */
+export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) => void {
+  const write = (line: string) => stream.write(`hactl: ${line}\n`);
+  return (event) => {
+    switch (event.type) {
+      case 'run-start':
+        write(`run ${event.runId}, seed ${event.seed}`);
+        break;
+      case 'store-ready':
+        write(`${event.strategy}: store ready: ${event.description}`);
+        break;
+      case 'scenario-start':
+        write(`${event.strategy} × ${event.scenario}: starting cluster`);
+        break;
+      case 'phase':
+        break;
+      case 'row': {
+        const { row } = event;
+        const m = row.metrics;
+        const detail =
+          row.status === 'ok' && m
+            ? `hit ${percent(m.hitRate)}, ${m.errors} errors${m.sessionLoss !== null ? `, session loss ${percent(m.sessionLoss)}` : ''}`
+            : row.reason;
+        write(`${row.strategy} × ${row.scenario}: ${row.status}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
+        break;
+      }
+    }
+  };
+}

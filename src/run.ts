@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import { ALB_COOKIE_NAME, ALB_DEFAULT_STICKINESS_SECONDS, FAST_HEALTH_CHECK } from './balancer/settings.js';
+import { scenarioConflict, type Scenario } from './config/scenario.js';
+import type { CountVariables } from './config/count.js';
+import { demoProfile } from './driver/app-profile.js';
+import type { Sample } from './driver/records.js';
+import { runScenario } from './driver/scenario-runner.js';
+import { errorMessage } from './errors.js';
+import { aggregate } from './metrics/aggregate.js';
+import { SCHEMA_VERSION, type Report, type ResultRow } from './report/model.js';
+import { createLocalRuntime } from './runtime/local.js';
+import type { Runtime, RuntimeName } from './runtime/runtime.js';
+import { strategies, type StrategyName } from './strategies.js';
+import { stores, type RunningStore } from './stores/index.js';
+import { planTopology } from './topology/plan.js';
+import { VERSION } from './version.js';
+
+export interface RunOptions {
+  strategies: StrategyName[];
+  scenarios: Scenario[];
+  replicas: number;
+  users: number;
+  reads: number;
+  concurrency: number;
+  seed: number;
+  runtime: RuntimeName;
+  balancerPort: number;
+  requestTimeoutMs: number;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; runId: string; seed: number }
+  | { type: 'store-ready'; strategy: string; description: string }
+  | { type: 'scenario-start'; strategy: string; scenario: string }
+  | { type: 'phase'; strategy: string; scenario: string; phase: string }
+  | { type: 'row'; row: ResultRow };
+
+export interface RunHooks {
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  onEvent?(event: RunEvent): void;
+  /** Every request of a row, once the row is done (for --samples). */
+  onSamples?(strategy: string, samples: readonly Sample[]): void | Promise<void>;
+}
+
+/**
+ * One run: for each strategy, its store (if any) once; for each scenario, a fresh cluster of
+ * replicas and balancer, the scenario, and the row it yields. Everything started is stopped
+ * before this returns or throws, including on abort.
+ *
+ * A store that is not installed skips its strategy's rows; one that fails to start, or a
+ * scenario that fails mid-way, gives `error` rows while the rest of the run goes on. A cluster
+ * that cannot start at all (a port taken) ends the run with an EnvironmentError.
+ */
+export async function run(options: RunOptions, hooks: RunHooks): Promise<Report> {
+  const runId = randomBytes(4).toString('hex');
+  const startedAt = new Date();
+  const emit = hooks.onEvent ?? (() => {});
+  const counts: CountVariables = { reads: options.reads, replicas: options.replicas, users: options.users };
+  const results: ResultRow[] = [];
+  const addRow = (row: ResultRow) => {
+    results.push(row);
+    emit({ type: 'row', row });
+  };
+
+  emit({ type: 'run-start', runId, seed: options.seed });
+  const runtime = await createRuntime(options.runtime, runId, hooks);
+  try {
+    for (const name of options.strategies) {
+      await runStrategy(name, runtime, options, counts, hooks, addRow);
+    }
+  } finally {
+    await runtime.close();
+  }
+
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'hactl', version: VERSION },
+    runId,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    settings: {
+      strategies: options.strategies,
+      scenarios: options.scenarios.map((scenario) => scenario.name),
+      replicas: options.replicas,
+      users: options.users,
+      reads: options.reads,
+      concurrency: options.concurrency,
+      seed: options.seed,
+      runtime: options.runtime,
+      requestTimeoutMs: options.requestTimeoutMs,
+      balancer: {
+        algorithm: 'round_robin',
+        healthCheck: FAST_HEALTH_CHECK,
+        stickiness: { cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS },
+      },
+    },
+    results,
+  };
+}
+
+async function createRuntime(name: RuntimeName, runId: string, hooks: RunHooks): Promise<Runtime> {
+  switch (name) {
+    case 'local':
+      return createLocalRuntime({ runId, env: hooks.env, signal: hooks.signal });
+  }
+}
+
+async function runStrategy(
+  name: StrategyName,
+  runtime: Runtime,
+  options: RunOptions,
+  counts: CountVariables,
+  hooks: RunHooks,
+  addRow: (row: ResultRow) => void,
+): Promise<void> {
+  const strategy = strategies[name];
+  const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
+    options.scenarios.forEach((scenario) => addRow({ strategy: name, scenario: scenario.name, ...fields }));
+
+  let store: RunningStore | undefined;
+  if (strategy.store) {
+    const module = stores[strategy.store];
+    const availability = await runtime.checkStore(module);
+    if (!availability.available) {
+      rowsFor({ status: 'skipped', reason: availability.reason, fix: availability.fix });
+      return;
+    }
+    try {
+      store = await runtime.startStore(module);
+    } catch (error) {
+      hooks.signal.throwIfAborted();
+      rowsFor({ status: 'error', reason: `${strategy.store} did not start: ${errorMessage(error)}` });
+      return;
+    }
+    hooks.onEvent?.({ type: 'store-ready', strategy: name, description: store.description });
+  }
+
+  try {
+    for (const scenario of options.scenarios) {
+      const conflict = scenarioConflict(scenario, counts);
+      if (conflict) {
+        addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
+        continue;
+      }
+      addRow(await runOne(name, scenario, store, runtime, options, counts, hooks));
+    }
+  } finally {
+    await store?.stop();
+  }
+}
+
+async function runOne(
+  name: StrategyName,
+  scenario: Scenario,
+  store: RunningStore | undefined,
+  runtime: Runtime,
+  options: RunOptions,
+  counts: CountVariables,
+  hooks: RunHooks,
+): Promise<ResultRow> {
+  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
+  const started = Date.now();
+  const topology = planTopology(strategies[name], { replicas: options.replicas, balancerPort: options.balancerPort });
+  const cluster = await runtime.startCluster(topology, store);
+  const base = { strategy: name, scenario: scenario.name, ...(store ? { store: store.description } : {}) };
+  try {
+    const records = await runScenario({
+      scenario,
+      cluster,
+      profile: demoProfile,
+      counts,
+      concurrency: options.concurrency,
+      seed: options.seed,
+      requestTimeoutMs: options.requestTimeoutMs,
+      signal: hooks.signal,
+      onPhase: (phase) => hooks.onEvent?.({ type: 'phase', strategy: name, scenario: scenario.name, phase }),
+    });
+    await hooks.onSamples?.(name, records.samples);
+    const metrics = aggregate({
+      samples: records.samples,
+      faults: records.faults,
+      phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind })),
+      sessionLoss: scenario.measure.sessionLoss,
+    });
+    return { ...base, status: 'ok', durationMs: Date.now() - started, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
+  } catch (error) {
+    hooks.signal.throwIfAborted();
+    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started };
+  } finally {
+    await cluster.stop();
+  }
+}

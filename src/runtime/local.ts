@@ -1,0 +1,154 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { startBalancer, type Balancer } from '../balancer/index.js';
+import { EnvironmentError } from '../errors.js';
+import type { RunningStore } from '../stores/store.js';
+import { pollUntil } from '../time.js';
+import type { ReplicaPlan, Topology } from '../topology/plan.js';
+import { freePort } from './ports.js';
+import { ProcessSupervisor, type Supervised } from './processes.js';
+import type { Cluster, Runtime } from './runtime.js';
+
+const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
+const REPLICA_READY_TIMEOUT_MS = 15_000;
+
+export interface LocalRuntimeOptions {
+  runId: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
+export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<Runtime> {
+  const runDir = await mkdtemp(path.join(os.tmpdir(), `hactl-${options.runId}-`));
+  const supervisor = new ProcessSupervisor();
+  const stopKillingOnExit = killOnExit(supervisor);
+  const balancers = new Set<Balancer>();
+  const storeContext = { supervisor, runDir, runId: options.runId, env: options.env, signal: options.signal };
+
+  return {
+    name: 'local',
+    checkStore: (store) => store.local.check(options.env),
+    startStore: (store) => store.local.start(storeContext),
+    async startCluster(topology, store) {
+      const replicas = await Promise.all(
+        topology.replicas.map((plan) => startReplica(plan, topology, store, supervisor, options)),
+      );
+      let balancer: Balancer;
+      try {
+        balancer = await startBalancer({
+          host: '127.0.0.1',
+          port: topology.balancer.port,
+          targets: replicas.map((replica) => ({ id: replica.plan.id, host: '127.0.0.1', port: replica.port })),
+          algorithm: topology.balancer.algorithm,
+          stickiness: topology.balancer.stickiness,
+          healthCheck: topology.balancer.healthCheck,
+          upstreamTimeoutMs: topology.balancer.upstreamTimeoutMs,
+        });
+      } catch (error) {
+        await Promise.all(replicas.map((replica) => replica.process.stop()));
+        throw error;
+      }
+      balancers.add(balancer);
+      return localCluster(balancer, replicas, () => balancers.delete(balancer));
+    },
+    async close() {
+      await Promise.all([...balancers].map((balancer) => balancer.stop()));
+      await supervisor.stopAll();
+      stopKillingOnExit();
+      await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+}
+
+interface LocalReplica {
+  plan: ReplicaPlan;
+  port: number;
+  process: Supervised;
+}
+
+function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () => void): Cluster {
+  const byId = new Map(replicas.map((replica) => [replica.plan.id, replica]));
+  return {
+    balancerUrl: balancer.url,
+    replicaIds: replicas.map((replica) => replica.plan.id),
+    async killReplica(replicaId, signal) {
+      const replica = byId.get(replicaId);
+      if (!replica) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
+      const at = Date.now();
+      replica.process.kill(signal);
+      await replica.process.exited;
+      return { at };
+    },
+    waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
+    async stop() {
+      await balancer.stop();
+      forget();
+      await Promise.all(replicas.map((replica) => replica.process.stop()));
+    },
+  };
+}
+
+async function startReplica(
+  plan: ReplicaPlan,
+  topology: Topology,
+  store: RunningStore | undefined,
+  supervisor: ProcessSupervisor,
+  options: LocalRuntimeOptions,
+): Promise<LocalReplica> {
+  const port = await freePort();
+  // NODE_EXTRA_CA_CERTS costs every Node start tens of milliseconds; the demo app needs no CA.
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = options.env;
+  const child = supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
+    env: {
+      ...env,
+      HACTL_REPLICA_ID: plan.id,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      HACTL_SESSION_STORE: topology.app.sessionStore,
+      HACTL_STORE_URL: store?.url ?? '',
+      HACTL_SESSION_SECRET: topology.app.secret,
+      HACTL_COOKIE_NAME: topology.app.cookieName,
+    },
+    // The IPC channel lets a replica notice that hactl is gone and exit with it.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  try {
+    await waitForHealth(`http://127.0.0.1:${port}/health`, child, plan.id, options.signal);
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return { plan, port, process: child };
+}
+
+async function waitForHealth(url: string, child: Supervised, id: string, signal?: AbortSignal): Promise<void> {
+  await pollUntil(
+    async () => {
+      if (child.hasExited()) throw new EnvironmentError(`${id} exited during start-up: ${child.output() || 'no output'}`);
+      const ok = await request(url, { signal: AbortSignal.timeout(1_000) })
+        .then(async (response) => {
+          await response.body.dump();
+          return response.statusCode === 200;
+        })
+        .catch(() => false);
+      return ok ? true : undefined;
+    },
+    {
+      timeoutMs: REPLICA_READY_TIMEOUT_MS,
+      intervalMs: 20,
+      signal,
+      onTimeout: () => new EnvironmentError(`${id} did not answer ${url} within ${REPLICA_READY_TIMEOUT_MS} ms: ${child.output() || 'no output'}`),
+    },
+  );
+}
+
+/** If hactl exits without tearing down (an uncaught error, process.exit), children die with it. */
+function killOnExit(supervisor: ProcessSupervisor): () => void {
+  const onExit = () => supervisor.killAllNow();
+  process.on('exit', onExit);
+  return () => process.off('exit', onExit);
+}

@@ -1,0 +1,140 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { EnvironmentError, errorMessage } from '../errors.js';
+import { freePort } from '../runtime/ports.js';
+import type { Supervised } from '../runtime/processes.js';
+import { pollUntil } from '../time.js';
+import { findExecutable, readOutput } from './executables.js';
+import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
+
+const READY_TIMEOUT_MS = 30_000;
+const PROBE_TIMEOUT_MS = 3_000;
+
+/**
+ * MongoDB, standing in for Amazon DocumentDB (Spring Session MongoDB's target in the write-up).
+ * Either a `mongod` hactl starts, or an existing server named by HACTL_MONGO_URL, in which case
+ * hactl works in a database of its own per run and drops it afterwards.
+ */
+export const mongo: StoreModule = {
+  name: 'mongo',
+  appStore: 'mongo',
+  local: {
+    async check(env) {
+      if (env.HACTL_MONGO_URL) {
+        const reachable = await probe(env.HACTL_MONGO_URL).then(() => undefined, errorMessage);
+        if (reachable === undefined) return { available: true, detail: redact(env.HACTL_MONGO_URL) };
+        return {
+          available: false,
+          reason: `HACTL_MONGO_URL (${redact(env.HACTL_MONGO_URL)}) did not answer a ping: ${reachable}`,
+          fix: 'check that the server is running and the URL is right, or unset HACTL_MONGO_URL to use a local mongod',
+        };
+      }
+      const binary = await findExecutable('mongod', env.HACTL_MONGOD, env);
+      if (binary) return { available: true, detail: binary };
+      return {
+        available: false,
+        reason: 'no mongod on PATH and HACTL_MONGO_URL is not set',
+        fix: 'install MongoDB Community Server (mongod) or set HACTL_MONGO_URL=mongodb://host:27017 to use an existing server',
+      };
+    },
+    start: (context) => (context.env.HACTL_MONGO_URL ? useExisting(context.env.HACTL_MONGO_URL, context) : startMongod(context)),
+  },
+};
+
+async function useExisting(baseUrl: string, context: LocalStoreContext): Promise<RunningStore> {
+  const database = `hactl_${context.runId}`;
+  const url = withDatabase(baseUrl, database);
+  await probe(url);
+  return {
+    name: 'mongo',
+    url,
+    description: `MongoDB at ${redact(baseUrl)} (database ${database}, dropped after the run)`,
+    async kill() {
+      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be killed by hactl');
+    },
+    async restart() {
+      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be restarted by hactl');
+    },
+    async stop() {
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS });
+      try {
+        await client.connect();
+        await client.db(database).dropDatabase();
+      } catch {
+        // best effort: a database left behind is named after the run
+      } finally {
+        await client.close().catch(() => {});
+      }
+    },
+  };
+}
+
+async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
+  const binary = (await findExecutable('mongod', context.env.HACTL_MONGOD, context.env))!;
+  const version = /db version v(\S+)/.exec(await readOutput(binary, ['--version']))?.[1] ?? 'unknown version';
+  const dbPath = path.join(context.runDir, 'mongo');
+  await mkdir(dbPath, { recursive: true });
+  const port = await freePort();
+  const args = ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'];
+  const url = `mongodb://127.0.0.1:${port}/hactl`;
+
+  let server: Supervised;
+  const launch = async () => {
+    server = context.supervisor.spawn('mongod', binary, args, { env: context.env });
+    await pollUntil(
+      async () => {
+        if (server.hasExited()) throw new EnvironmentError(`mongod exited during start-up: ${server.output() || 'no output'}`);
+        return probe(url).then(() => true, () => undefined);
+      },
+      {
+        timeoutMs: READY_TIMEOUT_MS,
+        intervalMs: 100,
+        signal: context.signal,
+        onTimeout: () => new EnvironmentError(`mongod did not answer a ping on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`),
+      },
+    );
+  };
+  await launch();
+
+  return {
+    name: 'mongo',
+    url,
+    description: `mongod ${version} on 127.0.0.1:${port}, journaled`,
+    async kill(signal) {
+      server.kill(signal);
+      await server.exited;
+    },
+    restart: launch,
+    async stop() {
+      await server.stop(10_000);
+    },
+  };
+}
+
+async function probe(url: string): Promise<void> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS, connectTimeoutMS: PROBE_TIMEOUT_MS });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** Credentials stay out of reports and error lines. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'an unparsable URL';
+  }
+}

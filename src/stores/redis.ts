@@ -1,0 +1,98 @@
+import net from 'node:net';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { EnvironmentError } from '../errors.js';
+import { freePort } from '../runtime/ports.js';
+import type { Supervised } from '../runtime/processes.js';
+import { pollUntil } from '../time.js';
+import { findExecutable, readOutput } from './executables.js';
+import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
+
+const READY_TIMEOUT_MS = 10_000;
+
+async function locate(env: NodeJS.ProcessEnv) {
+  return findExecutable('redis-server', env.HACTL_REDIS_SERVER, env);
+}
+
+/** Redis as ElastiCache runs it for sessions: in memory, persistence off unless asked for. */
+export const redis: StoreModule = {
+  name: 'redis',
+  appStore: 'redis',
+  local: {
+    async check(env) {
+      const binary = await locate(env);
+      if (!binary) {
+        return {
+          available: false,
+          reason: env.HACTL_REDIS_SERVER
+            ? `HACTL_REDIS_SERVER=${env.HACTL_REDIS_SERVER} is not an executable file`
+            : 'redis-server was not found on PATH',
+          fix: 'install it (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set HACTL_REDIS_SERVER=/path/to/redis-server',
+        };
+      }
+      return { available: true, detail: binary };
+    },
+    start: startLocal,
+  },
+};
+
+async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
+  const binary = (await locate(context.env))!;
+  const version = /v=(\S+)/.exec(await readOutput(binary, ['--version']))?.[1] ?? 'unknown version';
+  const dir = path.join(context.runDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  // Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+
+  let server: Supervised;
+  const launch = async () => {
+    server = context.supervisor.spawn('redis-server', binary, args, { env: context.env });
+    await waitForPong(port, server, context.signal);
+  };
+  await launch();
+
+  return {
+    name: 'redis',
+    url: `redis://127.0.0.1:${port}`,
+    description: `redis-server ${version} on 127.0.0.1:${port}, persistence off`,
+    async kill(signal) {
+      server.kill(signal);
+      await server.exited;
+    },
+    restart: launch,
+    async stop() {
+      await server.stop();
+    },
+  };
+}
+
+async function waitForPong(port: number, server: Supervised, signal?: AbortSignal): Promise<void> {
+  await pollUntil(
+    async () => {
+      if (server.hasExited()) throw new EnvironmentError(`redis-server exited during start-up on port ${port}: ${server.output() || 'no output'}`);
+      return (await ping(port)) ? true : undefined;
+    },
+    {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 20,
+      signal,
+      onTimeout: () => new EnvironmentError(`redis-server did not answer PING on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`),
+    },
+  );
+}
+
+/** One RESP PING over a raw socket: cheaper than loading a client to ask "are you up?". */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}

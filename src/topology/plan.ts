@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import type { SessionStoreKind } from '../app/config.js';
+import { ALB_COOKIE_NAME, ALB_DEFAULT_STICKINESS_SECONDS, FAST_HEALTH_CHECK, type Algorithm, type HealthCheckSettings, type Stickiness } from '../balancer/settings.js';
+import type { Strategy } from '../strategies.js';
+import type { StoreName } from '../stores/store.js';
+
+/** The plan of one cluster: pure data that a runtime turns into running things. */
+export interface Topology {
+  strategy: Strategy['name'];
+  replicas: ReplicaPlan[];
+  app: {
+    sessionStore: SessionStoreKind;
+    cookieName: string;
+    /** Shared by every replica, so a cookie signed by one verifies on all. */
+    secret: string;
+  };
+  store?: StoreName;
+  balancer: {
+    port: number;
+    algorithm: Algorithm;
+    stickiness: Stickiness;
+    healthCheck: HealthCheckSettings;
+    upstreamTimeoutMs: number;
+  };
+}
+
+export interface ReplicaPlan {
+  id: string;
+  /** 1-based, as people count replicas. */
+  ordinal: number;
+}
+
+export interface TopologyOptions {
+  replicas: number;
+  balancerPort: number;
+}
+
+export function planTopology(strategy: Strategy, options: TopologyOptions, secret = randomBytes(24).toString('base64url')): Topology {
+  return {
+    strategy: strategy.name,
+    replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
+    app: { sessionStore: strategy.appStore, cookieName: 'JSESSIONID', secret },
+    store: strategy.store,
+    balancer: {
+      port: options.balancerPort,
+      algorithm: 'round_robin',
+      stickiness: strategy.sticky
+        ? { type: 'lb_cookie', cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS }
+        : { type: 'off' },
+      healthCheck: FAST_HEALTH_CHECK,
+      upstreamTimeoutMs: 10_000,
+    },
+  };
+}
+
+export function replicaId(ordinal: number): string {
+  return `replica-${ordinal}`;
+}
