@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
     .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
-    .option('--reads <n>', 'session reads per user in the read phases', String(DEFAULTS.reads))
+    .option('--reads <n>', "session reads per user after login (scenarios scale their read phases from it)", String(DEFAULTS.reads))
     .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
     .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1)', 'local')
     .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
@@ -49,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
     .option('-q, --quiet', 'no progress lines on stderr')
     .option('--debug', 'print stack traces for errors')
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: CliRunFlags) => {
       exitCode = await runCommand(flags);
     });
