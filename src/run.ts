@@ -32,7 +32,6 @@ export type RunEvent =
   | { type: 'run-start'; runId: string; seed: number }
   | { type: 'store-ready'; strategy: string; description: string }
   | { type: 'scenario-start'; strategy: string; scenario: string }
-  | { type: 'phase'; strategy: string; scenario: string; phase: string }
   | { type: 'row'; row: ResultRow };
 
 export interface RunHooks {
@@ -63,10 +62,12 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     emit({ type: 'row', row });
   };
 
+  hooks.signal.throwIfAborted();
   emit({ type: 'run-start', runId, seed: options.seed });
   const runtime = await createRuntime(options.runtime, runId, hooks);
   try {
     for (const name of options.strategies) {
+      hooks.signal.throwIfAborted();
       await runStrategy(name, runtime, options, counts, hooks, addRow);
     }
   } finally {
@@ -174,7 +175,6 @@ async function runOne(
       seed: options.seed,
       requestTimeoutMs: options.requestTimeoutMs,
       signal: hooks.signal,
-      onPhase: (phase) => hooks.onEvent?.({ type: 'phase', strategy: name, scenario: scenario.name, phase }),
     });
     await hooks.onSamples?.(name, records.samples);
     const metrics = aggregate({

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { readAppConfig, type AppConfig } from './config.js';
 import type { OpenedStore } from './stores/types.js';
 
@@ -97,7 +98,7 @@ async function main() {
   if (process.connected) process.on('disconnect', shutdown);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(`demo app failed to start: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

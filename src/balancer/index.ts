@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
@@ -83,7 +83,10 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
       });
     },
     async stop() {
-      const stopped = once(worker, 'message').catch(() => undefined);
+      const stopped = new Promise<void>((resolve) => {
+        worker.on('message', (event: { type: string }) => event.type === 'stopped' && resolve());
+        worker.once('exit', () => resolve());
+      });
       worker.postMessage({ type: 'stop' });
       await withTimeout(stopped, STOP_TIMEOUT_MS, () => new Error('balancer stop timed out')).catch(() => undefined);
       await worker.terminate();

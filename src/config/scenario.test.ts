@@ -88,3 +88,11 @@ describe('scenario validation', () => {
     );
   });
 });
+
+describe('cookie-swap', () => {
+  it('needs two users, since a cookie is stolen from another user', async () => {
+    const scenario = await loadScenario('cookie-swap');
+    expect(scenarioConflict(scenario, { ...counts, users: 1 })).toBe('cookie-swap needs at least 2 users (this run has 1)');
+    expect(scenarioConflict(scenario, { ...counts, users: 2 })).toBeUndefined();
+  });
+});

@@ -20,7 +20,7 @@ export interface Scenario {
   name: string;
   description: string;
   file: string;
-  requires: { replicas: number };
+  requires: { replicas: number; users: number };
   phases: ScenarioPhase[];
   measure: { sessionLoss?: { before: string; after: string } };
 }
@@ -28,7 +28,9 @@ export interface Scenario {
 const fileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
   description: z.string().min(1),
-  requires: z.strictObject({ replicas: z.number().int().min(1).default(1) }).default({ replicas: 1 }),
+  requires: z
+    .strictObject({ replicas: z.number().int().min(1).default(1), users: z.number().int().min(1).default(1) })
+    .default({ replicas: 1, users: 1 }),
   phases: z
     .array(z.looseObject({ name: z.string().min(1), do: z.string().min(1) }))
     .min(1, 'expected at least one phase'),
@@ -116,6 +118,9 @@ export function parseScenario(data: unknown, file: string): Scenario {
 export function scenarioConflict(scenario: Scenario, counts: CountVariables): string | undefined {
   if (counts.replicas < scenario.requires.replicas) {
     return `${scenario.name} needs at least ${scenario.requires.replicas} replicas (this run has ${counts.replicas})`;
+  }
+  if (counts.users < scenario.requires.users) {
+    return `${scenario.name} needs at least ${scenario.requires.users} users (this run has ${counts.users})`;
   }
   const after = scenario.measure.sessionLoss?.after;
   const phase = scenario.phases.find((candidate) => candidate.name === after);

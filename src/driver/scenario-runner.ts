@@ -17,7 +17,6 @@ export interface ScenarioRunInput {
   seed: number;
   requestTimeoutMs: number;
   signal: AbortSignal;
-  onPhase?(phase: string): void;
 }
 
 export interface ScenarioRecords {
@@ -47,7 +46,6 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
     for (const phase of scenario.phases) {
       signal.throwIfAborted();
-      input.onPhase?.(phase.name);
       await phase.unit.run(
         {
           scenario: scenario.name,

@@ -15,8 +15,6 @@ export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) =
       case 'scenario-start':
         write(`${event.strategy} × ${event.scenario}: starting cluster`);
         break;
-      case 'phase':
-        break;
       case 'row': {
         const { row } = event;
         const m = row.metrics;

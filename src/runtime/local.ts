@@ -8,7 +8,7 @@ import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
 import { pollUntil } from '../time.js';
 import type { ReplicaPlan, Topology } from '../topology/plan.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 import { ProcessSupervisor, type Supervised } from './processes.js';
 import type { Cluster, Runtime } from './runtime.js';
 
@@ -34,8 +34,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     checkStore: (store) => store.local.check(options.env),
     startStore: (store) => store.local.start(storeContext),
     async startCluster(topology, store) {
+      const ports = await freePorts(topology.replicas.length);
       const replicas = await Promise.all(
-        topology.replicas.map((plan) => startReplica(plan, topology, store, supervisor, options)),
+        topology.replicas.map((plan, i) => startReplica(plan, ports[i]!, topology, store, supervisor, options)),
       );
       let balancer: Balancer;
       try {
@@ -94,12 +95,12 @@ function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () =
 
 async function startReplica(
   plan: ReplicaPlan,
+  port: number,
   topology: Topology,
   store: RunningStore | undefined,
   supervisor: ProcessSupervisor,
   options: LocalRuntimeOptions,
 ): Promise<LocalReplica> {
-  const port = await freePort();
   // NODE_EXTRA_CA_CERTS costs every Node start tens of milliseconds; the demo app needs no CA.
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = options.env;
   const child = supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {

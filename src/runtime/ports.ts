@@ -1,18 +1,32 @@
 import net from 'node:net';
 import { EnvironmentError } from '../errors.js';
 
-/** Asks the kernel for a free TCP port on the host. Another process may take it before we bind
- *  it; callers that start a server on it treat "address in use" as a retryable start failure. */
+/**
+ * Asks the kernel for `count` distinct free TCP ports on the host, holding each until all are
+ * found so that one call never hands out the same port twice. Another process may still take a
+ * port before the server meant for it binds; that start then fails and says so.
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      servers.push(
+        await new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.unref();
+          server.once('error', (error) => reject(new EnvironmentError(`could not find a free port on ${host}: ${error.message}`)));
+          server.listen(0, host, () => resolve(server));
+        }),
+      );
+    }
+    return servers.map((server) => (server.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', (error) => reject(new EnvironmentError(`could not find a free port on ${host}: ${error.message}`)));
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return (await freePorts(1, host))[0]!;
 }
 
 /** True once something accepts TCP connections on host:port. */

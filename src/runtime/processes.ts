@@ -62,8 +62,7 @@ export class ProcessSupervisor {
       });
     });
     if (child.pid === undefined) {
-      // spawn failed synchronously (ENOENT etc.); 'error' follows on the next tick.
-      void exited;
+      // spawn failed at once (ENOENT, EACCES); the 'error' event that follows settles `exited`.
       throw new EnvironmentError(`could not start ${name} (${command}): no such executable or permission denied`);
     }
 

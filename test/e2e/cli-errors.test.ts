@@ -1,11 +1,17 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markedProcesses, runHactl, startHactl, STACK_LINE } from './helpers.js';
 
 /** Bad input: one clear line on stderr, exit code 2, no stack trace, nothing started. */
 describe('bad input', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-scenario-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
   async function expectUsageError(args: string[], message: string | RegExp) {
     const hactl = startHactl(args);
     const { code, stderr, stdout } = await hactl.finished;
@@ -41,14 +47,12 @@ describe('bad input', () => {
   it('an unknown flag', () => expectUsageError(['run', '--replica', '3'], /^hactl: unknown option '--replica' \(Did you mean --replicas\?\)$/m));
 
   it('a scenario file that does not validate: file, field and what was expected', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-scenario-'));
     const file = path.join(dir, 'broken.yaml');
     await writeFile(file, 'name: broken\ndescription: reads too few times\nphases:\n  - name: login\n    do: login\n  - name: read\n    do: read\n    reads: lots\n');
     await expectUsageError(['run', '--strategy', 'none', '--scenario', file], `hactl: ${file}: phases[1].reads: unknown name "lots" in "lots"; a count may use reads, replicas, users, integers, + - *, max() and min()`);
   });
 
   it('a scenario file that is not YAML', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-scenario-'));
     const file = path.join(dir, 'bad.yaml');
     await writeFile(file, 'name: [unclosed\n');
     await expectUsageError(['run', '--scenario', file], new RegExp(`^hactl: ${file}: not valid YAML: `));

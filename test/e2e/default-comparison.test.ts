@@ -1,7 +1,7 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report, ResultRow } from '../../src/report/model.js';
 import { markedProcesses, startHactl, type Finished } from './helpers.js';
 
@@ -13,9 +13,11 @@ describe('hactl run: none, sticky, redis, postgres × login-read, kill-node, coo
   let finished: Finished;
   let report: Report;
   let mark: string;
+  let dir: string;
 
+  afterAll(() => rm(dir, { recursive: true, force: true }));
   beforeAll(async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
     const out = path.join(dir, 'r.json');
     const started = startHactl([
       'run',
