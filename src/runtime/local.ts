@@ -6,10 +6,9 @@ import { request } from 'undici';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
-import { pollUntil } from '../time.js';
 import type { ReplicaPlan, Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
-import { ProcessSupervisor, type Supervised } from './processes.js';
+import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
 import type { Cluster, Runtime } from './runtime.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
@@ -117,8 +116,9 @@ async function startReplica(
     // The IPC channel lets a replica notice that hactl is gone and exit with it.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const url = `http://127.0.0.1:${port}/health`;
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/health`, child, plan.id, options.signal);
+    await waitUntilReady(child, () => answers200(url), { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal });
   } catch (error) {
     await child.stop();
     throw error;
@@ -126,25 +126,13 @@ async function startReplica(
   return { plan, port, process: child };
 }
 
-async function waitForHealth(url: string, child: Supervised, id: string, signal?: AbortSignal): Promise<void> {
-  await pollUntil(
-    async () => {
-      if (child.hasExited()) throw new EnvironmentError(`${id} exited during start-up: ${child.output() || 'no output'}`);
-      const ok = await request(url, { signal: AbortSignal.timeout(1_000) })
-        .then(async (response) => {
-          await response.body.dump();
-          return response.statusCode === 200;
-        })
-        .catch(() => false);
-      return ok ? true : undefined;
-    },
-    {
-      timeoutMs: REPLICA_READY_TIMEOUT_MS,
-      intervalMs: 20,
-      signal,
-      onTimeout: () => new EnvironmentError(`${id} did not answer ${url} within ${REPLICA_READY_TIMEOUT_MS} ms: ${child.output() || 'no output'}`),
-    },
-  );
+function answers200(url: string): Promise<boolean> {
+  return request(url, { signal: AbortSignal.timeout(1_000) })
+    .then(async (response) => {
+      await response.body.dump();
+      return response.statusCode === 200;
+    })
+    .catch(() => false);
 }
 
 /** If hactl exits without tearing down (an uncaught error, process.exit), children die with it. */

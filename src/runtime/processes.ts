@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { EnvironmentError } from '../errors.js';
-import { withTimeout } from '../time.js';
+import { pollUntil, withTimeout } from '../time.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -105,4 +105,29 @@ export class ProcessSupervisor {
       }
     }
   }
+}
+
+export interface ReadyOptions {
+  /** How the server is named in errors, e.g. "redis-server on 127.0.0.1:6379". */
+  what: string;
+  timeoutMs: number;
+  intervalMs: number;
+  signal?: AbortSignal;
+}
+
+/** Polls `probe` until the server answers; fails at once, with its output, if the process exits. */
+export async function waitUntilReady(server: Supervised, probe: () => Promise<boolean>, options: ReadyOptions): Promise<Supervised> {
+  await pollUntil(
+    async () => {
+      if (server.hasExited()) throw new EnvironmentError(`${options.what} exited during start-up: ${server.output() || 'no output'}`);
+      return (await probe()) ? true : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs,
+      signal: options.signal,
+      onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms: ${server.output() || 'no output'}`),
+    },
+  );
+  return server;
 }

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { EnvironmentError, errorMessage } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
-import type { Supervised } from '../runtime/processes.js';
-import { pollUntil } from '../time.js';
+import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
+import { serverProcessStore } from './server-process.js';
 import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -79,37 +79,15 @@ async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
   const args = ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'];
   const url = `mongodb://127.0.0.1:${port}/hactl`;
 
-  let server: Supervised;
-  const launch = async () => {
-    server = context.supervisor.spawn('mongod', binary, args, { env: context.env });
-    await pollUntil(
-      async () => {
-        if (server.hasExited()) throw new EnvironmentError(`mongod exited during start-up: ${server.output() || 'no output'}`);
-        return probe(url).then(() => true, () => undefined);
-      },
-      {
-        timeoutMs: READY_TIMEOUT_MS,
-        intervalMs: 100,
-        signal: context.signal,
-        onTimeout: () => new EnvironmentError(`mongod did not answer a ping on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`),
-      },
-    );
-  };
-  await launch();
-
-  return {
-    name: 'mongo',
-    url,
-    description: `mongod ${version} on 127.0.0.1:${port}, journaled`,
-    async kill(signal) {
-      server.kill(signal);
-      await server.exited;
-    },
-    restart: launch,
-    async stop() {
-      await server.stop(10_000);
-    },
-  };
+  const launch = () =>
+    waitUntilReady(context.supervisor.spawn('mongod', binary, args, { env: context.env }), () => probe(url).then(() => true, () => false), {
+      what: `mongod on 127.0.0.1:${port}`,
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+      signal: context.signal,
+    });
+  // mongod flushes its journal on a clean shutdown; give it longer than the default.
+  return serverProcessStore({ name: 'mongo', url, description: `mongod ${version} on 127.0.0.1:${port}, journaled` }, launch, 10_000);
 }
 
 async function probe(url: string): Promise<void> {

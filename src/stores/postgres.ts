@@ -4,9 +4,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { EnvironmentError } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
-import type { Supervised } from '../runtime/processes.js';
-import { pollUntil, withTimeout } from '../time.js';
+import { waitUntilReady } from '../runtime/processes.js';
+import { withTimeout } from '../time.js';
 import { isExecutable, readOutput } from './executables.js';
+import { serverProcessStore } from './server-process.js';
 import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
 
 const INITDB_TIMEOUT_MS = 60_000;
@@ -92,52 +93,30 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   const url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
 
-  let server: Supervised;
-  const launch = async () => {
+  const launch = () =>
     // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to leave.
-    server = context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: 'SIGINT' });
-    await waitForQuery(url, server, context.signal);
-  };
-  await launch();
-
-  return {
-    name: 'postgres',
-    url,
-    description: `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`,
-    async kill(signal) {
-      server.kill(signal);
-      await server.exited;
-    },
-    restart: launch,
-    async stop() {
-      await server.stop();
-    },
-  };
-}
-
-async function waitForQuery(url: string, server: Supervised, signal?: AbortSignal): Promise<void> {
-  await pollUntil(
-    async () => {
-      if (server.hasExited()) throw new EnvironmentError(`postgres exited during start-up: ${server.output() || 'no output'}`);
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return true;
-      } catch {
-        return undefined;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    },
-    {
+    waitUntilReady(context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: 'SIGINT' }), () => selectOne(url), {
+      what: `postgres on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 50,
-      signal,
-      onTimeout: () => new EnvironmentError(`postgres did not accept connections at ${url} within ${READY_TIMEOUT_MS} ms`),
-    },
-  );
+      signal: context.signal,
+    });
+  const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;
+  return serverProcessStore({ name: 'postgres', url, description }, launch);
+}
+
+async function selectOne(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 interface UnprivilegedUser {

@@ -1,11 +1,10 @@
 import net from 'node:net';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { EnvironmentError } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
-import type { Supervised } from '../runtime/processes.js';
-import { pollUntil } from '../time.js';
+import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
+import { serverProcessStore } from './server-process.js';
 import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -45,40 +44,16 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
   // Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
 
-  let server: Supervised;
-  const launch = async () => {
-    server = context.supervisor.spawn('redis-server', binary, args, { env: context.env });
-    await waitForPong(port, server, context.signal);
-  };
-  await launch();
-
-  return {
-    name: 'redis',
-    url: `redis://127.0.0.1:${port}`,
-    description: `redis-server ${version} on 127.0.0.1:${port}, persistence off`,
-    async kill(signal) {
-      server.kill(signal);
-      await server.exited;
-    },
-    restart: launch,
-    async stop() {
-      await server.stop();
-    },
-  };
-}
-
-async function waitForPong(port: number, server: Supervised, signal?: AbortSignal): Promise<void> {
-  await pollUntil(
-    async () => {
-      if (server.hasExited()) throw new EnvironmentError(`redis-server exited during start-up on port ${port}: ${server.output() || 'no output'}`);
-      return (await ping(port)) ? true : undefined;
-    },
-    {
+  const launch = () =>
+    waitUntilReady(context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping(port), {
+      what: `redis-server on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 20,
-      signal,
-      onTimeout: () => new EnvironmentError(`redis-server did not answer PING on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms`),
-    },
+      signal: context.signal,
+    });
+  return serverProcessStore(
+    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, persistence off` },
+    launch,
   );
 }
 

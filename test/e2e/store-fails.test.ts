@@ -13,7 +13,7 @@ describe('a store that will not start', () => {
     expect(report.results.find((row) => row.strategy === 'none')!.status).toBe('ok');
     const redis = report.results.find((row) => row.strategy === 'redis')!;
     expect(redis.status).toBe('error');
-    expect(redis.reason).toMatch(/^redis did not start: redis-server exited during start-up on port \d+/);
+    expect(redis.reason).toMatch(/^redis did not start: redis-server on 127\.0\.0\.1:\d+ exited during start-up/);
     expect(await markedProcesses(hactl.mark)).toEqual([]);
   }, 60_000);
 });

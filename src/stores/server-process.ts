@@ -1,0 +1,27 @@
+import type { Supervised } from '../runtime/processes.js';
+import type { RunningStore } from './store.js';
+
+/**
+ * A store that is one server process on the local runtime: `launch` starts it and resolves once
+ * it is ready; a restart after a kill launches it again on the same address and data.
+ */
+export async function serverProcessStore(
+  identity: Pick<RunningStore, 'name' | 'url' | 'description'>,
+  launch: () => Promise<Supervised>,
+  stopGraceMs?: number,
+): Promise<RunningStore> {
+  let server = await launch();
+  return {
+    ...identity,
+    async kill(signal) {
+      server.kill(signal);
+      await server.exited;
+    },
+    async restart() {
+      server = await launch();
+    },
+    async stop() {
+      await server.stop(stopGraceMs);
+    },
+  };
+}
