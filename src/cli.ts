@@ -2,7 +2,8 @@ import { open, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseRunFlags, type RunFlags } from './config/options.js';
 import { builtinScenarioNames, loadScenario } from './config/scenario.js';
-import { EnvironmentError, errorMessage, ExitCode, HactlError, InterruptedError } from './errors.js';
+import { errorMessage, ExitCode, HactlError, InterruptedError } from './errors.js';
+import { trapInterrupts } from './interrupts.js';
 import { lineProgress } from './report/progress.js';
 import { renderers } from './report/renderers.js';
 import { run } from './run.js';
@@ -18,7 +19,10 @@ Exit codes:
   0    the run finished (skipped rows included)
   2    bad flags, scenario file or --out path
   3    environment: a store, port or process could not be had, or a row failed
-  130  interrupted by Ctrl-C (SIGINT), 143 by SIGTERM; everything started was stopped first`;
+  70   internal error (a bug in hactl; --debug prints its stack)
+  129, 130, 131, 143
+       stopped by SIGHUP, SIGINT (Ctrl-C), SIGQUIT or SIGTERM; everything hactl started was
+       stopped first`;
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('hactl')
@@ -69,29 +73,15 @@ export async function main(argv: string[]): Promise<number> {
 type CliRunFlags = RunFlags & { quiet?: boolean; debug?: boolean };
 
 async function runCommand(flags: CliRunFlags): Promise<number> {
-  const controller = new AbortController();
-  let interruptedBy: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interruptedBy) {
-      // A second Ctrl-C: stop waiting; the exit handler SIGKILLs every child still tracked.
-      process.exit(new InterruptedError(signal).exitCode);
-    }
-    interruptedBy = signal;
-    process.stderr.write(`hactl: ${signal} received, stopping everything hactl started...\n`);
-    setTimeout(() => process.exit(new InterruptedError(signal).exitCode), TEARDOWN_DEADLINE_MS).unref();
-    controller.abort(new InterruptedError(signal));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
+  const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
   try {
     const settings = parseRunFlags(flags);
     if (settings.out !== undefined) await checkWritable('--out', settings.out);
     if (settings.samples !== undefined) await checkWritable('--samples', settings.samples);
-    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
     const scenarios = await Promise.all(references.map(loadScenario));
     const seed = settings.seed ?? randomSeed();
+    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
 
     const report = await run(
       {
@@ -107,7 +97,7 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
         requestTimeoutMs: settings.requestTimeoutMs,
       },
       {
-        signal: controller.signal,
+        signal: interrupts.signal,
         env: process.env,
         onEvent: flags.quiet ? undefined : lineProgress(process.stderr),
         onSamples: samplesFile && ((strategy, samples) => samplesFile.appendFile(samples.map((sample) => `${JSON.stringify({ strategy, ...sample })}\n`).join(''))),
@@ -124,14 +114,14 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
     }
     return report.results.some((row) => row.status === 'error') ? ExitCode.environment : ExitCode.ok;
   } catch (error) {
-    if (interruptedBy) {
-      process.stderr.write(`hactl: interrupted by ${interruptedBy}; everything hactl started has been stopped\n`);
-      return new InterruptedError(interruptedBy).exitCode;
+    const signal = interrupts.interruptedBy();
+    if (signal) {
+      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped\n`);
+      return new InterruptedError(signal).exitCode;
     }
     return reportError(error, flags.debug === true);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.dispose();
   }
 }
 
@@ -142,5 +132,5 @@ function reportError(error: unknown, debug: boolean): number {
   }
   process.stderr.write(`hactl: internal error: ${debug && error instanceof Error ? error.stack : errorMessage(error)}\n`);
   if (!debug) process.stderr.write('hactl: run again with --debug for the stack trace, and please report it\n');
-  return error instanceof EnvironmentError ? ExitCode.environment : 70;
+  return ExitCode.internal;
 }

@@ -1,9 +1,13 @@
+import os from 'node:os';
+
 /**
  * Exit codes, in one place (k6's errext/exitcodes, knip's known errors):
  *   0   the run finished (rows may be skipped; skipped is not failure)
  *   2   usage or configuration error: a flag, a scenario file, an --out path
- *   3   environment error: a store, port or process that could not be had
- *   130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM, after tearing everything down
+ *   3   environment error: a store, port or process that could not be had, or a row that failed
+ *   70  internal error: a bug in hactl (EX_SOFTWARE)
+ *   128 + n  stopped by signal n after tearing everything down: 129 SIGHUP, 130 SIGINT (Ctrl-C),
+ *       131 SIGQUIT, 143 SIGTERM
  * Exit code 1 is kept for failed expectations (CI mode).
  */
 export const ExitCode = {
@@ -11,8 +15,7 @@ export const ExitCode = {
   expectationFailed: 1,
   usage: 2,
   environment: 3,
-  sigint: 130,
-  sigterm: 143,
+  internal: 70,
 } as const;
 
 /** An error the user can fix; printed as one line, without a stack trace unless --debug. */
@@ -43,7 +46,7 @@ export class EnvironmentError extends HactlError {
 /** The run was stopped by a signal; teardown has happened by the time this surfaces. */
 export class InterruptedError extends HactlError {
   constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`, signal === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint);
+    super(`interrupted by ${signal}`, 128 + (os.constants.signals[signal] ?? 0));
   }
 }
 

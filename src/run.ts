@@ -5,11 +5,12 @@ import type { CountVariables } from './config/count.js';
 import { demoProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
 import { runScenario } from './driver/scenario-runner.js';
-import { errorMessage } from './errors.js';
+import { EnvironmentError, errorMessage } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ResultRow } from './report/model.js';
-import { createLocalRuntime } from './runtime/local.js';
-import type { Runtime, RuntimeName } from './runtime/runtime.js';
+import { runtimes } from './runtime/index.js';
+import { assertPortFree } from './runtime/ports.js';
+import type { Cluster, Runtime, RuntimeName } from './runtime/runtime.js';
 import { strategies, type StrategyName } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { planTopology } from './topology/plan.js';
@@ -47,9 +48,9 @@ export interface RunHooks {
  * replicas and balancer, the scenario, and the row it yields. Everything started is stopped
  * before this returns or throws, including on abort.
  *
- * A store that is not installed skips its strategy's rows; one that fails to start, or a
- * scenario that fails mid-way, gives `error` rows while the rest of the run goes on. A cluster
- * that cannot start at all (a port taken) ends the run with an EnvironmentError.
+ * A store that is not installed skips its strategy's rows; one that fails to start, a cluster
+ * that fails to start, or a scenario that fails mid-way gives `error` rows while the rest of
+ * the run goes on. Only a balancer port the user asked for and cannot have ends the run early.
  */
 export async function run(options: RunOptions, hooks: RunHooks): Promise<Report> {
   const runId = randomBytes(4).toString('hex');
@@ -63,8 +64,9 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   };
 
   hooks.signal.throwIfAborted();
+  if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
-  const runtime = await createRuntime(options.runtime, runId, hooks);
+  const runtime = await runtimes[options.runtime]({ runId, env: hooks.env, signal: hooks.signal });
   try {
     for (const name of options.strategies) {
       hooks.signal.throwIfAborted();
@@ -98,13 +100,6 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     },
     results,
   };
-}
-
-async function createRuntime(name: RuntimeName, runId: string, hooks: RunHooks): Promise<Runtime> {
-  switch (name) {
-    case 'local':
-      return createLocalRuntime({ runId, env: hooks.env, signal: hooks.signal });
-  }
 }
 
 async function runStrategy(
@@ -162,9 +157,21 @@ async function runOne(
 ): Promise<ResultRow> {
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
   const started = Date.now();
-  const topology = planTopology(strategies[name], { replicas: options.replicas, balancerPort: options.balancerPort });
-  const cluster = await runtime.startCluster(topology, store);
+  const topology = planTopology(strategies[name], {
+    replicas: options.replicas,
+    balancerPort: options.balancerPort,
+    // The balancer gives up first, so a hung replica shows as a 504 tagged with its name rather
+    // than as an anonymous client timeout.
+    upstreamTimeoutMs: Math.max(100, Math.floor(options.requestTimeoutMs / 2)),
+  });
   const base = { strategy: name, scenario: scenario.name, ...(store ? { store: store.description } : {}) };
+  let cluster: Cluster;
+  try {
+    cluster = await runtime.startCluster(topology, store);
+  } catch (error) {
+    hooks.signal.throwIfAborted();
+    return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
+  }
   try {
     const records = await runScenario({
       scenario,
@@ -176,11 +183,13 @@ async function runOne(
       requestTimeoutMs: options.requestTimeoutMs,
       signal: hooks.signal,
     });
+    const failure = cluster.failure();
+    if (failure) throw new EnvironmentError(failure);
     await hooks.onSamples?.(name, records.samples);
     const metrics = aggregate({
       samples: records.samples,
       faults: records.faults,
-      phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind })),
+      phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind, ownSessionReads: phase.unit.ownSessionReads })),
       sessionLoss: scenario.measure.sessionLoss,
     });
     return { ...base, status: 'ok', durationMs: Date.now() - started, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };

@@ -79,6 +79,16 @@ async function openStore(config: AppConfig): Promise<OpenedStore> {
 }
 
 async function main() {
+  // Started by hactl with an IPC channel: when hactl goes away, so does the replica, even while
+  // it is still starting (hence before any await).
+  let shutdown: () => void = () => process.exit(0);
+  if (process.send) {
+    if (!process.connected) process.exit(0);
+    process.on('disconnect', () => shutdown());
+  }
+  process.on('SIGTERM', () => shutdown());
+  process.on('SIGINT', () => shutdown());
+
   const config = readAppConfig(process.env);
   const opened = await openStore(config);
   const server = createApp(config, opened.store).listen(config.port, config.host);
@@ -86,16 +96,12 @@ async function main() {
   const { port } = server.address() as AddressInfo;
   console.log(`demo app ${config.replicaId} listening on http://${config.host}:${port} (sessions: ${config.store})`);
 
-  const shutdown = () => {
+  shutdown = () => {
     server.close();
     server.closeAllConnections();
     void opened.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2_000).unref();
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-  // Started by hactl with an IPC channel: when hactl goes away, so does the replica.
-  if (process.connected) process.on('disconnect', shutdown);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -104,7 +104,7 @@ export function parseScenario(data: unknown, file: string): Scenario {
     for (const key of ['before', 'after'] as const) {
       const phase = phases.find((candidate) => candidate.name === loss[key]);
       if (!phase) problems.push(`${file}: measure.sessionLoss.${key}: no phase named "${loss[key]}"`);
-      else if (phase.unit.kind !== 'read') problems.push(`${file}: measure.sessionLoss.${key}: phase "${loss[key]}" must be a read phase`);
+      else if (!phase.unit.ownSessionReads) problems.push(`${file}: measure.sessionLoss.${key}: phase "${loss[key]}" must be a read phase`);
     }
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));

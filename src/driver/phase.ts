@@ -33,6 +33,8 @@ export interface PhaseUnit<Options = unknown> {
   kind: string;
   description: string;
   options: z.ZodType<Options>;
+  /** Its requests are users reading their own session: they make the row's hit rate, and can measure session loss. */
+  ownSessionReads?: boolean;
   /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
   run(context: PhaseContext, options: Options): Promise<void>;

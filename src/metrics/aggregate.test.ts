@@ -25,7 +25,7 @@ describe('hit rate', () => {
     const metrics = aggregate({
       samples: [sample('login', 0, 'ok'), sample('read', 0, 'hit'), sample('read', 0, 'miss'), sample('read', 0, 'miss'), sample('read', 0, 'hit'), sample('read', 0, 'error')],
       faults: [],
-      phases: [{ name: 'login', kind: 'login' }, { name: 'read', kind: 'read' }],
+      phases: [{ name: 'login', kind: 'login' }, { name: 'read', kind: 'read', ownSessionReads: true }],
     });
     expect(metrics.hitRate).toBe(0.5);
     expect(metrics.missRate).toBe(0.5);
@@ -36,7 +36,13 @@ describe('hit rate', () => {
   });
 
   it('is null when no read got an answer', () => {
-    expect(aggregate({ samples: [sample('read', 0, 'error')], faults: [], phases: [] }).hitRate).toBeNull();
+    expect(aggregate({ samples: [sample('read', 0, 'error')], faults: [], phases: [{ name: 'read', kind: 'read', ownSessionReads: true }] }).hitRate).toBeNull();
+  });
+
+  it('counts only phases whose requests are users reading their own session', () => {
+    const samples = [sample('read', 0, 'hit'), sample('stolen', 0, 'miss', { kind: 'stolen-cookie' })];
+    const phases = [{ name: 'read', kind: 'read', ownSessionReads: true }, { name: 'stolen', kind: 'stolen-cookie' }];
+    expect(aggregate({ samples, faults: [], phases }).hitRate).toBe(1);
   });
 });
 
@@ -75,19 +81,35 @@ describe('recovery time', () => {
       phases: [],
     });
     expect(metrics.recoveryMs).toBe(20);
+    expect(metrics.recovered).toBe(true);
     expect(metrics.detectionMs).toBe(80);
+  });
+
+  it('says not recovered, rather than a time, when requests were still failing at the end', () => {
+    const metrics = aggregate({
+      samples: [sample('r', 0, 'hit', { at: 130, end: 131 }), sample('r', 0, 'error', { at: 140, end: 150 })],
+      faults: [{ kind: 'kill-replica', target: 'replica-1', at: 100 }],
+      phases: [],
+    });
+    expect(metrics.recovered).toBe(false);
+    expect(metrics.recoveryMs).toBeNull();
+    expect(aggregate({ samples: [], faults: [], phases: [] }).recovered).toBeNull();
   });
 });
 
 describe('latency', () => {
-  it('summarises per phase kind, leaving out requests that got no answer', () => {
-    const samples = [1, 2, 3, 4, 100].map((ms) => sample('read', 0, 'hit', { latencyMs: ms }));
-    samples.push(sample('read', 0, 'error', { status: 0, latencyMs: 5000 }));
-    const { latencyMs } = aggregate({ samples, faults: [], phases: [] });
+  it('summarises per phase name and per kind, leaving out errors (no answer, or a 5xx)', () => {
+    const samples = [1, 2, 3, 4, 100].map((ms) => sample('before', 0, 'hit', { latencyMs: ms }));
+    samples.push(sample('before', 0, 'error', { status: 0, latencyMs: 5000 }));
+    samples.push(sample('before', 0, 'error', { status: 502, latencyMs: 0.1 }));
+    samples.push(sample('after', 0, 'hit', { latencyMs: 7 }));
+    const { latencyMs, latencyByKind } = aggregate({ samples, faults: [], phases: [] });
     // HDR keeps 3 significant digits: 3 ms may come back as 3.001 ms.
-    expect(latencyMs.read!.count).toBe(5);
-    expect(latencyMs.read!.p50).toBeCloseTo(3, 2);
-    expect(latencyMs.read!.p99).toBeCloseTo(100, 0);
-    expect(latencyMs.read!.max).toBeCloseTo(100, 0);
+    expect(latencyMs.before!.count).toBe(5);
+    expect(latencyMs.before!.p50).toBeCloseTo(3, 2);
+    expect(latencyMs.before!.p99).toBeCloseTo(100, 0);
+    expect(latencyMs.before!.max).toBeCloseTo(100, 0);
+    expect(latencyMs.after!.count).toBe(1);
+    expect(latencyByKind.read!.count).toBe(6);
   });
 });

@@ -4,7 +4,7 @@ import { summarizeLatencies, type LatencySummary } from './histogram.js';
 /** The figures of one strategy x scenario row, as DESIGN.md defines them. */
 export interface ScenarioMetrics {
   requests: number;
-  /** Own-session reads (phase kind `read`) that got an answer. */
+  /** Users' reads of their own session that got an answer. */
   reads: number;
   /** hits / reads that got an HTTP answer (not an error). */
   hitRate: number | null;
@@ -15,12 +15,16 @@ export interface ScenarioMetrics {
   sessionLoss: number | null;
   usersWithSession: number | null;
   usersLost: number | null;
-  /** From the first fault to the completion of the last failed request after it; null without a fault or if failures never stopped. */
+  /** From the first fault to the completion of the last failed request after it; null without a fault or when `recovered` is false. */
   recoveryMs: number | null;
+  /** Whether requests had stopped failing by the end of the scenario; null without a fault. */
+  recovered: boolean | null;
   /** From the first fault until the balancer took the faulty target out of rotation. */
   detectionMs: number | null;
-  /** Latency per phase kind (login, read, ...). */
+  /** Latency per phase, by phase name, over requests that got a non-error answer. */
   latencyMs: Record<string, LatencySummary>;
+  /** The same, pooled by phase kind (all `read` phases together, ...): the table's login and read columns. */
+  latencyByKind: Record<string, LatencySummary>;
   requestsPerReplica: Record<string, number>;
   phases: PhaseMetrics[];
 }
@@ -32,24 +36,26 @@ export interface PhaseMetrics {
   hits: number;
   misses: number;
   errors: number;
-  latencyMs?: LatencySummary;
 }
 
 export interface AggregateInput {
   samples: readonly Sample[];
   faults: readonly Fault[];
-  /** Phase names in scenario order. */
-  phases: readonly { name: string; kind: string }[];
+  /** The scenario's phases in order; `ownSessionReads` marks the ones that make the hit rate. */
+  phases: readonly { name: string; kind: string; ownSessionReads?: boolean }[];
   sessionLoss?: { before: string; after: string };
 }
 
 export function aggregate(input: AggregateInput): ScenarioMetrics {
   const { samples } = input;
-  const reads = samples.filter((sample) => sample.kind === 'read');
+  const readPhases = new Set(input.phases.filter((phase) => phase.ownSessionReads).map((phase) => phase.name));
+  const reads = samples.filter((sample) => readPhases.has(sample.phase));
   const answered = reads.filter((sample) => sample.outcome !== 'error');
   const hits = answered.filter((sample) => sample.outcome === 'hit').length;
   const loss = input.sessionLoss ? sessionLoss(samples, input.sessionLoss) : undefined;
   const firstFault = input.faults.reduce<Fault | undefined>((first, fault) => (!first || fault.at < first.at ? fault : first), undefined);
+  const recovery = firstFault ? recoveryMs(samples, firstFault.at) : null;
+  const measured = samples.filter((sample) => sample.outcome !== 'error');
 
   return {
     requests: samples.length,
@@ -60,9 +66,11 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     sessionLoss: loss?.rate ?? null,
     usersWithSession: loss?.usersWithSession ?? null,
     usersLost: loss?.usersLost ?? null,
-    recoveryMs: firstFault ? recoveryMs(samples, firstFault.at) : null,
+    recoveryMs: recovery,
+    recovered: firstFault ? recovery !== null : null,
     detectionMs: firstFault?.detectedAt !== undefined ? round(firstFault.detectedAt - firstFault.at) : null,
-    latencyMs: latencyByKind(samples),
+    latencyMs: latencyBy(measured, (sample) => sample.phase),
+    latencyByKind: latencyBy(measured, (sample) => sample.kind),
     requestsPerReplica: countBy(samples, (sample) => sample.replica),
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),
   };
@@ -90,22 +98,18 @@ export function recoveryMs(samples: readonly Sample[], faultAt: number): number 
   return round(Math.max(...failures.map((sample) => sample.end)) - faultAt);
 }
 
-function latencyByKind(samples: readonly Sample[]): Record<string, LatencySummary> {
-  const byKind = new Map<string, number[]>();
+/** Errors are counted apart, as for the hit rate: a 502 from the balancer is fast and would flatter p50. */
+function latencyBy(samples: readonly Sample[], key: (sample: Sample) => string): Record<string, LatencySummary> {
+  const groups = new Map<string, number[]>();
   for (const sample of samples) {
-    if (sample.outcome === 'error' && sample.status === 0) continue; // no answer, no latency
-    const list = byKind.get(sample.kind) ?? [];
+    const list = groups.get(key(sample)) ?? [];
     list.push(sample.latencyMs);
-    byKind.set(sample.kind, list);
+    groups.set(key(sample), list);
   }
-  const result: Record<string, LatencySummary> = {};
-  for (const [kind, latencies] of byKind) result[kind] = summarizeLatencies(latencies)!;
-  return result;
+  return Object.fromEntries([...groups].map(([name, latencies]) => [name, summarizeLatencies(latencies)!]));
 }
 
 function phaseMetrics(phase: { name: string; kind: string }, samples: readonly Sample[]): PhaseMetrics {
-  const answered = samples.filter((sample) => !(sample.outcome === 'error' && sample.status === 0));
-  const latencyMs = summarizeLatencies(answered.map((sample) => sample.latencyMs));
   return {
     name: phase.name,
     kind: phase.kind,
@@ -113,7 +117,6 @@ function phaseMetrics(phase: { name: string; kind: string }, samples: readonly S
     hits: samples.filter((sample) => sample.outcome === 'hit').length,
     misses: samples.filter((sample) => sample.outcome === 'miss').length,
     errors: samples.filter((sample) => sample.outcome === 'error').length,
-    ...(latencyMs ? { latencyMs } : {}),
   };
 }
 

@@ -15,8 +15,8 @@ export function rowCells(row: ResultRow): string[] {
     String(m.errors),
     m.sessionLoss === null ? (m.usersWithSession === 0 ? 'no session before' : '—') : `${percent(m.sessionLoss)} (${m.usersLost}/${m.usersWithSession})`,
     recovery(row),
-    latency(m.latencyMs.login),
-    latency(m.latencyMs.read),
+    latency(m.latencyByKind.login),
+    latency(m.latencyByKind.read),
   ];
 }
 
@@ -31,9 +31,8 @@ export function latency(summary: LatencySummary | undefined): string {
 
 function recovery(row: ResultRow): string {
   const m = row.metrics!;
-  if (m.detectionMs === null && m.recoveryMs === null) return '—';
-  if (m.recoveryMs === null) return 'not recovered';
-  return `${Math.round(m.recoveryMs)} ms`;
+  if (m.recovered === null) return '—';
+  return m.recovered ? `${Math.round(m.recoveryMs!)} ms` : 'not recovered';
 }
 
 export function settingsLine(report: Report): string {

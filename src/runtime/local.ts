@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,22 +10,17 @@ import type { RunningStore } from '../stores/store.js';
 import type { ReplicaPlan, Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
+import type { RuntimeOptions } from './index.js';
 import type { Cluster, Runtime } from './runtime.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
 const REPLICA_READY_TIMEOUT_MS = 15_000;
 
-export interface LocalRuntimeOptions {
-  runId: string;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
-
 /** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
-export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<Runtime> {
+export async function createLocalRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runDir = await mkdtemp(path.join(os.tmpdir(), `hactl-${options.runId}-`));
   const supervisor = new ProcessSupervisor();
-  const stopKillingOnExit = killOnExit(supervisor);
+  const stopCleaningOnExit = cleanUpOnExit(supervisor, runDir);
   const balancers = new Set<Balancer>();
   const storeContext = { supervisor, runDir, runId: options.runId, env: options.env, signal: options.signal };
 
@@ -34,9 +30,15 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     startStore: (store) => store.local.start(storeContext),
     async startCluster(topology, store) {
       const ports = await freePorts(topology.replicas.length);
-      const replicas = await Promise.all(
+      const started = await Promise.allSettled(
         topology.replicas.map((plan, i) => startReplica(plan, ports[i]!, topology, store, supervisor, options)),
       );
+      const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const failed = started.find((result) => result.status === 'rejected');
+      if (failed) {
+        await Promise.all(replicas.map((replica) => replica.process.stop()));
+        throw failed.reason;
+      }
       let balancer: Balancer;
       try {
         balancer = await startBalancer({
@@ -58,7 +60,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions): Promise<
     async close() {
       await Promise.all([...balancers].map((balancer) => balancer.stop()));
       await supervisor.stopAll();
-      stopKillingOnExit();
+      stopCleaningOnExit();
       await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
@@ -79,11 +81,11 @@ function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () =
       const replica = byId.get(replicaId);
       if (!replica) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
       const at = Date.now();
-      replica.process.kill(signal);
-      await replica.process.exited;
+      await replica.process.kill(signal);
       return { at };
     },
     waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
+    failure: () => balancer.failure(),
     async stop() {
       await balancer.stop();
       forget();
@@ -98,11 +100,11 @@ async function startReplica(
   topology: Topology,
   store: RunningStore | undefined,
   supervisor: ProcessSupervisor,
-  options: LocalRuntimeOptions,
+  options: RuntimeOptions,
 ): Promise<LocalReplica> {
   // NODE_EXTRA_CA_CERTS costs every Node start tens of milliseconds; the demo app needs no CA.
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = options.env;
-  const child = supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
+  const child = await supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
     env: {
       ...env,
       HACTL_REPLICA_ID: plan.id,
@@ -117,12 +119,7 @@ async function startReplica(
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const url = `http://127.0.0.1:${port}/health`;
-  try {
-    await waitUntilReady(child, () => answers200(url), { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
+  await waitUntilReady(child, () => answers200(url), { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal });
   return { plan, port, process: child };
 }
 
@@ -135,9 +132,15 @@ function answers200(url: string): Promise<boolean> {
     .catch(() => false);
 }
 
-/** If hactl exits without tearing down (an uncaught error, process.exit), children die with it. */
-function killOnExit(supervisor: ProcessSupervisor): () => void {
-  const onExit = () => supervisor.killAllNow();
+/**
+ * If hactl exits without tearing down (a second Ctrl-C, the teardown deadline, an uncaught
+ * error), its children die with it and the run directory (PostgreSQL's data, say) goes too.
+ */
+function cleanUpOnExit(supervisor: ProcessSupervisor, runDir: string): () => void {
+  const onExit = () => {
+    supervisor.killAllNow();
+    rmSync(runDir, { recursive: true, force: true });
+  };
   process.on('exit', onExit);
   return () => process.off('exit', onExit);
 }

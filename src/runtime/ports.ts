@@ -25,6 +25,17 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   }
 }
 
+/** Fails early, naming the flag, when a port the user asked for is taken. */
+export async function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new EnvironmentError(`${what}: cannot listen on ${host}:${port} (${error.code}); choose another port, or leave it out to use a free one`)),
+    );
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return (await freePorts(1, host))[0]!;
 }

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil, withTimeout } from '../time.js';
 
@@ -16,13 +18,28 @@ export interface Supervised {
   hasExited(): boolean;
   /** The last few KiB of the child's stdout and stderr, for error messages. */
   output(): string;
-  kill(signal: NodeJS.Signals): void;
+  /** Sends a signal and resolves once the process is gone (bounded). */
+  kill(signal: NodeJS.Signals): Promise<ExitInfo>;
   /** Its stop signal (SIGTERM unless the program wants another), then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<ExitInfo>;
 }
 
+export interface SuperviseOptions extends Omit<SpawnOptions, 'uid' | 'gid'> {
+  /** How the program asks to be stopped gracefully. */
+  stopSignal?: NodeJS.Signals;
+  /** Run as this user instead of hactl's own (PostgreSQL refuses root). */
+  runAs?: { uid: number; gid: number };
+}
+
 const OUTPUT_TAIL_BYTES = 4096;
 const KILL_WAIT_MS = 5_000;
+
+/**
+ * util-linux's setpriv sets the parent-death signal before it execs the program: if hactl dies
+ * without tearing down (SIGKILL, a closed terminal), the kernel kills its children too. It also
+ * switches users, and unlike spawn's uid option it keeps the parent-death signal while doing so.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => process.platform === 'linux' && existsSync(file));
 
 /**
  * Starts and tracks every process of a run. Children get their own process group, so a Ctrl-C in
@@ -32,49 +49,61 @@ const KILL_WAIT_MS = 5_000;
 export class ProcessSupervisor {
   private readonly running = new Set<Supervised>();
 
-  spawn(
-    name: string,
-    command: string,
-    args: readonly string[],
-    options: SpawnOptions & { stopSignal?: NodeJS.Signals } = {},
-  ): Supervised {
-    const { stopSignal = 'SIGTERM', ...spawnOptions } = options;
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
+  /** Resolves once the process is running; a program that cannot be executed is an EnvironmentError. */
+  async spawn(name: string, command: string, args: readonly string[], options: SuperviseOptions = {}): Promise<Supervised> {
+    const { stopSignal = 'SIGTERM', runAs, ...spawnOptions } = options;
+    const [file, argv] = SETPRIV
+      ? [SETPRIV, [...(runAs ? [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups'] : []), '--pdeathsig', 'SIGKILL', '--', command, ...args]]
+      : [command, [...args]];
+    const child = spawn(file, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      ...spawnOptions,
+      ...(runAs && !SETPRIV ? { uid: runAs.uid, gid: runAs.gid } : {}),
+    });
+
     let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
+    const keep = (chunk: Buffer | string) => {
+      tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-
     let done = false;
+    let handle: Supervised | undefined;
     const exited = new Promise<ExitInfo>((resolve) => {
-      child.once('exit', (code, signal) => {
+      const finish = (info: ExitInfo) => {
         done = true;
-        this.running.delete(handle);
-        resolve({ code, signal });
-      });
+        if (handle) this.running.delete(handle);
+        resolve(info);
+      };
+      child.once('exit', (code, signal) => finish({ code, signal }));
       child.once('error', (error) => {
-        keep(Buffer.from(`${error.message}\n`));
-        done = true;
-        this.running.delete(handle);
-        resolve({ code: null, signal: null });
+        keep(`${error.message}\n`);
+        finish({ code: null, signal: null });
       });
     });
-    if (child.pid === undefined) {
-      // spawn failed at once (ENOENT, EACCES); the 'error' event that follows settles `exited`.
-      throw new EnvironmentError(`could not start ${name} (${command}): no such executable or permission denied`);
-    }
 
-    const handle: Supervised = {
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new EnvironmentError(`could not start ${name} (${path.basename(command)}): ${error.code ?? error.message} for ${command}`)),
+      );
+    });
+
+    const waitForExit = () =>
+      withTimeout(exited, KILL_WAIT_MS, () => new EnvironmentError(`${name} (pid ${child.pid}) did not exit after SIGKILL`));
+    handle = {
       name,
-      pid: child.pid,
+      pid: child.pid!,
       child,
       exited,
       hasExited: () => done,
       output: () => tail.trim(),
-      kill: (signal) => {
+      kill: async (signal) => {
         if (!done) child.kill(signal);
+        if (signal === 'SIGKILL') return waitForExit();
+        const gone = await withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => undefined);
+        return gone ?? handle!.stop(0);
       },
       stop: async (graceMs = 3_000) => {
         if (done) return exited;
@@ -82,17 +111,16 @@ export class ProcessSupervisor {
         const graceful = await withTimeout(exited, graceMs, () => new Error('grace period over')).catch(() => undefined);
         if (graceful) return graceful;
         child.kill('SIGKILL');
-        return withTimeout(exited, KILL_WAIT_MS, () => new EnvironmentError(`${name} (pid ${child.pid}) did not exit after SIGKILL`));
+        return waitForExit();
       },
     };
     this.running.add(handle);
     return handle;
   }
 
-  /** Stops every tracked process, newest first (replicas before the store they depend on). */
+  /** Stops every tracked process, newest first: replicas before the store they depend on. */
   async stopAll(graceMs?: number): Promise<void> {
-    const newestFirst = [...this.running].reverse();
-    await Promise.all(newestFirst.map((handle) => handle.stop(graceMs).catch(() => undefined)));
+    for (const handle of [...this.running].reverse()) await handle.stop(graceMs).catch(() => undefined);
   }
 
   /** Last resort on process exit: synchronous, so it works inside an 'exit' handler. */
@@ -115,19 +143,28 @@ export interface ReadyOptions {
   signal?: AbortSignal;
 }
 
-/** Polls `probe` until the server answers; fails at once, with its output, if the process exits. */
+/**
+ * Polls `probe` until the server answers. Fails at once, with its output, if the process exits;
+ * a process that never became ready is stopped before the error is thrown, so no caller can
+ * leave one behind.
+ */
 export async function waitUntilReady(server: Supervised, probe: () => Promise<boolean>, options: ReadyOptions): Promise<Supervised> {
-  await pollUntil(
-    async () => {
-      if (server.hasExited()) throw new EnvironmentError(`${options.what} exited during start-up: ${server.output() || 'no output'}`);
-      return (await probe()) ? true : undefined;
-    },
-    {
-      timeoutMs: options.timeoutMs,
-      intervalMs: options.intervalMs,
-      signal: options.signal,
-      onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms: ${server.output() || 'no output'}`),
-    },
-  );
+  try {
+    await pollUntil(
+      async () => {
+        if (server.hasExited()) throw new EnvironmentError(`${options.what} exited during start-up: ${server.output() || 'no output'}`);
+        return (await probe()) ? true : undefined;
+      },
+      {
+        timeoutMs: options.timeoutMs,
+        intervalMs: options.intervalMs,
+        signal: options.signal,
+        onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms: ${server.output() || 'no output'}`),
+      },
+    );
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
   return server;
 }

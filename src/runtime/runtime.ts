@@ -22,5 +22,7 @@ export interface Cluster {
   /** Kills a replica's process with `signal`; resolves once it is gone, with the moment it was sent. */
   killReplica(replicaId: string, signal: NodeJS.Signals): Promise<{ at: number }>;
   waitForReplicaHealth(replicaId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
+  /** Why the cluster stopped working on its own (its balancer died), if it did. */
+  failure(): string | undefined;
   stop(): Promise<void>;
 }

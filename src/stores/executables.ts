@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** An explicit path from the environment if set (it must exist), else the first match on PATH. */
@@ -13,10 +13,11 @@ export async function findExecutable(name: string, override: string | undefined,
   return undefined;
 }
 
+/** A regular file this process may execute (X_OK alone would accept a directory, as root). */
 export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
-    return true;
+    return (await stat(file)).isFile();
   } catch {
     return false;
   }

@@ -79,8 +79,8 @@ async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
   const args = ['--dbpath', dbPath, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'];
   const url = `mongodb://127.0.0.1:${port}/hactl`;
 
-  const launch = () =>
-    waitUntilReady(context.supervisor.spawn('mongod', binary, args, { env: context.env }), () => probe(url).then(() => true, () => false), {
+  const launch = async () =>
+    waitUntilReady(await context.supervisor.spawn('mongod', binary, args, { env: context.env }), () => probe(url).then(() => true, () => false), {
       what: `mongod on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 100,

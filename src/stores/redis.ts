@@ -44,8 +44,8 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
   // Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
 
-  const launch = () =>
-    waitUntilReady(context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping(port), {
+  const launch = async () =>
+    waitUntilReady(await context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping(port), {
       what: `redis-server on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 20,

@@ -14,8 +14,7 @@ export async function serverProcessStore(
   return {
     ...identity,
     async kill(signal) {
-      server.kill(signal);
-      await server.exited;
+      await server.kill(signal);
     },
     async restart() {
       server = await launch();

@@ -33,6 +33,7 @@ export interface ReplicaPlan {
 export interface TopologyOptions {
   replicas: number;
   balancerPort: number;
+  upstreamTimeoutMs?: number;
 }
 
 export function planTopology(strategy: Strategy, options: TopologyOptions, secret = randomBytes(24).toString('base64url')): Topology {
@@ -48,7 +49,7 @@ export function planTopology(strategy: Strategy, options: TopologyOptions, secre
         ? { type: 'lb_cookie', cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS }
         : { type: 'off' },
       healthCheck: FAST_HEALTH_CHECK,
-      upstreamTimeoutMs: 10_000,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
     },
   };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markedProcesses, runHactl, startHactl, STACK_LINE } from './helpers.js';
+import { runHactl, startHactl, STACK_LINE } from './helpers.js';
 
 /** Bad input: one clear line on stderr, exit code 2, no stack trace, nothing started. */
 describe('bad input', () => {
@@ -20,7 +20,7 @@ describe('bad input', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).not.toMatch(STACK_LINE);
     expect(stdout).toBe('');
-    expect(await markedProcesses(hactl.mark)).toEqual([]);
+    expect(await hactl.leftovers()).toEqual([]);
   }
 
   it('unknown strategy: lists the valid ones', () =>

@@ -17,6 +17,10 @@ export interface Started {
   /** A marker in the environment of hactl and everything it starts, to find those processes. */
   mark: string;
   finished: Promise<Finished>;
+  /** Every process seen descending from hactl while it ran (name by pid). */
+  seen(): Map<number, string>;
+  /** Once hactl has exited: processes it started that are still alive, by name. */
+  leftovers(): Promise<string[]>;
   /** Resolves once stderr contains `text`; rejects if hactl exits or `timeoutMs` passes first. */
   waitForStderr(text: string | RegExp, timeoutMs: number): Promise<void>;
 }
@@ -37,9 +41,11 @@ export function startHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
     for (const watcher of watchers) watcher();
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const watch = watchDescendants(child.pid!);
   const finished = new Promise<Finished>((resolve) => {
     child.once('close', (code, signal) => {
       clearTimeout(killer);
+      watch.stop();
       for (const watcher of watchers) watcher();
       resolve({ code, signal, stdout, stderr });
     });
@@ -48,6 +54,13 @@ export function startHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
     child,
     mark,
     finished,
+    seen: () => watch.seen,
+    async leftovers() {
+      await finished;
+      const alive = await watch.survivors();
+      const marked = (await markedProcesses(mark)).filter((pid) => !alive.some((entry) => entry.pid === pid));
+      return [...alive.map((entry) => `${entry.name} (pid ${entry.pid})`), ...marked.map((pid) => `marked process ${pid}`)];
+    },
     waitForStderr(text, waitMs) {
       return new Promise((resolve, reject) => {
         const matches = () => (typeof text === 'string' ? stderr.includes(text) : text.test(stderr));
@@ -71,6 +84,72 @@ export function startHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
 
 export function runHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs?: number): Promise<Finished> {
   return startHactl(args, env, timeoutMs).finished;
+}
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  state: string;
+  startTime: string;
+  name: string;
+}
+
+async function readStat(pid: number): Promise<ProcStat | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  // "pid (comm) state ppid ... starttime(22) ..."; comm may hold spaces and parentheses.
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  return { pid, name: text.slice(text.indexOf('(') + 1, close), state: fields[0]!, ppid: Number(fields[1]), startTime: fields[19]! };
+}
+
+/**
+ * Records every process descending from `root` while it runs, polling /proc. A process's
+ * environment is no proof of where it came from (redis-server overwrites its own, PostgreSQL's
+ * workers never had the marker), but parentage while hactl is alive is.
+ */
+function watchDescendants(root: number) {
+  const seen = new Map<number, string>();
+  const startTimes = new Map<number, string>();
+  let stopped = false;
+  const poll = async () => {
+    const stats = (await Promise.all((await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map((e) => readStat(Number(e))))).filter(
+      (stat): stat is ProcStat => stat !== undefined,
+    );
+    const children = new Map<number, ProcStat[]>();
+    for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
+    const stack = [...(children.get(root) ?? [])];
+    while (stack.length > 0) {
+      const stat = stack.pop()!;
+      if (!startTimes.has(stat.pid)) {
+        startTimes.set(stat.pid, stat.startTime);
+        seen.set(stat.pid, stat.name);
+      }
+      stack.push(...(children.get(stat.pid) ?? []));
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await poll();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    seen,
+    stop: () => {
+      stopped = true;
+    },
+    /** Recorded processes still alive (same pid and start time, not a zombie). */
+    async survivors() {
+      await loop;
+      const alive: Array<{ pid: number; name: string }> = [];
+      for (const [pid, startTime] of startTimes) {
+        const stat = await readStat(pid);
+        if (stat && stat.startTime === startTime && stat.state !== 'Z') alive.push({ pid, name: seen.get(pid)! });
+      }
+      return alive;
+    },
+  };
 }
 
 /** PIDs of live processes whose environment carries the marker (zombies have an empty environ). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markedProcesses, startHactl, STACK_LINE } from './helpers.js';
+import { startHactl, STACK_LINE } from './helpers.js';
 
 /** A store that is there but will not start: its rows say what failed, the rest runs, exit 3. */
 describe('a store that will not start', () => {
@@ -14,6 +14,6 @@ describe('a store that will not start', () => {
     const redis = report.results.find((row) => row.strategy === 'redis')!;
     expect(redis.status).toBe('error');
     expect(redis.reason).toMatch(/^redis did not start: redis-server on 127\.0\.0\.1:\d+ exited during start-up/);
-    expect(await markedProcesses(hactl.mark)).toEqual([]);
+    expect(await hactl.leftovers()).toEqual([]);
   }, 60_000);
 });

@@ -1,50 +1,56 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
-import { markedProcesses, startHactl, STACK_LINE } from './helpers.js';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHactl, STACK_LINE } from './helpers.js';
+
+const names = (seen: Map<number, string>) => [...new Set(seen.values())];
 
 /**
- * Everything hactl starts, it stops: counted by a marker every child inherits, after a normal
- * run, a failing run, and SIGINT or SIGTERM in the middle of a run.
+ * Everything hactl starts, it stops: every process seen descending from hactl while it ran is
+ * checked after it exits, after a normal run, a failing run, and stop signals mid-run.
  */
 describe('teardown', () => {
-  const midRunArgs = ['run', '--strategy', 'redis,postgres', '--scenario', 'login-read,kill-node', '--users', '20', '--quiet'];
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-teardown-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)('%s in the middle of a run stops every replica and store, then exits %d', async (signal, exitCode) => {
-    const hactl = startHactl(midRunArgs.filter((arg) => arg !== '--quiet'));
-    // Mid-run: the PostgreSQL store is up and a cluster is being built on it.
-    await hactl.waitForStderr('postgres × login-read: starting cluster', 60_000);
-    // hactl's children carry the marker too: the probe sees them, so an empty answer later means something.
-    const children = (await markedProcesses(hactl.mark)).filter((pid) => pid !== hactl.child.pid);
-    expect(children.length).toBeGreaterThanOrEqual(1);
-
+    ['SIGINT', 130, 'redis × kill-node: starting cluster', 'redis-server'],
+    ['SIGTERM', 143, 'postgres × kill-node: starting cluster', 'postgres'],
+    ['SIGHUP', 129, 'redis × kill-node: starting cluster', 'redis-server'],
+  ] as const)('%s in the middle of a run stops every replica and store, then exits %d', async (signal, exitCode, moment, store) => {
+    const hactl = startHactl(['run', '--strategy', 'redis,postgres', '--scenario', 'login-read,kill-node', '--users', '20']);
+    await hactl.waitForStderr(moment, 60_000);
+    // Let the replicas come up, so that the signal lands with store and replicas running.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     hactl.child.kill(signal);
     const finished = await hactl.finished;
     expect(finished.code, finished.stderr).toBe(exitCode);
     expect(finished.stderr).toContain(`interrupted by ${signal}; everything hactl started has been stopped`);
     expect(finished.stderr).not.toMatch(STACK_LINE);
-    expect(await markedProcesses(hactl.mark)).toEqual([]);
+    // The probe saw the store and the replicas while they ran, so an empty answer means something.
+    expect(names(hactl.seen())).toEqual(expect.arrayContaining([store, 'node']));
+    expect(await hactl.leftovers()).toEqual([]);
   }, 90_000);
 
-  it('SIGINT while replicas are running leaves none of them', async () => {
-    const hactl = startHactl(['run', '--strategy', 'none', '--scenario', 'kill-node', '--users', '200', '--reads', '50']);
-    await hactl.waitForStderr('none × kill-node: starting cluster', 30_000);
-    // Wait until the replicas answer: the run is then in the middle of its phases.
-    let replicas: number[] = [];
-    for (let i = 0; i < 100 && replicas.length < 3; i++) {
-      replicas = (await markedProcesses(hactl.mark)).filter((pid) => pid !== hactl.child.pid);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(replicas).toHaveLength(3);
-    hactl.child.kill('SIGINT');
+  it('a run that fails mid-way (a scenario error) reports the failed row, exits 3 and stops everything', async () => {
+    const file = path.join(dir, 'waits-for-nothing.yaml');
+    // Waiting for a fault nobody caused fails once the cluster and users are running.
+    await writeFile(file, 'name: waits-for-nothing\ndescription: d\nphases:\n  - { name: login, do: login }\n  - { name: wait, do: read, until: fault-detected }\n');
+    const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', file, '--format', 'json', '--quiet']);
     const finished = await hactl.finished;
-    expect(finished.code).toBe(130);
-    expect(await markedProcesses(hactl.mark)).toEqual([]);
-  }, 90_000);
+    expect(finished.code, finished.stderr).toBe(3);
+    const [row] = (JSON.parse(finished.stdout) as { results: Array<{ status: string; reason: string }> }).results;
+    expect(row).toMatchObject({ status: 'error', reason: 'phase wait waits for a fault to be detected, but no replica was killed before it' });
+    expect(names(hactl.seen())).toEqual(expect.arrayContaining(['redis-server', 'node']));
+    expect(await hactl.leftovers()).toEqual([]);
+  }, 60_000);
 
-  it('a run that fails (balancer port taken) names what failed, exits 3 and stops the replicas it started', async () => {
+  it('a balancer port that is taken: one line naming it, exit 3, nothing started', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
@@ -52,12 +58,33 @@ describe('teardown', () => {
       const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', 'login-read', '--port', String(port)]);
       const finished = await hactl.finished;
       expect(finished.code).toBe(3);
-      expect(finished.stderr).toContain(`hactl: balancer could not listen on 127.0.0.1:${port}`);
-      expect(finished.stderr).toContain('EADDRINUSE');
+      expect(finished.stderr).toContain(`hactl: --port: cannot listen on 127.0.0.1:${port} (EADDRINUSE); choose another port, or leave it out to use a free one`);
       expect(finished.stderr).not.toMatch(STACK_LINE);
-      expect(await markedProcesses(hactl.mark)).toEqual([]);
+      expect(await hactl.leftovers()).toEqual([]);
     } finally {
       blocker.close();
+    }
+  }, 60_000);
+
+  it('if hactl itself is SIGKILLed, its stores and replicas die with it', async () => {
+    const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', 'kill-node', '--users', '200', '--reads', '40']);
+    await hactl.waitForStderr('redis × kill-node: starting cluster', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    hactl.child.kill('SIGKILL');
+    await hactl.finished;
+    expect(names(hactl.seen())).toEqual(expect.arrayContaining(['redis-server', 'node']));
+    // The kernel delivers the parent-death signal at once; give it a moment to land.
+    let left: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      left = await hactl.leftovers();
+      if (left.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(left).toEqual([]);
+    // A SIGKILLed hactl cannot remove its run directory; the test removes what it made it leave.
+    const runId = /hactl: run ([0-9a-f]+),/.exec((await hactl.finished).stderr)![1]!;
+    for (const entry of await readdir(os.tmpdir())) {
+      if (entry.startsWith(`hactl-${runId}-`)) await rm(path.join(os.tmpdir(), entry), { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -31,7 +31,10 @@ export const forgedCookie = definePhase({
         // A user whose login failed has no id to imitate.
         if (template === undefined) return;
         attempts++;
-        const forged = forgeLike(template, context.rng);
+        // A generator per user: users run concurrently, and a shared one would hand out values
+        // in completion order, which no seed can repeat.
+        const rng = context.rng.fork(`user:${user.index}`);
+        const forged = forgeLike(template, rng);
         const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
 
         for (let i = 0; i < perUser; i++) {
@@ -41,7 +44,7 @@ export const forgedCookie = definePhase({
           if (profile.showsAnyUser(exchange.status, exchange.body)) readsShowingData++;
         }
 
-        const attacker = makeIdentity(context.rng, 'attacker');
+        const attacker = makeIdentity(rng, 'attacker');
         const loginJar = onlyForged();
         await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
         if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;

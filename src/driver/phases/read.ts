@@ -9,6 +9,7 @@ const MAX_WAIT_MS = 120_000;
 export const read = definePhase({
   kind: 'read',
   description: 'each user reads its own session, a fixed number of times or until a condition holds',
+  ownSessionReads: true,
   options: z
     .strictObject({
       reads: count.optional(),
