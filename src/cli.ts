@@ -1,8 +1,11 @@
 import { open, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseRunFlags, type RunFlags } from './config/options.js';
+import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseRunFlags, parseStrategies, type RunFlags } from './config/options.js';
+import { removeRunResources } from './runtime/docker/down.js';
+import { connectEngine } from './runtime/docker/engine.js';
+import { composeFile } from './topology/compose.js';
 import { builtinScenarioNames, loadScenario } from './config/scenario.js';
-import { errorMessage, ExitCode, HactlError, InterruptedError } from './errors.js';
+import { errorMessage, ExitCode, HactlError, InterruptedError, UsageError } from './errors.js';
 import { trapInterrupts } from './interrupts.js';
 import { lineProgress } from './report/progress.js';
 import { renderers } from './report/renderers.js';
@@ -44,7 +47,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
     .option('--reads <n>', "session reads per user after login (scenarios scale their read phases from it)", String(DEFAULTS.reads))
     .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
-    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1)', 'local')
+    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1) or docker (containers on the engine DOCKER_HOST names)', 'local')
+    .option('--docker-network <mode>', 'docker: bridge (a network of the run\'s own; default) or host (127.0.0.1 ports)')
+    .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
+    .option('--docker-balancer <where>', 'docker: run the balancer in hactl (default) or in a container beside the replicas')
     .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
     .option('-o, --out <file>', 'write the report to a file (the terminal still gets the table)')
     .option('--samples <file>', 'also write every request as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
@@ -56,6 +62,26 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: CliRunFlags) => {
       exitCode = await runCommand(flags);
+    });
+
+  program
+    .command('compose')
+    .description('print a docker-compose file of the topology `hactl run --runtime docker` builds for one strategy')
+    .requiredOption('-s, --strategy <name>', `one of ${STRATEGY_NAMES.join(', ')}`)
+    .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
+    .option('--port <n>', 'the balancer\'s port on 127.0.0.1', '8080')
+    .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
+    .option('-o, --out <file>', 'write the file instead of printing it')
+    .action(async (flags: ComposeFlags) => {
+      exitCode = await composeCommand(flags);
+    });
+
+  program
+    .command('down')
+    .description('remove the containers and networks hactl left on the Docker engine (all runs, or one)')
+    .option('--run <id>', 'only the run with this id (printed at the start of each run)')
+    .action(async (flags: { run?: string }) => {
+      exitCode = await downCommand(flags);
     });
 
   try {
@@ -75,7 +101,7 @@ type CliRunFlags = RunFlags & { quiet?: boolean; debug?: boolean };
 async function runCommand(flags: CliRunFlags): Promise<number> {
   const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
   try {
-    const settings = parseRunFlags(flags);
+    const settings = parseRunFlags(flags, process.env);
     if (settings.out !== undefined) await checkWritable('--out', settings.out);
     if (settings.samples !== undefined) await checkWritable('--samples', settings.samples);
     const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
@@ -93,6 +119,7 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
         concurrency: settings.concurrency,
         seed,
         runtime: settings.runtime,
+        docker: settings.docker,
         balancerPort: settings.port,
         requestTimeoutMs: settings.requestTimeoutMs,
       },
@@ -123,6 +150,54 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
   } finally {
     interrupts.dispose();
   }
+}
+
+interface ComposeFlags {
+  strategy: string;
+  replicas: string;
+  port: string;
+  image?: string[];
+  out?: string;
+}
+
+async function composeCommand(flags: ComposeFlags): Promise<number> {
+  try {
+    const [strategy, ...more] = parseStrategies(flags.strategy);
+    if (!strategy || more.length > 0 || flags.strategy === 'all') throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')}, got "${flags.strategy}"`);
+    const text = composeFile({
+      strategy,
+      replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),
+      port: parseInteger('--port', flags.port, 8080, 1, 65_535),
+      images: parseImages(flags.image ?? [], process.env),
+    });
+    if (flags.out === undefined) process.stdout.write(text);
+    else {
+      await checkWritable('--out', flags.out);
+      await writeFile(flags.out, text);
+    }
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error, false);
+  }
+}
+
+async function downCommand(flags: { run?: string }): Promise<number> {
+  try {
+    if (flags.run !== undefined && !/^[0-9a-f]{8}$/.test(flags.run)) throw new UsageError(`--run: expected a run id of 8 hex digits, got "${flags.run}"`);
+    const engine = await connectEngine(process.env);
+    const removed = await removeRunResources(engine.docker, flags.run);
+    const what = flags.run ? `run ${flags.run}` : 'all runs';
+    if (removed.containers.length + removed.networks.length === 0) process.stdout.write(`hactl down: nothing left by ${what} on ${engine.address}\n`);
+    for (const name of removed.containers) process.stdout.write(`removed container ${name}\n`);
+    for (const name of removed.networks) process.stdout.write(`removed network ${name}\n`);
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error, false);
+  }
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 function reportError(error: unknown, debug: boolean): number {

@@ -10,7 +10,7 @@ import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ResultRow } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
-import type { Cluster, Runtime, RuntimeName } from './runtime/runtime.js';
+import type { Cluster, DockerSettings, Runtime, RuntimeName } from './runtime/runtime.js';
 import { strategies, type StrategyName } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { planTopology } from './topology/plan.js';
@@ -25,12 +25,14 @@ export interface RunOptions {
   concurrency: number;
   seed: number;
   runtime: RuntimeName;
+  docker: DockerSettings;
   balancerPort: number;
   requestTimeoutMs: number;
 }
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; seed: number }
+  | { type: 'notice'; message: string }
   | { type: 'store-ready'; strategy: string; description: string }
   | { type: 'scenario-start'; strategy: string; scenario: string }
   | { type: 'row'; row: ResultRow };
@@ -66,7 +68,13 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   hooks.signal.throwIfAborted();
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
-  const runtime = await runtimes[options.runtime]({ runId, env: hooks.env, signal: hooks.signal });
+  const runtime = await runtimes[options.runtime]({
+    runId,
+    env: hooks.env,
+    signal: hooks.signal,
+    docker: options.docker,
+    onProgress: (message) => emit({ type: 'notice', message }),
+  });
   try {
     for (const name of options.strategies) {
       hooks.signal.throwIfAborted();

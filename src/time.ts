@@ -2,9 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
 
+/** No single probe may take longer than this, whatever it waits on. */
+const PROBE_LIMIT_MS = 5_000;
+
 /**
  * Polls `probe` until it returns a value other than undefined, or throws `onTimeout()` once
  * `timeoutMs` has passed. Every wait in hactl is bounded; this is the one loop they share.
+ * Each attempt is bounded too, by a timer that keeps the process alive: a probe stuck on a
+ * socket that will never answer counts as "not yet" instead of hanging the wait.
  */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined> | T | undefined,
@@ -13,10 +18,22 @@ export async function pollUntil<T>(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     options.signal?.throwIfAborted();
-    const value = await probe();
+    const value = await boundedAttempt(probe, Math.min(PROBE_LIMIT_MS, Math.max(1, deadline - Date.now())));
     if (value !== undefined) return value;
     if (Date.now() >= deadline) throw options.onTimeout();
     await sleep(options.intervalMs, undefined, { signal: options.signal });
+  }
+}
+
+async function boundedAttempt<T>(probe: () => Promise<T | undefined> | T | undefined, limitMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), limitMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve(probe()), giveUp]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -72,10 +72,17 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
   return app;
 }
 
+// Loaded on demand: a memory replica should not pay for loading the Mongo driver at start-up.
+// Literal import paths, so that a bundler (the container image) sees every store.
+const storeLoaders: Record<AppConfig['store'], () => Promise<{ openStore(config: AppConfig): Promise<OpenedStore> }>> = {
+  memory: () => import('./stores/memory.js'),
+  redis: () => import('./stores/redis.js'),
+  postgres: () => import('./stores/postgres.js'),
+  mongo: () => import('./stores/mongo.js'),
+};
+
 async function openStore(config: AppConfig): Promise<OpenedStore> {
-  // Loaded on demand: a memory replica should not pay for loading the Mongo driver at start-up.
-  const module = (await import(`./stores/${config.store}.js`)) as { openStore(config: AppConfig): Promise<OpenedStore> };
-  return module.openStore(config);
+  return (await storeLoaders[config.store]()).openStore(config);
 }
 
 async function main() {

@@ -1,26 +1,19 @@
-import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
+import { HealthTracker, type HealthChange } from './health-tracker.js';
 import type { BalancerEvent } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
 export { REPLICA_HEADER } from './proxy.js';
+export type { HealthChange } from './health-tracker.js';
 
-export interface HealthChange {
-  targetId: string;
-  healthy: boolean;
-  /** Epoch milliseconds. */
-  at: number;
-}
-
+/** A running balancer, wherever it runs: its address, its targets' health, and how to stop it. */
 export interface Balancer {
   url: string;
-  port: number;
   isHealthy(targetId: string): boolean;
-  /** Resolves once `targetId` is `healthy`, with the moment it became so; rejects after `timeoutMs`. */
   waitForHealth(targetId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
-  /** Why the balancer stopped working, if its thread died after start-up. */
+  /** Why the balancer stopped working, if it died after start-up. */
   failure(): string | undefined;
   stop(): Promise<void>;
 }
@@ -28,24 +21,18 @@ export interface Balancer {
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
+/** hactl's balancer on a worker thread of the hactl process. */
 export async function startBalancer(settings: BalancerSettings): Promise<Balancer> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: settings });
-  const startedAt = Date.now();
-  const state = new Map(settings.targets.map((target) => [target.id, { targetId: target.id, healthy: true, at: startedAt }]));
-  const changes = new EventEmitter();
-  let failure: string | undefined;
+  const health = new HealthTracker(
+    settings.targets.map((target) => target.id),
+    Date.now(),
+  );
   let stopping = false;
   worker.on('message', (event: BalancerEvent) => {
-    if (event.type !== 'health') return;
-    const change = { targetId: event.targetId, healthy: event.healthy, at: event.at };
-    state.set(event.targetId, change);
-    changes.emit('change', change);
+    if (event.type === 'health') health.apply({ targetId: event.targetId, healthy: event.healthy, at: event.at });
   });
-  const fail = (reason: string) => {
-    if (stopping || failure) return;
-    failure = reason;
-    changes.emit('failed', reason);
-  };
+  const fail = (reason: string) => !stopping && health.fail(reason);
   worker.on('error', (error) => fail(`balancer thread failed: ${error.message}`));
   worker.on('exit', (code) => fail(`balancer thread exited with code ${code}`));
 
@@ -55,7 +42,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
       if (event.type === 'listening') resolve(event.port);
       if (event.type === 'error') reject(new EnvironmentError(`balancer could not listen on ${where}: ${event.message}`));
     });
-    changes.once('failed', (reason: string) => reject(new EnvironmentError(reason)));
+    worker.once('exit', (code) => reject(new EnvironmentError(`balancer thread exited with code ${code} before listening`)));
   });
   let port: number;
   try {
@@ -68,42 +55,9 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
 
   return {
     url: `http://${settings.host}:${port}`,
-    port,
-    isHealthy: (targetId) => state.get(targetId)?.healthy ?? false,
-    failure: () => failure,
-    waitForHealth(targetId, healthy, timeoutMs, signal) {
-      const current = state.get(targetId);
-      if (current?.healthy === healthy) return Promise.resolve(current);
-      return new Promise<HealthChange>((resolve, reject) => {
-        const cleanup = () => {
-          clearTimeout(timer);
-          changes.off('change', onChange);
-          changes.off('failed', onFailed);
-          signal?.removeEventListener('abort', onAbort);
-        };
-        const onChange = (change: HealthChange) => {
-          if (change.targetId !== targetId || change.healthy !== healthy) return;
-          cleanup();
-          resolve(change);
-        };
-        const onFailed = (reason: string) => {
-          cleanup();
-          reject(new EnvironmentError(reason));
-        };
-        const onAbort = () => {
-          cleanup();
-          reject(signal!.reason);
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new EnvironmentError(`balancer did not mark ${targetId} ${healthy ? 'healthy' : 'unhealthy'} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        if (failure) return onFailed(failure);
-        changes.on('change', onChange);
-        changes.on('failed', onFailed);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    },
+    isHealthy: (targetId) => health.isHealthy(targetId),
+    waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
+    failure: () => health.failure(),
     async stop() {
       stopping = true;
       const stopped = new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
+import { TargetAddresses } from './addresses.js';
 import { initialHealth, recordCheck, type TargetHealth } from './health.js';
 import { readCookie, route, stickySetCookie, type TargetView } from './routing.js';
 import type { BalancerSettings, BalancerTarget } from './settings.js';
@@ -40,15 +41,18 @@ export interface RunningProxy {
 
 /** The HTTP server around the pure routing functions: forwards, tags, health-checks. */
 export async function startProxy(settings: BalancerSettings, emit: (event: BalancerEvent) => void): Promise<RunningProxy> {
+  const addresses = new TargetAddresses();
+  await Promise.all(settings.targets.map((target) => addresses.refresh(target.host)));
+  const connect = { lookup: addresses.lookup };
   const targets: TargetRuntime[] = settings.targets.map((target) => {
     const origin = `http://${target.host}:${target.port}`;
     return {
       id: target.id,
       healthy: true,
       target,
-      pool: new Pool(origin, { connections: 64, headersTimeout: settings.upstreamTimeoutMs, keepAliveTimeout: 30_000 }),
+      pool: new Pool(origin, { connections: 64, headersTimeout: settings.upstreamTimeoutMs, keepAliveTimeout: 30_000, connect }),
       // Health checks use their own connection, as ALB's checkers do, so they never queue behind traffic.
-      checker: new Pool(origin, { connections: 1, headersTimeout: settings.healthCheck.timeoutMs }),
+      checker: new Pool(origin, { connections: 1, headersTimeout: settings.healthCheck.timeoutMs, connect }),
       health: initialHealth(),
     };
   });
@@ -83,7 +87,7 @@ export async function startProxy(settings: BalancerSettings, emit: (event: Balan
   });
   const port = (server.address() as AddressInfo).port;
 
-  const checks = targets.map((target) => runHealthChecks(target, settings, emit));
+  const checks = targets.map((target) => runHealthChecks(target, settings, addresses, emit));
   emit({ type: 'listening', port });
 
   return {
@@ -138,20 +142,33 @@ function appendHeader(existing: string | string[] | undefined, value: string): s
   return Array.isArray(existing) ? [...existing, value] : [existing, value];
 }
 
-/** Checks one target every interval; a check passes on a 2xx within the timeout. */
-function runHealthChecks(target: TargetRuntime, settings: BalancerSettings, emit: (event: BalancerEvent) => void) {
+/**
+ * Checks one target every interval; a check passes on a 2xx within the timeout. Whatever a check
+ * waits on (a connection to a vanished address, a name that no longer resolves), its own timer
+ * ends it, so the next check always comes.
+ */
+function runHealthChecks(target: TargetRuntime, settings: BalancerSettings, addresses: TargetAddresses, emit: (event: BalancerEvent) => void) {
   const { healthCheck } = settings;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const check = async () => {
-    const passed = await target.checker
+  const attempt = async () => {
+    if (!(await addresses.refresh(target.target.host))) return false;
+    return target.checker
       .request({ path: healthCheck.path, method: 'GET', signal: AbortSignal.timeout(healthCheck.timeoutMs) })
       .then(async (response) => {
         await response.body.dump();
         return response.statusCode >= 200 && response.statusCode < 300;
       })
       .catch(() => false);
+  };
+  const check = async () => {
+    let expire: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      expire = setTimeout(() => resolve(false), healthCheck.timeoutMs);
+    });
+    const passed = await Promise.race([attempt(), expired]);
+    clearTimeout(expire);
     if (stopped) return;
     const before = target.health.healthy;
     target.health = recordCheck(target.health, passed, healthCheck);

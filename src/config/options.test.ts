@@ -11,6 +11,11 @@ describe('run flags', () => {
     expect(settings.seed).toBeUndefined();
   });
 
+  it('takes docker images from HACTL_IMAGE_<KEY>, and --image over those', () => {
+    const settings = parseRunFlags({ runtime: 'docker', image: ['redis=my/redis:7'] }, { HACTL_IMAGE_REDIS: 'env/redis', HACTL_IMAGE_NODE: 'env/node:20' });
+    expect(settings.docker).toEqual({ network: 'bridge', balancer: 'hactl', images: { redis: 'my/redis:7', node: 'env/node:20' } });
+  });
+
   it('parses comma lists, trimming spaces and dropping repeats', () => {
     expect(parseRunFlags({ strategy: 'redis, none,redis' }).strategies).toEqual(['redis', 'none']);
     expect(parseRunFlags({ scenario: 'all' }).scenarios).toBe('all');
@@ -24,7 +29,11 @@ describe('run flags', () => {
     [{ users: '0' }, '--users: expected a whole number from 1 to 100000, got "0"'],
     [{ users: '2.5' }, '--users: expected a whole number'],
     [{ reads: '-1' }, '--reads: expected a whole number'],
-    [{ runtime: 'docker' }, '--runtime: expected local, got "docker"'],
+    [{ runtime: 'kubernetes' }, '--runtime: expected one of local, docker, got "kubernetes"'],
+    [{ runtime: 'docker', dockerNetwork: 'overlay' }, '--docker-network: expected one of bridge, host, got "overlay"'],
+    [{ runtime: 'docker', image: ['redis'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo, got "redis"'],
+    [{ runtime: 'docker', image: ['memcached=memcached:1'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo'],
+    [{ image: ['redis=redis:7'] }, '--image, --docker-network and --docker-balancer apply to --runtime docker; this run uses --runtime local'],
     [{ format: 'xml' }, '--format: expected one of table, json, markdown, got "xml"'],
     [{ seed: 'abc' }, '--seed: expected a whole number from 0 to 4294967295'],
     [{ port: '70000' }, '--port: expected a whole number from 0 to 65535'],

@@ -2,7 +2,8 @@ import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
-import { RUNTIME_NAMES, type RuntimeName } from '../runtime/runtime.js';
+import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type RuntimeName } from '../runtime/runtime.js';
+import { stores } from '../stores/index.js';
 import { STRATEGY_NAMES, type StrategyName } from '../strategies.js';
 
 /** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
@@ -20,6 +21,10 @@ export interface RunFlags {
   seed?: string;
   port?: string;
   requestTimeout?: string;
+  dockerNetwork?: string;
+  /** Repeatable `KEY=IMAGE`. */
+  image?: string[];
+  dockerBalancer?: string;
 }
 
 export interface RunSettings {
@@ -37,13 +42,25 @@ export interface RunSettings {
   seed?: number;
   port: number;
   requestTimeoutMs: number;
+  docker: DockerSettings;
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
 export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000 } as const;
 
-/** Turns flags into settings, or throws a UsageError naming the flag, what it got and what it expects. */
-export function parseRunFlags(flags: RunFlags): RunSettings {
+/** Image keys for --image: the demo app's Node base image, and one per store. */
+export const IMAGE_KEYS = ['node', ...Object.values(stores).map((store) => store.docker.image.key)];
+
+/**
+ * Turns flags into settings, or throws a UsageError naming the flag, what it got and what it
+ * expects. `env` supplies HACTL_IMAGE_<KEY> image overrides, which --image flags override.
+ */
+export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): RunSettings {
+  const runtime = oneOf('--runtime', flags.runtime ?? 'local', RUNTIME_NAMES);
+  const dockerFlags = ['dockerNetwork', 'image', 'dockerBalancer'].filter((key) => flags[key as keyof RunFlags] !== undefined);
+  if (runtime !== 'docker' && dockerFlags.length > 0) {
+    throw new UsageError(`--image, --docker-network and --docker-balancer apply to --runtime docker; this run uses --runtime ${runtime}`);
+  }
   return {
     strategies: parseStrategies(flags.strategy ?? 'all'),
     scenarios: parseScenarioList(flags.scenario),
@@ -51,14 +68,35 @@ export function parseRunFlags(flags: RunFlags): RunSettings {
     users: parseInteger('--users', flags.users, DEFAULTS.users, 1, 100_000),
     reads: parseInteger('--reads', flags.reads, DEFAULTS.reads, 1, 10_000),
     concurrency: parseInteger('--concurrency', flags.concurrency, DEFAULTS.concurrency, 1, 1_000),
-    runtime: oneOf('--runtime', flags.runtime ?? 'local', RUNTIME_NAMES),
+    runtime,
     format: oneOf('--format', flags.format ?? 'table', FORMAT_NAMES),
     ...(flags.out !== undefined ? { out: flags.out } : {}),
     ...(flags.samples !== undefined ? { samples: flags.samples } : {}),
     ...(flags.seed !== undefined ? { seed: parseInteger('--seed', flags.seed, 0, 0, 2 ** 32 - 1) } : {}),
     port: parseInteger('--port', flags.port, 0, 0, 65_535),
     requestTimeoutMs: parseInteger('--request-timeout', flags.requestTimeout, DEFAULTS.requestTimeoutMs, 100, 600_000),
+    docker: {
+      network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
+      images: parseImages(flags.image ?? [], env),
+      balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'hactl', BALANCER_PLACEMENTS),
+    },
   };
+}
+
+export function parseImages(pairs: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const key of IMAGE_KEYS) {
+    const fromEnv = env[`HACTL_IMAGE_${key.toUpperCase()}`];
+    if (fromEnv) images[key] = fromEnv;
+  }
+  for (const pair of pairs) {
+    const match = /^([a-z]+)=(\S+)$/.exec(pair.trim());
+    if (!match || !IMAGE_KEYS.includes(match[1]!)) {
+      throw new UsageError(`--image: expected KEY=IMAGE with KEY one of ${IMAGE_KEYS.join(', ')}, got "${pair}"`);
+    }
+    images[match[1]!] = match[2]!;
+  }
+  return images;
 }
 
 export function parseStrategies(value: string): StrategyName[] {

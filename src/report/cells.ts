@@ -20,6 +20,11 @@ export function rowCells(row: ResultRow): string[] {
   ];
 }
 
+/** Server output in a reason may span lines; a report line may not. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' | ').trim();
+}
+
 export function percent(fraction: number | null): string {
   return fraction === null ? '—' : `${(fraction * 100).toFixed(1)}%`;
 }
@@ -51,7 +56,7 @@ export function notRunLines(report: Report): string[] {
   const lines: string[] = [];
   for (const row of report.results) {
     if (row.status === 'ok') continue;
-    const text = `${row.strategy}${row.status === 'skipped' && row.fix ? '' : ` × ${row.scenario}`}: ${row.status}: ${row.reason ?? ''}${row.fix ? ` (fix: ${row.fix})` : ''}`;
+    const text = `${row.strategy}${row.status === 'skipped' && row.fix ? '' : ` × ${row.scenario}`}: ${row.status}: ${oneLine(row.reason ?? '')}${row.fix ? ` (fix: ${row.fix})` : ''}`;
     if (!seen.has(text)) lines.push(text);
     seen.add(text);
   }

@@ -1,5 +1,5 @@
 import type { RunEvent } from '../run.js';
-import { percent } from './cells.js';
+import { oneLine, percent } from './cells.js';
 
 /** Plain, line-oriented progress for stderr: readable in a terminal and in CI logs alike. */
 export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) => void {
@@ -8,6 +8,9 @@ export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) =
     switch (event.type) {
       case 'run-start':
         write(`run ${event.runId}, seed ${event.seed}`);
+        break;
+      case 'notice':
+        write(event.message);
         break;
       case 'store-ready':
         write(`${event.strategy}: store ready: ${event.description}`);
@@ -21,7 +24,7 @@ export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) =
         const detail =
           row.status === 'ok' && m
             ? `hit ${percent(m.hitRate)}, ${m.errors} errors${m.sessionLoss !== null ? `, session loss ${percent(m.sessionLoss)}` : ''}`
-            : row.reason;
+            : oneLine(row.reason ?? '');
         write(`${row.strategy} × ${row.scenario}: ${row.status}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
         break;
       }

@@ -1,13 +1,9 @@
+import { createDockerRuntime } from './docker.js';
 import { createLocalRuntime } from './local.js';
-import type { Runtime, RuntimeName } from './runtime.js';
-
-export interface RuntimeOptions {
-  runId: string;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-}
+import type { Runtime, RuntimeName, RuntimeOptions } from './runtime.js';
 
 /** Every runtime, keyed by the name users type after --runtime. */
 export const runtimes: Record<RuntimeName, (options: RuntimeOptions) => Promise<Runtime>> = {
   local: createLocalRuntime,
+  docker: createDockerRuntime,
 };

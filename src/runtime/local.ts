@@ -3,15 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
-import type { ReplicaPlan, Topology } from '../topology/plan.js';
+import { balancerSettings, replicaEnvironment, type ReplicaPlan, type Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
-import type { RuntimeOptions } from './index.js';
-import type { Cluster, Runtime } from './runtime.js';
+import { answers200 } from './http-probe.js';
+import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
 const REPLICA_READY_TIMEOUT_MS = 15_000;
@@ -41,15 +40,13 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
       }
       let balancer: Balancer;
       try {
-        balancer = await startBalancer({
-          host: '127.0.0.1',
-          port: topology.balancer.port,
-          targets: replicas.map((replica) => ({ id: replica.plan.id, host: '127.0.0.1', port: replica.port })),
-          algorithm: topology.balancer.algorithm,
-          stickiness: topology.balancer.stickiness,
-          healthCheck: topology.balancer.healthCheck,
-          upstreamTimeoutMs: topology.balancer.upstreamTimeoutMs,
-        });
+        balancer = await startBalancer(
+          balancerSettings(
+            topology,
+            { host: '127.0.0.1', port: topology.balancer.port },
+            replicas.map((replica) => ({ id: replica.plan.id, host: '127.0.0.1', port: replica.port })),
+          ),
+        );
       } catch (error) {
         await Promise.all(replicas.map((replica) => replica.process.stop()));
         throw error;
@@ -70,26 +67,46 @@ interface LocalReplica {
   plan: ReplicaPlan;
   port: number;
   process: Supervised;
+  /** Starts the replica's process (again), on the same port, and waits until it answers. */
+  launch(): Promise<Supervised>;
 }
 
 function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () => void): Cluster {
   const byId = new Map(replicas.map((replica) => [replica.plan.id, replica]));
+  const replica = (replicaId: string) => {
+    const found = byId.get(replicaId);
+    if (!found) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
+    return found;
+  };
   return {
     balancerUrl: balancer.url,
-    replicaIds: replicas.map((replica) => replica.plan.id),
+    replicaIds: replicas.map((r) => r.plan.id),
     async killReplica(replicaId, signal) {
-      const replica = byId.get(replicaId);
-      if (!replica) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
       const at = Date.now();
-      await replica.process.kill(signal);
+      await replica(replicaId).process.kill(signal);
       return { at };
+    },
+    async startReplica(replicaId) {
+      const target = replica(replicaId);
+      if (!target.process.hasExited()) throw new EnvironmentError(`${replicaId} is still running`);
+      target.process = await target.launch();
+    },
+    async pauseReplica(replicaId) {
+      const at = Date.now();
+      replica(replicaId).process.signalGroup('SIGSTOP');
+      return { at };
+    },
+    async unpauseReplica(replicaId) {
+      replica(replicaId).process.signalGroup('SIGCONT');
     },
     waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
     failure: () => balancer.failure(),
     async stop() {
       await balancer.stop();
       forget();
-      await Promise.all(replicas.map((replica) => replica.process.stop()));
+      // A paused replica cannot act on SIGTERM; let it run again first.
+      for (const r of replicas) r.process.signalGroup('SIGCONT');
+      await Promise.all(replicas.map((r) => r.process.stop()));
     },
   };
 }
@@ -104,32 +121,18 @@ async function startReplica(
 ): Promise<LocalReplica> {
   // NODE_EXTRA_CA_CERTS costs every Node start tens of milliseconds; the demo app needs no CA.
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = options.env;
-  const child = await supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
-    env: {
-      ...env,
-      HACTL_REPLICA_ID: plan.id,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      HACTL_SESSION_STORE: topology.app.sessionStore,
-      HACTL_STORE_URL: store?.url ?? '',
-      HACTL_SESSION_SECRET: topology.app.secret,
-      HACTL_COOKIE_NAME: topology.app.cookieName,
-    },
-    // The IPC channel lets a replica notice that hactl is gone and exit with it.
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
   const url = `http://127.0.0.1:${port}/health`;
-  await waitUntilReady(child, () => answers200(url), { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal });
-  return { plan, port, process: child };
-}
-
-function answers200(url: string): Promise<boolean> {
-  return request(url, { signal: AbortSignal.timeout(1_000) })
-    .then(async (response) => {
-      await response.body.dump();
-      return response.statusCode === 200;
-    })
-    .catch(() => false);
+  const launch = async () =>
+    waitUntilReady(
+      await supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
+        env: { ...env, ...replicaEnvironment(topology, plan, { host: '127.0.0.1', port }, store?.url) },
+        // The IPC channel lets a replica notice that hactl is gone and exit with it.
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      }),
+      () => answers200(url),
+      { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal },
+    );
+  return { plan, port, process: await launch(), launch };
 }
 
 /**

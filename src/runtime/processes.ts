@@ -22,6 +22,8 @@ export interface Supervised {
   kill(signal: NodeJS.Signals): Promise<ExitInfo>;
   /** Its stop signal (SIGTERM unless the program wants another), then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<ExitInfo>;
+  /** Signals the process and everything it started (its process group: PostgreSQL's workers, say). */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 export interface SuperviseOptions extends Omit<SpawnOptions, 'uid' | 'gid'> {
@@ -104,6 +106,14 @@ export class ProcessSupervisor {
         if (signal === 'SIGKILL') return waitForExit();
         const gone = await withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => undefined);
         return gone ?? handle!.stop(0);
+      },
+      signalGroup: (signal) => {
+        if (done) return;
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          child.kill(signal);
+        }
       },
       stop: async (graceMs = 3_000) => {
         if (done) return exited;

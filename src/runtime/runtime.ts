@@ -1,9 +1,33 @@
 import type { HealthChange } from '../balancer/index.js';
 import type { StoreModule, Availability, RunningStore } from '../stores/store.js';
+import type { NetworkMode } from '../topology/containers.js';
 import type { Topology } from '../topology/plan.js';
 
-export const RUNTIME_NAMES = ['local'] as const;
+export const RUNTIME_NAMES = ['local', 'docker'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
+
+export const BALANCER_PLACEMENTS = ['hactl', 'container'] as const;
+
+/** What the docker runtime needs beyond a topology. */
+export interface DockerSettings {
+  network: NetworkMode;
+  /** Image overrides by key: `node` (the demo app's base), `redis`, `postgres`, `mongo`. */
+  images: Record<string, string>;
+  /** Where the balancer runs: in the hactl process, or in a container beside the replicas. */
+  balancer: (typeof BALANCER_PLACEMENTS)[number];
+}
+
+export const DEFAULT_DOCKER_SETTINGS: DockerSettings = { network: 'bridge', images: {}, balancer: 'hactl' };
+
+export interface RuntimeOptions {
+  runId: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** The docker runtime's settings; DEFAULT_DOCKER_SETTINGS when absent. */
+  docker?: DockerSettings;
+  /** Lines worth showing while the runtime prepares (image pulls and builds). */
+  onProgress?(line: string): void;
+}
 
 /** Turns topologies into running things. One interface, one file per backend. */
 export interface Runtime {
@@ -19,8 +43,13 @@ export interface Runtime {
 export interface Cluster {
   balancerUrl: string;
   replicaIds: readonly string[];
-  /** Kills a replica's process with `signal`; resolves once it is gone, with the moment it was sent. */
+  /** Kills a replica with `signal`; for SIGKILL, resolves once it is gone. Returns when the signal was sent. */
   killReplica(replicaId: string, signal: NodeJS.Signals): Promise<{ at: number }>;
+  /** Starts a killed replica again, on the same address; resolves once it answers. */
+  startReplica(replicaId: string): Promise<void>;
+  /** Freezes a replica (SIGSTOP, docker pause): connections stay open, nothing answers. */
+  pauseReplica(replicaId: string): Promise<{ at: number }>;
+  unpauseReplica(replicaId: string): Promise<void>;
   waitForReplicaHealth(replicaId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
   /** Why the cluster stopped working on its own (its balancer died), if it did. */
   failure(): string | undefined;

@@ -40,6 +40,14 @@ export const mongo: StoreModule = {
     },
     start: (context) => (context.env.HACTL_MONGO_URL ? useExisting(context.env.HACTL_MONGO_URL, context) : startMongod(context)),
   },
+  docker: {
+    image: { key: 'mongo', default: 'mongo:7' },
+    port: 27017,
+    container: ({ host, port }) => ({ command: ['mongod', '--port', String(port), '--bind_ip', host], env: {} }),
+    url: (host, port) => `mongodb://${host}:${port}/hactl`,
+    probe: (host, port) => probe(`mongodb://${host}:${port}/hactl`).then(() => true, () => false),
+    settings: 'journaled',
+  },
 };
 
 async function useExisting(baseUrl: string, context: LocalStoreContext): Promise<RunningStore> {
@@ -55,6 +63,12 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
     },
     async restart() {
       throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be restarted by hactl');
+    },
+    async pause() {
+      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be paused by hactl');
+    },
+    async unpause() {
+      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be paused by hactl');
     },
     async stop() {
       const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS });

@@ -13,6 +13,8 @@ import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
 const INITDB_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 30_000;
 const DB_USER = 'hactl';
+// SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to leave.
+const STOP_SIGNAL = 'SIGINT';
 
 /** PostgreSQL as RDS would hold sessions for Spring Session JDBC: durable, fsync on. */
 export const postgres: StoreModule = {
@@ -32,6 +34,19 @@ export const postgres: StoreModule = {
       }
     },
     start: startLocal,
+  },
+  docker: {
+    image: { key: 'postgres', default: 'postgres:16' },
+    port: 5432,
+    // The official image's entrypoint runs initdb from these variables, then this command.
+    container: ({ host, port }) => ({
+      command: ['postgres', '-p', String(port), '-c', `listen_addresses=${host === '0.0.0.0' ? '*' : host}`],
+      env: { POSTGRES_USER: DB_USER, POSTGRES_HOST_AUTH_METHOD: 'trust', POSTGRES_DB: 'postgres' },
+    }),
+    url: databaseUrl,
+    probe: (host, port) => selectOne(databaseUrl(host, port)),
+    stopSignal: STOP_SIGNAL,
+    settings: 'fsync on',
   },
 };
 
@@ -72,11 +87,10 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
   const port = await freePort();
   // TCP on loopback only; no Unix socket, so no socket directory has to exist or be writable.
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-  const url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
+  const url = databaseUrl('127.0.0.1', port);
 
   const launch = async () =>
-    // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to leave.
-    waitUntilReady(await context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: 'SIGINT' }), () => selectOne(url), {
+    waitUntilReady(await context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: STOP_SIGNAL }), () => selectOne(url), {
       what: `postgres on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 50,
@@ -84,6 +98,10 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
     });
   const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;
   return serverProcessStore({ name: 'postgres', url, description }, launch);
+}
+
+function databaseUrl(host: string, port: number): string {
+  return `postgres://${DB_USER}@${host}:${port}/postgres`;
 }
 
 async function selectOne(url: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import { serverProcessStore } from './server-process.js';
 import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
 
 const READY_TIMEOUT_MS = 10_000;
+const SETTINGS = 'persistence off';
 
 async function locate(env: NodeJS.ProcessEnv) {
   return findExecutable('redis-server', env.HACTL_REDIS_SERVER, env);
@@ -33,6 +34,14 @@ export const redis: StoreModule = {
     },
     start: startLocal,
   },
+  docker: {
+    image: { key: 'redis', default: 'redis:7' },
+    port: 6379,
+    container: ({ host, port }) => ({ command: ['redis-server', ...serverArgs(host, port)], env: {} }),
+    url: (host, port) => `redis://${host}:${port}`,
+    probe: ping,
+    settings: SETTINGS,
+  },
 };
 
 async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
@@ -41,32 +50,42 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
   const dir = path.join(context.runDir, 'redis');
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  // Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  const args = [...serverArgs('127.0.0.1', port), '--dir', dir, '--daemonize', 'no'];
 
   const launch = async () =>
-    waitUntilReady(await context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping(port), {
+    waitUntilReady(await context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping('127.0.0.1', port), {
       what: `redis-server on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 20,
       signal: context.signal,
     });
   return serverProcessStore(
-    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, persistence off` },
+    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, ${SETTINGS}` },
     launch,
   );
 }
 
+
+/**
+ * Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
+ * Protected mode off: on a container network, replicas connect from other addresses.
+ */
+function serverArgs(host: string, port: number): string[] {
+  return ['--port', String(port), '--bind', host, '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
+}
+
 /** One RESP PING over a raw socket: cheaper than loading a client to ask "are you up?". */
-function ping(port: number): Promise<boolean> {
+function ping(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
+    // A proxy in front of a server that is not up yet (docker-proxy) accepts, then hangs up.
+    socket.once('close', () => done(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
   });

@@ -19,6 +19,12 @@ export async function serverProcessStore(
     async restart() {
       server = await launch();
     },
+    async pause() {
+      server.signalGroup('SIGSTOP');
+    },
+    async unpause() {
+      server.signalGroup('SIGCONT');
+    },
     async stop() {
       await server.stop(stopGraceMs);
     },

@@ -28,7 +28,28 @@ export interface RunningStore {
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again after a kill, on the same address and data. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP, docker pause): connections stay open, nothing answers. */
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How a store runs in a container, on any Docker engine: the same server, from an image. */
+export interface DockerStoreRecipe {
+  /** The name users give to --image (`--image redis=...`), and the official image used by default. */
+  image: { key: string; default: string };
+  /** The port the server listens on in its own network namespace, on a bridge network. */
+  port: number;
+  /** How to run it listening on host:port: the command (after the image's entrypoint) and environment. */
+  container(listen: { host: string; port: number }): { command: string[]; env: Record<string, string> };
+  /** The URL a replica uses to reach the server at host:port. */
+  url(host: string, port: number): string;
+  /** Whether the server answers at host:port, asked from hactl. */
+  probe(host: string, port: number): Promise<boolean>;
+  /** How the server shuts down cleanly; Docker's default is SIGTERM. */
+  stopSignal?: NodeJS.Signals;
+  /** What the report says about it besides image and address. */
+  settings: string;
 }
 
 /**
@@ -43,4 +64,5 @@ export interface StoreModule {
     check(env: NodeJS.ProcessEnv): Promise<Availability>;
     start(context: LocalStoreContext): Promise<RunningStore>;
   };
+  docker: DockerStoreRecipe;
 }

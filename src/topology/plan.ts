@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionStoreKind } from '../app/config.js';
-import { ALB_COOKIE_NAME, ALB_DEFAULT_STICKINESS_SECONDS, FAST_HEALTH_CHECK, type Algorithm, type HealthCheckSettings, type Stickiness } from '../balancer/settings.js';
+import {
+  ALB_COOKIE_NAME,
+  ALB_DEFAULT_STICKINESS_SECONDS,
+  FAST_HEALTH_CHECK,
+  type Algorithm,
+  type BalancerSettings,
+  type BalancerTarget,
+  type HealthCheckSettings,
+  type Stickiness,
+} from '../balancer/settings.js';
 import type { Strategy } from '../strategies.js';
 import type { StoreName } from '../stores/store.js';
 
@@ -56,4 +65,35 @@ export function planTopology(strategy: Strategy, options: TopologyOptions, secre
 
 export function replicaId(ordinal: number): string {
   return `replica-${ordinal}`;
+}
+
+/** How a replica is told who it is, where to listen, and where its sessions live: the same on every runtime. */
+export function replicaEnvironment(
+  topology: Topology,
+  replica: ReplicaPlan,
+  listen: { host: string; port: number },
+  storeUrl: string | undefined,
+): Record<string, string> {
+  return {
+    HACTL_REPLICA_ID: replica.id,
+    HOST: listen.host,
+    PORT: String(listen.port),
+    HACTL_SESSION_STORE: topology.app.sessionStore,
+    HACTL_STORE_URL: storeUrl ?? '',
+    HACTL_SESSION_SECRET: topology.app.secret,
+    HACTL_COOKIE_NAME: topology.app.cookieName,
+  };
+}
+
+/** The balancer's settings for this topology, listening on host:port in front of `targets`. */
+export function balancerSettings(topology: Topology, listen: { host: string; port: number }, targets: BalancerTarget[]): BalancerSettings {
+  return {
+    host: listen.host,
+    port: listen.port,
+    targets,
+    algorithm: topology.balancer.algorithm,
+    stickiness: topology.balancer.stickiness,
+    healthCheck: topology.balancer.healthCheck,
+    upstreamTimeoutMs: topology.balancer.upstreamTimeoutMs,
+  };
 }

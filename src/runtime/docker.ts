@@ -1,0 +1,229 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startBalancer, type Balancer } from '../balancer/index.js';
+import { followBalancer } from '../balancer/remote.js';
+import { EnvironmentError, errorMessage } from '../errors.js';
+import type { RunningStore, StoreModule } from '../stores/store.js';
+import { balancerContainer, replicaContainers, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import { balancerSettings, type Topology } from '../topology/plan.js';
+import { RUN_LABEL, connectEngine } from './docker/engine.js';
+import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
+import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
+import { answers200 } from './http-probe.js';
+import { freePorts } from './ports.js';
+import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
+
+const READY_TIMEOUT_MS = 60_000;
+const REAPER = fileURLToPath(new URL('./docker/reap.js', import.meta.url));
+const REAP_TIMEOUT_MS = 20_000;
+
+/**
+ * If hactl exits without tearing down (a second Ctrl-C, the teardown deadline, a crash), the
+ * run's containers and network go anyway: a synchronous child removes what carries its label.
+ * A SIGKILLed hactl cannot do even that; `hactl down` is for those leftovers.
+ */
+function reapOnExit(runId: string): () => void {
+  const onExit = () => {
+    spawnSync(process.execPath, [REAPER, runId], { stdio: 'ignore', timeout: REAP_TIMEOUT_MS });
+  };
+  process.on('exit', onExit);
+  return () => process.off('exit', onExit);
+}
+const DEFAULT_NODE_IMAGE = 'node:20-slim';
+
+/**
+ * Replicas and stores as containers on any Docker engine (DOCKER_HOST, or the default socket),
+ * on a bridge network of the run's own (containers reach each other by service name, hactl
+ * reaches them on ports published to 127.0.0.1) or on the host network. The balancer runs in
+ * hactl, as on the local runtime, or in a container beside the replicas.
+ */
+export async function createDockerRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const settings = options.docker ?? DEFAULT_DOCKER_SETTINGS;
+  const progress = options.onProgress ?? (() => {});
+  const engine = await connectEngine(options.env);
+  const { docker } = engine;
+  const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, progress);
+
+  const containers = new Set<ContainerHandle>();
+  const balancers = new Set<Balancer>();
+  const stopReapingOnExit = reapOnExit(options.runId);
+  const networkName = settings.network === 'bridge' ? `hactl-${options.runId}` : undefined;
+  if (networkName) {
+    await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }).catch((error: unknown) => {
+      throw new EnvironmentError(`could not create the Docker network ${networkName}: ${errorMessage(error)}`);
+    });
+  }
+
+  /** Places a container: on the host network every port is a free host port; on a bridge network
+   *  its fixed ports are published on free host ports, which stay the same across restarts. */
+  const place = async (plans: ContainerPlan[]): Promise<{ placement: Placement; publish: Map<string, number[]> }> => {
+    const counts = plans.map((plan) => plan.ports.length);
+    const ports = engine.publishHost === '127.0.0.1' || settings.network === 'host' ? await freePorts(counts.reduce((a, b) => a + b, 0)) : [];
+    const byService = new Map<string, number[]>();
+    let next = 0;
+    for (const plan of plans) byService.set(plan.service, plan.ports.map(() => ports[next++]!));
+    return {
+      placement: settings.network === 'host' ? { network: 'host', hostPorts: Object.fromEntries(byService) } : { network: 'bridge' },
+      publish: byService,
+    };
+  };
+  const run = async (plan: ContainerPlan, publish: number[] | undefined) => {
+    const handle = await createContainer(engine, plan, { runId: options.runId, network: settings.network, networkName, publish });
+    containers.add(handle);
+    return handle;
+  };
+  const remove = async (handle: ContainerHandle) => {
+    containers.delete(handle);
+    await handle.remove();
+  };
+
+  return {
+    name: 'docker',
+    async checkStore(store) {
+      const { key, default: fallback } = store.docker.image;
+      try {
+        await ensureImage(docker, settings.images[key] ?? fallback, key, progress);
+        return { available: true, detail: settings.images[key] ?? fallback };
+      } catch (error) {
+        if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
+        throw error;
+      }
+    },
+    async startStore(store) {
+      return startStoreContainer(store, settings.images[store.docker.image.key] ?? store.docker.image.default);
+    },
+    async startCluster(topology, store) {
+      return startDockerCluster(topology, store);
+    },
+    async close() {
+      await Promise.all([...balancers].map((balancer) => balancer.stop()));
+      await Promise.all([...containers].map(remove));
+      if (networkName) await docker.getNetwork(networkName).remove().catch(() => undefined);
+      stopReapingOnExit();
+    },
+  };
+
+  async function startStoreContainer(store: StoreModule, image: string): Promise<RunningStore> {
+    const recipe = store.docker;
+    // Planned twice: host networking needs the ports before the plan can name them.
+    const draft = storeContainer(store.name, recipe, image, { network: 'bridge' });
+    const { placement, publish } = await place([draft.plan]);
+    const { plan, url } = storeContainer(store.name, recipe, image, placement);
+    const handle = await run(plan, publish.get(plan.service));
+    const hostPort = () => handle.hostPort(plan.ports[0]!);
+    const ready = () =>
+      waitForContainer(handle, () => recipe.probe(engine.publishHost, hostPort()), {
+        what: `${store.name} container ${handle.name}`,
+        timeoutMs: READY_TIMEOUT_MS,
+        signal: options.signal,
+      });
+    await ready().catch((error: unknown) => {
+      containers.delete(handle);
+      throw error;
+    });
+    return {
+      name: store.name,
+      url,
+      description: `${image} in container ${handle.name} (${settings.network} network, ${engine.publishHost}:${hostPort()}), ${recipe.settings}`,
+      kill: (signal) => handle.kill(signal),
+      async restart() {
+        await handle.start();
+        await ready();
+      },
+      pause: () => handle.pause(),
+      unpause: () => handle.unpause(),
+      stop: () => remove(handle),
+    };
+  }
+
+  async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
+    const inContainer = settings.balancer === 'container';
+    const drafts = [
+      ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.url),
+      ...(inContainer ? [balancerContainer(topology, appImage, { network: 'bridge' })] : []),
+    ];
+    const { placement, publish } = await place(drafts);
+    const replicaPlans = replicaContainers(topology, appImage, placement, store?.url);
+
+    const started = await Promise.allSettled(replicaPlans.map(async (plan) => startReplica(plan, publish.get(plan.service))));
+    const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      await Promise.all(replicas.map(remove));
+      throw failed.reason;
+    }
+
+    let balancer: Balancer;
+    let balancerHandle: ContainerHandle | undefined;
+    try {
+      if (inContainer) {
+        const plan = balancerContainer(topology, appImage, placement);
+        balancerHandle = await run(plan, publish.get(plan.service));
+        const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
+        const eventsUrl = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[1]!)}/events`;
+        balancer = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal: options.signal });
+      } else {
+        balancer = await startBalancer(
+          balancerSettings(
+            topology,
+            { host: '127.0.0.1', port: topology.balancer.port },
+            replicas.map((replica) => ({ id: replica.plan.service, host: engine.publishHost, port: replica.hostPort(replica.plan.ports[0]!) })),
+          ),
+        );
+      }
+    } catch (error) {
+      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+      throw error;
+    }
+    balancers.add(balancer);
+
+    const byId = new Map(replicas.map((replica) => [replica.plan.service, replica]));
+    const replica = (replicaId: string) => {
+      const found = byId.get(replicaId);
+      if (!found) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
+      return found;
+    };
+    return {
+      balancerUrl: balancer.url,
+      replicaIds: replicaPlans.map((plan) => plan.service),
+      async killReplica(replicaId, signal) {
+        const at = Date.now();
+        await replica(replicaId).kill(signal);
+        return { at };
+      },
+      async startReplica(replicaId) {
+        const handle = replica(replicaId);
+        await handle.start();
+        await replicaReady(handle);
+      },
+      async pauseReplica(replicaId) {
+        const at = Date.now();
+        await replica(replicaId).pause();
+        return { at };
+      },
+      unpauseReplica: (replicaId) => replica(replicaId).unpause(),
+      waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
+      failure: () => balancer.failure(),
+      async stop() {
+        balancers.delete(balancer);
+        await balancer.stop();
+        await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+      },
+    };
+  }
+
+  async function startReplica(plan: ContainerPlan, publish: number[] | undefined): Promise<ContainerHandle> {
+    const handle = await run(plan, publish);
+    await replicaReady(handle).catch((error: unknown) => {
+      containers.delete(handle);
+      throw error;
+    });
+    return handle;
+  }
+
+  function replicaReady(handle: ContainerHandle): Promise<void> {
+    const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}/health`;
+    return waitForContainer(handle, () => answers200(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal: options.signal });
+  }
+}
+

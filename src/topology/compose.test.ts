@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { STRATEGY_NAMES } from '../strategies.js';
+import { composeFile } from './compose.js';
+
+describe('compose files', () => {
+  it.each(STRATEGY_NAMES)('compose/%s.yaml is what the generator makes (else: npm run compose:update)', async (strategy) => {
+    const committed = await readFile(new URL(`../../compose/${strategy}.yaml`, import.meta.url), 'utf8');
+    expect(committed).toBe(composeFile({ strategy, replicas: 3, port: 8080, images: {} }));
+  });
+
+  it('describes the same topology as the docker runtime: store, replicas, balancer in front', () => {
+    const file = parse(composeFile({ strategy: 'postgres', replicas: 2, port: 9090, images: { node: 'my/node:20' } })) as {
+      services: Record<string, { image: string; environment?: Record<string, string>; depends_on?: string[]; ports?: string[]; stop_signal?: string; build?: { args: Record<string, string> } }>;
+    };
+    expect(Object.keys(file.services)).toEqual(['postgres', 'replica-1', 'replica-2', 'balancer']);
+    expect(file.services.postgres).toMatchObject({ image: 'postgres:16', stop_signal: 'SIGINT', environment: { POSTGRES_HOST_AUTH_METHOD: 'trust' } });
+    expect(file.services['replica-2']!.environment).toMatchObject({ HACTL_REPLICA_ID: 'replica-2', HACTL_SESSION_STORE: 'postgres', HACTL_STORE_URL: 'postgres://hactl@postgres:5432/postgres' });
+    expect(file.services['replica-1']!.build!.args).toEqual({ NODE_IMAGE: 'my/node:20' });
+    const balancer = file.services.balancer!;
+    expect(balancer.ports).toEqual(['127.0.0.1:9090:8080']);
+    expect(balancer.depends_on).toEqual(['replica-1', 'replica-2']);
+    const settings = JSON.parse(balancer.environment!.HACTL_BALANCER_CONFIG!) as { targets: unknown[]; stickiness: { type: string } };
+    expect(settings.targets).toEqual([
+      { id: 'replica-1', host: 'replica-1', port: 8080 },
+      { id: 'replica-2', host: 'replica-2', port: 8080 },
+    ]);
+    expect(settings.stickiness.type).toBe('off');
+  });
+
+  it('gives sticky its AWSALB stickiness and none a plain round robin, without a store', () => {
+    const sticky = parse(composeFile({ strategy: 'sticky', replicas: 3, port: 8080, images: {} })) as { services: Record<string, { environment: Record<string, string> }> };
+    expect(Object.keys(sticky.services)).toEqual(['replica-1', 'replica-2', 'replica-3', 'balancer']);
+    expect(JSON.parse(sticky.services.balancer!.environment.HACTL_BALANCER_CONFIG!).stickiness).toEqual({ type: 'lb_cookie', cookieName: 'AWSALB', durationSeconds: 86_400 });
+  });
+});

@@ -1,0 +1,90 @@
+import type { DockerStoreRecipe } from '../stores/store.js';
+import { balancerSettings, replicaEnvironment, type Topology } from './plan.js';
+
+/**
+ * The containers of a topology, as pure data: what the docker runtime creates and what
+ * `hactl compose` prints, from one plan so that the two cannot drift apart.
+ */
+export type NetworkMode = 'bridge' | 'host';
+
+export interface ContainerPlan {
+  role: 'store' | 'replica' | 'balancer';
+  /** The compose service name; on a bridge network also the name other containers reach it by. */
+  service: string;
+  image: string;
+  /** Arguments after the image's entrypoint. */
+  command: string[];
+  env: Record<string, string>;
+  /** Ports it listens on, in its own network namespace. */
+  ports: number[];
+  stopSignal?: NodeJS.Signals;
+}
+
+/** Where a service listens: on a bridge network every container has its own address, so fixed
+ *  ports; on the host network they share 127.0.0.1 and each needs a port of its own. */
+export interface Placement {
+  network: NetworkMode;
+  /** Host networking only: the ports given to a service, by service name. */
+  hostPorts?: Record<string, number[]>;
+}
+
+export const APP_PORT = 8080;
+export const BALANCER_ADMIN_PORT = 8081;
+export const APP_ENTRY = '/opt/hactl/demo-app.mjs';
+export const BALANCER_ENTRY = '/opt/hactl/balancer.mjs';
+
+function listenOn(placement: Placement, service: string, index: number, fixedPort: number) {
+  if (placement.network === 'bridge') return { host: '0.0.0.0', reachAt: service, port: fixedPort };
+  const port = placement.hostPorts?.[service]?.[index];
+  if (port === undefined) throw new Error(`no host port planned for ${service}`);
+  return { host: '127.0.0.1', reachAt: '127.0.0.1', port };
+}
+
+export function storeContainer(name: string, recipe: DockerStoreRecipe, image: string, placement: Placement) {
+  const listen = listenOn(placement, name, 0, recipe.port);
+  const run = recipe.container(listen);
+  const plan: ContainerPlan = {
+    role: 'store',
+    service: name,
+    image,
+    command: run.command,
+    env: run.env,
+    ports: [listen.port],
+    ...(recipe.stopSignal ? { stopSignal: recipe.stopSignal } : {}),
+  };
+  return { plan, url: recipe.url(listen.reachAt, listen.port) };
+}
+
+export function replicaContainers(topology: Topology, appImage: string, placement: Placement, storeUrl: string | undefined): ContainerPlan[] {
+  return topology.replicas.map((replica) => {
+    const listen = listenOn(placement, replica.id, 0, APP_PORT);
+    return {
+      role: 'replica',
+      service: replica.id,
+      image: appImage,
+      command: [APP_ENTRY],
+      env: replicaEnvironment(topology, replica, listen, storeUrl),
+      ports: [listen.port],
+    };
+  });
+}
+
+export function balancerContainer(topology: Topology, appImage: string, placement: Placement): ContainerPlan {
+  const listen = listenOn(placement, 'balancer', 0, APP_PORT);
+  const admin = listenOn(placement, 'balancer', 1, BALANCER_ADMIN_PORT);
+  const targets = topology.replicas.map((replica) => {
+    const target = listenOn(placement, replica.id, 0, APP_PORT);
+    return { id: replica.id, host: target.reachAt, port: target.port };
+  });
+  return {
+    role: 'balancer',
+    service: 'balancer',
+    image: appImage,
+    command: [BALANCER_ENTRY],
+    env: {
+      HACTL_BALANCER_CONFIG: JSON.stringify(balancerSettings(topology, { host: listen.host, port: listen.port }, targets)),
+      HACTL_BALANCER_ADMIN_PORT: String(admin.port),
+    },
+    ports: [listen.port, admin.port],
+  };
+}
