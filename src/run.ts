@@ -99,6 +99,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       concurrency: options.concurrency,
       seed: options.seed,
       runtime: options.runtime,
+      ...(options.runtime === 'docker' ? { docker: options.docker } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
       balancer: {
         algorithm: 'round_robin',

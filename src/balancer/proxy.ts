@@ -43,7 +43,7 @@ export interface RunningProxy {
 export async function startProxy(settings: BalancerSettings, emit: (event: BalancerEvent) => void): Promise<RunningProxy> {
   const addresses = new TargetAddresses();
   await Promise.all(settings.targets.map((target) => addresses.refresh(target.host)));
-  const connect = { lookup: addresses.lookup };
+  const connect = { lookup: addresses.lookup, timeout: settings.connectTimeoutMs };
   const targets: TargetRuntime[] = settings.targets.map((target) => {
     const origin = `http://${target.host}:${target.port}`;
     return {
@@ -129,8 +129,9 @@ function forward(req: http.IncomingMessage, res: http.ServerResponse, target: Ta
         res.destroy();
         return;
       }
-      // ALB answers 502 when a target refuses or drops the connection, 504 when it is too slow.
-      const status = error instanceof undiciErrors.HeadersTimeoutError ? 504 : 502;
+      // ALB answers 502 when a target refuses or drops the connection, 504 when it does not
+      // connect or answer in time.
+      const status = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError ? 504 : 502;
       const body = `${status === 504 ? 'upstream timeout' : 'bad gateway'}: ${target.id}\n`;
       res.writeHead(status, { [REPLICA_HEADER]: target.id, 'content-type': 'text/plain', connection: 'close' }).end(body);
       if (hasBody && !req.complete) req.destroy();

@@ -32,7 +32,17 @@ export interface BalancerSettings {
   healthCheck: HealthCheckSettings;
   /** How long the balancer waits for a target's response headers before answering 504. */
   upstreamTimeoutMs: number;
+  /**
+   * How long it waits to connect to a target before answering 504. A dead process refuses at
+   * once; a vanished host (a crashed instance, a killed container's address) never answers, and
+   * only this ends the wait. ALB's is 10 s.
+   */
+  connectTimeoutMs: number;
 }
+
+/** ALB's timeout for connecting to a target, and hactl's at test speed. */
+export const ALB_CONNECT_TIMEOUT_MS = 10_000;
+export const FAST_CONNECT_TIMEOUT_MS = 1_000;
 
 /**
  * ALB's target-group defaults, for reference and for `--balancer-profile alb` later

@@ -44,7 +44,7 @@ export function settingsLine(report: Report): string {
   const s = report.settings;
   const hc = s.balancer.healthCheck;
   return (
-    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime · ${s.replicas} replicas · ${s.users} users · ` +
+    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''} · ${s.replicas} replicas · ${s.users} users · ` +
     `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · balancer ${s.balancer.algorithm}, ` +
     `health check every ${hc.intervalMs} ms (unhealthy after ${hc.unhealthyThreshold}) · ${(report.durationMs / 1000).toFixed(1)} s`
   );

@@ -25,6 +25,8 @@ export interface ReportSettings {
   concurrency: number;
   seed: number;
   runtime: string;
+  /** For the docker runtime: its network, where the balancer ran, and the image overrides. */
+  docker?: { network: string; balancer: string; images: Record<string, string> };
   requestTimeoutMs: number;
   balancer: {
     algorithm: string;

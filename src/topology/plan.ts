@@ -3,6 +3,7 @@ import type { SessionStoreKind } from '../app/config.js';
 import {
   ALB_COOKIE_NAME,
   ALB_DEFAULT_STICKINESS_SECONDS,
+  FAST_CONNECT_TIMEOUT_MS,
   FAST_HEALTH_CHECK,
   type Algorithm,
   type BalancerSettings,
@@ -30,6 +31,7 @@ export interface Topology {
     stickiness: Stickiness;
     healthCheck: HealthCheckSettings;
     upstreamTimeoutMs: number;
+    connectTimeoutMs: number;
   };
 }
 
@@ -59,6 +61,7 @@ export function planTopology(strategy: Strategy, options: TopologyOptions, secre
         : { type: 'off' },
       healthCheck: FAST_HEALTH_CHECK,
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+      connectTimeoutMs: FAST_CONNECT_TIMEOUT_MS,
     },
   };
 }
@@ -95,5 +98,6 @@ export function balancerSettings(topology: Topology, listen: { host: string; por
     stickiness: topology.balancer.stickiness,
     healthCheck: topology.balancer.healthCheck,
     upstreamTimeoutMs: topology.balancer.upstreamTimeoutMs,
+    connectTimeoutMs: topology.balancer.connectTimeoutMs,
   };
 }

@@ -17,6 +17,8 @@ export interface Started {
   /** A marker in the environment of hactl and everything it starts, to find those processes. */
   mark: string;
   finished: Promise<Finished>;
+  /** What hactl has written to stderr so far. */
+  stderr(): string;
   /** Every process seen descending from hactl while it ran (name by pid). */
   seen(): Map<number, string>;
   /** Once hactl has exited: processes it started that are still alive, by name. */
@@ -54,6 +56,7 @@ export function startHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
     child,
     mark,
     finished,
+    stderr: () => stderr,
     seen: () => watch.seen,
     async leftovers() {
       await finished;
@@ -166,3 +169,20 @@ export async function markedProcesses(mark: string): Promise<number[]> {
 
 /** A stack trace line, which a user mistake must never print. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
+
+/** Containers and networks a run left on the Docker engine, by its run label. */
+export async function dockerLeftovers(runId: string): Promise<string[]> {
+  const { connectEngine } = await import('../../dist/runtime/docker/engine.js');
+  const { docker } = await connectEngine(process.env);
+  const label = [`io.hactl.run=${runId}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const networks = await docker.listNetworks({ filters: { label } });
+  return [...containers.map((c) => `container ${c.Names[0]}`), ...networks.map((n) => `network ${n.Name}`)];
+}
+
+/** The run id hactl prints on its first progress line. */
+export function runIdOf(stderr: string): string {
+  const match = /hactl: run ([0-9a-f]{8}),/.exec(stderr);
+  if (!match) throw new Error(`no run id in stderr:\n${stderr}`);
+  return match[1]!;
+}

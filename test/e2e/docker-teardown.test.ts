@@ -1,0 +1,69 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dockerLeftovers, runHactl, runIdOf, startHactl, STACK_LINE } from './helpers.js';
+
+const docker = inject('docker');
+
+/**
+ * Every container and network a docker run makes is gone after it: after a signal mid-run and
+ * after a run that fails. What a SIGKILLed hactl leaves, `hactl down` removes.
+ */
+describe.skipIf(!docker.available)('docker runtime teardown', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-docker-teardown-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  const run = ['run', '--runtime', 'docker', ...docker.imageFlags, '--strategy', 'redis', '--scenario', 'login-read,kill-node', '--users', '20'];
+
+  /** Starts a run and waits until its store and a cluster are up. */
+  async function midRun() {
+    const hactl = startHactl(run);
+    await hactl.waitForStderr('redis × kill-node: starting cluster', 90_000);
+    const runId = runIdOf(hactl.stderr());
+    // Replicas being created: the engine holds the store, the network and containers of this run.
+    for (let i = 0; i < 100 && (await dockerLeftovers(runId)).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await dockerLeftovers(runId)).length).toBeGreaterThanOrEqual(3);
+    return { hactl, runId };
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s in the middle of a run removes every container and the network, then exits %d', async (signal, exitCode) => {
+    const { hactl, runId } = await midRun();
+    hactl.child.kill(signal);
+    const finished = await hactl.finished;
+    expect(finished.code, finished.stderr).toBe(exitCode);
+    expect(finished.stderr).not.toMatch(STACK_LINE);
+    expect(await dockerLeftovers(runId)).toEqual([]);
+  }, 120_000);
+
+  it('a run that fails mid-way removes everything and exits 3', async () => {
+    const file = path.join(dir, 'waits-for-nothing.yaml');
+    await writeFile(file, 'name: waits-for-nothing\ndescription: d\nphases:\n  - { name: login, do: login }\n  - { name: wait, do: read, until: fault-detected }\n');
+    const finished = await runHactl(['run', '--runtime', 'docker', ...docker.imageFlags, '--strategy', 'redis', '--scenario', file, '--format', 'json']);
+    expect(finished.code, finished.stderr).toBe(3);
+    expect(await dockerLeftovers(runIdOf(finished.stderr))).toEqual([]);
+  }, 120_000);
+
+  it('after hactl is SIGKILLed, hactl down --run removes what it left', async () => {
+    const { hactl, runId } = await midRun();
+    hactl.child.kill('SIGKILL');
+    await hactl.finished;
+    // Nothing in hactl ran after SIGKILL: its containers are still there.
+    expect((await dockerLeftovers(runId)).length).toBeGreaterThan(0);
+    const down = await runHactl(['down', '--run', runId]);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toMatch(new RegExp(`^removed container hactl-${runId}-redis$`, 'm'));
+    expect(down.stdout).toMatch(new RegExp(`^removed network hactl-${runId}$`, 'm'));
+    expect(await dockerLeftovers(runId)).toEqual([]);
+    expect((await runHactl(['down', '--run', runId])).stdout).toBe(`hactl down: nothing left by run ${runId} on ${process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'}\n`);
+    // The SIGKILLed hactl could not remove its run directory either.
+    const { readdir } = await import('node:fs/promises');
+    for (const entry of await readdir(os.tmpdir())) if (entry.startsWith(`hactl-${runId}-`)) await rm(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+  }, 120_000);
+});

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { request } from 'undici';
+import { runtimes } from '../../dist/runtime/index.js';
+import type { Cluster, Runtime } from '../../dist/runtime/runtime.js';
+import { stores } from '../../dist/stores/index.js';
+import type { RunningStore } from '../../dist/stores/store.js';
+import { strategies } from '../../dist/strategies.js';
+import { planTopology } from '../../dist/topology/plan.js';
+
+const docker = inject('docker');
+const images = Object.fromEntries(docker.imageFlags.filter((flag) => flag !== '--image').map((pair) => pair.split('=') as [string, string]));
+
+/** The faults a scenario injects, on each runtime: kill and start, pause and unpause, of a replica and of the store. */
+describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) => {
+  const skip = name === 'docker' && !docker.available;
+  let runtime: Runtime;
+  let store: RunningStore;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    if (skip) return;
+    runtime = await runtimes[name]({ runId: `faults${name === 'local' ? '1' : '2'}`, env: process.env, docker: { network: 'host', balancer: 'hactl', images } });
+    store = await runtime.startStore(stores.redis);
+    cluster = await runtime.startCluster(planTopology(strategies.redis, { replicas: 2, balancerPort: 0 }), store);
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await runtime?.close();
+  });
+
+  async function login(user: string): Promise<string> {
+    const response = await request(`${cluster.balancerUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: user, userNm: user }) });
+    await response.body.dump();
+    expect(response.statusCode).toBe(200);
+    const setCookie = response.headers['set-cookie'];
+    return String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(';')[0]!;
+  }
+  async function read(cookie: string) {
+    const response = await request(`${cluster.balancerUrl}/session`, { headers: { cookie }, signal: AbortSignal.timeout(5_000) });
+    return { status: response.statusCode, replica: response.headers['x-hactl-replica'], body: (await response.body.text()) };
+  }
+
+  it.skipIf(skip)('a killed replica leaves rotation, and once started again returns to it', async () => {
+    const cookie = await login('k1');
+    await cluster.killReplica('replica-1', 'SIGKILL');
+    await cluster.waitForReplicaHealth('replica-1', false, 5_000);
+    for (let i = 0; i < 4; i++) expect((await read(cookie)).replica).toBe('replica-2');
+    await cluster.startReplica('replica-1');
+    await cluster.waitForReplicaHealth('replica-1', true, 5_000);
+    const seen = new Set<unknown>();
+    for (let i = 0; i < 4; i++) {
+      const answer = await read(cookie);
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body).userId).toBe('k1');
+      seen.add(answer.replica);
+    }
+    expect(seen).toEqual(new Set(['replica-1', 'replica-2']));
+  }, 60_000);
+
+  it.skipIf(skip)('a paused replica fails its health checks (they time out) and returns when unpaused', async () => {
+    await cluster.pauseReplica('replica-2');
+    await cluster.waitForReplicaHealth('replica-2', false, 5_000);
+    await cluster.unpauseReplica('replica-2');
+    await cluster.waitForReplicaHealth('replica-2', true, 5_000);
+  }, 60_000);
+
+  it.skipIf(skip)('a killed store fails reads with 5xx; restarted without persistence, it has lost every session', async () => {
+    const cookie = await login('s1');
+    expect(JSON.parse((await read(cookie)).body).userId).toBe('s1');
+    await store.kill('SIGKILL');
+    expect((await read(cookie)).status).toBe(500);
+    await store.restart();
+    // Replicas reconnect on their own; the session is gone (persistence off), a new login works.
+    let answer = await read(cookie);
+    for (let i = 0; i < 40 && answer.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await read(cookie);
+    }
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).userId).toBeNull();
+    expect(JSON.parse((await read(await login('s2'))).body).userId).toBe('s2');
+  }, 60_000);
+
+  it.skipIf(skip)('a paused store holds requests; unpaused, they are served', async () => {
+    const cookie = await login('p1');
+    await store.pause();
+    const pending = read(cookie);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await store.unpause();
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body).userId).toBe('p1');
+  }, 60_000);
+});

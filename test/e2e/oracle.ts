@@ -1,0 +1,63 @@
+import { expect } from 'vitest';
+import type { Report, ResultRow } from '../../src/report/model.js';
+
+/**
+ * DESIGN.md's table of expected results, as assertions on a report of 3 replicas and 30 users:
+ * the oracle both runtimes are held to.
+ */
+export function row(report: Report, strategy: string, scenario: string): ResultRow {
+  const found = report.results.find((r) => r.strategy === strategy && r.scenario === scenario);
+  expect(found, `${strategy} × ${scenario} in the report`).toBeDefined();
+  expect(found!.status, `${strategy} × ${scenario}: ${found!.reason ?? ''}`).toBe('ok');
+  return found!;
+}
+
+export function expectLoginRead(report: Report, strategy: string): void {
+  const metrics = row(report, strategy, 'login-read').metrics!;
+  if (strategy === 'none') {
+    // About 1/R with R = 3.
+    expect(metrics.hitRate).toBeGreaterThanOrEqual(0.25);
+    expect(metrics.hitRate).toBeLessThanOrEqual(0.45);
+    expect(metrics.hitRate! + metrics.missRate!).toBeCloseTo(1, 10);
+  } else {
+    expect(metrics.hitRate).toBe(1);
+    expect(metrics.errors).toBe(0);
+    expect(metrics.reads).toBe(300);
+  }
+}
+
+/**
+ * `blackholes`: a killed replica's address stops answering instead of refusing (a container on a
+ * bridge network seen from a balancer on the same network), so requests already sent to it wait
+ * for the balancer's upstream timeout, as they would for a crashed instance behind ALB.
+ */
+export function expectKillNode(report: Report, strategy: string, options: { blackholes?: boolean } = {}): void {
+  const metrics = row(report, strategy, 'kill-node').metrics!;
+  if (strategy === 'none' || strategy === 'sticky') {
+    // The sessions of the killed replica: about 1/R.
+    expect(metrics.sessionLoss).toBeGreaterThanOrEqual(0.2);
+    expect(metrics.sessionLoss).toBeLessThanOrEqual(0.5);
+    expect(metrics.usersWithSession).toBeGreaterThan(20);
+  } else {
+    expect(metrics.sessionLoss).toBe(0);
+    expect(metrics.usersWithSession).toBe(30);
+    expect(metrics.hitRate).toBe(1);
+  }
+  expect(metrics.detectionMs).toBeGreaterThan(0);
+  expect(metrics.recovered).toBe(true);
+  // Requests fail only while the dead replica is still in rotation, or while requests sent to it
+  // before that wait out the balancer's timeouts.
+  const grace = options.blackholes ? 5_000 + 1_000 : 1_000;
+  expect(metrics.recoveryMs!).toBeLessThanOrEqual(metrics.detectionMs! + grace);
+  expect(metrics.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
+}
+
+export function expectCookieSwap(report: Report, strategy: string): void {
+  const found = row(report, strategy, 'cookie-swap');
+  const finding = (id: string) => found.findings!.find((f) => f.id === id)!;
+  // A session id is a bearer token: a stolen cookie reads the victim's data on every strategy.
+  expect(finding('stolen-cookie').evidence.readVictimData).toBeGreaterThan(0);
+  if (strategy !== 'none') expect(finding('stolen-cookie').evidence.readVictimData).toBe(30);
+  expect(finding('forged-id-read')).toMatchObject({ passed: true, evidence: { readsShowingData: 0 } });
+  expect(finding('forged-id-adopted')).toMatchObject({ passed: true, evidence: { forgedIds: 30, adopted: 0, freshIdAtLogin: 30 } });
+}
