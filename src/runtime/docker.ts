@@ -9,6 +9,7 @@ import { balancerSettings, type Topology } from '../topology/plan.js';
 import { RUN_LABEL, connectEngine } from './docker/engine.js';
 import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
+import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200 } from './http-probe.js';
 import { freePorts } from './ports.js';
 import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
@@ -177,39 +178,25 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     }
     balancers.add(balancer);
 
-    const byId = new Map(replicas.map((replica) => [replica.plan.service, replica]));
-    const replica = (replicaId: string) => {
-      const found = byId.get(replicaId);
-      if (!found) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
-      return found;
-    };
-    return {
-      balancerUrl: balancer.url,
-      replicaIds: replicaPlans.map((plan) => plan.service),
-      async killReplica(replicaId, signal) {
-        const at = Date.now();
-        await replica(replicaId).kill(signal);
-        return { at };
-      },
-      async startReplica(replicaId) {
-        const handle = replica(replicaId);
-        await handle.start();
-        await replicaReady(handle);
-      },
-      async pauseReplica(replicaId) {
-        const at = Date.now();
-        await replica(replicaId).pause();
-        return { at };
-      },
-      unpauseReplica: (replicaId) => replica(replicaId).unpause(),
-      waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
-      failure: () => balancer.failure(),
-      async stop() {
-        balancers.delete(balancer);
-        await balancer.stop();
-        await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
-      },
-    };
+    const controls = new Map<string, ReplicaControl>(
+      replicas.map((handle) => [
+        handle.plan.service,
+        {
+          kill: (signal) => handle.kill(signal),
+          async start() {
+            await handle.start();
+            await replicaReady(handle);
+          },
+          pause: () => handle.pause(),
+          unpause: () => handle.unpause(),
+        },
+      ]),
+    );
+    return assembleCluster(balancer, controls, async () => {
+      balancers.delete(balancer);
+      await balancer.stop();
+      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+    });
   }
 
   async function startReplica(plan: ContainerPlan, publish: number[] | undefined): Promise<ContainerHandle> {

@@ -9,6 +9,7 @@ import type { RunningStore } from '../stores/store.js';
 import { balancerSettings, replicaEnvironment, type ReplicaPlan, type Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
+import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200 } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
 
@@ -72,43 +73,27 @@ interface LocalReplica {
 }
 
 function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () => void): Cluster {
-  const byId = new Map(replicas.map((replica) => [replica.plan.id, replica]));
-  const replica = (replicaId: string) => {
-    const found = byId.get(replicaId);
-    if (!found) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
-    return found;
-  };
-  return {
-    balancerUrl: balancer.url,
-    replicaIds: replicas.map((r) => r.plan.id),
-    async killReplica(replicaId, signal) {
-      const at = Date.now();
-      await replica(replicaId).process.kill(signal);
-      return { at };
-    },
-    async startReplica(replicaId) {
-      const target = replica(replicaId);
-      if (!target.process.hasExited()) throw new EnvironmentError(`${replicaId} is still running`);
-      target.process = await target.launch();
-    },
-    async pauseReplica(replicaId) {
-      const at = Date.now();
-      replica(replicaId).process.signalGroup('SIGSTOP');
-      return { at };
-    },
-    async unpauseReplica(replicaId) {
-      replica(replicaId).process.signalGroup('SIGCONT');
-    },
-    waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
-    failure: () => balancer.failure(),
-    async stop() {
-      await balancer.stop();
-      forget();
-      // A paused replica cannot act on SIGTERM; let it run again first.
-      for (const r of replicas) r.process.signalGroup('SIGCONT');
-      await Promise.all(replicas.map((r) => r.process.stop()));
-    },
-  };
+  const controls = new Map<string, ReplicaControl>(
+    replicas.map((replica) => [
+      replica.plan.id,
+      {
+        kill: async (signal) => void (await replica.process.kill(signal)),
+        async start() {
+          if (!replica.process.hasExited()) throw new EnvironmentError(`${replica.plan.id} is still running`);
+          replica.process = await replica.launch();
+        },
+        pause: async () => replica.process.signalGroup('SIGSTOP'),
+        unpause: async () => replica.process.signalGroup('SIGCONT'),
+      },
+    ]),
+  );
+  return assembleCluster(balancer, controls, async () => {
+    await balancer.stop();
+    forget();
+    // A paused replica cannot act on SIGTERM; let it run again first.
+    for (const r of replicas) r.process.signalGroup('SIGCONT');
+    await Promise.all(replicas.map((r) => r.process.stop()));
+  });
 }
 
 async function startReplica(
