@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1) or docker (containers on the engine DOCKER_HOST names)', 'local')
     .option('--docker-network <mode>', 'docker: bridge (a network of the run\'s own; default) or host (127.0.0.1 ports)')
     .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
-    .option('--docker-balancer <where>', 'docker: run the balancer in hactl (default) or in a container beside the replicas')
+    .option('--docker-balancer <where>', 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)')
     .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
     .option('-o, --out <file>', 'write the report to a file (the terminal still gets the table)')
     .option('--samples <file>', 'also write every request as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
@@ -187,10 +187,11 @@ async function downCommand(flags: { run?: string }): Promise<number> {
     const engine = await connectEngine(process.env);
     const removed = await removeRunResources(engine.docker, flags.run);
     const what = flags.run ? `run ${flags.run}` : 'all runs';
-    if (removed.containers.length + removed.networks.length === 0) process.stdout.write(`hactl down: nothing left by ${what} on ${engine.address}\n`);
+    if (removed.containers.length + removed.networks.length + removed.failures.length === 0) process.stdout.write(`hactl down: nothing left by ${what} on ${engine.address}\n`);
     for (const name of removed.containers) process.stdout.write(`removed container ${name}\n`);
     for (const name of removed.networks) process.stdout.write(`removed network ${name}\n`);
-    return ExitCode.ok;
+    for (const failure of removed.failures) process.stderr.write(`hactl: could not remove: ${failure}\n`);
+    return removed.failures.length > 0 ? ExitCode.environment : ExitCode.ok;
   } catch (error) {
     return reportError(error, false);
   }

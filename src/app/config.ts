@@ -10,6 +10,8 @@ export interface AppConfig {
   secret: string;
   cookieName: string;
   ttlSeconds: number;
+  /** How long start-up keeps trying to reach the session store. */
+  storeConnectTimeoutMs: number;
 }
 
 const STORE_KINDS: readonly SessionStoreKind[] = ['memory', 'redis', 'postgres', 'mongo'];
@@ -32,5 +34,6 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     cookieName: env.HACTL_COOKIE_NAME ?? 'JSESSIONID',
     // Spring Session's default idle timeout: 30 minutes.
     ttlSeconds: Number(env.HACTL_SESSION_TTL_SECONDS ?? 1800),
+    storeConnectTimeoutMs: Number(env.HACTL_STORE_CONNECT_TIMEOUT_MS ?? 30_000),
   };
 }

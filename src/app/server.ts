@@ -81,8 +81,21 @@ const storeLoaders: Record<AppConfig['store'], () => Promise<{ openStore(config:
   mongo: () => import('./stores/mongo.js'),
 };
 
+/**
+ * Opens the session store, trying again while it is not up yet: a replica may start before its
+ * store accepts connections (compose's depends_on orders starts, it does not wait for readiness).
+ */
 async function openStore(config: AppConfig): Promise<OpenedStore> {
-  return (await storeLoaders[config.store]()).openStore(config);
+  const { openStore: open } = await storeLoaders[config.store]();
+  const deadline = Date.now() + config.storeConnectTimeoutMs;
+  for (;;) {
+    try {
+      return await open(config);
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 async function main() {

@@ -17,6 +17,13 @@ describe('target health (ALB healthy/unhealthy thresholds)', () => {
     expect(apply([false, true, false, true]).healthy).toBe(true);
   });
 
+  it('starts a target in ALB\'s initial state out of rotation until healthyThreshold passes', () => {
+    const initial = initialHealth('initial');
+    expect(initial.healthy).toBe(false);
+    expect(apply([true, true], initial).healthy).toBe(false);
+    expect(apply([true, true, true], initial).healthy).toBe(true);
+  });
+
   it('returns to healthy only after healthyThreshold consecutive passes', () => {
     const down = apply([false, false]);
     expect(apply([true, true], down).healthy).toBe(false);

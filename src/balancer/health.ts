@@ -11,11 +11,12 @@ export interface TargetHealth {
 }
 
 /**
- * hactl registers a replica only after it answered its readiness probe, so targets start healthy
- * (ALB would hold them in `initial` until `healthyThreshold` passes; that wait proves nothing here).
+ * A target's health when the balancer starts. hactl registers a replica only after it answered
+ * its readiness probe, so by default targets start healthy; `initial` is ALB's state for targets
+ * nobody has vouched for: out of rotation until `healthyThreshold` checks pass.
  */
-export function initialHealth(): TargetHealth {
-  return { healthy: true, consecutivePasses: 0, consecutiveFailures: 0 };
+export function initialHealth(state: 'healthy' | 'initial' = 'healthy'): TargetHealth {
+  return { healthy: state === 'healthy', consecutivePasses: 0, consecutiveFailures: 0 };
 }
 
 export function recordCheck(

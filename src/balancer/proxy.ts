@@ -46,14 +46,15 @@ export async function startProxy(settings: BalancerSettings, emit: (event: Balan
   const connect = { lookup: addresses.lookup, timeout: settings.connectTimeoutMs };
   const targets: TargetRuntime[] = settings.targets.map((target) => {
     const origin = `http://${target.host}:${target.port}`;
+    const health = initialHealth(settings.initialTargetHealth);
     return {
       id: target.id,
-      healthy: true,
+      healthy: health.healthy,
       target,
       pool: new Pool(origin, { connections: 64, headersTimeout: settings.upstreamTimeoutMs, keepAliveTimeout: 30_000, connect }),
       // Health checks use their own connection, as ALB's checkers do, so they never queue behind traffic.
       checker: new Pool(origin, { connections: 1, headersTimeout: settings.healthCheck.timeoutMs, connect }),
-      health: initialHealth(),
+      health,
     };
   });
   const state = { targets, cursor: 0 };

@@ -17,7 +17,11 @@ export async function followBalancer(options: { url: string; eventsUrl: string; 
     () =>
       // The stream lives as long as the cluster: bound the wait for its headers, not its body.
       request(options.eventsUrl, { signal: stream.signal, headersTimeout: 1_000, bodyTimeout: 0 })
-        .then((answer) => (answer.statusCode === 200 ? answer : undefined))
+        .then(async (answer) => {
+          if (answer.statusCode === 200) return answer;
+          await answer.body.dump();
+          return undefined;
+        })
         .catch(() => undefined),
     {
       timeoutMs: CONNECT_TIMEOUT_MS,
@@ -35,7 +39,10 @@ export async function followBalancer(options: { url: string; eventsUrl: string; 
         buffered += chunk.toString();
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          health.apply(JSON.parse(buffered.slice(0, newline)) as HealthChange);
+          const change = JSON.parse(buffered.slice(0, newline)) as HealthChange & { snapshot?: boolean };
+          // Changes are stamped on receipt, by hactl's clock: a remote engine's clock may differ,
+          // and the stream adds far less than a health check interval.
+          health.apply({ targetId: change.targetId, healthy: change.healthy, at: change.snapshot ? change.at : Date.now() });
           buffered = buffered.slice(newline + 1);
         }
       }

@@ -38,6 +38,12 @@ export interface BalancerSettings {
    * only this ends the wait. ALB's is 10 s.
    */
   connectTimeoutMs: number;
+  /**
+   * How targets start. `healthy`: hactl registers them once they answer, so they serve at once.
+   * `initial`: ALB's initial state, for a balancer that may start before its targets (compose):
+   * no traffic until `healthyThreshold` checks pass, unless no target is healthy yet.
+   */
+  initialTargetHealth?: 'healthy' | 'initial';
 }
 
 /** ALB's timeout for connecting to a target, and hactl's at test speed. */

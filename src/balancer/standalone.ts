@@ -12,7 +12,8 @@ import type { BalancerSettings } from './settings.js';
 async function main() {
   const settings = JSON.parse(process.env.HACTL_BALANCER_CONFIG ?? '') as BalancerSettings;
   const since = Date.now();
-  const health = new Map<string, HealthChange>(settings.targets.map((target) => [target.id, { targetId: target.id, healthy: true, at: since }]));
+  const startsHealthy = (settings.initialTargetHealth ?? 'healthy') === 'healthy';
+  const health = new Map<string, HealthChange>(settings.targets.map((target) => [target.id, { targetId: target.id, healthy: startsHealthy, at: since }]));
   const followers = new Set<http.ServerResponse>();
 
   const proxy = await startProxy(settings, (event) => {
@@ -29,7 +30,7 @@ async function main() {
         .createServer((req, res) => {
           if (req.url !== '/events') return void res.writeHead(404).end();
           res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-          for (const change of health.values()) res.write(`${JSON.stringify(change)}\n`);
+          for (const change of health.values()) res.write(`${JSON.stringify({ ...change, snapshot: true })}\n`);
           followers.add(res);
           res.on('close', () => followers.delete(res));
         })

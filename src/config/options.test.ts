@@ -13,7 +13,7 @@ describe('run flags', () => {
 
   it('takes docker images from HACTL_IMAGE_<KEY>, and --image over those', () => {
     const settings = parseRunFlags({ runtime: 'docker', image: ['redis=my/redis:7'] }, { HACTL_IMAGE_REDIS: 'env/redis', HACTL_IMAGE_NODE: 'env/node:20' });
-    expect(settings.docker).toEqual({ network: 'bridge', balancer: 'hactl', images: { redis: 'my/redis:7', node: 'env/node:20' } });
+    expect(settings.docker).toEqual({ network: 'bridge', balancer: 'auto', images: { redis: 'my/redis:7', node: 'env/node:20' } });
   });
 
   it('parses comma lists, trimming spaces and dropping repeats', () => {

@@ -78,7 +78,7 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     docker: {
       network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
       images: parseImages(flags.image ?? [], env),
-      balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'hactl', BALANCER_PLACEMENTS),
+      balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS),
     },
   };
 }

@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
-import { EnvironmentError, errorMessage } from '../errors.js';
+import { EnvironmentError } from '../errors.js';
 import type { RunningStore, StoreModule } from '../stores/store.js';
-import { balancerContainer, replicaContainers, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import { balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { balancerSettings, type Topology } from '../topology/plan.js';
-import { RUN_LABEL, connectEngine } from './docker/engine.js';
+import { removeRunResources } from './docker/down.js';
+import { connectEngine, engineCall } from './docker/engine.js';
 import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
@@ -15,6 +16,12 @@ import { freePorts } from './ports.js';
 import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
 
 const READY_TIMEOUT_MS = 60_000;
+
+/** Generously more than the healthy threshold's worth of check intervals. */
+function healthyThresholdWaitMs(topology: Topology): number {
+  const { healthyThreshold, intervalMs, timeoutMs } = topology.balancer.healthCheck;
+  return (healthyThreshold + 2) * (intervalMs + timeoutMs) + 10_000;
+}
 const REAPER = fileURLToPath(new URL('./docker/reap.js', import.meta.url));
 const REAP_TIMEOUT_MS = 20_000;
 
@@ -30,7 +37,6 @@ function reapOnExit(runId: string): () => void {
   process.on('exit', onExit);
   return () => process.off('exit', onExit);
 }
-const DEFAULT_NODE_IMAGE = 'node:20-slim';
 
 /**
  * Replicas and stores as containers on any Docker engine (DOCKER_HOST, or the default socket),
@@ -40,36 +46,45 @@ const DEFAULT_NODE_IMAGE = 'node:20-slim';
  */
 export async function createDockerRuntime(options: RuntimeOptions): Promise<Runtime> {
   const settings = options.docker ?? DEFAULT_DOCKER_SETTINGS;
-  const progress = options.onProgress ?? (() => {});
+  const { signal } = options;
+  const imageOptions = { progress: options.onProgress ?? (() => {}), signal };
   const engine = await connectEngine(options.env);
   const { docker } = engine;
-  const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, progress);
+  if (engine.remote && settings.network === 'host') {
+    throw new EnvironmentError(`--docker-network host puts every service on 127.0.0.1 of the engine's machine, which hactl cannot reach from here (DOCKER_HOST=${engine.address}); use the default bridge network`);
+  }
+  if (engine.remote && settings.balancer === 'hactl') {
+    throw new EnvironmentError(`with a remote engine (DOCKER_HOST=${engine.address}) the balancer must run beside the replicas: use --docker-balancer container (or auto)`);
+  }
+  const balancerInContainer = settings.balancer === 'container' || (settings.balancer === 'auto' && engine.remote);
+  const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, imageOptions);
 
   const containers = new Set<ContainerHandle>();
   const balancers = new Set<Balancer>();
   const stopReapingOnExit = reapOnExit(options.runId);
   const networkName = settings.network === 'bridge' ? `hactl-${options.runId}` : undefined;
   if (networkName) {
-    await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }).catch((error: unknown) => {
-      throw new EnvironmentError(`could not create the Docker network ${networkName}: ${errorMessage(error)}`);
-    });
+    await engineCall(`create network ${networkName}`, docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }), { signal });
   }
 
-  /** Places a container: on the host network every port is a free host port; on a bridge network
-   *  its fixed ports are published on free host ports, which stay the same across restarts. */
-  const place = async (plans: ContainerPlan[]): Promise<{ placement: Placement; publish: Map<string, number[]> }> => {
-    const counts = plans.map((plan) => plan.ports.length);
-    const ports = engine.publishHost === '127.0.0.1' || settings.network === 'host' ? await freePorts(counts.reduce((a, b) => a + b, 0)) : [];
+  /**
+   * Places containers: on the host network every port is a free host port; on a bridge network
+   * their fixed ports are published on free host ports, which stay the same across restarts (a
+   * remote engine picks its own). `fixed` pins a service's first port, as --port does the balancer's.
+   */
+  const place = async (plans: ContainerPlan[], fixed: Record<string, number> = {}): Promise<{ placement: Placement; publish: Map<string, number[]> }> => {
+    const wanted = plans.reduce((count, plan) => count + plan.ports.length, 0);
+    const ports = engine.remote ? [] : await freePorts(wanted);
     const byService = new Map<string, number[]>();
     let next = 0;
-    for (const plan of plans) byService.set(plan.service, plan.ports.map(() => ports[next++]!));
+    for (const plan of plans) byService.set(plan.service, plan.ports.map((_, i) => (i === 0 && fixed[plan.service]) || ports[next++]!));
     return {
       placement: settings.network === 'host' ? { network: 'host', hostPorts: Object.fromEntries(byService) } : { network: 'bridge' },
       publish: byService,
     };
   };
   const run = async (plan: ContainerPlan, publish: number[] | undefined) => {
-    const handle = await createContainer(engine, plan, { runId: options.runId, network: settings.network, networkName, publish });
+    const handle = await createContainer(engine, plan, { runId: options.runId, network: settings.network, networkName, publish: engine.remote ? undefined : publish, signal });
     containers.add(handle);
     return handle;
   };
@@ -83,7 +98,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     async checkStore(store) {
       const { key, default: fallback } = store.docker.image;
       try {
-        await ensureImage(docker, settings.images[key] ?? fallback, key, progress);
+        await ensureImage(docker, settings.images[key] ?? fallback, key, imageOptions);
         return { available: true, detail: settings.images[key] ?? fallback };
       } catch (error) {
         if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
@@ -99,7 +114,12 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     async close() {
       await Promise.all([...balancers].map((balancer) => balancer.stop()));
       await Promise.all([...containers].map(remove));
-      if (networkName) await docker.getNetwork(networkName).remove().catch(() => undefined);
+      if (networkName) await engineCall(`remove network ${networkName}`, docker.getNetwork(networkName).remove()).catch(() => undefined);
+      // Whatever the engine still holds under this run's label was not removed: say so, and keep
+      // the exit reaper armed for one more try.
+      const left = await removeRunResources(docker, options.runId, { dryRun: true }).catch(() => undefined);
+      const names = left ? [...left.containers.map((name) => `container ${name}`), ...left.networks.map((name) => `network ${name}`)] : [];
+      if (names.length > 0) throw new EnvironmentError(`could not remove ${names.join(', ')} from the Docker engine; run hactl down --run ${options.runId}`);
       stopReapingOnExit();
     },
   };
@@ -116,7 +136,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       waitForContainer(handle, () => recipe.probe(engine.publishHost, hostPort()), {
         what: `${store.name} container ${handle.name}`,
         timeoutMs: READY_TIMEOUT_MS,
-        signal: options.signal,
+        signal,
       });
     await ready().catch((error: unknown) => {
       containers.delete(handle);
@@ -138,12 +158,12 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
   }
 
   async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
-    const inContainer = settings.balancer === 'container';
+    const inContainer = balancerInContainer;
     const drafts = [
       ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.url),
       ...(inContainer ? [balancerContainer(topology, appImage, { network: 'bridge' })] : []),
     ];
-    const { placement, publish } = await place(drafts);
+    const { placement, publish } = await place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
     const replicaPlans = replicaContainers(topology, appImage, placement, store?.url);
 
     const started = await Promise.allSettled(replicaPlans.map(async (plan) => startReplica(plan, publish.get(plan.service))));
@@ -162,7 +182,10 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         balancerHandle = await run(plan, publish.get(plan.service));
         const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
         const eventsUrl = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[1]!)}/events`;
-        balancer = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal: options.signal });
+        balancer = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal });
+        // Its targets start in ALB's initial state: the scenario starts once every one is in rotation.
+        const settle = healthyThresholdWaitMs(topology);
+        await Promise.all(replicaPlans.map((plan) => balancer.waitForHealth(plan.service, true, settle, signal)));
       } else {
         balancer = await startBalancer(
           balancerSettings(
@@ -210,7 +233,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
 
   function replicaReady(handle: ContainerHandle): Promise<void> {
     const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}/health`;
-    return waitForContainer(handle, () => answers200(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal: options.signal });
+    return waitForContainer(handle, () => answers200(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal });
   }
 }
 

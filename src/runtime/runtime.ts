@@ -6,7 +6,8 @@ import type { Topology } from '../topology/plan.js';
 export const RUNTIME_NAMES = ['local', 'docker'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
-export const BALANCER_PLACEMENTS = ['hactl', 'container'] as const;
+/** auto: in hactl with a local engine, in a container with a remote one (hactl cannot follow replica ports there). */
+export const BALANCER_PLACEMENTS = ['auto', 'hactl', 'container'] as const;
 
 /** What the docker runtime needs beyond a topology. */
 export interface DockerSettings {
@@ -17,7 +18,7 @@ export interface DockerSettings {
   balancer: (typeof BALANCER_PLACEMENTS)[number];
 }
 
-export const DEFAULT_DOCKER_SETTINGS: DockerSettings = { network: 'bridge', images: {}, balancer: 'hactl' };
+export const DEFAULT_DOCKER_SETTINGS: DockerSettings = { network: 'bridge', images: {}, balancer: 'auto' };
 
 export interface RuntimeOptions {
   runId: string;

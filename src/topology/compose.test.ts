@@ -3,11 +3,17 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../strategies.js';
 import { composeFile } from './compose.js';
+import { DEFAULT_NODE_IMAGE } from './containers.js';
 
 describe('compose files', () => {
   it.each(STRATEGY_NAMES)('compose/%s.yaml is what the generator makes (else: npm run compose:update)', async (strategy) => {
     const committed = await readFile(new URL(`../../compose/${strategy}.yaml`, import.meta.url), 'utf8');
     expect(committed).toBe(composeFile({ strategy, replicas: 3, port: 8080, images: {} }));
+  });
+
+  it('compose/Dockerfile defaults to the same Node base image as hactl', async () => {
+    const dockerfile = await readFile(new URL('../../compose/Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toContain(`ARG NODE_IMAGE=${DEFAULT_NODE_IMAGE}\n`);
   });
 
   it('describes the same topology as the docker runtime: store, replicas, balancer in front', () => {

@@ -1,8 +1,7 @@
 import { stringify } from 'yaml';
 import { strategies, type StrategyName } from '../strategies.js';
 import { stores } from '../stores/index.js';
-import { RUN_LABEL } from '../runtime/docker/engine.js';
-import { APP_PORT, balancerContainer, replicaContainers, storeContainer, type ContainerPlan } from './containers.js';
+import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
 import { planTopology } from './plan.js';
 
 export interface ComposeOptions {
@@ -66,5 +65,5 @@ function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unkno
 }
 
 function build(options: ComposeOptions) {
-  return { build: { context: '..', dockerfile: 'compose/Dockerfile', args: { NODE_IMAGE: options.images.node ?? 'node:20-slim' } } };
+  return { build: { context: '..', dockerfile: 'compose/Dockerfile', args: { NODE_IMAGE: options.images.node ?? DEFAULT_NODE_IMAGE } } };
 }

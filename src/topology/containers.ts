@@ -28,6 +28,12 @@ export interface Placement {
   hostPorts?: Record<string, number[]>;
 }
 
+/** Every container, network and image hactl makes carries this label; `hactl down` finds them by it. */
+export const RUN_LABEL = 'io.hactl.run';
+
+/** The demo app's base image unless `--image node=...` says otherwise (compose/Dockerfile's default too). */
+export const DEFAULT_NODE_IMAGE = 'node:20-slim';
+
 export const APP_PORT = 8080;
 export const BALANCER_ADMIN_PORT = 8081;
 export const APP_ENTRY = '/opt/hactl/demo-app.mjs';
@@ -82,7 +88,8 @@ export function balancerContainer(topology: Topology, appImage: string, placemen
     image: appImage,
     command: [BALANCER_ENTRY],
     env: {
-      HACTL_BALANCER_CONFIG: JSON.stringify(balancerSettings(topology, { host: listen.host, port: listen.port }, targets)),
+      // In a container the balancer may start before its replicas answer: ALB's initial state.
+      HACTL_BALANCER_CONFIG: JSON.stringify({ ...balancerSettings(topology, { host: listen.host, port: listen.port }, targets), initialTargetHealth: 'initial' }),
       HACTL_BALANCER_ADMIN_PORT: String(admin.port),
     },
     ports: [listen.port, admin.port],

@@ -26,7 +26,7 @@ if (docker.available && !compose) {
 }
 
 /** The generated compose file runs under real Compose and serves the demo app through hactl's balancer. */
-describe.skipIf(!compose)('hactl compose', () => {
+describe.skipIf(!compose).each(['redis', 'postgres'] as const)('hactl compose --strategy %s', (strategy) => {
   const project = `hactlcompose${randomBytes(3).toString('hex')}`;
   // The build context is relative to the file, so the file sits in compose/ like the committed ones.
   const file = fileURLToPath(new URL(`../../compose/.test-${project}.yaml`, import.meta.url));
@@ -37,25 +37,30 @@ describe.skipIf(!compose)('hactl compose', () => {
     await rm(file, { force: true });
   }, 150_000);
 
-  it('redis: up --build, then a session written through one replica is read through the others', async () => {
+  it('up --build, then a session written through one replica is read through every replica', async () => {
     const port = await freePort();
-    await writeFile(file, composeFile({ strategy: 'redis', replicas: 3, port, images }));
+    await writeFile(file, composeFile({ strategy, replicas: 3, port, images }));
     await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'up', '-d', '--build'], { timeout: 150_000 });
 
     const base = `http://127.0.0.1:${port}`;
     let cookie: string | undefined;
-    for (let i = 0; i < 100 && !cookie; i++) {
+    // Replicas wait for their store (PostgreSQL initialises for a while), so allow it some time.
+    for (let i = 0; i < 150 && !cookie; i++) {
       const response = await request(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u1","userNm":"Kim"}' }).catch(() => undefined);
       if (response?.statusCode === 200) cookie = String(response.headers['set-cookie']).split(';')[0];
       await response?.body.dump();
       if (!cookie) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    expect(cookie, 'the stack answered a login within 20 s').toBeDefined();
+    expect(cookie, 'the stack answered a login within 30 s').toBeDefined();
+    // Replicas join the balancer's rotation as they pass its health checks (ALB's initial
+    // state): read until every one has answered, and every answer must carry the session.
     const replicas = new Set<unknown>();
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 100 && replicas.size < 3; i++) {
       const response = await request(`${base}/session`, { headers: { cookie: cookie! } });
+      expect(response.statusCode).toBe(200);
       expect(await response.body.json()).toMatchObject({ userId: 'u1', userNm: 'Kim' });
       replicas.add(response.headers['x-hactl-replica']);
+      if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(replicas).toEqual(new Set(['replica-1', 'replica-2', 'replica-3']));
   }, 200_000);

@@ -37,7 +37,9 @@ describe('docker runtime: what cannot be had', () => {
   it.skipIf(!docker.available)('a demo app base image that cannot be had ends the run with exit 3, naming it', async () => {
     const { code, stderr } = await runHactl(['run', '--runtime', 'docker', '--image', 'node=hactl-fixture/no-such-node:0', '--strategy', 'none'], {}, 120_000);
     expect(code).toBe(3);
-    expect(stderr).toMatch(/^hactl: image hactl-fixture\/no-such-node:0 is not on the engine and could not be pulled \(.+\)$/m);
+    expect(stderr).toMatch(
+      /^hactl: the demo app's base image hactl-fixture\/no-such-node:0 is not on the engine and could not be pulled \(.+\); pull or build it on the engine yourself, or name another image with --image node=IMAGE$/m,
+    );
     expect(stderr).not.toMatch(STACK_LINE);
   }, 150_000);
 });

@@ -19,14 +19,15 @@ describe.skipIf(!docker.available)('docker runtime teardown', () => {
 
   const run = ['run', '--runtime', 'docker', ...docker.imageFlags, '--strategy', 'redis', '--scenario', 'login-read,kill-node', '--users', '20'];
 
-  /** Starts a run and waits until its store and a cluster are up. */
+  /** Starts a run and waits until a scenario's users are sending requests to a running cluster. */
   async function midRun() {
-    const hactl = startHactl(run);
+    const hactl = startHactl([...run, '--reads', '200']);
     await hactl.waitForStderr('redis × kill-node: starting cluster', 90_000);
     const runId = runIdOf(hactl.stderr());
-    // Replicas being created: the engine holds the store, the network and containers of this run.
-    for (let i = 0; i < 100 && (await dockerLeftovers(runId)).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await dockerLeftovers(runId)).length).toBeGreaterThanOrEqual(3);
+    // The store, the network and three replicas up: the scenario is running (200 reads a user keep it going).
+    for (let i = 0; i < 200 && (await dockerLeftovers(runId)).length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await dockerLeftovers(runId)).length).toBe(5);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     return { hactl, runId };
   }
 
@@ -35,9 +36,13 @@ describe.skipIf(!docker.available)('docker runtime teardown', () => {
     ['SIGTERM', 143],
   ] as const)('%s in the middle of a run removes every container and the network, then exits %d', async (signal, exitCode) => {
     const { hactl, runId } = await midRun();
+    const signalledAt = Date.now();
     hactl.child.kill(signal);
     const finished = await hactl.finished;
     expect(finished.code, finished.stderr).toBe(exitCode);
+    // The orderly teardown did it, not the deadline's hard exit and the exit handler's reaping.
+    expect(finished.stderr).toContain(`interrupted by ${signal}; everything hactl started has been stopped`);
+    expect(Date.now() - signalledAt).toBeLessThan(15_000);
     expect(finished.stderr).not.toMatch(STACK_LINE);
     expect(await dockerLeftovers(runId)).toEqual([]);
   }, 120_000);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import { runtimes } from '../../dist/runtime/index.js';
@@ -6,6 +7,7 @@ import { stores } from '../../dist/stores/index.js';
 import type { RunningStore } from '../../dist/stores/store.js';
 import { strategies } from '../../dist/strategies.js';
 import { planTopology } from '../../dist/topology/plan.js';
+import { dockerLeftovers } from './helpers.js';
 
 const docker = inject('docker');
 const images = Object.fromEntries(docker.imageFlags.filter((flag) => flag !== '--image').map((pair) => pair.split('=') as [string, string]));
@@ -16,16 +18,18 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
   let runtime: Runtime;
   let store: RunningStore;
   let cluster: Cluster;
+  const runId = randomBytes(4).toString('hex');
 
   beforeAll(async () => {
     if (skip) return;
-    runtime = await runtimes[name]({ runId: `faults${name === 'local' ? '1' : '2'}`, env: process.env, docker: { network: 'host', balancer: 'hactl', images } });
+    runtime = await runtimes[name]({ runId, env: process.env, docker: { network: 'host', balancer: 'hactl', images } });
     store = await runtime.startStore(stores.redis);
     cluster = await runtime.startCluster(planTopology(strategies.redis, { replicas: 2, balancerPort: 0 }), store);
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
     await runtime?.close();
+    if (name === 'docker' && !skip) expect(await dockerLeftovers(runId)).toEqual([]);
   });
 
   async function login(user: string): Promise<string> {
@@ -84,10 +88,15 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
   it.skipIf(skip)('a paused store holds requests; unpaused, they are served', async () => {
     const cookie = await login('p1');
     await store.pause();
-    const pending = read(cookie);
+    const started = Date.now();
+    let settled = false;
+    const pending = read(cookie).finally(() => (settled = true));
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // Frozen, the store answers nothing, so neither can the replica.
+    expect(settled).toBe(false);
     await store.unpause();
     const answer = await pending;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).userId).toBe('p1');
   }, 60_000);

@@ -6,7 +6,10 @@ import type { OpenedStore } from './types.js';
 /** connect-mongo over the official driver: Spring Session MongoDB on DocumentDB, for Node. */
 export async function openStore(config: AppConfig): Promise<OpenedStore> {
   const client = new MongoClient(config.storeUrl!, { serverSelectionTimeoutMS: 2_000 });
-  await client.connect();
+  await client.connect().catch(async (error: unknown) => {
+    await client.close().catch(() => {});
+    throw error;
+  });
   return {
     store: MongoStore.create({ client, collectionName: 'sessions', ttl: config.ttlSeconds, stringify: false }),
     close: () => client.close(),

@@ -19,13 +19,18 @@ const SCHEMA_LOCK = 7_071_001;
 export async function openStore(config: AppConfig): Promise<OpenedStore> {
   const pool = new pg.Pool({ connectionString: config.storeUrl, max: 10, connectionTimeoutMillis: 2_000 });
   pool.on('error', () => {});
-  const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
-    await client.query(CREATE_TABLE);
-    await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
-  } finally {
-    client.release();
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      await client.query(CREATE_TABLE);
+      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
   }
   const PgStore = connectPgSimple(session);
   return {

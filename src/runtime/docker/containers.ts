@@ -1,9 +1,11 @@
 import type Docker from 'dockerode';
-import { EnvironmentError, errorMessage } from '../../errors.js';
-import { pollUntil, withTimeout } from '../../time.js';
-import type { ContainerPlan, NetworkMode } from '../../topology/containers.js';
-import { RUN_LABEL, type Engine } from './engine.js';
+import { EnvironmentError } from '../../errors.js';
+import { pollUntil } from '../../time.js';
+import { RUN_LABEL, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
+import { engineCall, type Engine } from './engine.js';
 
+/** How long a signalled container may take to stop before it gets SIGKILL, as on the local runtime. */
+const KILL_GRACE_MS = 5_000;
 const STOP_WAIT_MS = 10_000;
 
 /** A container hactl created, with the faults a scenario may inject through the engine. */
@@ -13,14 +15,16 @@ export interface ContainerHandle {
   plan: ContainerPlan;
   /** The host port at which hactl reaches each planned port. */
   hostPort(port: number): number;
-  /** Sends a signal; for SIGKILL, resolves once the container has stopped. */
+  /** Signals the container and resolves once it has stopped; like a process, SIGKILL follows after a grace period. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped container again and resolves once the engine has it running. */
   start(): Promise<void>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
   isRunning(): Promise<boolean>;
   logs(): Promise<string>;
-  remove(): Promise<void>;
+  /** Removes it with its anonymous volumes; false if the engine would not. */
+  remove(): Promise<boolean>;
 }
 
 export interface ContainerPlacement {
@@ -28,8 +32,9 @@ export interface ContainerPlacement {
   network: NetworkMode;
   /** The run's bridge network, when there is one. */
   networkName?: string;
-  /** Bridge networks: the host port to publish each planned port on (stable across restarts). */
+  /** Bridge networks: the host port to publish each planned port on; absent, the engine picks. */
   publish?: number[];
+  signal?: AbortSignal;
 }
 
 export function containerName(runId: string, service: string): string {
@@ -38,14 +43,15 @@ export function containerName(runId: string, service: string): string {
 
 export async function createContainer(engine: Engine, plan: ContainerPlan, placement: ContainerPlacement): Promise<ContainerHandle> {
   const { docker } = engine;
+  const { signal } = placement;
   const name = containerName(placement.runId, plan.service);
   const bridge = placement.network === 'bridge';
   // A local engine publishes on loopback only; a remote one on its host, where hactl reaches it.
-  const bindIp = engine.publishHost === '127.0.0.1' ? '127.0.0.1' : '0.0.0.0';
+  const bindIp = engine.remote ? '0.0.0.0' : '127.0.0.1';
   const published = new Map(plan.ports.map((port, i) => [port, bridge ? placement.publish?.[i] : port]));
-  let container: Docker.Container;
-  try {
-    container = await docker.createContainer({
+  const container: Docker.Container = await engineCall(
+    `create container ${name} from ${plan.image}`,
+    docker.createContainer({
       name,
       Image: plan.image,
       Cmd: plan.command,
@@ -60,27 +66,32 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
           : {}),
       },
       ...(bridge && placement.networkName ? { NetworkingConfig: { EndpointsConfig: { [placement.networkName]: { Aliases: [plan.service] } } } } : {}),
-    });
-  } catch (error) {
-    throw new EnvironmentError(`could not create container ${name} from ${plan.image}: ${errorMessage(error)}`);
-  }
+    }),
+    { signal },
+  );
 
+  const state = async () => (await engineCall(`inspect ${name}`, container.inspect(), { signal })).State;
+  // Ports the engine picked (no publish list) are read back after every start: a restart may change them.
   const readPublished = async () => {
     if (!bridge) return;
-    const ports = (await container.inspect()).NetworkSettings.Ports ?? {};
+    const ports = (await engineCall(`inspect ${name}`, container.inspect(), { signal })).NetworkSettings.Ports ?? {};
     for (const port of plan.ports) {
       const binding = ports[`${port}/tcp`]?.[0];
       if (binding?.HostPort) published.set(port, Number(binding.HostPort));
     }
   };
-  const start = async () => {
-    try {
-      await container.start();
-    } catch (error) {
-      throw new EnvironmentError(`could not start container ${name}: ${errorMessage(error)}`);
-    }
-    await readPublished();
+  const waitStopped = (timeoutMs: number) =>
+    pollUntil(async () => ((await state()).Running ? undefined : true), {
+      timeoutMs,
+      intervalMs: 20,
+      onTimeout: () => new EnvironmentError(`container ${name} was still running ${timeoutMs} ms after it was signalled`),
+    });
+  const send = async (sig: NodeJS.Signals) => {
+    // The engine will not signal a paused container; a frozen process would not act on it anyway.
+    if ((await state()).Paused) await engineCall(`unpause ${name}`, container.unpause(), { signal });
+    await engineCall(`kill ${name}`, container.kill({ signal: sig }).catch(ignoreStatus(409)), { signal });
   };
+
   const handle: ContainerHandle = {
     id: container.id,
     name,
@@ -90,29 +101,43 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
       if (host === undefined) throw new Error(`${name} publishes no port ${port}`);
       return host;
     },
-    async kill(signal) {
-      await container.kill({ signal }).catch(ignoreNotRunning);
-      if (signal !== 'SIGKILL') return;
-      await pollUntil(async () => ((await handle.isRunning()) ? undefined : true), {
-        timeoutMs: STOP_WAIT_MS,
-        intervalMs: 20,
-        onTimeout: () => new EnvironmentError(`container ${name} was still running ${STOP_WAIT_MS} ms after SIGKILL`),
-      });
+    async kill(sig) {
+      await send(sig);
+      if (sig === 'SIGKILL') return void (await waitStopped(STOP_WAIT_MS));
+      const stopped = await waitStopped(KILL_GRACE_MS).then(() => true, () => false);
+      if (!stopped) {
+        await send('SIGKILL');
+        await waitStopped(STOP_WAIT_MS);
+      }
     },
-    start,
-    pause: () => container.pause(),
-    unpause: () => container.unpause(),
-    isRunning: async () => (await container.inspect()).State.Running,
+    async start() {
+      if ((await state()).Running) throw new EnvironmentError(`${plan.service} (container ${name}) is still running`);
+      await engineCall(`start ${name}`, container.start(), { signal });
+      await readPublished();
+    },
+    // Idempotent, as SIGSTOP and SIGCONT are on the local runtime.
+    async pause() {
+      if (!(await state()).Paused) await engineCall(`pause ${name}`, container.pause(), { signal });
+    },
+    async unpause() {
+      if ((await state()).Paused) await engineCall(`unpause ${name}`, container.unpause(), { signal });
+    },
+    isRunning: async () => (await state()).Running,
     async logs() {
-      const raw = (await container.logs({ stdout: true, stderr: true, tail: 40, follow: false }).catch(() => Buffer.alloc(0))) as unknown as Buffer;
-      return demux(raw).trim();
+      const raw = await engineCall(`logs of ${name}`, container.logs({ stdout: true, stderr: true, tail: 40, follow: false })).catch(() => Buffer.alloc(0));
+      return demux(raw as unknown as Buffer).trim();
     },
     async remove() {
-      await withTimeout(container.remove({ force: true, v: true }), STOP_WAIT_MS, () => new Error('timeout')).catch(() => undefined);
+      // Not bound to the run's abort signal: removal is what an aborted run still has to do.
+      return engineCall(`remove ${name}`, container.remove({ force: true, v: true }).catch(ignoreStatus(404))).then(
+        () => true,
+        () => false,
+      );
     },
   };
   try {
-    await start();
+    await engineCall(`start ${name}`, container.start(), { signal });
+    await readPublished();
   } catch (error) {
     await handle.remove();
     throw error;
@@ -151,9 +176,11 @@ export async function waitForContainer(
   }
 }
 
-function ignoreNotRunning(error: { statusCode?: number }): void {
-  // 409: the container is not running, which is what a kill wants anyway.
-  if (error.statusCode !== 409) throw error;
+/** An engine answer that means the operation's goal holds already (404: gone; 409: not running). */
+function ignoreStatus(status: number) {
+  return (error: { statusCode?: number }) => {
+    if (error.statusCode !== status) throw error;
+  };
 }
 
 /** Docker multiplexes stdout and stderr of a container without a TTY behind 8-byte headers. */

@@ -3,60 +3,94 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { EnvironmentError, errorMessage } from '../../errors.js';
-import { RUN_LABEL } from './engine.js';
+import { RUN_LABEL } from '../../topology/containers.js';
+import { engineCall } from './engine.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCKERFILE = 'compose/Dockerfile';
 const BUNDLES = ['dist/bundle/demo-app.mjs', 'dist/bundle/balancer.mjs'];
+const PULL_TIMEOUT_MS = 15 * 60_000;
+const BUILD_TIMEOUT_MS = 5 * 60_000;
 
-/** An image that is neither present nor pullable. */
+/** An image that is neither on the engine nor pullable. */
 export class ImageUnavailableError extends EnvironmentError {
+  readonly fix: string;
+
   constructor(
     readonly image: string,
     readonly key: string,
     cause: string,
   ) {
     super(`image ${image} is not on the engine and could not be pulled (${cause})`);
-  }
-
-  get fix(): string {
-    return `pull or build it on the engine yourself, or name another image with --image ${this.key}=IMAGE`;
+    this.fix = `pull or build it on the engine yourself, or name another image with --image ${key}=IMAGE`;
   }
 }
 
+export interface ImageOptions {
+  progress: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+async function present(docker: Docker, image: string, signal?: AbortSignal): Promise<boolean> {
+  return engineCall(`inspect image ${image}`, docker.getImage(image).inspect(), { signal }).then(
+    () => true,
+    (error: unknown) => {
+      if (signal?.aborted) throw error;
+      return false;
+    },
+  );
+}
+
+/** Follows a pull or build stream to its end; an `error` item in it fails the whole operation. */
+function follow(docker: Docker, stream: NodeJS.ReadableStream, onEvent: (event: { status?: string; id?: string; progress?: string }) => void = () => {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null) => (error ? reject(error) : resolve()),
+      (event: { error?: string; status?: string; id?: string; progress?: string }) => (event.error ? reject(new Error(event.error)) : onEvent(event)),
+    );
+  });
+}
+
 /** Makes sure `image` is on the engine, pulling it with progress if not. */
-export async function ensureImage(docker: Docker, image: string, key: string, progress: (line: string) => void): Promise<void> {
-  if (await docker.getImage(image).inspect().then(() => true, () => false)) return;
-  progress(`pulling ${image}...`);
+export async function ensureImage(docker: Docker, image: string, key: string, options: ImageOptions): Promise<void> {
+  if (await present(docker, image, options.signal)) return;
+  options.progress(`pulling ${image}...`);
+  let last = 0;
   try {
-    const stream = await docker.pull(image);
-    let last = 0;
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(
-        stream,
-        (error: Error | null) => (error ? reject(error) : resolve()),
-        (event: { status?: string; id?: string; progress?: string; error?: string }) => {
-          if (event.error) return reject(new Error(event.error));
+    await engineCall(
+      `pull ${image}`,
+      (async () => {
+        const stream = await docker.pull(image);
+        await follow(docker, stream, (event) => {
           // A line a second at most: readable in a terminal and in CI logs.
           if (Date.now() - last < 1_000) return;
           last = Date.now();
-          progress(`pulling ${image}: ${[event.id, event.status, event.progress].filter(Boolean).join(' ')}`);
-        },
-      );
-    });
+          options.progress(`pulling ${image}: ${[event.id, event.status, event.progress].filter(Boolean).join(' ')}`);
+        });
+      })(),
+      { timeoutMs: PULL_TIMEOUT_MS, signal: options.signal },
+    );
   } catch (error) {
-    throw new ImageUnavailableError(image, key, errorMessage(error).split('\n')[0]!);
+    if (options.signal?.aborted) throw error;
+    throw new ImageUnavailableError(image, key, errorMessage(error).replace(/^pull [^:]+: /, '').split('\n')[0]!);
   }
-  progress(`pulled ${image}`);
+  options.progress(`pulled ${image}`);
 }
 
 /**
  * The demo app image: the Node base image plus the bundles, built from compose/Dockerfile and
  * tagged by a hash of everything that goes into it, so an unchanged build is reused.
  */
-export async function demoAppImage(docker: Docker, nodeImage: string, progress: (line: string) => void): Promise<string> {
-  await ensureImage(docker, nodeImage, 'node', progress);
-  const base = (await docker.getImage(nodeImage).inspect()).Id;
+export async function demoAppImage(docker: Docker, nodeImage: string, options: ImageOptions): Promise<string> {
+  try {
+    await ensureImage(docker, nodeImage, 'node', options);
+  } catch (error) {
+    // Without its base image no replica can run: say how to provide one, and end the run.
+    if (error instanceof ImageUnavailableError) throw new EnvironmentError(`the demo app's base ${error.message}; ${error.fix}`);
+    throw error;
+  }
+  const base = (await engineCall(`inspect image ${nodeImage}`, docker.getImage(nodeImage).inspect(), { signal: options.signal })).Id;
   const hash = createHash('sha256').update(base);
   for (const file of [DOCKERFILE, ...BUNDLES]) {
     const content = await readFile(PACKAGE_ROOT + file).catch(() => {
@@ -65,22 +99,20 @@ export async function demoAppImage(docker: Docker, nodeImage: string, progress: 
     hash.update(file).update(content);
   }
   const tag = `hactl/demo-app:${hash.digest('hex').slice(0, 12)}`;
-  if (await docker.getImage(tag).inspect().then(() => true, () => false)) return tag;
+  if (await present(docker, tag, options.signal)) return tag;
 
-  progress(`building ${tag} from ${nodeImage}...`);
-  const stream = await docker.buildImage(
-    { context: PACKAGE_ROOT, src: [DOCKERFILE, ...BUNDLES] },
-    { t: tag, dockerfile: DOCKERFILE, buildargs: { NODE_IMAGE: nodeImage }, labels: { [`${RUN_LABEL}.image`]: 'demo-app' }, rm: true, forcerm: true },
+  options.progress(`building ${tag} from ${nodeImage}...`);
+  await engineCall(
+    `build ${tag} from ${nodeImage}`,
+    (async () => {
+      const stream = await docker.buildImage(
+        { context: PACKAGE_ROOT, src: [DOCKERFILE, ...BUNDLES] },
+        { t: tag, dockerfile: DOCKERFILE, buildargs: { NODE_IMAGE: nodeImage }, labels: { [`${RUN_LABEL}.image`]: 'demo-app' }, rm: true, forcerm: true },
+      );
+      await follow(docker, stream);
+    })(),
+    { timeoutMs: BUILD_TIMEOUT_MS, signal: options.signal },
   );
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null) => (error ? reject(error) : resolve()),
-      (event: { error?: string }) => event.error && reject(new Error(event.error)),
-    );
-  }).catch((error: unknown) => {
-    throw new EnvironmentError(`could not build the demo app image ${tag} from ${nodeImage}: ${errorMessage(error).trim()}`);
-  });
-  progress(`built ${tag}`);
+  options.progress(`built ${tag}`);
   return tag;
 }
