@@ -1,8 +1,6 @@
 import { open, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseRunFlags, parseStrategies, type RunFlags } from './config/options.js';
-import { removeRunResources } from './runtime/docker/down.js';
-import { connectEngine } from './runtime/docker/engine.js';
 import { composeFile } from './topology/compose.js';
 import { builtinScenarioNames, loadScenario } from './config/scenario.js';
 import { errorMessage, ExitCode, HactlError, InterruptedError, UsageError } from './errors.js';
@@ -184,6 +182,8 @@ async function composeCommand(flags: ComposeFlags): Promise<number> {
 async function downCommand(flags: { run?: string }): Promise<number> {
   try {
     if (flags.run !== undefined && !/^[0-9a-f]{8}$/.test(flags.run)) throw new UsageError(`--run: expected a run id of 8 hex digits, got "${flags.run}"`);
+    const { connectEngine } = await import('./runtime/docker/engine.js');
+    const { removeRunResources } = await import('./runtime/docker/down.js');
     const engine = await connectEngine(process.env);
     const removed = await removeRunResources(engine.docker, flags.run);
     const what = flags.run ? `run ${flags.run}` : 'all runs';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { ALB_COOKIE_NAME, ALB_DEFAULT_STICKINESS_SECONDS, FAST_HEALTH_CHECK } from './balancer/settings.js';
 import { scenarioConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
 import { demoProfile } from './driver/app-profile.js';
@@ -7,13 +6,13 @@ import type { Sample } from './driver/records.js';
 import { runScenario } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
-import { SCHEMA_VERSION, type Report, type ResultRow } from './report/model.js';
+import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, DockerSettings, Runtime, RuntimeName } from './runtime/runtime.js';
 import { strategies, type StrategyName } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
-import { planTopology } from './topology/plan.js';
+import { planTopology, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -101,13 +100,33 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       runtime: options.runtime,
       ...(options.runtime === 'docker' ? { docker: options.docker } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
-      balancer: {
-        algorithm: 'round_robin',
-        healthCheck: FAST_HEALTH_CHECK,
-        stickiness: { cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS },
-      },
+      balancer: balancerSummary(options),
     },
     results,
+  };
+}
+
+/** The topology of one strategy's clusters in this run. */
+function topologyFor(name: StrategyName, options: RunOptions): Topology {
+  return planTopology(strategies[name], {
+    replicas: options.replicas,
+    balancerPort: options.balancerPort,
+    // The balancer gives up first, so a hung replica shows as a 504 tagged with its name rather
+    // than as an anonymous client timeout.
+    upstreamTimeoutMs: Math.max(100, Math.floor(options.requestTimeoutMs / 2)),
+  });
+}
+
+/** The balancer settings the run's clusters used, as the report states them. */
+function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
+  const { balancer } = topologyFor('sticky', options);
+  const stickiness = balancer.stickiness.type === 'lb_cookie' ? balancer.stickiness : undefined;
+  return {
+    algorithm: balancer.algorithm,
+    healthCheck: balancer.healthCheck,
+    stickiness: { cookieName: stickiness?.cookieName ?? '', durationSeconds: stickiness?.durationSeconds ?? 0 },
+    upstreamTimeoutMs: balancer.upstreamTimeoutMs,
+    connectTimeoutMs: balancer.connectTimeoutMs,
   };
 }
 
@@ -166,13 +185,7 @@ async function runOne(
 ): Promise<ResultRow> {
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
   const started = Date.now();
-  const topology = planTopology(strategies[name], {
-    replicas: options.replicas,
-    balancerPort: options.balancerPort,
-    // The balancer gives up first, so a hung replica shows as a 504 tagged with its name rather
-    // than as an anonymous client timeout.
-    upstreamTimeoutMs: Math.max(100, Math.floor(options.requestTimeoutMs / 2)),
-  });
+  const topology = topologyFor(name, options);
   const base = { strategy: name, scenario: scenario.name, ...(store ? { store: store.description } : {}) };
   let cluster: Cluster;
   try {

@@ -31,7 +31,10 @@ export interface ReportSettings {
   balancer: {
     algorithm: string;
     healthCheck: HealthCheckSettings;
+    /** The settings of the `sticky` strategy's lb_cookie stickiness. */
     stickiness: { cookieName: string; durationSeconds: number };
+    upstreamTimeoutMs: number;
+    connectTimeoutMs: number;
   };
 }
 

@@ -23,6 +23,8 @@ const report: Report = {
       algorithm: 'round_robin',
       healthCheck: { path: '/health', intervalMs: 200, timeoutMs: 150, healthyThreshold: 2, unhealthyThreshold: 2 },
       stickiness: { cookieName: 'AWSALB', durationSeconds: 86_400 },
+      upstreamTimeoutMs: 5_000,
+      connectTimeoutMs: 1_000,
     },
   },
   results: [

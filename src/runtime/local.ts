@@ -90,8 +90,6 @@ function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () =
   return assembleCluster(balancer, controls, async () => {
     await balancer.stop();
     forget();
-    // A paused replica cannot act on SIGTERM; let it run again first.
-    for (const r of replicas) r.process.signalGroup('SIGCONT');
     await Promise.all(replicas.map((r) => r.process.stop()));
   });
 }

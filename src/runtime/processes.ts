@@ -118,6 +118,8 @@ export class ProcessSupervisor {
       stop: async (graceMs = 3_000) => {
         if (done) return exited;
         child.kill(stopSignal);
+        // A paused (SIGSTOPped) process acts on its stop signal only once it runs again.
+        handle!.signalGroup('SIGCONT');
         const graceful = await withTimeout(exited, graceMs, () => new Error('grace period over')).catch(() => undefined);
         if (graceful) return graceful;
         child.kill('SIGKILL');

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { MongoClient } from 'mongodb';
 import { EnvironmentError, errorMessage } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
 import { waitUntilReady } from '../runtime/processes.js';
@@ -71,6 +70,7 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
       throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be paused by hactl');
     },
     async stop() {
+      const { MongoClient } = await import('mongodb');
       const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS });
       try {
         await client.connect();
@@ -105,6 +105,8 @@ async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
 }
 
 async function probe(url: string): Promise<void> {
+  // Loaded when used: most runs never touch MongoDB, and its driver is slow to load.
+  const { MongoClient } = await import('mongodb');
   const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS, connectTimeoutMS: PROBE_TIMEOUT_MS });
   try {
     await client.connect();

@@ -1,6 +1,5 @@
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { EnvironmentError } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
 import { waitUntilReady } from '../runtime/processes.js';
@@ -105,6 +104,7 @@ function databaseUrl(host: string, port: number): string {
 }
 
 async function selectOne(url: string): Promise<boolean> {
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   client.on('error', () => {});
   try {
