@@ -18,20 +18,24 @@ export async function pollUntil<T>(
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     options.signal?.throwIfAborted();
-    const value = await boundedAttempt(probe, Math.min(PROBE_LIMIT_MS, Math.max(1, deadline - Date.now())));
+    const value = await settleWithin(Promise.resolve(probe()), Math.min(PROBE_LIMIT_MS, Math.max(1, deadline - Date.now())), undefined);
     if (value !== undefined) return value;
     if (Date.now() >= deadline) throw options.onTimeout();
     await sleep(options.intervalMs, undefined, { signal: options.signal });
   }
 }
 
-async function boundedAttempt<T>(probe: () => Promise<T | undefined> | T | undefined, limitMs: number): Promise<T | undefined> {
+/**
+ * The promise's value, or `fallback` once `limitMs` has passed. Unlike withTimeout, the timer
+ * keeps the process alive: an attempt waiting on a socket that will never answer still ends.
+ */
+export async function settleWithin<T, F>(promise: Promise<T>, limitMs: number, fallback: F): Promise<T | F> {
   let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), limitMs);
+  const giveUp = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), limitMs);
   });
   try {
-    return await Promise.race([Promise.resolve(probe()), giveUp]);
+    return await Promise.race([promise, giveUp]);
   } finally {
     clearTimeout(timer);
   }

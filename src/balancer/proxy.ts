@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
+import { settleWithin } from '../time.js';
 import { TargetAddresses } from './addresses.js';
 import { initialHealth, recordCheck, type TargetHealth } from './health.js';
 import { readCookie, route, stickySetCookie, type TargetView } from './routing.js';
@@ -165,12 +166,7 @@ function runHealthChecks(target: TargetRuntime, settings: BalancerSettings, addr
       .catch(() => false);
   };
   const check = async () => {
-    let expire: NodeJS.Timeout | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      expire = setTimeout(() => resolve(false), healthCheck.timeoutMs);
-    });
-    const passed = await Promise.race([attempt(), expired]);
-    clearTimeout(expire);
+    const passed = await settleWithin(attempt(), healthCheck.timeoutMs, false);
     if (stopped) return;
     const before = target.health.healthy;
     target.health = recordCheck(target.health, passed, healthCheck);

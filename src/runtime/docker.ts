@@ -158,10 +158,9 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
   }
 
   async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
-    const inContainer = balancerInContainer;
     const drafts = [
       ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.url),
-      ...(inContainer ? [balancerContainer(topology, appImage, { network: 'bridge' })] : []),
+      ...(balancerInContainer ? [balancerContainer(topology, appImage, { network: 'bridge' })] : []),
     ];
     const { placement, publish } = await place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
     const replicaPlans = replicaContainers(topology, appImage, placement, store?.url);
@@ -174,18 +173,19 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       throw failed.reason;
     }
 
-    let balancer: Balancer;
+    let balancer: Balancer | undefined;
     let balancerHandle: ContainerHandle | undefined;
     try {
-      if (inContainer) {
+      if (balancerInContainer) {
         const plan = balancerContainer(topology, appImage, placement);
         balancerHandle = await run(plan, publish.get(plan.service));
         const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
         const eventsUrl = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[1]!)}/events`;
-        balancer = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal });
+        const follower = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal });
+        balancer = follower;
         // Its targets start in ALB's initial state: the scenario starts once every one is in rotation.
         const settle = healthyThresholdWaitMs(topology);
-        await Promise.all(replicaPlans.map((plan) => balancer.waitForHealth(plan.service, true, settle, signal)));
+        await Promise.all(replicaPlans.map((plan) => follower.waitForHealth(plan.service, true, settle, signal)));
       } else {
         balancer = await startBalancer(
           balancerSettings(
@@ -196,10 +196,12 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         );
       }
     } catch (error) {
+      await balancer?.stop();
       await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
       throw error;
     }
-    balancers.add(balancer);
+    const running = balancer;
+    balancers.add(running);
 
     const controls = new Map<string, ReplicaControl>(
       replicas.map((handle) => [
@@ -215,9 +217,9 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         },
       ]),
     );
-    return assembleCluster(balancer, controls, async () => {
-      balancers.delete(balancer);
-      await balancer.stop();
+    return assembleCluster(running, controls, async () => {
+      balancers.delete(running);
+      await running.stop();
       await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
     });
   }

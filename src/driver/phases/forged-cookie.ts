@@ -1,9 +1,9 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { classifyAction } from '../driver.js';
+import { classifyAction, type Exchange } from '../driver.js';
 import { forgeLike } from '../forge.js';
 import { runInOrder } from '../order.js';
-import { classifyRead, count, definePhase, evaluateCount, type PhaseContext } from '../phase.js';
+import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
 import { makeIdentity } from '../users.js';
 
 /**
@@ -37,18 +37,22 @@ export const forgedCookie = definePhase({
         const forged = forgeLike(template, rng);
         const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
 
-        for (let i = 0; i < perUser; i++) {
-          const exchange = await driver.send(onlyForged(), profile.read, meta(user.index), (e) =>
-            classifyRead(e, profile.showsAnyUser(e.status, e.body)),
-          );
-          if (profile.showsAnyUser(exchange.status, exchange.body)) readsShowingData++;
-        }
+        // Reads presenting only the forged id; a hit is an answer that shows any user's data.
+        const readWithForged = async (): Promise<Exchange[]> => {
+          const answers: Exchange[] = [];
+          for (let i = 0; i < perUser; i++) {
+            answers.push(await driver.send(onlyForged(), profile.read, meta(user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body))));
+          }
+          return answers;
+        };
+        readsShowingData += (await readWithForged()).filter((e) => profile.showsAnyUser(e.status, e.body)).length;
 
         const attacker = makeIdentity(rng, 'attacker');
         const loginJar = onlyForged();
         await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
         if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;
-        if (await adoptedBy(context, onlyForged, attacker, perUser, user.index)) adopted++;
+        // Adopted: the forged id alone now reads back as the attacker's logged-in session.
+        if ((await readWithForged()).some((e) => profile.isHit(e.status, e.body, attacker))) adopted++;
       },
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
@@ -71,24 +75,6 @@ export const forgedCookie = definePhase({
     );
   },
 });
-
-/** Whether reads presenting only the forged id come back as the attacker's logged-in session. */
-async function adoptedBy(
-  context: PhaseContext,
-  onlyForged: () => CookieJar,
-  attacker: ReturnType<typeof makeIdentity>,
-  reads: number,
-  user: number,
-): Promise<boolean> {
-  let adopted = false;
-  for (let i = 0; i < reads; i++) {
-    const exchange = await context.driver.send(onlyForged(), context.profile.read, { phase: context.phase, kind: context.kind, user }, (e) =>
-      classifyRead(e, context.profile.showsAnyUser(e.status, e.body)),
-    );
-    if (context.profile.isHit(exchange.status, exchange.body, attacker)) adopted = true;
-  }
-  return adopted;
-}
 
 function jarHolding(name: string, value: string, origin: string): CookieJar {
   const jar = new CookieJar();
