@@ -1,4 +1,4 @@
-// Bundles the demo app and the standalone balancer into one file each, for container images:
+// Bundles the demo app, the standalone balancer and the fault proxy into one file each, for container images:
 // the image is then a Node base image plus two files, built without npm or a network.
 import { build } from 'esbuild';
 
@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 const optional = ['kerberos', '@mongodb-js/zstd', 'snappy', 'aws4', 'mongodb-client-encryption', '@aws-sdk/credential-providers', 'gcp-metadata', 'socks', 'pg-native'];
 
 await build({
-  entryPoints: { 'demo-app': 'src/app/server.ts', balancer: 'src/balancer/standalone.ts' },
+  entryPoints: { 'demo-app': 'src/app/server.ts', balancer: 'src/balancer/standalone.ts', 'fault-proxy': 'src/faults/standalone.ts' },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -8,7 +8,13 @@ import { trapInterrupts } from './interrupts.js';
 import { lineProgress } from './report/progress.js';
 import { renderers } from './report/renderers.js';
 import { run } from './run.js';
-import { STRATEGY_NAMES } from './strategies.js';
+import { STRATEGY_NAMES, strategies } from './strategies.js';
+import { ALGORITHMS } from './balancer/settings.js';
+import { BALANCER_KINDS } from './topology/plan.js';
+
+const STRATEGY_VARIANTS = Object.values(strategies)
+  .flatMap((strategy) => strategy.variants.filter((variant) => variant.name !== 'default').map((variant) => `${strategy.name}:${variant.name}`))
+  .join(', ');
 import { randomSeed } from './driver/rng.js';
 import { VERSION } from './version.js';
 
@@ -39,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('run')
     .description('start a cluster per strategy, run the scenarios against it, tear it down, print one table')
-    .option('-s, --strategy <list>', `session strategies, comma-separated: ${STRATEGY_NAMES.join(', ')}, or all`, 'all')
+    .option('-s, --strategy <list>', `session strategies, comma-separated: ${STRATEGY_NAMES.join(', ')}, or all; variants as name:variant (${STRATEGY_VARIANTS})`, 'all')
     .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
     .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
@@ -54,6 +60,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--samples <file>', 'also write every request as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
     .option('--seed <n>', 'seed for users and request order; the same seed repeats a run (default: random, printed)')
     .option('--port <n>', 'balancer port on 127.0.0.1 (default: a free port)')
+    .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it)`, 'hactl')
+    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, deregistration 300 s)', 'fast')
+    .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')}`, 'round_robin')
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
     .option('-q, --quiet', 'no progress lines on stderr')
     .option('--debug', 'print stack traces for errors')
@@ -120,6 +129,9 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
         docker: settings.docker,
         balancerPort: settings.port,
         requestTimeoutMs: settings.requestTimeoutMs,
+        balancer: settings.balancer,
+        balancerProfile: settings.balancerProfile,
+        algorithm: settings.algorithm,
       },
       {
         signal: interrupts.signal,
@@ -161,7 +173,7 @@ interface ComposeFlags {
 async function composeCommand(flags: ComposeFlags): Promise<number> {
   try {
     const [strategy, ...more] = parseStrategies(flags.strategy);
-    if (!strategy || more.length > 0 || flags.strategy === 'all') throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')}, got "${flags.strategy}"`);
+    if (!strategy || more.length > 0 || flags.strategy.includes('all')) throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')} (or a variant such as redis:aof-always), got "${flags.strategy}"`);
     const text = composeFile({
       strategy,
       replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),

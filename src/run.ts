@@ -9,14 +9,15 @@ import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
-import type { Cluster, DockerSettings, Runtime, RuntimeName } from './runtime/runtime.js';
-import { strategies, type StrategyName } from './strategies.js';
+import type { Cluster, DockerSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
+import type { Algorithm, BalancerProfile } from './balancer/settings.js';
+import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
-import { planTopology, type Topology } from './topology/plan.js';
+import { planTopology, type BalancerKind, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
-  strategies: StrategyName[];
+  strategies: StrategyChoice[];
   scenarios: Scenario[];
   replicas: number;
   users: number;
@@ -27,6 +28,9 @@ export interface RunOptions {
   docker: DockerSettings;
   balancerPort: number;
   requestTimeoutMs: number;
+  balancer?: BalancerKind;
+  balancerProfile?: BalancerProfile;
+  algorithm?: Algorithm;
 }
 
 export type RunEvent =
@@ -75,9 +79,14 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     onProgress: (message) => emit({ type: 'notice', message }),
   });
   try {
-    for (const name of options.strategies) {
+    const balancerProblem = await runtime.checkBalancer(options.balancer ?? 'hactl');
+    for (const choice of options.strategies) {
       hooks.signal.throwIfAborted();
-      await runStrategy(name, runtime, options, counts, hooks, addRow);
+      if (!balancerProblem.available) {
+        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
+        continue;
+      }
+      await runStrategy(choice, runtime, options, counts, hooks, addRow);
     }
   } finally {
     await runtime.close();
@@ -90,7 +99,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
     settings: {
-      strategies: options.strategies,
+      strategies: options.strategies.map((choice) => choice.label),
       scenarios: options.scenarios.map((scenario) => scenario.name),
       replicas: options.replicas,
       users: options.users,
@@ -106,39 +115,46 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   };
 }
 
-/** The topology of one strategy's clusters in this run. */
-function topologyFor(name: StrategyName, options: RunOptions): Topology {
-  return planTopology(strategies[name], {
+/** The topology of one strategy's cluster for one scenario (which may set the app's session settings). */
+function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Scenario): Topology {
+  return planTopology(choice, {
     replicas: options.replicas,
     balancerPort: options.balancerPort,
     // The balancer gives up first, so a hung replica shows as a 504 tagged with its name rather
     // than as an anonymous client timeout.
     upstreamTimeoutMs: Math.max(100, Math.floor(options.requestTimeoutMs / 2)),
+    balancer: options.balancer ?? 'hactl',
+    profile: options.balancerProfile ?? 'fast',
+    algorithm: options.algorithm ?? 'round_robin',
+    ...(scenario ? { app: scenario.app } : {}),
   });
 }
 
 /** The balancer settings the run's clusters used, as the report states them. */
 function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
-  const { balancer } = topologyFor('sticky', options);
-  const stickiness = balancer.stickiness.type === 'lb_cookie' ? balancer.stickiness : undefined;
+  const { balancer } = topologyFor({ strategy: strategies.sticky, variant: strategies.sticky.variants[0]!, label: 'sticky' }, options);
+  const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
   return {
+    kind: balancer.kind,
+    profile: balancer.profile,
     algorithm: balancer.algorithm,
     healthCheck: balancer.healthCheck,
     stickiness: { cookieName: stickiness?.cookieName ?? '', durationSeconds: stickiness?.durationSeconds ?? 0 },
     upstreamTimeoutMs: balancer.upstreamTimeoutMs,
     connectTimeoutMs: balancer.connectTimeoutMs,
+    deregistrationDelayMs: balancer.deregistrationDelayMs,
   };
 }
 
 async function runStrategy(
-  name: StrategyName,
+  choice: StrategyChoice,
   runtime: Runtime,
   options: RunOptions,
   counts: CountVariables,
   hooks: RunHooks,
   addRow: (row: ResultRow) => void,
 ): Promise<void> {
-  const strategy = strategies[name];
+  const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy: name, scenario: scenario.name, ...fields }));
 
@@ -151,7 +167,7 @@ async function runStrategy(
       return;
     }
     try {
-      store = await runtime.startStore(module);
+      store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
     } catch (error) {
       hooks.signal.throwIfAborted();
       rowsFor({ status: 'error', reason: `${strategy.store} did not start: ${errorMessage(error)}` });
@@ -162,20 +178,26 @@ async function runStrategy(
 
   try {
     for (const scenario of options.scenarios) {
-      const conflict = scenarioConflict(scenario, counts);
+      const conflict = scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ?? storeConflict(scenario, store);
       if (conflict) {
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
       }
-      addRow(await runOne(name, scenario, store, runtime, options, counts, hooks));
+      addRow(await runOne(choice, scenario, store, runtime, options, counts, hooks));
     }
   } finally {
     await store?.stop();
   }
 }
 
+/** A store hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
+function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
+  const kills = scenario.phases.find((phase) => phase.unit.kind === 'kill-store');
+  return kills && store?.restartable === false ? `${scenario.name} kills the store, and hactl cannot restart ${store.description}` : undefined;
+}
+
 async function runOne(
-  name: StrategyName,
+  choice: StrategyChoice,
   scenario: Scenario,
   store: RunningStore | undefined,
   runtime: Runtime,
@@ -183,14 +205,19 @@ async function runOne(
   counts: CountVariables,
   hooks: RunHooks,
 ): Promise<ResultRow> {
+  const name = choice.label;
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
   const started = Date.now();
-  const topology = topologyFor(name, options);
+  const topology = topologyFor(choice, options, scenario);
   const base = { strategy: name, scenario: scenario.name, ...(store ? { store: store.description } : {}) };
   let cluster: Cluster;
+  let proxy: StoreProxy | undefined;
   try {
-    cluster = await runtime.startCluster(topology, store);
+    // Replicas reach the store through the fault proxy when the scenario puts toxics on it.
+    if (store && scenario.phases.some((phase) => phase.unit.needsStoreProxy)) proxy = await runtime.startStoreProxy(store);
+    cluster = await runtime.startCluster(topology, store && proxy ? { ...store, url: proxy.url } : store);
   } catch (error) {
+    await proxy?.stop();
     hooks.signal.throwIfAborted();
     return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
@@ -204,6 +231,9 @@ async function runOne(
       seed: options.seed,
       requestTimeoutMs: options.requestTimeoutMs,
       signal: hooks.signal,
+      ...(store ? { store } : {}),
+      ...(proxy ? { storeFaults: proxy } : {}),
+      balancer: topology.balancer,
     });
     const failure = cluster.failure();
     if (failure) throw new EnvironmentError(failure);
@@ -213,6 +243,10 @@ async function runOne(
       faults: records.faults,
       phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind, ownSessionReads: phase.unit.ownSessionReads })),
       sessionLoss: scenario.measure.sessionLoss,
+      expiry: scenario.measure.expiry,
+      hangMs: scenario.measure.hangMs,
+      counters: records.counters,
+      replicaIds: cluster.replicaIds,
     });
     return { ...base, status: 'ok', durationMs: Date.now() - started, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
   } catch (error) {
@@ -220,5 +254,6 @@ async function runOne(
     return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started };
   } finally {
     await cluster.stop();
+    await proxy?.stop();
   }
 }

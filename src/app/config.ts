@@ -10,6 +10,8 @@ export interface AppConfig {
   secret: string;
   cookieName: string;
   ttlSeconds: number;
+  /** express-session's `resave`: off, as its docs advise; on, the race it invites can be measured. */
+  resave: boolean;
   /** How long start-up keeps trying to reach the session store. */
   storeConnectTimeoutMs: number;
 }
@@ -34,6 +36,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     cookieName: env.HACTL_COOKIE_NAME ?? 'JSESSIONID',
     // Spring Session's default idle timeout: 30 minutes.
     ttlSeconds: Number(env.HACTL_SESSION_TTL_SECONDS ?? 1800),
+    resave: env.HACTL_SESSION_RESAVE === 'true',
     storeConnectTimeoutMs: Number(env.HACTL_STORE_CONNECT_TIMEOUT_MS ?? 30_000),
   };
 }

@@ -21,8 +21,11 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
       name: config.cookieName,
       secret: config.secret,
       store,
-      resave: false,
+      resave: config.resave,
       saveUninitialized: false,
+      // An idle timeout, as Spring Session's: every answer slides the expiry, in the store and
+      // in the browser's cookie alike.
+      rolling: true,
       cookie: { httpOnly: true, sameSite: 'lax', path: '/', maxAge: config.ttlSeconds * 1000 },
     }),
   );
@@ -56,6 +59,10 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
       if (error) return next(error);
       res.clearCookie(config.cookieName, { path: '/' }).json({ loggedOut: true, replica });
     });
+  });
+
+  app.get('/counter', (req, res) => {
+    res.json({ counter: req.session.counter ?? 0, replica });
   });
 
   app.post('/counter', (req, res, next) => {
@@ -98,15 +105,20 @@ async function openStore(config: AppConfig): Promise<OpenedStore> {
   }
 }
 
+/** How long a graceful stop waits for requests in flight. */
+const GRACEFUL_STOP_MS = 10_000;
+
 async function main() {
   // Started by hactl with an IPC channel: when hactl goes away, so does the replica, even while
   // it is still starting (hence before any await).
   let shutdown: () => void = () => process.exit(0);
+  let drain: () => void = () => process.exit(0);
   if (process.send) {
     if (!process.connected) process.exit(0);
     process.on('disconnect', () => shutdown());
   }
-  process.on('SIGTERM', () => shutdown());
+  // SIGTERM is a graceful stop (a rolling restart): finish what is in flight, then go.
+  process.on('SIGTERM', () => drain());
   process.on('SIGINT', () => shutdown());
 
   const config = readAppConfig(process.env);
@@ -116,11 +128,18 @@ async function main() {
   const { port } = server.address() as AddressInfo;
   console.log(`demo app ${config.replicaId} listening on http://${config.host}:${port} (sessions: ${config.store})`);
 
+  const exit = () => void opened.close().finally(() => process.exit(0));
   shutdown = () => {
     server.close();
     server.closeAllConnections();
-    void opened.close().finally(() => process.exit(0));
+    exit();
     setTimeout(() => process.exit(0), 2_000).unref();
+  };
+  drain = () => {
+    // No new connections; idle keep-alive ones close now, busy ones once their answer is sent.
+    server.close(exit);
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), GRACEFUL_STOP_MS).unref();
   };
 }
 

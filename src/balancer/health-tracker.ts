@@ -17,8 +17,9 @@ export class HealthTracker {
   private readonly changes = new EventEmitter();
   private failed: string | undefined;
 
-  constructor(targetIds: readonly string[], since: number) {
-    for (const targetId of targetIds) this.state.set(targetId, { targetId, healthy: true, at: since });
+  /** `healthy` is how targets start: false for a balancer whose targets start in ALB's initial state. */
+  constructor(targetIds: readonly string[], since: number, healthy = true) {
+    for (const targetId of targetIds) this.state.set(targetId, { targetId, healthy, at: since });
   }
 
   apply(change: HealthChange): void {

@@ -1,11 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
+import { CONTROL_MARGIN_MS, type ControlCommand, type ControlReply } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
-import type { BalancerEvent } from './proxy.js';
+import type { BalancerEvent, DrainResult } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
 export { REPLICA_HEADER } from './proxy.js';
+export type { DrainResult } from './proxy.js';
 export type { HealthChange } from './health-tracker.js';
 
 /** A running balancer, wherever it runs: its address, its targets' health, and how to stop it. */
@@ -15,11 +17,23 @@ export interface Balancer {
   waitForHealth(targetId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
   /** Why the balancer stopped working, if it died after start-up. */
   failure(): string | undefined;
+  /**
+   * ALB deregistration: the target gets no new requests at once; resolves when its in-flight
+   * requests have finished, or when the deregistration delay ran out with some still running.
+   */
+  deregister(targetId: string): Promise<DrainResult>;
+  /**
+   * ALB registration of a target that was deregistered: it starts in the `initial` state and gets
+   * traffic once `healthyThreshold` checks have passed (wait with waitForHealth). Resolves when
+   * the balancer has taken note, not when the target is healthy.
+   */
+  register(targetId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+const REGISTER_TIMEOUT_MS = 5_000;
 
 /** hactl's balancer on a worker thread of the hactl process. */
 export async function startBalancer(settings: BalancerSettings): Promise<Balancer> {
@@ -27,12 +41,18 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
   const health = new HealthTracker(
     settings.targets.map((target) => target.id),
     Date.now(),
+    (settings.initialTargetHealth ?? 'healthy') === 'healthy',
   );
   let stopping = false;
-  worker.on('message', (event: BalancerEvent) => {
+  const control = controlChannel(worker);
+  worker.on('message', (event: BalancerEvent | ControlReply) => {
     if (event.type === 'health') health.apply({ targetId: event.targetId, healthy: event.healthy, at: event.at });
+    if (event.type === 'reply') control.settle(event);
   });
-  const fail = (reason: string) => !stopping && health.fail(reason);
+  const fail = (reason: string) => {
+    control.failAll(stopping ? 'the balancer was stopped' : reason);
+    if (!stopping) health.fail(reason);
+  };
   worker.on('error', (error) => fail(`balancer thread failed: ${error.message}`));
   worker.on('exit', (code) => fail(`balancer thread exited with code ${code}`));
 
@@ -40,7 +60,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
   const started = new Promise<number>((resolve, reject) => {
     worker.on('message', (event: BalancerEvent) => {
       if (event.type === 'listening') resolve(event.port);
-      if (event.type === 'error') reject(new EnvironmentError(`balancer could not listen on ${where}: ${event.message}`));
+      if (event.type === 'error') reject(new EnvironmentError(`balancer could not start on ${where}: ${event.message}`));
     });
     worker.once('exit', (code) => reject(new EnvironmentError(`balancer thread exited with code ${code} before listening`)));
   });
@@ -58,6 +78,13 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
     failure: () => health.failure(),
+    async deregister(targetId) {
+      const limitMs = settings.deregistrationDelayMs + CONTROL_MARGIN_MS;
+      return (await control.send({ type: 'deregister', targetId }, limitMs)) as DrainResult;
+    },
+    async register(targetId) {
+      await control.send({ type: 'register', targetId }, REGISTER_TIMEOUT_MS);
+    },
     async stop() {
       stopping = true;
       const stopped = new Promise<void>((resolve) => {
@@ -67,6 +94,36 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
       worker.postMessage({ type: 'stop' });
       await withTimeout(stopped, STOP_TIMEOUT_MS, () => new Error('balancer stop timed out')).catch(() => undefined);
       await worker.terminate();
+    },
+  };
+}
+
+type Command = Pick<ControlCommand, 'type' | 'targetId'>;
+
+/** Commands to the balancer thread, each awaited for its own reply within a bound. */
+function controlChannel(worker: Worker) {
+  const pending = new Map<number, { resolve: (result: DrainResult | undefined) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let failed: string | undefined;
+  return {
+    send(command: Command, limitMs: number): Promise<DrainResult | undefined> {
+      if (failed) return Promise.reject(new EnvironmentError(failed));
+      const requestId = nextId++;
+      const reply = new Promise<DrainResult | undefined>((resolve, reject) => pending.set(requestId, { resolve, reject }));
+      worker.postMessage({ ...command, requestId });
+      const what = `balancer did not answer ${command.type} ${command.targetId} within ${limitMs} ms`;
+      return withTimeout(reply, limitMs, () => new EnvironmentError(what)).finally(() => pending.delete(requestId));
+    },
+    settle(reply: ControlReply): void {
+      const waiter = pending.get(reply.requestId);
+      if (!waiter) return;
+      if (reply.ok) waiter.resolve(reply.result);
+      else waiter.reject(new EnvironmentError(reply.error));
+    },
+    failAll(reason: string): void {
+      failed ??= reason;
+      for (const waiter of pending.values()) waiter.reject(new EnvironmentError(reason));
+      pending.clear();
     },
   };
 }

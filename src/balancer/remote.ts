@@ -1,16 +1,34 @@
 import { request } from 'undici';
 import { EnvironmentError, errorMessage } from '../errors.js';
 import { pollUntil } from '../time.js';
+import { CONTROL_MARGIN_MS } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
 import type { Balancer } from './index.js';
+import type { DrainResult } from './proxy.js';
+import { ALB_DEREGISTRATION_DELAY_MS } from './settings.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
+const REGISTER_TIMEOUT_MS = 5_000;
+
+export interface FollowOptions {
+  url: string;
+  /** The admin port's `/events`; its other endpoints (standalone.ts) live beside it. */
+  eventsUrl: string;
+  targetIds: readonly string[];
+  /**
+   * The balancer's deregistration delay, which bounds the wait for a drain; ALB's default of
+   * 300 s when not given.
+   */
+  deregistrationDelayMs?: number;
+  signal?: AbortSignal;
+}
 
 /**
- * Follows a balancer that runs elsewhere (a container) through its health event stream; the
- * runtime that started it also stops it.
+ * Follows a balancer that runs elsewhere (a container) through its health event stream, and
+ * deregisters and registers targets through its admin endpoints; the runtime that started it
+ * also stops it.
  */
-export async function followBalancer(options: { url: string; eventsUrl: string; targetIds: readonly string[]; signal?: AbortSignal }): Promise<Balancer> {
+export async function followBalancer(options: FollowOptions): Promise<Balancer> {
   const health = new HealthTracker(options.targetIds, Date.now());
   const stream = new AbortController();
   const response = await pollUntil(
@@ -31,6 +49,7 @@ export async function followBalancer(options: { url: string; eventsUrl: string; 
     },
   );
 
+  const adminBase = options.eventsUrl.replace(/\/events$/, '');
   let stopping = false;
   void (async () => {
     let buffered = '';
@@ -57,9 +76,30 @@ export async function followBalancer(options: { url: string; eventsUrl: string; 
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
     failure: () => health.failure(),
+    async deregister(targetId) {
+      const limitMs = (options.deregistrationDelayMs ?? ALB_DEREGISTRATION_DELAY_MS) + CONTROL_MARGIN_MS;
+      return (await postAdmin(adminBase, targetId, 'deregister', limitMs)) as DrainResult;
+    },
+    async register(targetId) {
+      await postAdmin(adminBase, targetId, 'register', REGISTER_TIMEOUT_MS);
+    },
     async stop() {
       stopping = true;
       stream.abort();
     },
   };
+}
+
+/** POST /targets/<id>/<action> on the balancer's admin port, answered with JSON; bounded by `limitMs`. */
+async function postAdmin(adminBase: string, targetId: string, action: 'deregister' | 'register', limitMs: number): Promise<unknown> {
+  const url = `${adminBase}/targets/${encodeURIComponent(targetId)}/${action}`;
+  let answer: Awaited<ReturnType<typeof request>>;
+  try {
+    answer = await request(url, { method: 'POST', headersTimeout: limitMs, bodyTimeout: limitMs, signal: AbortSignal.timeout(limitMs) });
+  } catch (error) {
+    throw new EnvironmentError(`balancer container did not complete ${action} ${targetId} at ${url} (limit ${limitMs} ms): ${errorMessage(error)}`);
+  }
+  const body = (await answer.body.json().catch(() => ({}))) as { error?: string };
+  if (answer.statusCode !== 200) throw new EnvironmentError(`balancer container refused ${action} ${targetId}: ${body.error ?? `HTTP ${answer.statusCode}`}`);
+  return body;
 }

@@ -1,10 +1,23 @@
 /** What the balancer needs to know; pure data, passed to its worker thread as is. */
-export type Algorithm = 'round_robin';
+export const ALGORITHMS = ['round_robin', 'least_outstanding_requests'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
 
 export type Stickiness =
   | { type: 'off' }
-  /** ALB's duration-based stickiness: the balancer's own cookie names the target. */
-  | { type: 'lb_cookie'; cookieName: string; durationSeconds: number };
+  /**
+   * ALB's duration-based stickiness: the balancer's own cookie (AWSALB) names the target, and a
+   * twin (AWSALBCORS, SameSite=None; Secure) carries the same value for cross-origin requests.
+   */
+  | { type: 'lb_cookie'; cookieName: string; durationSeconds: number }
+  /**
+   * ALB's application-based stickiness: once the app sets `appCookieName`, the balancer adds its
+   * own cookie (AWSALBAPP) naming the target; requests carrying it go there while it is healthy.
+   */
+  | { type: 'app_cookie'; appCookieName: string; cookieName: string; durationSeconds: number };
+
+/** `--balancer-profile`: ALB's own defaults, or the same state machine at test speed. */
+export const BALANCER_PROFILES = ['fast', 'alb'] as const;
+export type BalancerProfile = (typeof BALANCER_PROFILES)[number];
 
 export interface HealthCheckSettings {
   path: string;
@@ -14,6 +27,8 @@ export interface HealthCheckSettings {
   healthyThreshold: number;
   /** Consecutive failing checks that take a healthy target out of rotation. */
   unhealthyThreshold: number;
+  /** ALB's success codes: `200`, `200,302`, `200-299`. ALB's default for HTTP is `200`. */
+  matcher: string;
 }
 
 export interface BalancerTarget {
@@ -44,6 +59,11 @@ export interface BalancerSettings {
    * no traffic until `healthyThreshold` checks pass, unless no target is healthy yet.
    */
   initialTargetHealth?: 'healthy' | 'initial';
+  /**
+   * ALB's deregistration delay: how long a target being removed may finish its in-flight
+   * requests (it gets no new ones) before the balancer gives up on them. ALB's default is 300 s.
+   */
+  deregistrationDelayMs: number;
 }
 
 /** ALB's timeout for connecting to a target, and hactl's at test speed. */
@@ -62,6 +82,7 @@ export const ALB_HEALTH_CHECK: HealthCheckSettings = {
   timeoutMs: 5_000,
   healthyThreshold: 5,
   unhealthyThreshold: 2,
+  matcher: '200',
 };
 
 /** The same state machine at test speed: a killed replica leaves rotation within ~0.5 s. */
@@ -71,8 +92,17 @@ export const FAST_HEALTH_CHECK: HealthCheckSettings = {
   timeoutMs: 150,
   healthyThreshold: 2,
   unhealthyThreshold: 2,
+  matcher: '200',
 };
+
+export const ALB_DEREGISTRATION_DELAY_MS = 300_000;
+export const FAST_DEREGISTRATION_DELAY_MS = 5_000;
 
 /** ALB's stickiness cookie and its default duration of one day. */
 export const ALB_COOKIE_NAME = 'AWSALB';
+export const ALB_CORS_COOKIE_NAME = 'AWSALBCORS';
+export const ALB_APP_COOKIE_NAME = 'AWSALBAPP';
+/** ALB accepts stickiness durations from 1 second to 7 days. */
+export const MIN_STICKINESS_SECONDS = 1;
+export const MAX_STICKINESS_SECONDS = 604_800;
 export const ALB_DEFAULT_STICKINESS_SECONDS = 86_400;

@@ -1,46 +1,25 @@
-import http from 'node:http';
-import type { HealthChange } from './health-tracker.js';
+import { createAdmin } from './admin.js';
 import { startProxy } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
 /**
  * hactl's balancer as a process of its own, for containers: the docker runtime's
  * `--docker-balancer container` and the compose files. Settings come as JSON in
- * HACTL_BALANCER_CONFIG. With HACTL_BALANCER_ADMIN_PORT set, GET /events on that port streams
- * target health as JSON lines, the current state first, so that hactl can follow it.
+ * HACTL_BALANCER_CONFIG. With HACTL_BALANCER_ADMIN_PORT set, that port streams target health
+ * (GET /events) and takes deregistrations and registrations (POST /targets/<id>/deregister,
+ * POST /targets/<id>/register); see admin.ts.
  */
 async function main() {
   const settings = JSON.parse(process.env.HACTL_BALANCER_CONFIG ?? '') as BalancerSettings;
-  const since = Date.now();
-  const startsHealthy = (settings.initialTargetHealth ?? 'healthy') === 'healthy';
-  const health = new Map<string, HealthChange>(settings.targets.map((target) => [target.id, { targetId: target.id, healthy: startsHealthy, at: since }]));
-  const followers = new Set<http.ServerResponse>();
-
-  const proxy = await startProxy(settings, (event) => {
-    if (event.type !== 'health') return;
-    const change = { targetId: event.targetId, healthy: event.healthy, at: event.at };
-    health.set(change.targetId, change);
-    for (const follower of followers) follower.write(`${JSON.stringify(change)}\n`);
-  });
+  const admin = createAdmin(settings);
+  const proxy = await startProxy(settings, (event) => admin.record(event));
   console.log(`hactl balancer listening on ${settings.host}:${proxy.port} for ${settings.targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);
 
   const adminPort = process.env.HACTL_BALANCER_ADMIN_PORT;
-  const admin = adminPort
-    ? http
-        .createServer((req, res) => {
-          if (req.url !== '/events') return void res.writeHead(404).end();
-          res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-          for (const change of health.values()) res.write(`${JSON.stringify({ ...change, snapshot: true })}\n`);
-          followers.add(res);
-          res.on('close', () => followers.delete(res));
-        })
-        .listen(Number(adminPort), settings.host)
-    : undefined;
+  if (adminPort) await admin.listen(proxy, Number(adminPort), settings.host);
 
   const shutdown = () => {
-    for (const follower of followers) follower.end();
-    admin?.close();
-    void proxy.stop().finally(() => process.exit(0));
+    void Promise.all([admin.close(), proxy.stop()]).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2_000).unref();
   };
   process.on('SIGTERM', shutdown);

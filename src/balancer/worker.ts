@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { isControlCommand, runCommand } from './control.js';
 import { startProxy, type BalancerEvent } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
@@ -11,6 +12,7 @@ try {
   const proxy = await startProxy(workerData as BalancerSettings, emit);
   port.on('message', (message: { type: string }) => {
     if (message.type === 'stop') void proxy.stop().finally(() => port.postMessage({ type: 'stopped' }));
+    else if (isControlCommand(message)) void runCommand(proxy, message).then((reply) => port.postMessage(reply));
   });
 } catch (error) {
   emit({ type: 'error', message: error instanceof Error ? error.message : String(error) });

@@ -5,7 +5,8 @@ import { DEFAULT_SCENARIOS, parseRunFlags } from './options.js';
 describe('run flags', () => {
   it('defaults to every strategy, the three classic scenarios, 3 replicas and 30 users', () => {
     const settings = parseRunFlags({});
-    expect(settings.strategies).toEqual(['none', 'sticky', 'redis', 'postgres', 'mongo']);
+    expect(settings.strategies.map((choice) => choice.label)).toEqual(['none', 'sticky', 'redis', 'postgres', 'mongo']);
+    expect(settings).toMatchObject({ balancer: 'hactl', balancerProfile: 'fast', algorithm: 'round_robin' });
     expect(settings.scenarios).toEqual(DEFAULT_SCENARIOS);
     expect(settings).toMatchObject({ replicas: 3, users: 30, reads: 10, runtime: 'local', format: 'table', port: 0 });
     expect(settings.seed).toBeUndefined();
@@ -17,11 +18,22 @@ describe('run flags', () => {
   });
 
   it('parses comma lists, trimming spaces and dropping repeats', () => {
-    expect(parseRunFlags({ strategy: 'redis, none,redis' }).strategies).toEqual(['redis', 'none']);
+    expect(parseRunFlags({ strategy: 'redis, none,redis' }).strategies.map((choice) => choice.label)).toEqual(['redis', 'none']);
     expect(parseRunFlags({ scenario: 'all' }).scenarios).toBe('all');
   });
 
+  it('takes strategy variants as name:variant, the default variant under its plain name', () => {
+    const choices = parseRunFlags({ strategy: 'redis:none,redis:aof-everysec,redis:aof-always,sticky:app_cookie' }).strategies;
+    expect(choices.map((choice) => choice.label)).toEqual(['redis', 'redis:aof-everysec', 'redis:aof-always', 'sticky:app_cookie']);
+    expect(choices.map((choice) => choice.variant.persistence ?? choice.variant.stickiness)).toEqual(['none', 'aof-everysec', 'aof-always', 'app_cookie']);
+  });
+
   it.each([
+    [{ strategy: 'redis:aof' }, '--strategy: unknown variant "redis:aof"; expected one of redis:none, redis:aof-everysec, redis:aof-always'],
+    [{ strategy: 'postgres:fast' }, '--strategy: strategy "postgres" has no variants; got "postgres:fast"'],
+    [{ balancer: 'nginx' }, '--balancer: expected one of hactl, haproxy, got "nginx"'],
+    [{ balancerProfile: 'gcp' }, '--balancer-profile: expected one of fast, alb, got "gcp"'],
+    [{ algorithm: 'random' }, '--algorithm: expected one of round_robin, least_outstanding_requests, got "random"'],
     [{ strategy: 'memcached' }, '--strategy: unknown strategy "memcached"; expected one or more of none, sticky, redis, postgres, mongo, or all'],
     [{ strategy: ',' }, '--strategy: expected a comma-separated list'],
     [{ replicas: 'three' }, '--replicas: expected a whole number from 1 to 64, got "three"'],

@@ -4,7 +4,9 @@ import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type RuntimeName } from '../runtime/runtime.js';
 import { stores } from '../stores/index.js';
-import { STRATEGY_NAMES, type StrategyName } from '../strategies.js';
+import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
+import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
+import { BALANCER_KINDS, type BalancerKind } from '../topology/plan.js';
 
 /** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
 export interface RunFlags {
@@ -25,10 +27,13 @@ export interface RunFlags {
   /** Repeatable `KEY=IMAGE`. */
   image?: string[];
   dockerBalancer?: string;
+  balancer?: string;
+  balancerProfile?: string;
+  algorithm?: string;
 }
 
 export interface RunSettings {
-  strategies: StrategyName[];
+  strategies: StrategyChoice[];
   /** Built-in scenario names or paths to scenario files, loaded and validated later. */
   scenarios: string[] | 'all';
   replicas: number;
@@ -43,6 +48,9 @@ export interface RunSettings {
   port: number;
   requestTimeoutMs: number;
   docker: DockerSettings;
+  balancer: BalancerKind;
+  balancerProfile: BalancerProfile;
+  algorithm: Algorithm;
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
@@ -75,6 +83,9 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     ...(flags.seed !== undefined ? { seed: parseInteger('--seed', flags.seed, 0, 0, 2 ** 32 - 1) } : {}),
     port: parseInteger('--port', flags.port, 0, 0, 65_535),
     requestTimeoutMs: parseInteger('--request-timeout', flags.requestTimeout, DEFAULTS.requestTimeoutMs, 100, 600_000),
+    balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
+    balancerProfile: oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
+    algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),
     docker: {
       network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
       images: parseImages(flags.image ?? [], env),
@@ -99,16 +110,18 @@ export function parseImages(pairs: readonly string[], env: NodeJS.ProcessEnv): R
   return images;
 }
 
-export function parseStrategies(value: string): StrategyName[] {
+/** `none,redis:aof-always` or `all`; `all` is every strategy with its default variant. */
+export function parseStrategies(value: string): StrategyChoice[] {
   const names = splitList(value);
   if (names.length === 0) throw new UsageError(`--strategy: expected a comma-separated list of ${STRATEGY_NAMES.join(', ')} (or all), got "${value}"`);
-  if (names.includes('all')) return [...STRATEGY_NAMES];
-  for (const name of names) {
-    if (!(STRATEGY_NAMES as readonly string[]).includes(name)) {
-      throw new UsageError(`--strategy: unknown strategy "${name}"; expected one or more of ${STRATEGY_NAMES.join(', ')}, or all`);
-    }
+  const expanded = names.flatMap((name) => (name === 'all' ? STRATEGY_NAMES : [name]));
+  const choices: StrategyChoice[] = [];
+  for (const name of expanded) {
+    const choice = chooseStrategy(name);
+    if (typeof choice === 'string') throw new UsageError(`--strategy: ${choice}`);
+    if (!choices.some((known) => known.label === choice.label)) choices.push(choice);
   }
-  return [...new Set(names)] as StrategyName[];
+  return choices;
 }
 
 function parseScenarioList(value: string | undefined): string[] | 'all' {

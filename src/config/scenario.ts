@@ -7,6 +7,7 @@ import { phaseUnits } from '../driver/phases/index.js';
 import type { PhaseUnit } from '../driver/phase.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
+import type { AppSettings } from '../topology/plan.js';
 
 export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -21,8 +22,18 @@ export interface Scenario {
   description: string;
   file: string;
   requires: { replicas: number; users: number };
+  /** Demo app settings this scenario runs with (express-session's resave, the idle timeout). */
+  app: AppSettings;
   phases: ScenarioPhase[];
-  measure: { sessionLoss?: { before: string; after: string } };
+  measure: ScenarioMeasures;
+}
+
+export interface ScenarioMeasures {
+  sessionLoss?: { before: string; after: string };
+  /** Reads just before the idle timeout, and just after it: which replicas still serve the session. */
+  expiry?: { before: string; after: string };
+  /** A request slower than this counts as hung (store-latency, store-outage). */
+  hangMs?: number;
 }
 
 const fileSchema = z.strictObject({
@@ -34,9 +45,17 @@ const fileSchema = z.strictObject({
   phases: z
     .array(z.looseObject({ name: z.string().min(1), do: z.string().min(1) }))
     .min(1, 'expected at least one phase'),
+  app: z
+    .strictObject({
+      resave: z.boolean().optional(),
+      sessionTtlSeconds: z.number().int().min(1).max(86_400).optional(),
+    })
+    .default({}),
   measure: z
     .strictObject({
       sessionLoss: z.strictObject({ before: z.string(), after: z.string() }).optional(),
+      expiry: z.strictObject({ before: z.string(), after: z.string() }).optional(),
+      hangMs: z.number().int().min(1).max(600_000).optional(),
     })
     .default({}),
 });
@@ -99,23 +118,28 @@ export function parseScenario(data: unknown, file: string): Scenario {
     if (phases.some((phase) => phase.name === name)) problems.push(`${file}: phases[${index}].name: "${name}" is used by an earlier phase; names must be unique`);
     phases.push({ name, unit, options: options.data });
   });
-  const loss = raw.measure.sessionLoss;
-  if (loss) {
+  for (const measure of ['sessionLoss', 'expiry'] as const) {
+    const pair = raw.measure[measure];
+    if (!pair) continue;
     for (const key of ['before', 'after'] as const) {
-      const phase = phases.find((candidate) => candidate.name === loss[key]);
-      if (!phase) problems.push(`${file}: measure.sessionLoss.${key}: no phase named "${loss[key]}"`);
-      else if (!phase.unit.ownSessionReads) problems.push(`${file}: measure.sessionLoss.${key}: phase "${loss[key]}" must be a read phase`);
+      const phase = phases.find((candidate) => candidate.name === pair[key]);
+      if (!phase) problems.push(`${file}: measure.${measure}.${key}: no phase named "${pair[key]}"`);
+      else if (!phase.unit.ownSessionReads) problems.push(`${file}: measure.${measure}.${key}: phase "${pair[key]}" must be a read phase`);
     }
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  return { name: raw.name, description: raw.description, file, requires: raw.requires, phases, measure: raw.measure };
+  return { name: raw.name, description: raw.description, file, requires: raw.requires, app: raw.app, phases, measure: raw.measure };
 }
 
 /**
  * Checks a scenario against the run's settings before anything starts. Returns why the scenario
  * cannot run with these settings (its rows are then skipped), or undefined.
  */
-export function scenarioConflict(scenario: Scenario, counts: CountVariables): string | undefined {
+export function scenarioConflict(scenario: Scenario, counts: CountVariables, cluster: { store?: string; strategy: string } = { strategy: '' }): string | undefined {
+  const needsStore = scenario.phases.find((phase) => phase.unit.needsStore);
+  if (needsStore && !cluster.store) {
+    return `${scenario.name} breaks the session store (phase "${needsStore.name}"); strategy ${cluster.strategy} keeps sessions in replica memory`;
+  }
   if (counts.replicas < scenario.requires.replicas) {
     return `${scenario.name} needs at least ${scenario.requires.replicas} replicas (this run has ${counts.replicas})`;
   }

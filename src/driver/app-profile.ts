@@ -23,6 +23,11 @@ export interface AppProfile {
   isHit(status: number, body: string, identity: Identity): boolean;
   /** The answer carries some user's data, whoever's it is. */
   showsAnyUser(status: number, body: string): boolean;
+  /** Adds one to a counter kept in the session (concurrent-writes). */
+  increment?: HttpRequest;
+  /** Reads that counter back; `counterValue` extracts it from the answer. */
+  counter?: HttpRequest;
+  counterValue?(status: number, body: string): number | undefined;
 }
 
 function parseJson(body: string): Record<string, unknown> | undefined {
@@ -51,5 +56,11 @@ export const demoProfile: AppProfile = {
   showsAnyUser(status, body) {
     const json = status >= 200 && status < 300 ? parseJson(body) : undefined;
     return json !== undefined && json.userId !== null && json.userId !== undefined;
+  },
+  increment: { method: 'POST', path: '/counter' },
+  counter: { method: 'GET', path: '/counter' },
+  counterValue(status, body) {
+    const value = status >= 200 && status < 300 ? parseJson(body)?.counter : undefined;
+    return typeof value === 'number' ? value : undefined;
   },
 };

@@ -1,4 +1,5 @@
 import { EnvironmentError } from '../errors.js';
+import { pollUntil } from '../time.js';
 import type { PhaseContext } from './phase.js';
 
 /**
@@ -15,6 +16,32 @@ export const conditions = {
         const change = await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
         fault.detectedAt = Math.max(fault.at, context.driver.fromEpoch(change.at));
       }),
+    );
+  },
+  /**
+   * As many answers in a row as there are users, none an error: the store is back and the
+   * replicas have reconnected to it (or never needed to).
+   */
+  'no-errors': async (context: PhaseContext, timeoutMs: number) => {
+    const samples = context.driver.samples;
+    const from = samples.length;
+    const wanted = context.users.length;
+    await pollUntil(
+      () => {
+        let run = 0;
+        for (let i = samples.length - 1; i >= from && run < wanted; i--) {
+          if (samples[i]!.phase !== context.phase) continue;
+          if (samples[i]!.outcome === 'error') return undefined;
+          run++;
+        }
+        return run >= wanted || undefined;
+      },
+      {
+        timeoutMs,
+        intervalMs: 50,
+        signal: context.signal,
+        onTimeout: () => new EnvironmentError(`phase ${context.phase}: requests were still failing after ${timeoutMs} ms`),
+      },
     );
   },
 } as const;

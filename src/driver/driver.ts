@@ -53,9 +53,13 @@ export class Driver {
     return epochMs - (performance.timeOrigin + this.startedAt);
   }
 
-  async send(jar: CookieJar, request: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome): Promise<Exchange> {
+  /**
+   * `expiredCookies` sends cookies the jar holds past their expiry, as a stale tab or an attacker
+   * replaying a cookie would: the only way to see whether the server itself enforces a timeout.
+   */
+  async send(jar: CookieJar, request: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
     const url = this.origin + request.path;
-    const cookie = jar.getCookieStringSync(url);
+    const cookie = jar.getCookieStringSync(url, options.expiredCookies ? { expire: false } : {});
     const headers: Record<string, string> = { ...request.headers };
     if (cookie) headers.cookie = cookie;
 

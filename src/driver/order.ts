@@ -47,9 +47,11 @@ export async function runInOrder(tasks: readonly OrderedTask[], concurrency: num
   });
 }
 
-/** Each user `perUser` times, in a seeded shuffle. */
-export function interleave(users: readonly number[], perUser: number, shuffle: <T>(items: T[]) => T[]): number[] {
+/** Each user `perUser` times (or `perUser(user)` times), in a seeded shuffle. */
+export function interleave(users: readonly number[], perUser: number | ((user: number) => number), shuffle: <T>(items: T[]) => T[]): number[] {
+  const times = typeof perUser === 'number' ? () => perUser : perUser;
+  const rounds = Math.max(0, ...users.map(times));
   const order: number[] = [];
-  for (let round = 0; round < perUser; round++) order.push(...users);
+  for (let round = 0; round < rounds; round++) order.push(...users.filter((user) => round < times(user)));
   return shuffle(order);
 }

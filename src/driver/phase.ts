@@ -3,7 +3,10 @@ import { CountSyntaxError, parseCount, type CountExpression, type CountVariables
 import type { Cluster } from '../runtime/runtime.js';
 import type { AppProfile, Identity } from './app-profile.js';
 import { isError, type Driver, type Exchange } from './driver.js';
-import type { Fault, Finding, Outcome } from './records.js';
+import type { HealthCheckSettings } from '../balancer/settings.js';
+import type { Toxic } from '../faults/toxics.js';
+import type { RunningStore } from '../stores/store.js';
+import type { CounterRecord, Fault, Finding, Outcome } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -22,7 +25,29 @@ export interface PhaseContext {
   rng: Rng;
   faults: Fault[];
   findings: Finding[];
+  counters: CounterRecord[];
+  /** The strategy's store server, when it has one. */
+  store?: RunningStore;
+  /** The fault proxy between replicas and store, when the scenario asked for one. */
+  storeFaults?: StoreFaults;
+  /** The balancer's timing, which bounds how long waiting for it may take. */
+  balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
   signal: AbortSignal;
+}
+
+/** Toxics on the connections between replicas and store (see src/faults/). */
+export interface StoreFaults {
+  setToxic(toxic: Toxic | undefined): Promise<void>;
+}
+
+/**
+ * How long a phase may wait for the balancer to notice a change in a target's health: the
+ * threshold's worth of check intervals and timeouts, twice over, plus slack. At ALB's defaults
+ * that is minutes, at the fast profile about two seconds.
+ */
+export function healthWaitMs(context: Pick<PhaseContext, 'balancer'>, healthy: boolean): number {
+  const { intervalMs, timeoutMs, healthyThreshold, unhealthyThreshold } = context.balancer.healthCheck;
+  return 2 * (healthy ? healthyThreshold : unhealthyThreshold) * (intervalMs + timeoutMs) + 5_000;
 }
 
 /**
@@ -35,6 +60,10 @@ export interface PhaseUnit<Options = unknown> {
   options: z.ZodType<Options>;
   /** Its requests are users reading their own session: they make the row's hit rate, and can measure session loss. */
   ownSessionReads?: boolean;
+  /** It acts on the session store (kill it, put a fault proxy in front): strategies without one skip the scenario. */
+  needsStore?: boolean;
+  /** It needs the fault proxy between replicas and store. */
+  needsStoreProxy?: boolean;
   /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
   run(context: PhaseContext, options: Options): Promise<void>;
@@ -59,9 +88,13 @@ export function evaluateCount(expression: CountExpression, counts: CountVariable
 }
 
 /** A read of the app's session endpoint by `jar`, judged against `owner`'s identity. */
-export function readAs(context: PhaseContext, user: number, jar: CookieJar, owner: Identity): Promise<Exchange> {
-  return context.driver.send(jar, context.profile.read, { phase: context.phase, kind: context.kind, user }, (exchange) =>
-    classifyRead(exchange, context.profile.isHit(exchange.status, exchange.body, owner)),
+export function readAs(context: PhaseContext, user: number, jar: CookieJar, owner: Identity, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
+  return context.driver.send(
+    jar,
+    context.profile.read,
+    { phase: context.phase, kind: context.kind, user },
+    (exchange) => classifyRead(exchange, context.profile.isHit(exchange.status, exchange.body, owner)),
+    options,
   );
 }
 

@@ -29,6 +29,18 @@ export interface Fault {
   at: number;
   /** When the balancer took the target out of rotation, if it did. */
   detectedAt?: number;
+  /** When the fault was undone (the store restarted, the toxic removed, the replica back in rotation). */
+  endAt?: number;
+  /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */
+  detail?: Record<string, number | string>;
+}
+
+/** One user's counter after concurrent increments: what the app acknowledged, and what it kept. */
+export interface CounterRecord {
+  user: number;
+  acknowledged: number;
+  /** The highest value any replica reported afterwards; null when no read answered. */
+  final: number | null;
 }
 
 /** A security observation with its evidence. `passed` is null for facts that are expected on every strategy. */

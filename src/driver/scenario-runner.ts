@@ -4,7 +4,10 @@ import type { Cluster } from '../runtime/runtime.js';
 import type { AppProfile } from './app-profile.js';
 import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
-import type { Fault, Finding, Sample } from './records.js';
+import type { HealthCheckSettings } from '../balancer/settings.js';
+import type { RunningStore } from '../stores/store.js';
+import type { StoreFaults } from './phase.js';
+import type { CounterRecord, Fault, Finding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 
@@ -17,12 +20,16 @@ export interface ScenarioRunInput {
   seed: number;
   requestTimeoutMs: number;
   signal: AbortSignal;
+  store?: RunningStore;
+  storeFaults?: StoreFaults;
+  balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
 }
 
 export interface ScenarioRecords {
   samples: Sample[];
   faults: Fault[];
   findings: Finding[];
+  counters: CounterRecord[];
 }
 
 /**
@@ -42,6 +49,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   });
   const faults: Fault[] = [];
   const findings: Finding[] = [];
+  const counters: CounterRecord[] = [];
   try {
     await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
     for (const phase of scenario.phases) {
@@ -60,6 +68,10 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
           rng: rng.fork(`${scenario.name}:${phase.name}`),
           faults,
           findings,
+          counters,
+          ...(input.store ? { store: input.store } : {}),
+          ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
+          balancer: input.balancer,
           signal,
         },
         phase.options,
@@ -68,7 +80,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   } finally {
     await driver.close();
   }
-  return { samples: driver.samples, faults, findings };
+  return { samples: driver.samples, faults, findings, counters };
 }
 
 /** Logins and reads per replica, by throwaway users, before anything is measured. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome, Sample } from '../driver/records.js';
-import { aggregate, recoveryMs, sessionLoss } from './aggregate.js';
+import { aggregate, expiry, imbalance, lostUpdates, recoveryMs, sessionLoss, storeFault } from './aggregate.js';
 
 let clock = 0;
 function sample(phase: string, user: number, outcome: Outcome, fields: Partial<Sample> = {}): Sample {
@@ -111,5 +111,69 @@ describe('latency', () => {
     expect(latencyMs.before!.max).toBeCloseTo(100, 0);
     expect(latencyMs.after!.count).toBe(1);
     expect(latencyByKind.read!.count).toBe(6);
+  });
+});
+
+describe('imbalance (busiest replica / mean per replica)', () => {
+  it('is 1 for an even spread and counts replicas that served nothing', () => {
+    const on = (replica: string) => sample('read', 0, 'hit', { replica });
+    expect(imbalance([on('replica-1'), on('replica-2'), on('replica-3')], ['replica-1', 'replica-2', 'replica-3'])).toBe(1);
+    // 4 requests over 2 replicas, all on one: 4 / 2 = 2.
+    expect(imbalance([on('replica-1'), on('replica-1'), on('replica-1'), on('replica-1')], ['replica-1', 'replica-2'])).toBe(2);
+    expect(imbalance([], ['replica-1'])).toBeNull();
+  });
+});
+
+describe('lost updates (acknowledged - final counter value)', () => {
+  it('sums per user, never counting a counter above what was acknowledged', () => {
+    expect(lostUpdates([{ user: 0, acknowledged: 8, final: 5 }, { user: 1, acknowledged: 8, final: 8 }, { user: 2, acknowledged: 4, final: 9 }, { user: 3, acknowledged: 2, final: null }])).toEqual({
+      acknowledged: 22,
+      kept: 5 + 8 + 4,
+      lost: 3 + 2,
+      rate: 5 / 22,
+      usersAffected: 2,
+    });
+  });
+});
+
+describe('expiry', () => {
+  it('asks per user whether every read hit before the timeout, and whether any did after it', () => {
+    const samples = [
+      sample('fresh', 0, 'hit', { replica: 'replica-1' }),
+      sample('fresh', 0, 'hit', { replica: 'replica-2' }),
+      sample('fresh', 1, 'hit', { replica: 'replica-1' }),
+      sample('fresh', 1, 'miss', { replica: 'replica-2' }),
+      sample('expired', 0, 'miss', { replica: 'replica-1' }),
+      sample('expired', 1, 'hit', { replica: 'replica-2' }),
+    ];
+    expect(expiry(samples, { before: 'fresh', after: 'expired' }, ['replica-1', 'replica-2'])).toEqual({
+      users: 2,
+      replicas: 2,
+      replicasServing: ['replica-1', 'replica-2'],
+      allReadsHit: 1,
+      stale: 1,
+      staleReplicas: ['replica-2'],
+    });
+  });
+});
+
+describe('store faults', () => {
+  const fault = { kind: 'store-down', target: 'redis', at: 100, endAt: 200 };
+  it('counts errors, hung requests and reads served while the store was cut off', () => {
+    const samples = [
+      sample('read', 0, 'hit', { at: 50, end: 60 }),
+      sample('read', 0, 'error', { at: 110, end: 120 }),
+      sample('read', 0, 'hit', { at: 130, end: 140 }),
+      sample('read', 0, 'error', { at: 150, end: 1_650, latencyMs: 1_500 }),
+      // Sent during the outage, answered after it: the store served it, not a cache.
+      sample('read', 0, 'hit', { at: 190, end: 210 }),
+    ];
+    expect(storeFault(samples, [fault], new Set(['read']), 1_000)).toMatchObject({ requests: 4, errorRate: 0.5, hung: 1, hangMs: 1_000, failOpen: 1, latencyMs: { p50: 1 } });
+  });
+
+  it('does not call hits during added latency fail-open, and is null without a store fault', () => {
+    const slow = { ...fault, kind: 'store-latency' };
+    expect(storeFault([sample('read', 0, 'hit', { at: 130, end: 140 })], [slow], new Set(['read']), 1_000)?.failOpen).toBe(0);
+    expect(storeFault([], [{ kind: 'kill-replica', target: 'replica-1', at: 1 }], new Set(['read']), 1_000)).toBeNull();
   });
 });

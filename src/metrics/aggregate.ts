@@ -1,4 +1,4 @@
-import type { Fault, Sample } from '../driver/records.js';
+import type { CounterRecord, Fault, Sample } from '../driver/records.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
 
 /** The figures of one strategy x scenario row, as DESIGN.md defines them. */
@@ -26,7 +26,46 @@ export interface ScenarioMetrics {
   /** The same, pooled by phase kind (all `read` phases together, ...): the table's login and read columns. */
   latencyByKind: Record<string, LatencySummary>;
   requestsPerReplica: Record<string, number>;
+  /** Requests on the busiest replica / mean requests per replica of the cluster (1 is even). */
+  imbalance: number | null;
+  /** Concurrent increments: acknowledged with a 2xx, kept in the counter, and the difference. */
+  lostUpdates: { acknowledged: number; kept: number; lost: number; rate: number | null; usersAffected: number } | null;
+  /** Idle timeout: whether sessions were served everywhere just before it, and anywhere after it. */
+  expiry: ExpiryMetrics | null;
+  /** Requests sent while a store fault was on: how they fared. */
+  storeFault: StoreFaultMetrics | null;
+  /** What the scenario did to the cluster, when, and how it went (scenario time, ms). */
+  faults: Fault[];
   phases: PhaseMetrics[];
+}
+
+export interface ExpiryMetrics {
+  users: number;
+  replicas: number;
+  /** Users whose every read just before the timeout hit, whichever replica answered it. */
+  allReadsHit: number;
+  /** Replicas that served sessions just before the timeout: all of them, unless stickiness kept some idle. */
+  replicasServing: string[];
+  /** Users whose session was still served after the timeout: a stale copy somewhere. */
+  stale: number;
+  /** The replicas that served those stale sessions. */
+  staleReplicas: string[];
+}
+
+export interface StoreFaultMetrics {
+  requests: number;
+  /** No answer or a 5xx, over requests sent during the fault. */
+  errorRate: number | null;
+  /** Requests that took longer than the bound (`measure.hangMs`) or never got an answer in time. */
+  hung: number;
+  hangMs: number;
+  /** Latency of the answered, non-error requests sent during the fault. */
+  latencyMs: LatencySummary | null;
+  /**
+   * Reads answered as logged in while the store could not be reached (a `down`, `timeout` or
+   * `reset_peer` toxic): a session served without its store, i.e. the app failed open.
+   */
+  failOpen: number;
 }
 
 export interface PhaseMetrics {
@@ -36,7 +75,13 @@ export interface PhaseMetrics {
   hits: number;
   misses: number;
   errors: number;
+  /** Hits, misses and errors per replica that answered. */
+  byReplica: Record<string, { hits: number; misses: number; errors: number }>;
 }
+
+/** Toxics that cut replicas off from the store; latency alone does not. */
+const OUTAGE_FAULTS = new Set(['store-down', 'store-timeout', 'store-reset_peer']);
+const DEFAULT_HANG_MS = 2_000;
 
 export interface AggregateInput {
   samples: readonly Sample[];
@@ -44,6 +89,11 @@ export interface AggregateInput {
   /** The scenario's phases in order; `ownSessionReads` marks the ones that make the hit rate. */
   phases: readonly { name: string; kind: string; ownSessionReads?: boolean }[];
   sessionLoss?: { before: string; after: string };
+  expiry?: { before: string; after: string };
+  hangMs?: number;
+  counters?: readonly CounterRecord[];
+  /** Every replica of the cluster, including any that answered nothing. */
+  replicaIds?: readonly string[];
 }
 
 export function aggregate(input: AggregateInput): ScenarioMetrics {
@@ -72,7 +122,70 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     latencyMs: latencyBy(measured, (sample) => sample.phase),
     latencyByKind: latencyBy(measured, (sample) => sample.kind),
     requestsPerReplica: countBy(samples, (sample) => sample.replica),
+    imbalance: imbalance(samples, input.replicaIds ?? []),
+    lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
+    expiry: input.expiry ? expiry(samples, input.expiry, input.replicaIds ?? []) : null,
+    storeFault: storeFault(samples, input.faults, readPhases, input.hangMs ?? DEFAULT_HANG_MS),
+    faults: [...input.faults],
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),
+  };
+}
+
+/** DESIGN.md: requests on the busiest replica / mean requests per replica. */
+export function imbalance(samples: readonly Sample[], replicaIds: readonly string[]): number | null {
+  const counts = countBy(samples, (sample) => sample.replica);
+  const replicas = new Set([...replicaIds, ...Object.keys(counts)]);
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  if (replicas.size === 0 || total === 0) return null;
+  return round(Math.max(...Object.values(counts)) / (total / replicas.size));
+}
+
+/** DESIGN.md: increments acknowledged with a 2xx - final counter value, per user, never below 0. */
+export function lostUpdates(counters: readonly CounterRecord[]) {
+  let acknowledged = 0;
+  let kept = 0;
+  let usersAffected = 0;
+  for (const counter of counters) {
+    const final = Math.min(counter.final ?? 0, counter.acknowledged);
+    acknowledged += counter.acknowledged;
+    kept += final;
+    if (final < counter.acknowledged) usersAffected++;
+  }
+  return { acknowledged, kept, lost: acknowledged - kept, rate: acknowledged === 0 ? null : (acknowledged - kept) / acknowledged, usersAffected };
+}
+
+/** Per user: did every read hit just before the idle timeout, and did any after it? */
+export function expiry(samples: readonly Sample[], phases: { before: string; after: string }, replicaIds: readonly string[]): ExpiryMetrics {
+  const before = samples.filter((s) => s.phase === phases.before);
+  const after = samples.filter((s) => s.phase === phases.after && s.outcome === 'hit');
+  const users = [...new Set(before.map((s) => s.user))];
+  const replicas = new Set([...replicaIds, ...before.flatMap((s) => (s.replica === null ? [] : [s.replica]))]);
+  const replicasOf = (list: readonly Sample[]) => [...new Set(list.flatMap((s) => (s.replica === null ? [] : [s.replica])))].sort();
+  return {
+    users: users.length,
+    replicas: replicas.size,
+    replicasServing: replicasOf(before.filter((s) => s.outcome === 'hit')),
+    allReadsHit: users.filter((user) => before.every((s) => s.user !== user || s.outcome === 'hit')).length,
+    stale: new Set(after.map((s) => s.user)).size,
+    staleReplicas: replicasOf(after),
+  };
+}
+
+/** Requests sent while a store fault was on (between its start and its removal). */
+export function storeFault(samples: readonly Sample[], faults: readonly Fault[], readPhases: ReadonlySet<string>, hangMs: number): StoreFaultMetrics | null {
+  const windows = faults.filter((fault) => fault.kind.startsWith('store-'));
+  if (windows.length === 0) return null;
+  const within = (sample: Sample, fault: Fault) => sample.at >= fault.at && sample.at <= (fault.endAt ?? Number.POSITIVE_INFINITY);
+  const during = samples.filter((sample) => windows.some((fault) => within(sample, fault)));
+  // Sent and answered while the store was unreachable: nothing a store-backed session could serve.
+  const cutOff = samples.filter((sample) => windows.some((fault) => OUTAGE_FAULTS.has(fault.kind) && within(sample, fault) && sample.end <= (fault.endAt ?? Number.POSITIVE_INFINITY)));
+  return {
+    requests: during.length,
+    errorRate: during.length === 0 ? null : during.filter((sample) => sample.outcome === 'error').length / during.length,
+    hung: during.filter((sample) => sample.latencyMs > hangMs || sample.error === 'timeout').length,
+    hangMs,
+    latencyMs: summarizeLatencies(during.filter((sample) => sample.outcome !== 'error').map((sample) => sample.latencyMs)) ?? null,
+    failOpen: cutOff.filter((sample) => readPhases.has(sample.phase) && sample.outcome === 'hit').length,
   };
 }
 
@@ -110,6 +223,14 @@ function latencyBy(samples: readonly Sample[], key: (sample: Sample) => string):
 }
 
 function phaseMetrics(phase: { name: string; kind: string }, samples: readonly Sample[]): PhaseMetrics {
+  const byReplica: PhaseMetrics['byReplica'] = {};
+  for (const sample of samples) {
+    if (sample.replica === null) continue;
+    const counts = (byReplica[sample.replica] ??= { hits: 0, misses: 0, errors: 0 });
+    if (sample.outcome === 'hit') counts.hits++;
+    else if (sample.outcome === 'miss') counts.misses++;
+    else if (sample.outcome === 'error') counts.errors++;
+  }
   return {
     name: phase.name,
     kind: phase.kind,
@@ -117,6 +238,7 @@ function phaseMetrics(phase: { name: string; kind: string }, samples: readonly S
     hits: samples.filter((sample) => sample.outcome === 'hit').length,
     misses: samples.filter((sample) => sample.outcome === 'miss').length,
     errors: samples.filter((sample) => sample.outcome === 'error').length,
+    byReplica: Object.fromEntries(Object.entries(byReplica).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))),
   };
 }
 

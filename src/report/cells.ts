@@ -2,11 +2,11 @@ import type { LatencySummary } from '../metrics/histogram.js';
 import type { Report, ResultRow } from './model.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
-export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms'];
+export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms', 'imbalance', 'figures'];
 
 export function rowCells(row: ResultRow): string[] {
   const m = row.metrics;
-  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, row.status, '', '', '', '', '', ''];
+  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, row.status, ...COLUMNS.slice(3).map(() => '')];
   return [
     row.strategy,
     row.scenario,
@@ -17,7 +17,34 @@ export function rowCells(row: ResultRow): string[] {
     recovery(row),
     latency(m.latencyByKind.login),
     latency(m.latencyByKind.read),
+    m.imbalance === null ? '—' : m.imbalance.toFixed(2),
+    figures(m).join('; '),
   ];
+}
+
+/** The figures only some scenarios yield, each as a short phrase. */
+export function figures(m: NonNullable<ResultRow['metrics']>): string[] {
+  const out: string[] = [];
+  if (m.lostUpdates) out.push(`lost updates ${m.lostUpdates.lost}/${m.lostUpdates.acknowledged} (${percent(m.lostUpdates.rate)})`);
+  if (m.expiry) {
+    const e = m.expiry;
+    out.push(
+      `before the idle timeout ${e.allReadsHit}/${e.users} sessions hit on every read (${e.replicasServing.length}/${e.replicas} replicas serving)`,
+      `after it ${e.stale}/${e.users} still served${e.staleReplicas.length > 0 ? ` (by ${e.staleReplicas.join(', ')})` : ''}`,
+    );
+  }
+  if (m.storeFault) {
+    const f = m.storeFault;
+    const answered = f.latencyMs ? `, p50/p99 ${f.latencyMs.p50.toFixed(0)}/${f.latencyMs.p99.toFixed(0)} ms` : '';
+    out.push(`during store fault: 5xx ${percent(f.errorRate)}${answered}, ${f.hung} hung > ${f.hangMs} ms, ${f.failOpen} served without the store`);
+  }
+  const restarts = m.faults.filter((fault) => fault.kind === 'restart-replica');
+  if (restarts.length > 0) {
+    const drained = restarts.map((fault) => Number(fault.detail?.drainedMs ?? 0));
+    const abandoned = restarts.reduce((sum, fault) => sum + Number(fault.detail?.abandoned ?? 0), 0);
+    out.push(`${restarts.length} drained (longest ${Math.max(...drained)} ms, ${abandoned} requests abandoned)`);
+  }
+  return out;
 }
 
 /** Server output in a reason may span lines; a report line may not. */
@@ -45,8 +72,9 @@ export function settingsLine(report: Report): string {
   const hc = s.balancer.healthCheck;
   return (
     `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''} · ${s.replicas} replicas · ${s.users} users · ` +
-    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · balancer ${s.balancer.algorithm}, ` +
-    `health check every ${hc.intervalMs} ms (unhealthy after ${hc.unhealthyThreshold}) · ${(report.durationMs / 1000).toFixed(1)} s`
+    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · ${s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer'} ` +
+    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold}, ` +
+    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s) · ${(report.durationMs / 1000).toFixed(1)} s`
   );
 }
 

@@ -29,12 +29,17 @@ export interface ReportSettings {
   docker?: { network: string; balancer: string; images: Record<string, string> };
   requestTimeoutMs: number;
   balancer: {
+    /** hactl's own balancer, or HAProxy standing in for it. */
+    kind: string;
+    /** `fast` (test speed) or `alb` (AWS ALB's defaults). */
+    profile: string;
     algorithm: string;
     healthCheck: HealthCheckSettings;
     /** The settings of the `sticky` strategy's lb_cookie stickiness. */
     stickiness: { cookieName: string; durationSeconds: number };
     upstreamTimeoutMs: number;
     connectTimeoutMs: number;
+    deregistrationDelayMs: number;
   };
 }
 

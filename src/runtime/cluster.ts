@@ -34,6 +34,14 @@ export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string
     },
     unpauseReplica: (replicaId) => replica(replicaId).unpause(),
     waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
+    deregisterReplica: (replicaId) => {
+      replica(replicaId);
+      return balancer.deregister(replicaId);
+    },
+    registerReplica: (replicaId) => {
+      replica(replicaId);
+      return balancer.register(replicaId);
+    },
     failure: () => balancer.failure(),
     stop,
   };

@@ -3,8 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../errors.js';
-import type { RunningStore, StoreModule } from '../stores/store.js';
-import { balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import type { RunningStore, StoreModule, StoreOptions } from '../stores/store.js';
+import { balancerContainer, DEFAULT_NODE_IMAGE, faultProxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import { faultProxyControl } from '../faults/control.js';
+import { addressOf, withAddress } from './store-address.js';
 import { balancerSettings, type Topology } from '../topology/plan.js';
 import { removeRunResources } from './docker/down.js';
 import { connectEngine, engineCall } from './docker/engine.js';
@@ -95,6 +97,24 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
 
   return {
     name: 'docker',
+    async checkBalancer(kind) {
+      if (kind === 'hactl') return { available: true, detail: balancerInContainer ? 'in a container' : 'in-process worker thread' };
+      return { available: false, reason: '--balancer haproxy runs on the local runtime only for now', fix: 'use --runtime local with --balancer haproxy' };
+    },
+    async startStoreProxy(store) {
+      const upstream = addressOf(store.url);
+      const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
+      const { placement, publish } = await place([draft.plan]);
+      const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
+      const handle = await run(plan, publish.get(plan.service));
+      const admin = `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
+      await waitForContainer(handle, () => answers200(`${admin}/health`), { what: `fault proxy container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal }).catch(async (error: unknown) => {
+        await remove(handle);
+        throw error;
+      });
+      const control = faultProxyControl(admin);
+      return { url: withAddress(store.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
+    },
     async checkStore(store) {
       const { key, default: fallback } = store.docker.image;
       try {
@@ -105,8 +125,8 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         throw error;
       }
     },
-    async startStore(store) {
-      return startStoreContainer(store, settings.images[store.docker.image.key] ?? store.docker.image.default);
+    async startStore(store, storeOptions) {
+      return startStoreContainer(store, settings.images[store.docker.image.key] ?? store.docker.image.default, storeOptions);
     },
     async startCluster(topology, store) {
       return startDockerCluster(topology, store);
@@ -124,12 +144,12 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     },
   };
 
-  async function startStoreContainer(store: StoreModule, image: string): Promise<RunningStore> {
+  async function startStoreContainer(store: StoreModule, image: string, storeOptions: StoreOptions): Promise<RunningStore> {
     const recipe = store.docker;
     // Planned twice: host networking needs the ports before the plan can name them.
-    const draft = storeContainer(store.name, recipe, image, { network: 'bridge' });
+    const draft = storeContainer(store.name, recipe, image, { network: 'bridge' }, storeOptions);
     const { placement, publish } = await place([draft.plan]);
-    const { plan, url } = storeContainer(store.name, recipe, image, placement);
+    const { plan, url } = storeContainer(store.name, recipe, image, placement, storeOptions);
     const handle = await run(plan, publish.get(plan.service));
     const hostPort = () => handle.hostPort(plan.ports[0]!);
     const ready = () =>
@@ -145,7 +165,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     return {
       name: store.name,
       url,
-      description: `${image} in container ${handle.name} (${settings.network} network, ${engine.publishHost}:${hostPort()}), ${recipe.settings}`,
+      description: `${image} in container ${handle.name} (${settings.network} network, ${engine.publishHost}:${hostPort()}), ${recipe.settings(storeOptions)}`,
       kill: (signal) => handle.kill(signal),
       async restart() {
         await handle.start();
@@ -181,7 +201,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         balancerHandle = await run(plan, publish.get(plan.service));
         const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
         const eventsUrl = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[1]!)}/events`;
-        const follower = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal });
+        const follower = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal, deregistrationDelayMs: topology.balancer.deregistrationDelayMs });
         balancer = follower;
         // Its targets start in ALB's initial state: the scenario starts once every one is in rotation.
         const settle = healthyThresholdWaitMs(topology);

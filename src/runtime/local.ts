@@ -12,9 +12,13 @@ import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200 } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
+import { addressOf, withAddress } from './store-address.js';
+import { faultProxyControl } from '../faults/control.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
+const FAULT_PROXY_ENTRY = fileURLToPath(new URL('../faults/standalone.js', import.meta.url));
 const REPLICA_READY_TIMEOUT_MS = 15_000;
+const FAULT_PROXY_READY_TIMEOUT_MS = 10_000;
 
 /** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
 export async function createLocalRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -24,10 +28,38 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
   const balancers = new Set<Balancer>();
   const storeContext = { supervisor, runDir, runId: options.runId, env: options.env, signal: options.signal };
 
+  // Node children need no extra CA, and NODE_EXTRA_CA_CERTS costs every start tens of milliseconds.
+  const { NODE_EXTRA_CA_CERTS: _unused, ...nodeEnv } = options.env;
+
   return {
     name: 'local',
+    async checkBalancer(kind) {
+      if (kind === 'hactl') return { available: true, detail: 'in-process worker thread' };
+      const { haproxyAvailability } = await import('../balancer/haproxy/index.js');
+      return haproxyAvailability(options.env);
+    },
     checkStore: (store) => store.local.check(options.env),
-    startStore: (store) => store.local.start(storeContext),
+    startStore: (store, storeOptions) => store.local.start(storeContext, storeOptions),
+    async startStoreProxy(store) {
+      const upstream = addressOf(store.url);
+      const [port, adminPort] = await freePorts(2);
+      const admin = `http://127.0.0.1:${adminPort}`;
+      const proxy = await waitUntilReady(
+        await supervisor.spawn('fault proxy', process.execPath, [FAULT_PROXY_ENTRY], {
+          env: {
+            ...nodeEnv,
+            HACTL_FAULT_PROXY_LISTEN: `127.0.0.1:${port}`,
+            HACTL_FAULT_PROXY_UPSTREAM: `${upstream.host}:${upstream.port}`,
+            HACTL_FAULT_PROXY_ADMIN: `127.0.0.1:${adminPort}`,
+          },
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        }),
+        () => answers200(`${admin}/health`),
+        { what: `fault proxy on 127.0.0.1:${port}`, timeoutMs: FAULT_PROXY_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal },
+      );
+      const control = faultProxyControl(admin);
+      return { url: withAddress(store.url, '127.0.0.1', port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await proxy.stop()) };
+    },
     async startCluster(topology, store) {
       const ports = await freePorts(topology.replicas.length);
       const started = await Promise.allSettled(
@@ -41,13 +73,15 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
       }
       let balancer: Balancer;
       try {
-        balancer = await startBalancer(
-          balancerSettings(
-            topology,
-            { host: '127.0.0.1', port: topology.balancer.port },
-            replicas.map((replica) => ({ id: replica.plan.id, host: '127.0.0.1', port: replica.port })),
-          ),
+        const settings = balancerSettings(
+          topology,
+          { host: '127.0.0.1', port: topology.balancer.port },
+          replicas.map((replica) => ({ id: replica.plan.id, host: '127.0.0.1', port: replica.port })),
         );
+        balancer =
+          topology.balancer.kind === 'haproxy'
+            ? await (await import('../balancer/haproxy/index.js')).startHaproxyBalancer(settings, { supervisor, runDir, signal: options.signal })
+            : await startBalancer(settings);
       } catch (error) {
         await Promise.all(replicas.map((replica) => replica.process.stop()));
         throw error;

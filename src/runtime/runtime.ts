@@ -1,7 +1,8 @@
-import type { HealthChange } from '../balancer/index.js';
-import type { StoreModule, Availability, RunningStore } from '../stores/store.js';
+import type { DrainResult, HealthChange } from '../balancer/index.js';
+import type { StoreModule, Availability, RunningStore, StoreOptions } from '../stores/store.js';
 import type { NetworkMode } from '../topology/containers.js';
-import type { Topology } from '../topology/plan.js';
+import type { BalancerKind, Topology } from '../topology/plan.js';
+import type { Toxic } from '../faults/toxics.js';
 
 export const RUNTIME_NAMES = ['local', 'docker'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
@@ -30,11 +31,22 @@ export interface RuntimeOptions {
   onProgress?(line: string): void;
 }
 
+/** The fault proxy in front of a store: the URL replicas use instead of the store's, and its toxics. */
+export interface StoreProxy {
+  url: string;
+  setToxic(toxic: Toxic | undefined): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** Turns topologies into running things. One interface, one file per backend. */
 export interface Runtime {
   name: RuntimeName;
+  /** Whether this runtime can run that balancer here (HAProxy must be installed, or its image had). */
+  checkBalancer(kind: BalancerKind): Promise<Availability>;
   checkStore(store: StoreModule): Promise<Availability>;
-  startStore(store: StoreModule): Promise<RunningStore>;
+  /** Starts a TCP fault proxy in front of the store, where the replicas can reach it. */
+  startStoreProxy(store: RunningStore): Promise<StoreProxy>;
+  startStore(store: StoreModule, options: StoreOptions): Promise<RunningStore>;
   startCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster>;
   /** Stops everything this runtime started, whatever state it is in. */
   close(): Promise<void>;
@@ -52,6 +64,10 @@ export interface Cluster {
   pauseReplica(replicaId: string): Promise<{ at: number }>;
   unpauseReplica(replicaId: string): Promise<void>;
   waitForReplicaHealth(replicaId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
+  /** Takes a replica out of the balancer as ALB deregistration does: it drains, then gets nothing. */
+  deregisterReplica(replicaId: string): Promise<DrainResult>;
+  /** Puts a deregistered replica back; it serves once health checks pass (waitForReplicaHealth). */
+  registerReplica(replicaId: string): Promise<void>;
   /** Why the cluster stopped working on its own (its balancer died), if it did. */
   failure(): string | undefined;
   stop(): Promise<void>;

@@ -45,7 +45,7 @@ export const mongo: StoreModule = {
     container: ({ host, port }) => ({ command: ['mongod', '--port', String(port), '--bind_ip', host], env: {} }),
     url: (host, port) => `mongodb://${host}:${port}/hactl`,
     probe: (host, port) => probe(`mongodb://${host}:${port}/hactl`).then(() => true, () => false),
-    settings: 'journaled',
+    settings: () => 'journaled',
   },
 };
 
@@ -57,6 +57,7 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
     name: 'mongo',
     url,
     description: `MongoDB at ${redact(baseUrl)} (database ${database}, dropped after the run)`,
+    restartable: false,
     async kill() {
       throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be killed by hactl');
     },

@@ -45,7 +45,7 @@ export const postgres: StoreModule = {
     url: databaseUrl,
     probe: (host, port) => selectOne(databaseUrl(host, port)),
     stopSignal: STOP_SIGNAL,
-    settings: 'fsync on',
+    settings: () => 'fsync on',
   },
 };
 

@@ -5,10 +5,21 @@ import { freePort } from '../runtime/ports.js';
 import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
 import { serverProcessStore } from './server-process.js';
-import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
+import type { RedisPersistence } from '../strategies.js';
+import type { LocalStoreContext, RunningStore, StoreModule, StoreOptions } from './store.js';
 
 const READY_TIMEOUT_MS = 10_000;
-const SETTINGS = 'persistence off';
+/** redis.conf's persistence settings per variant; `none` is ElastiCache's default for a session cache. */
+const PERSISTENCE_ARGS: Record<RedisPersistence, string[]> = {
+  none: ['--appendonly', 'no'],
+  'aof-everysec': ['--appendonly', 'yes', '--appendfsync', 'everysec'],
+  'aof-always': ['--appendonly', 'yes', '--appendfsync', 'always'],
+};
+
+function describe(options: StoreOptions): string {
+  const persistence = options.persistence ?? 'none';
+  return persistence === 'none' ? 'persistence off' : `append-only file, appendfsync ${persistence.slice('aof-'.length)}`;
+}
 
 async function locate(env: NodeJS.ProcessEnv) {
   return findExecutable('redis-server', env.HACTL_REDIS_SERVER, env);
@@ -37,20 +48,20 @@ export const redis: StoreModule = {
   docker: {
     image: { key: 'redis', default: 'redis:7' },
     port: 6379,
-    container: ({ host, port }) => ({ command: ['redis-server', ...serverArgs(host, port)], env: {} }),
+    container: ({ host, port }, options) => ({ command: ['redis-server', ...serverArgs(host, port, options)], env: {} }),
     url: (host, port) => `redis://${host}:${port}`,
     probe: ping,
-    settings: SETTINGS,
+    settings: describe,
   },
 };
 
-async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
+async function startLocal(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore> {
   const binary = (await locate(context.env))!;
   const version = /v=(\S+)/.exec(await readOutput(binary, ['--version']))?.[1] ?? 'unknown version';
   const dir = path.join(context.runDir, 'redis');
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  const args = [...serverArgs('127.0.0.1', port), '--dir', dir, '--daemonize', 'no'];
+  const args = [...serverArgs('127.0.0.1', port, options), '--dir', dir, '--daemonize', 'no'];
 
   const launch = async () =>
     waitUntilReady(await context.supervisor.spawn('redis-server', binary, args, { env: context.env }), () => ping('127.0.0.1', port), {
@@ -60,18 +71,18 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
       signal: context.signal,
     });
   return serverProcessStore(
-    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, ${SETTINGS}` },
+    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, ${describe(options)}` },
     launch,
   );
 }
 
 
 /**
- * Persistence off (no RDB snapshots, no AOF): ElastiCache's default for a session cache.
- * Protected mode off: on a container network, replicas connect from other addresses.
+ * No RDB snapshots, so that only the variant's append-only file (if any) decides what survives a
+ * restart. Protected mode off: on a container network, replicas connect from other addresses.
  */
-function serverArgs(host: string, port: number): string[] {
-  return ['--port', String(port), '--bind', host, '--protected-mode', 'no', '--save', '', '--appendonly', 'no'];
+function serverArgs(host: string, port: number, options: StoreOptions): string[] {
+  return ['--port', String(port), '--bind', host, '--protected-mode', 'no', '--save', '', ...PERSISTENCE_ARGS[options.persistence ?? 'none']];
 }
 
 /** One RESP PING over a raw socket: cheaper than loading a client to ask "are you up?". */

@@ -1,7 +1,13 @@
 import type { SessionStoreKind } from '../app/config.js';
 import type { ProcessSupervisor } from '../runtime/processes.js';
+import type { RedisPersistence } from '../strategies.js';
 
 export type StoreName = 'redis' | 'postgres' | 'mongo';
+
+/** How a store server runs beyond its defaults: a strategy's variant (`redis:aof-always`). */
+export interface StoreOptions {
+  persistence?: RedisPersistence;
+}
 
 /** Whether a store can be had on this machine, and if not, what to do about it. */
 export type Availability =
@@ -24,6 +30,8 @@ export interface RunningStore {
   url: string;
   /** One line for reports: program, version, address, settings that matter. */
   description: string;
+  /** False for a server hactl did not start (HACTL_MONGO_URL): it cannot kill and restart it. */
+  restartable?: boolean;
   /** Kills the server with a signal, as a fault would. */
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again after a kill, on the same address and data. */
@@ -41,7 +49,7 @@ export interface DockerStoreRecipe {
   /** The port the server listens on in its own network namespace, on a bridge network. */
   port: number;
   /** How to run it listening on host:port: the command (after the image's entrypoint) and environment. */
-  container(listen: { host: string; port: number }): { command: string[]; env: Record<string, string> };
+  container(listen: { host: string; port: number }, options: StoreOptions): { command: string[]; env: Record<string, string> };
   /** The URL a replica uses to reach the server at host:port. */
   url(host: string, port: number): string;
   /** Whether the server answers at host:port, asked from hactl. */
@@ -49,7 +57,7 @@ export interface DockerStoreRecipe {
   /** How the server shuts down cleanly; Docker's default is SIGTERM. */
   stopSignal?: NodeJS.Signals;
   /** What the report says about it besides image and address. */
-  settings: string;
+  settings(options: StoreOptions): string;
 }
 
 /**
@@ -62,7 +70,7 @@ export interface StoreModule {
   appStore: SessionStoreKind;
   local: {
     check(env: NodeJS.ProcessEnv): Promise<Availability>;
-    start(context: LocalStoreContext): Promise<RunningStore>;
+    start(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore>;
   };
   docker: DockerStoreRecipe;
 }

@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { STRATEGY_NAMES } from '../strategies.js';
+import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
 import { composeFile } from './compose.js';
 import { DEFAULT_NODE_IMAGE } from './containers.js';
+
+const choose = (label: string) => chooseStrategy(label) as StrategyChoice;
 
 describe('compose files', () => {
   it.each(STRATEGY_NAMES)('compose/%s.yaml is what the generator makes (else: npm run compose:update)', async (strategy) => {
     const committed = await readFile(new URL(`../../compose/${strategy}.yaml`, import.meta.url), 'utf8');
-    expect(committed).toBe(composeFile({ strategy, replicas: 3, port: 8080, images: {} }));
+    expect(committed).toBe(composeFile({ strategy: choose(strategy), replicas: 3, port: 8080, images: {} }));
   });
 
   it('compose/Dockerfile defaults to the same Node base image as hactl', async () => {
@@ -17,7 +19,7 @@ describe('compose files', () => {
   });
 
   it('describes the same topology as the docker runtime: store, replicas, balancer in front', () => {
-    const file = parse(composeFile({ strategy: 'postgres', replicas: 2, port: 9090, images: { node: 'my/node:20' } })) as {
+    const file = parse(composeFile({ strategy: choose('postgres'), replicas: 2, port: 9090, images: { node: 'my/node:20' } })) as {
       services: Record<string, { image: string; environment?: Record<string, string>; depends_on?: string[]; ports?: string[]; stop_signal?: string; build?: { args: Record<string, string> } }>;
     };
     expect(Object.keys(file.services)).toEqual(['postgres', 'replica-1', 'replica-2', 'balancer']);
@@ -36,7 +38,7 @@ describe('compose files', () => {
   });
 
   it('gives sticky its AWSALB stickiness and none a plain round robin, without a store', () => {
-    const sticky = parse(composeFile({ strategy: 'sticky', replicas: 3, port: 8080, images: {} })) as { services: Record<string, { environment: Record<string, string> }> };
+    const sticky = parse(composeFile({ strategy: choose('sticky'), replicas: 3, port: 8080, images: {} })) as { services: Record<string, { environment: Record<string, string> }> };
     expect(Object.keys(sticky.services)).toEqual(['replica-1', 'replica-2', 'replica-3', 'balancer']);
     expect(JSON.parse(sticky.services.balancer!.environment.HACTL_BALANCER_CONFIG!).stickiness).toEqual({ type: 'lb_cookie', cookieName: 'AWSALB', durationSeconds: 86_400 });
   });

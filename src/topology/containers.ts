@@ -1,4 +1,4 @@
-import type { DockerStoreRecipe } from '../stores/store.js';
+import type { DockerStoreRecipe, StoreOptions } from '../stores/store.js';
 import { balancerSettings, replicaEnvironment, type Topology } from './plan.js';
 
 /**
@@ -38,6 +38,10 @@ export const APP_PORT = 8080;
 export const BALANCER_ADMIN_PORT = 8081;
 export const APP_ENTRY = '/opt/hactl/demo-app.mjs';
 export const BALANCER_ENTRY = '/opt/hactl/balancer.mjs';
+export const FAULT_PROXY_ENTRY = '/opt/hactl/fault-proxy.mjs';
+export const FAULT_PROXY_PORT = 7000;
+export const FAULT_PROXY_ADMIN_PORT = 7001;
+export const FAULT_PROXY_SERVICE = 'store-proxy';
 
 function listenOn(placement: Placement, service: string, index: number, fixedPort: number) {
   if (placement.network === 'bridge') return { host: '0.0.0.0', reachAt: service, port: fixedPort };
@@ -46,9 +50,9 @@ function listenOn(placement: Placement, service: string, index: number, fixedPor
   return { host: '127.0.0.1', reachAt: '127.0.0.1', port };
 }
 
-export function storeContainer(name: string, recipe: DockerStoreRecipe, image: string, placement: Placement) {
+export function storeContainer(name: string, recipe: DockerStoreRecipe, image: string, placement: Placement, options: StoreOptions = {}) {
   const listen = listenOn(placement, name, 0, recipe.port);
-  const run = recipe.container(listen);
+  const run = recipe.container(listen, options);
   const plan: ContainerPlan = {
     role: 'store',
     service: name,
@@ -94,4 +98,26 @@ export function balancerContainer(topology: Topology, appImage: string, placemen
     },
     ports: [listen.port, admin.port],
   };
+}
+
+/**
+ * The fault proxy between replicas and store, in the demo app's image: it listens where replicas
+ * can reach it and forwards to the store's address; toxics are set through its admin port.
+ */
+export function faultProxyContainer(appImage: string, placement: Placement, upstream: { host: string; port: number }) {
+  const listen = listenOn(placement, FAULT_PROXY_SERVICE, 0, FAULT_PROXY_PORT);
+  const admin = listenOn(placement, FAULT_PROXY_SERVICE, 1, FAULT_PROXY_ADMIN_PORT);
+  const plan: ContainerPlan = {
+    role: 'store',
+    service: FAULT_PROXY_SERVICE,
+    image: appImage,
+    command: [FAULT_PROXY_ENTRY],
+    env: {
+      HACTL_FAULT_PROXY_LISTEN: `${listen.host}:${listen.port}`,
+      HACTL_FAULT_PROXY_UPSTREAM: `${upstream.host}:${upstream.port}`,
+      HACTL_FAULT_PROXY_ADMIN: `${admin.host}:${admin.port}`,
+    },
+    ports: [listen.port, admin.port],
+  };
+  return { plan, reachAt: { host: listen.reachAt, port: listen.port } };
 }

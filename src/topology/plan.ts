@@ -1,37 +1,60 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionStoreKind } from '../app/config.js';
 import {
+  ALB_APP_COOKIE_NAME,
+  ALB_CONNECT_TIMEOUT_MS,
   ALB_COOKIE_NAME,
   ALB_DEFAULT_STICKINESS_SECONDS,
+  ALB_DEREGISTRATION_DELAY_MS,
+  ALB_HEALTH_CHECK,
   FAST_CONNECT_TIMEOUT_MS,
+  FAST_DEREGISTRATION_DELAY_MS,
   FAST_HEALTH_CHECK,
   type Algorithm,
+  type BalancerProfile,
   type BalancerSettings,
   type BalancerTarget,
   type HealthCheckSettings,
   type Stickiness,
 } from '../balancer/settings.js';
-import type { Strategy } from '../strategies.js';
-import type { StoreName } from '../stores/store.js';
+import type { StrategyChoice } from '../strategies.js';
+import type { StoreName, StoreOptions } from '../stores/store.js';
+
+/** Which balancer fronts the replicas: hactl's own, or a real HAProxy to cross-check it. */
+export const BALANCER_KINDS = ['hactl', 'haproxy'] as const;
+export type BalancerKind = (typeof BALANCER_KINDS)[number];
+
+/** Demo app settings a scenario may change (its `app:` block); absent ones keep the app's defaults. */
+export interface AppSettings {
+  /** express-session's `resave`: write the session back on every request, modified or not. */
+  resave?: boolean;
+  /** The idle timeout; the app's default is Spring Session's 30 minutes. */
+  sessionTtlSeconds?: number;
+}
 
 /** The plan of one cluster: pure data that a runtime turns into running things. */
 export interface Topology {
-  strategy: Strategy['name'];
+  /** The row label: `redis`, `redis:aof-always`, `sticky:app_cookie`. */
+  strategy: string;
   replicas: ReplicaPlan[];
-  app: {
+  app: AppSettings & {
     sessionStore: SessionStoreKind;
     cookieName: string;
     /** Shared by every replica, so a cookie signed by one verifies on all. */
     secret: string;
   };
   store?: StoreName;
+  storeOptions: StoreOptions;
   balancer: {
+    kind: BalancerKind;
+    profile: BalancerProfile;
     port: number;
     algorithm: Algorithm;
     stickiness: Stickiness;
     healthCheck: HealthCheckSettings;
     upstreamTimeoutMs: number;
     connectTimeoutMs: number;
+    deregistrationDelayMs: number;
   };
 }
 
@@ -45,25 +68,47 @@ export interface TopologyOptions {
   replicas: number;
   balancerPort: number;
   upstreamTimeoutMs?: number;
+  balancer?: BalancerKind;
+  profile?: BalancerProfile;
+  algorithm?: Algorithm;
+  app?: AppSettings;
 }
 
-export function planTopology(strategy: Strategy, options: TopologyOptions, secret = randomBytes(24).toString('base64url')): Topology {
+/** ALB's own defaults, or the same state machine at test speed (`--balancer-profile`). */
+export const BALANCER_PROFILE_SETTINGS: Record<BalancerProfile, { healthCheck: HealthCheckSettings; connectTimeoutMs: number; deregistrationDelayMs: number }> = {
+  fast: { healthCheck: FAST_HEALTH_CHECK, connectTimeoutMs: FAST_CONNECT_TIMEOUT_MS, deregistrationDelayMs: FAST_DEREGISTRATION_DELAY_MS },
+  alb: { healthCheck: ALB_HEALTH_CHECK, connectTimeoutMs: ALB_CONNECT_TIMEOUT_MS, deregistrationDelayMs: ALB_DEREGISTRATION_DELAY_MS },
+};
+
+export const DEFAULT_COOKIE_NAME = 'JSESSIONID';
+
+export function planTopology(choice: StrategyChoice, options: TopologyOptions, secret = randomBytes(24).toString('base64url')): Topology {
+  const { strategy, variant } = choice;
+  const profile = options.profile ?? 'fast';
   return {
-    strategy: strategy.name,
+    strategy: choice.label,
     replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
-    app: { sessionStore: strategy.appStore, cookieName: 'JSESSIONID', secret },
+    app: { sessionStore: strategy.appStore, cookieName: DEFAULT_COOKIE_NAME, secret, ...options.app },
     store: strategy.store,
+    storeOptions: variant.persistence ? { persistence: variant.persistence } : {},
     balancer: {
+      kind: options.balancer ?? 'hactl',
+      profile,
       port: options.balancerPort,
-      algorithm: 'round_robin',
-      stickiness: strategy.sticky
-        ? { type: 'lb_cookie', cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS }
-        : { type: 'off' },
-      healthCheck: FAST_HEALTH_CHECK,
+      algorithm: options.algorithm ?? 'round_robin',
+      stickiness: stickinessFor(choice),
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
-      connectTimeoutMs: FAST_CONNECT_TIMEOUT_MS,
+      ...BALANCER_PROFILE_SETTINGS[profile],
     },
   };
+}
+
+function stickinessFor({ strategy, variant }: StrategyChoice): Stickiness {
+  if (!strategy.sticky) return { type: 'off' };
+  if (variant.stickiness === 'app_cookie') {
+    return { type: 'app_cookie', appCookieName: DEFAULT_COOKIE_NAME, cookieName: ALB_APP_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS };
+  }
+  return { type: 'lb_cookie', cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS };
 }
 
 export function replicaId(ordinal: number): string {
@@ -85,6 +130,8 @@ export function replicaEnvironment(
     HACTL_STORE_URL: storeUrl ?? '',
     HACTL_SESSION_SECRET: topology.app.secret,
     HACTL_COOKIE_NAME: topology.app.cookieName,
+    ...(topology.app.resave !== undefined ? { HACTL_SESSION_RESAVE: String(topology.app.resave) } : {}),
+    ...(topology.app.sessionTtlSeconds !== undefined ? { HACTL_SESSION_TTL_SECONDS: String(topology.app.sessionTtlSeconds) } : {}),
   };
 }
 
@@ -99,5 +146,6 @@ export function balancerSettings(topology: Topology, listen: { host: string; por
     healthCheck: topology.balancer.healthCheck,
     upstreamTimeoutMs: topology.balancer.upstreamTimeoutMs,
     connectTimeoutMs: topology.balancer.connectTimeoutMs,
+    deregistrationDelayMs: topology.balancer.deregistrationDelayMs,
   };
 }

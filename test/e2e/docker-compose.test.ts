@@ -7,6 +7,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import { composeFile } from '../../dist/topology/compose.js';
 import { freePort } from '../../dist/runtime/ports.js';
+import { chooseStrategy, type StrategyChoice } from '../../dist/strategies.js';
 
 const run = promisify(execFile);
 const docker = inject('docker');
@@ -39,7 +40,7 @@ describe.skipIf(!compose).each(['redis', 'postgres'] as const)('hactl compose --
 
   it('up --build, then a session written through one replica is read through every replica', async () => {
     const port = await freePort();
-    await writeFile(file, composeFile({ strategy, replicas: 3, port, images }));
+    await writeFile(file, composeFile({ strategy: chooseStrategy(strategy) as StrategyChoice, replicas: 3, port, images }));
     await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'up', '-d', '--build'], { timeout: 150_000 });
 
     const base = `http://127.0.0.1:${port}`;

@@ -5,8 +5,12 @@ import { login } from './login.js';
 import { read } from './read.js';
 import { stolenCookie } from './stolen-cookie.js';
 import { wait } from './wait.js';
+import { killStore } from './kill-store.js';
+import { storeFault } from './store-fault.js';
+import { restartReplicas } from './restart-replicas.js';
+import { concurrentIncrements } from './concurrent-increments.js';
 
 /** Every phase kind a scenario file may use, keyed by the name written after `do:`. */
 export const phaseUnits: Record<string, PhaseUnit<any>> = Object.fromEntries(
-  [login, read, killReplica, stolenCookie, forgedCookie, wait].map((unit) => [unit.kind, unit]),
+  [login, read, killReplica, killStore, restartReplicas, storeFault, concurrentIncrements, stolenCookie, forgedCookie, wait].map((unit) => [unit.kind, unit]),
 );

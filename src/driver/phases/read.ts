@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { EnvironmentError } from '../../errors.js';
 import { CONDITION_NAMES, conditions } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, readAs, type PhaseContext } from '../phase.js';
+import { count, definePhase, evaluateCount, healthWaitMs, readAs, type PhaseContext } from '../phase.js';
 
-const MAX_WAIT_MS = 120_000;
+const MAX_WAIT_MS = 900_000;
 
 export const read = definePhase({
   kind: 'read',
@@ -14,35 +13,50 @@ export const read = definePhase({
     .strictObject({
       reads: count.optional(),
       until: z.enum(CONDITION_NAMES as [string, ...string[]]).optional(),
-      timeoutMs: z.number().int().positive().max(MAX_WAIT_MS).default(15_000),
+      /** Default: long enough for the balancer's health checks to notice, at its profile's timing. */
+      timeoutMs: z.number().int().positive().max(MAX_WAIT_MS).optional(),
+      /** Send the session cookie even after the browser would have dropped it (expiry checks). */
+      expiredCookies: z.boolean().default(false),
+      /** A few users read `factor` times as often: long-lived sessions among short ones (imbalance). */
+      heavy: z.strictObject({ users: count, factor: z.number().int().min(1).max(1_000) }).optional(),
     })
     .refine((options) => !(options.reads && options.until), { message: 'give either reads or until, not both' }),
-  readsPerUser: (options, counts) => (options.until ? undefined : evaluateCount(options.reads ?? (() => counts.reads), counts)),
+  readsPerUser: (options, counts) => (options.until || options.heavy ? undefined : evaluateCount(options.reads ?? (() => counts.reads), counts)),
   async run(context, options) {
     if (options.until) {
-      await readUntil(context, options.until as keyof typeof conditions, options.timeoutMs);
+      await readUntil(context, options.until as keyof typeof conditions, options.timeoutMs ?? healthWaitMs(context, false));
       return;
     }
     const perUser = evaluateCount(options.reads ?? ((counts) => counts.reads), context.counts);
-    await readRounds(context, perUser);
+    const heavyUsers = options.heavy ? new Set(context.rng.shuffle(context.users.map((user) => user.index)).slice(0, evaluateCount(options.heavy.users, context.counts))) : new Set<number>();
+    const factor = options.heavy?.factor ?? 1;
+    await readRounds(context, (user) => (heavyUsers.has(user) ? perUser * factor : perUser), { expiredCookies: options.expiredCookies });
   },
 });
 
-async function readRounds(context: PhaseContext, perUser: number): Promise<void> {
+/** Every user reads its session `perUser` times, in the phase's seeded order. */
+export async function readRounds(context: PhaseContext, perUser: number | ((user: number) => number), options: { expiredCookies?: boolean } = {}): Promise<void> {
   const order = interleave(context.users.map((user) => user.index), perUser, context.rng.shuffle);
   const tasks = order.map((index) => {
     const user = context.users[index]!;
-    return { user: index, run: async () => void (await readAs(context, index, user.jar, user.identity)) };
+    return { user: index, run: async () => void (await readAs(context, index, user.jar, user.identity, options)) };
   });
   await runInOrder(tasks, context.concurrency, context.signal);
 }
 
-/** Users keep reading, a round at a time, while the condition is awaited; bounded by the timeout. */
-async function readUntil(context: PhaseContext, name: keyof typeof conditions, timeoutMs: number): Promise<void> {
+/**
+ * Users keep reading, a round at a time, while `work` runs (a fault, a condition awaited), for
+ * at most `timeoutMs`; `work` must bound itself, and whatever it throws is thrown after the round.
+ */
+export async function readWhile<T>(context: PhaseContext, work: Promise<T>, timeoutMs: number): Promise<T> {
   let settled = false;
   let failure: unknown;
-  const condition = conditions[name](context, timeoutMs).then(
-    () => void (settled = true),
+  let result: T | undefined;
+  const watched = work.then(
+    (value) => {
+      settled = true;
+      result = value;
+    },
     (error: unknown) => {
       settled = true;
       failure = error;
@@ -52,7 +66,11 @@ async function readUntil(context: PhaseContext, name: keyof typeof conditions, t
   do {
     await readRounds(context, 1);
   } while (!settled && context.driver.now() < deadline);
-  await condition;
+  await watched;
   if (failure) throw failure;
-  if (!settled) throw new EnvironmentError(`phase ${context.phase}: ${name} did not happen within ${timeoutMs} ms`);
+  return result as T;
+}
+
+function readUntil(context: PhaseContext, name: keyof typeof conditions, timeoutMs: number): Promise<void> {
+  return readWhile(context, conditions[name](context, timeoutMs), timeoutMs);
 }

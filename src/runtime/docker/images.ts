@@ -8,7 +8,7 @@ import { engineCall } from './engine.js';
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCKERFILE = 'compose/Dockerfile';
-const BUNDLES = ['dist/bundle/demo-app.mjs', 'dist/bundle/balancer.mjs'];
+const BUNDLES = ['dist/bundle/demo-app.mjs', 'dist/bundle/balancer.mjs', 'dist/bundle/fault-proxy.mjs'];
 const PULL_TIMEOUT_MS = 15 * 60_000;
 const BUILD_TIMEOUT_MS = 5 * 60_000;
 

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { definePhase, healthWaitMs, type PhaseContext } from '../phase.js';
+import { readWhile } from './read.js';
+
+/**
+ * A rolling restart, as a deployment does it behind ALB: each replica in turn is deregistered
+ * (it drains), stopped gracefully, started again, registered, and waited for until health checks
+ * put it back in rotation; users keep reading all along.
+ */
+export const restartReplicas = definePhase({
+  kind: 'restart-replicas',
+  description: 'drains, gracefully stops and restarts replicas one at a time while users keep reading',
+  ownSessionReads: true,
+  options: z.strictObject({
+    replicas: z.union([z.literal('all'), z.array(z.number().int().min(1)).min(1)]).default('all'),
+    signal: z.enum(['SIGTERM', 'SIGINT', 'SIGKILL']).default('SIGTERM'),
+  }),
+  async run(context, options) {
+    const ids = context.cluster.replicaIds;
+    const ordinals = options.replicas === 'all' ? ids.map((_, i) => i + 1) : options.replicas;
+    const targets = ordinals.map((ordinal) => {
+      const id = ids[ordinal - 1];
+      if (id === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
+      return id;
+    });
+    const perReplica = context.balancer.deregistrationDelayMs + healthWaitMs(context, true) + 30_000;
+    await readWhile(context, restartInTurn(context, targets, options.signal), perReplica * targets.length);
+  },
+});
+
+async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals): Promise<void> {
+  const { cluster } = context;
+  for (const target of targets) {
+    const at = context.driver.now();
+    const drain = await cluster.deregisterReplica(target);
+    const fault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
+    context.faults.push(fault);
+    await cluster.killReplica(target, signal);
+    await cluster.startReplica(target);
+    await cluster.registerReplica(target);
+    const change = await cluster.waitForReplicaHealth(target, true, healthWaitMs(context, true), context.signal);
+    Object.assign(fault, { endAt: Math.max(at, context.driver.fromEpoch(change.at)) });
+  }
+}

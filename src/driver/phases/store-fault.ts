@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { EnvironmentError } from '../../errors.js';
+import { TOXIC_SCHEMA } from '../../faults/toxics.js';
+import { sleep } from '../../time.js';
+import { definePhase } from '../phase.js';
+import { readWhile } from './read.js';
+
+export const storeFault = definePhase({
+  kind: 'store-fault',
+  description: 'puts a toxic (latency, timeout, reset_peer, down) on every connection between replicas and store for a while; users keep reading',
+  needsStore: true,
+  needsStoreProxy: true,
+  ownSessionReads: true,
+  options: z.strictObject({
+    toxic: TOXIC_SCHEMA,
+    durationMs: z.number().int().min(1).max(300_000),
+  }),
+  async run(context, options) {
+    const faults = context.storeFaults;
+    if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
+    const fault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
+    await faults.setToxic(options.toxic);
+    context.faults.push(fault);
+    const removed = (async () => {
+      try {
+        await sleep(options.durationMs, undefined, { signal: context.signal });
+      } finally {
+        // Undone even when the run is being torn down: the next scenario's cluster shares the store.
+        await faults.setToxic(undefined);
+      }
+      Object.assign(fault, { endAt: context.driver.now() });
+    })();
+    await readWhile(context, removed, options.durationMs + 30_000);
+  },
+});

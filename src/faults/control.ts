@@ -1,0 +1,60 @@
+import { request } from 'undici';
+import { EnvironmentError, errorMessage } from '../errors.js';
+import { parseToxic, type Toxic } from './toxics.js';
+
+/** The admin API answers at once; longer means the proxy is gone or stuck. */
+const CONTROL_TIMEOUT_MS = 5_000;
+
+export interface FaultProxyControl {
+  /** Sets the toxic, replacing any; undefined removes it. Resolves once the proxy applied it. */
+  setToxic(toxic: Toxic | undefined): Promise<void>;
+  toxic(): Promise<Toxic | undefined>;
+}
+
+/** hactl's side of a fault proxy's admin API (admin.ts), wherever the proxy runs. */
+export function faultProxyControl(adminUrl: string): FaultProxyControl {
+  const url = `${adminUrl.replace(/\/+$/, '')}/toxic`;
+
+  async function call(method: 'GET' | 'PUT' | 'DELETE', body?: string): Promise<string> {
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method,
+        body,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headersTimeout: CONTROL_TIMEOUT_MS,
+        bodyTimeout: CONTROL_TIMEOUT_MS,
+        signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      const why = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${CONTROL_TIMEOUT_MS} ms` : errorMessage(error);
+      throw new EnvironmentError(`the fault proxy at ${adminUrl} did not take ${method} /toxic: ${why}; is it still running?`);
+    }
+    if (status < 200 || status >= 300) {
+      throw new EnvironmentError(`the fault proxy at ${adminUrl} refused ${method} /toxic (HTTP ${status}): ${text.trim() || 'no reason given'}`);
+    }
+    return text;
+  }
+
+  return {
+    async setToxic(toxic) {
+      await (toxic === undefined ? call('DELETE') : call('PUT', JSON.stringify(toxic)));
+    },
+    async toxic() {
+      const text = await call('GET');
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = text;
+      }
+      if (value === null) return undefined;
+      const parsed = parseToxic(value);
+      if (!parsed.ok) throw new EnvironmentError(`the fault proxy at ${adminUrl} answered GET /toxic with something else than a toxic: ${parsed.reason}`);
+      return parsed.toxic;
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/model.js';
+import { startHactl, type Finished, type Started } from './helpers.js';
+import { row } from './oracle.js';
+
+/**
+ * Issue 5's scenarios against real redis-server (each persistence mode) and real PostgreSQL, each
+ * run once through the CLI, with the figures each scenario's description says to expect.
+ */
+async function runToReport(args: string[], timeoutMs = 170_000): Promise<{ finished: Finished; report: Report; hactl: Started }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
+  try {
+    const out = path.join(dir, 'r.json');
+    const hactl = startHactl(['run', ...args, '--format', 'json', '--out', out], {}, timeoutMs);
+    const finished = await hactl.finished;
+    expect(finished.code, finished.stderr).toBe(0);
+    return { finished, report: JSON.parse(await readFile(out, 'utf8')) as Report, hactl };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const metricsOf = (report: Report, strategy: string, scenario: string) => row(report, strategy, scenario).metrics!;
+
+describe('kill-store: the store is SIGKILLed and restarted on its own data', () => {
+  let report: Report;
+  let hactl: Started;
+  beforeAll(async () => {
+    ({ report, hactl } = await runToReport(['--strategy', 'none,redis,redis:aof-everysec,redis:aof-always,postgres', '--scenario', 'kill-store', '--replicas', '2', '--users', '20']));
+  });
+
+  it('leaves nothing running', async () => {
+    expect(await hactl.leftovers()).toEqual([]);
+  });
+
+  it('skips strategies without a store, saying why', () => {
+    expect(report.results.find((r) => r.strategy === 'none')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('keeps sessions in replica memory') });
+  });
+
+  it('redis without persistence loses every session', () => {
+    const m = metricsOf(report, 'redis', 'kill-store');
+    expect(m.usersWithSession).toBe(20);
+    expect(m.sessionLoss).toBe(1);
+    expect(m.faults).toMatchObject([{ kind: 'kill-store', target: 'redis' }]);
+    expect(row(report, 'redis', 'kill-store').store).toContain('persistence off');
+  });
+
+  it.each(['redis:aof-everysec', 'redis:aof-always', 'postgres'])('%s keeps every acknowledged session', (strategy) => {
+    const m = metricsOf(report, strategy, 'kill-store');
+    expect(m.usersWithSession).toBe(20);
+    expect(m.sessionLoss).toBe(0);
+    expect(m.recovered).toBe(true);
+    expect(m.phases.find((phase) => phase.name === 'after')).toMatchObject({ errors: 0, misses: 0 });
+  });
+
+  it('names the persistence each redis row ran with', () => {
+    expect(row(report, 'redis:aof-everysec', 'kill-store').store).toContain('appendfsync everysec');
+    expect(row(report, 'redis:aof-always', 'kill-store').store).toContain('appendfsync always');
+  });
+});
+
+describe('restart-node and rolling-restart: replicas drained and restarted while users keep reading', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await runToReport(['--strategy', 'none,sticky,redis', '--scenario', 'restart-node,rolling-restart', '--replicas', '3', '--users', '30']));
+  });
+
+  it.each(['none', 'sticky', 'redis'])('%s: draining first means users see no errors at all', (strategy) => {
+    for (const scenario of ['restart-node', 'rolling-restart']) {
+      const m = metricsOf(report, strategy, scenario);
+      expect(m.errors, `${strategy} × ${scenario}`).toBe(0);
+      const restarts = m.faults.filter((fault) => fault.kind === 'restart-replica');
+      expect(restarts).toHaveLength(scenario === 'restart-node' ? 1 : 3);
+      for (const fault of restarts) expect(fault.detail).toMatchObject({ abandoned: 0 });
+    }
+  });
+
+  it('with sessions in replica memory, a restarted replica takes its sessions along', () => {
+    for (const strategy of ['none', 'sticky']) {
+      const one = metricsOf(report, strategy, 'restart-node');
+      expect(one.sessionLoss).toBeGreaterThanOrEqual(0.2);
+      expect(one.sessionLoss).toBeLessThanOrEqual(0.5);
+      expect(metricsOf(report, strategy, 'rolling-restart').sessionLoss).toBe(1);
+    }
+  });
+
+  it('with a shared store, no session is lost', () => {
+    expect(metricsOf(report, 'redis', 'restart-node').sessionLoss).toBe(0);
+    expect(metricsOf(report, 'redis', 'rolling-restart').sessionLoss).toBe(0);
+  });
+});
+
+describe('concurrent-writes, expiry, imbalance', () => {
+  let report: Report;
+  beforeAll(async () => {
+    ({ report } = await runToReport(['--strategy', 'none,sticky,redis,postgres', '--scenario', 'concurrent-writes,concurrent-writes-resave,expiry,imbalance', '--replicas', '3', '--users', '30']));
+  });
+
+  it.each(['redis', 'postgres'])('%s: parallel increments through a shared store lose updates, with resave off and on', (strategy) => {
+    for (const scenario of ['concurrent-writes', 'concurrent-writes-resave']) {
+      const lost = metricsOf(report, strategy, scenario).lostUpdates!;
+      // Every increment was acknowledged: the loss is silent.
+      expect(lost.acknowledged, `${strategy} × ${scenario}`).toBe(30 * 8);
+      expect(lost.lost, `${strategy} × ${scenario}`).toBeGreaterThan(0);
+      expect(lost.lost).toBe(lost.acknowledged - lost.kept);
+    }
+  });
+
+  it.each(['redis', 'postgres'])('%s: every replica serves a session just before the idle timeout, none after it', (strategy) => {
+    expect(metricsOf(report, strategy, 'expiry').expiry).toEqual({
+      users: 30,
+      replicas: 3,
+      allReadsHit: 30,
+      replicasServing: ['replica-1', 'replica-2', 'replica-3'],
+      stale: 0,
+      staleReplicas: [],
+    });
+  });
+
+  it.each(['none', 'sticky'])('%s: no replica keeps a session past the idle timeout either', (strategy) => {
+    expect(metricsOf(report, strategy, 'expiry').expiry).toMatchObject({ users: 30, stale: 0 });
+  });
+
+  it('sticky: every read before the timeout hits, each on the replica its user is pinned to; none: about 1 in R', () => {
+    expect(metricsOf(report, 'sticky', 'expiry').expiry).toMatchObject({ allReadsHit: 30 });
+    expect(metricsOf(report, 'none', 'expiry').expiry).toMatchObject({ allReadsHit: 0 });
+  });
+
+  it('imbalance: round robin spreads evenly; stickiness piles heavy users onto one replica', () => {
+    expect(metricsOf(report, 'none', 'imbalance').imbalance).toBeLessThanOrEqual(1.05);
+    // R + 1 heavy users on R replicas: one replica has two of them, at least 1.25 x the mean.
+    expect(metricsOf(report, 'sticky', 'imbalance').imbalance).toBeGreaterThanOrEqual(1.25);
+  });
+});
+
+describe('store-latency and store-outage through the fault proxy', () => {
+  let report: Report;
+  let hactl: Started;
+  beforeAll(async () => {
+    ({ report, hactl } = await runToReport(['--strategy', 'none,redis,postgres', '--scenario', 'store-latency,store-outage', '--replicas', '2', '--users', '10']));
+  });
+
+  it('leaves no process behind, fault proxies included', async () => {
+    expect([...hactl.seen().values()].filter((name) => name === 'node').length).toBeGreaterThan(4);
+    expect(await hactl.leftovers()).toEqual([]);
+  });
+
+  it.each(['redis', 'postgres'])('%s: added store latency shows in read latency, without errors', (strategy) => {
+    const m = metricsOf(report, strategy, 'store-latency');
+    expect(m.latencyMs.slow!.p50).toBeGreaterThanOrEqual(150);
+    expect(m.latencyMs.before!.p50).toBeLessThan(100);
+    expect(m.latencyMs.after!.p50).toBeLessThan(100);
+    expect(m.errors).toBe(0);
+    expect(m.storeFault).toMatchObject({ errorRate: 0, failOpen: 0 });
+  });
+
+  it.each(['redis', 'postgres'])('%s: cut off from the store, the app fails closed, then recovers without losing sessions', (strategy) => {
+    const m = metricsOf(report, strategy, 'store-outage');
+    expect(m.storeFault!.errorRate).toBeGreaterThan(0);
+    expect(m.storeFault!.failOpen).toBe(0);
+    expect(m.faults.map((fault) => fault.kind)).toEqual(['store-down', 'store-reset_peer', 'store-timeout']);
+    for (const fault of m.faults) expect(fault.endAt).toBeGreaterThan(fault.at);
+    expect(m.recovered).toBe(true);
+    expect(m.sessionLoss).toBe(0);
+    expect(m.phases.find((phase) => phase.name === 'after')).toMatchObject({ errors: 0, misses: 0 });
+  });
+
+  it('redis: a store that stops answering makes requests hang past the bound', () => {
+    expect(metricsOf(report, 'redis', 'store-outage').storeFault!.hung).toBeGreaterThan(0);
+  });
+});
