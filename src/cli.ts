@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
     .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1) or docker (containers on the engine DOCKER_HOST names)', 'local')
     .option('--docker-network <mode>', 'docker: bridge (a network of the run\'s own; default) or host (127.0.0.1 ports)')
-    .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
+    .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres, mongo or haproxy; repeatable', collect)
     .option('--docker-balancer <where>', 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)')
     .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
     .option('-o, --out <file>', 'write the report to a file (the terminal still gets the table)')

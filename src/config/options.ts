@@ -56,8 +56,8 @@ export interface RunSettings {
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
 export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000 } as const;
 
-/** Image keys for --image: the demo app's Node base image, and one per store. */
-export const IMAGE_KEYS = ['node', ...Object.values(stores).map((store) => store.docker.image.key)];
+/** Image keys for --image: the demo app's Node base image, one per store, and HAProxy's. */
+export const IMAGE_KEYS = ['node', ...Object.values(stores).map((store) => store.docker.image.key), 'haproxy'];
 
 /**
  * Turns flags into settings, or throws a UsageError naming the flag, what it got and what it

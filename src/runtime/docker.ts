@@ -4,7 +4,8 @@ import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore, StoreModule, StoreOptions } from '../stores/store.js';
-import { balancerContainer, DEFAULT_NODE_IMAGE, faultProxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import type { BalancerSettings } from '../balancer/settings.js';
+import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
 import { addressOf, withAddress } from './store-address.js';
 import { balancerSettings, type Topology } from '../topology/plan.js';
@@ -14,6 +15,7 @@ import { createContainer, waitForContainer, type ContainerHandle } from './docke
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200 } from './http-probe.js';
+import { sleep } from '../time.js';
 import { freePorts } from './ports.js';
 import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
 
@@ -60,6 +62,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
   }
   const balancerInContainer = settings.balancer === 'container' || (settings.balancer === 'auto' && engine.remote);
   const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, imageOptions);
+  const haproxyImage = settings.images.haproxy ?? DEFAULT_HAPROXY_IMAGE;
 
   const containers = new Set<ContainerHandle>();
   const balancers = new Set<Balancer>();
@@ -99,7 +102,13 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     name: 'docker',
     async checkBalancer(kind) {
       if (kind === 'hactl') return { available: true, detail: balancerInContainer ? 'in a container' : 'in-process worker thread' };
-      return { available: false, reason: '--balancer haproxy runs on the local runtime only for now', fix: 'use --runtime local with --balancer haproxy' };
+      try {
+        await ensureImage(docker, haproxyImage, 'haproxy', imageOptions);
+        return { available: true, detail: haproxyImage };
+      } catch (error) {
+        if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
+        throw error;
+      }
     },
     async startStoreProxy(store) {
       const upstream = addressOf(store.url);
@@ -178,9 +187,12 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
   }
 
   async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
+    const haproxy = topology.balancer.kind === 'haproxy';
+    const balancerPlan = (placement: Placement) =>
+      haproxy ? haproxyContainer(topology, haproxyImage, placement).plan : balancerContainer(topology, appImage, placement);
     const drafts = [
       ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.url),
-      ...(balancerInContainer ? [balancerContainer(topology, appImage, { network: 'bridge' })] : []),
+      ...(balancerInContainer || haproxy ? [balancerPlan({ network: 'bridge' })] : []),
     ];
     const { placement, publish } = await place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
     const replicaPlans = replicaContainers(topology, appImage, placement, store?.url);
@@ -196,7 +208,11 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     let balancer: Balancer | undefined;
     let balancerHandle: ContainerHandle | undefined;
     try {
-      if (balancerInContainer) {
+      if (haproxy) {
+        const { plan, settings: haproxySettings } = haproxyContainer(topology, haproxyImage, placement);
+        balancerHandle = await run(plan, publish.get(plan.service));
+        balancer = await haproxyInContainer(haproxySettings, balancerHandle, plan);
+      } else if (balancerInContainer) {
         const plan = balancerContainer(topology, appImage, placement);
         balancerHandle = await run(plan, publish.get(plan.service));
         const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
@@ -241,6 +257,33 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       balancers.delete(running);
       await running.stop();
       await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+    });
+  }
+
+  /** HAProxy in its container, followed and driven through its runtime API on a published port. */
+  async function haproxyInContainer(haproxySettings: BalancerSettings, handle: ContainerHandle, plan: ContainerPlan): Promise<Balancer> {
+    const { attachHaproxy, haproxyAdmin } = await import('../balancer/haproxy/index.js');
+    const url = `http://${engine.publishHost}:${handle.hostPort(plan.ports[0]!)}`;
+    const admin = haproxyAdmin({ host: engine.publishHost, port: handle.hostPort(plan.ports[1]!) });
+    const what = `haproxy container ${handle.name}`;
+    await waitForContainer(handle, async () => (await admin.showServers().catch(() => undefined)) !== undefined && (await answers200(`${url}/health`)), { what, timeoutMs: READY_TIMEOUT_MS, signal });
+    let watching = true;
+    const exited = (async () => {
+      while (watching && (await handle.isRunning().catch(() => false))) await sleep(500);
+      return `${what} exited: ${(await handle.logs()) || 'no output'}`;
+    })();
+    let gone = false;
+    void exited.then(() => (gone = true));
+    // Replicas are registered once they answer, so they start in service, as with hactl's balancer.
+    return attachHaproxy(haproxySettings, {
+      url,
+      what,
+      admin,
+      exited,
+      hasExited: () => gone,
+      stop: async () => {
+        watching = false;
+      },
     });
   }
 

@@ -1,4 +1,6 @@
 import type { DockerStoreRecipe, StoreOptions } from '../stores/store.js';
+import { haproxyConfig } from '../balancer/haproxy/config.js';
+import type { BalancerSettings } from '../balancer/settings.js';
 import { balancerSettings, replicaEnvironment, type Topology } from './plan.js';
 
 /**
@@ -42,6 +44,12 @@ export const FAULT_PROXY_ENTRY = '/opt/hactl/fault-proxy.mjs';
 export const FAULT_PROXY_PORT = 7000;
 export const FAULT_PROXY_ADMIN_PORT = 7001;
 export const FAULT_PROXY_SERVICE = 'store-proxy';
+/** HAProxy's own image runs as a user that may not bind ports below 1024. */
+export const HAPROXY_PORT = 8080;
+export const HAPROXY_ADMIN_PORT = 9999;
+export const DEFAULT_HAPROXY_IMAGE = 'haproxy:2.6';
+/** Docker's embedded DNS server on a user-defined network. */
+const DOCKER_DNS = '127.0.0.11';
 
 function listenOn(placement: Placement, service: string, index: number, fixedPort: number) {
   if (placement.network === 'bridge') return { host: '0.0.0.0', reachAt: service, port: fixedPort };
@@ -120,4 +128,29 @@ export function faultProxyContainer(appImage: string, placement: Placement, upst
     ports: [listen.port, admin.port],
   };
   return { plan, reachAt: { host: listen.reachAt, port: listen.port } };
+}
+
+/**
+ * A real HAProxy in front of the replicas (`--balancer haproxy`): its config travels in the
+ * environment and is written inside the container, so that a remote engine needs no file from
+ * here. On a bridge network it keeps re-resolving replica names, which a restart may re-address.
+ */
+export function haproxyContainer(topology: Topology, image: string, placement: Placement): { plan: ContainerPlan; settings: BalancerSettings } {
+  const listen = listenOn(placement, 'balancer', 0, HAPROXY_PORT);
+  const admin = listenOn(placement, 'balancer', 1, HAPROXY_ADMIN_PORT);
+  const targets = topology.replicas.map((replica) => {
+    const target = listenOn(placement, replica.id, 0, APP_PORT);
+    return { id: replica.id, host: target.reachAt, port: target.port };
+  });
+  const settings = balancerSettings(topology, { host: listen.host, port: listen.port }, targets);
+  const config = haproxyConfig(settings, { host: admin.host, port: admin.port }, placement.network === 'bridge' ? { resolver: DOCKER_DNS } : {});
+  const plan: ContainerPlan = {
+    role: 'balancer',
+    service: 'balancer',
+    image,
+    command: ['sh', '-c', 'printf "%s\n" "$HACTL_HAPROXY_CONFIG" > /tmp/haproxy.cfg && exec haproxy -db -f /tmp/haproxy.cfg'],
+    env: { HACTL_HAPROXY_CONFIG: config },
+    ports: [listen.port, admin.port],
+  };
+  return { plan, settings };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createLocalRuntime } from '../../dist/runtime/local.js';
 import type { Cluster, Runtime } from '../../dist/runtime/runtime.js';
-import { strategies } from '../../dist/strategies.js';
+import { chooseStrategy, type StrategyChoice } from '../../dist/strategies.js';
 import { planTopology } from '../../dist/topology/plan.js';
 
 /** hactl's balancer in front of real demo replicas, over real HTTP on 127.0.0.1. */
@@ -28,7 +28,7 @@ describe('balancer', () => {
   describe('round robin', () => {
     let cluster: Cluster;
     beforeAll(async () => {
-      cluster = await runtime.startCluster(planTopology(strategies.none, { replicas: 3, balancerPort: 0 }), undefined);
+      cluster = await runtime.startCluster(planTopology(chooseStrategy('none') as StrategyChoice, { replicas: 3, balancerPort: 0 }), undefined);
     });
     afterAll(() => cluster.stop());
 
@@ -64,7 +64,7 @@ describe('balancer', () => {
   describe('lb_cookie stickiness (AWSALB)', () => {
     let cluster: Cluster;
     beforeAll(async () => {
-      cluster = await runtime.startCluster(planTopology(strategies.sticky, { replicas: 3, balancerPort: 0 }), undefined);
+      cluster = await runtime.startCluster(planTopology(chooseStrategy('sticky') as StrategyChoice, { replicas: 3, balancerPort: 0 }), undefined);
     });
     afterAll(() => cluster.stop());
 

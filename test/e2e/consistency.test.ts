@@ -4,7 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
 import { startHactl, type Finished, type Started } from './helpers.js';
-import { row } from './oracle.js';
+import { expectKillNode, expectLoginRead, row } from './oracle.js';
 
 /**
  * Issue 5's scenarios against real redis-server (each persistence mode) and real PostgreSQL, each
@@ -170,5 +170,70 @@ describe('store-latency and store-outage through the fault proxy', () => {
 
   it('redis: a store that stops answering makes requests hang past the bound', () => {
     expect(metricsOf(report, 'redis', 'store-outage').storeFault!.hung).toBeGreaterThan(0);
+  });
+});
+
+describe('balancer options: app_cookie stickiness, least outstanding requests, the ALB profile', () => {
+  let report: Report;
+  let albReport: Report;
+  beforeAll(async () => {
+    ({ report } = await runToReport(['--strategy', 'sticky:app_cookie,redis', '--algorithm', 'least_outstanding_requests', '--scenario', 'login-read,kill-node', '--replicas', '3', '--users', '30']));
+    ({ report: albReport } = await runToReport(['--strategy', 'redis', '--balancer-profile', 'alb', '--scenario', 'login-read', '--replicas', '2', '--users', '10']));
+  });
+
+  it('states the balancer settings the run used', () => {
+    expect(report.settings.balancer).toMatchObject({ kind: 'hactl', profile: 'fast', algorithm: 'least_outstanding_requests', deregistrationDelayMs: 5_000 });
+    expect(albReport.settings.balancer).toMatchObject({
+      profile: 'alb',
+      healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200' },
+      connectTimeoutMs: 10_000,
+      deregistrationDelayMs: 300_000,
+    });
+    expect(row(albReport, 'redis', 'login-read').metrics!.hitRate).toBe(1);
+  });
+
+  it('sticky:app_cookie pins each user through the app cookie: every read hits', () => {
+    const m = row(report, 'sticky:app_cookie', 'login-read').metrics!;
+    expect(m.hitRate).toBe(1);
+    expect(m.errors).toBe(0);
+    expect(Object.keys(m.requestsPerReplica)).toEqual(['replica-1', 'replica-2', 'replica-3']);
+  });
+
+  it('sticky:app_cookie loses the sessions of a killed replica (about 1/R), and re-pins the rest', () => {
+    const m = row(report, 'sticky:app_cookie', 'kill-node').metrics!;
+    expect(m.sessionLoss).toBeGreaterThanOrEqual(0.2);
+    expect(m.sessionLoss).toBeLessThanOrEqual(0.5);
+    expect(m.recovered).toBe(true);
+    expect(m.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
+  });
+
+  it('least_outstanding_requests with a shared store: every read hits, none lost', () => {
+    expect(row(report, 'redis', 'login-read').metrics!.hitRate).toBe(1);
+    expect(row(report, 'redis', 'kill-node').metrics!.sessionLoss).toBe(0);
+  });
+});
+
+describe('--balancer haproxy: a real HAProxy gives the figures hactl\'s balancer gives', () => {
+  let report: Report;
+  let hactl: Started;
+  beforeAll(async () => {
+    ({ report, hactl } = await runToReport(['--balancer', 'haproxy', '--strategy', 'none,sticky,redis', '--scenario', 'login-read,kill-node,rolling-restart', '--replicas', '3', '--users', '30']));
+  });
+
+  it('ran HAProxy, says so, and leaves nothing running', async () => {
+    expect(report.settings.balancer.kind).toBe('haproxy');
+    expect([...hactl.seen().values()]).toContain('haproxy');
+    expect(await hactl.leftovers()).toEqual([]);
+  });
+
+  it.each(['none', 'sticky', 'redis'])('login-read and kill-node, %s: DESIGN.md\'s figures', (strategy) => {
+    expectLoginRead(report, strategy);
+    expectKillNode(report, strategy);
+  });
+
+  it.each(['none', 'sticky', 'redis'])('rolling-restart, %s: drained through the runtime API without errors', (strategy) => {
+    const m = metricsOf(report, strategy, 'rolling-restart');
+    expect(m.errors).toBe(0);
+    expect(m.sessionLoss).toBe(strategy === 'redis' ? 0 : 1);
   });
 });

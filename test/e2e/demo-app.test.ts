@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { createLocalRuntime } from '../../dist/runtime/local.js';
 import type { Cluster, Runtime } from '../../dist/runtime/runtime.js';
-import { strategies } from '../../dist/strategies.js';
+import { chooseStrategy, type StrategyChoice } from '../../dist/strategies.js';
 import { planTopology } from '../../dist/topology/plan.js';
 
 /** The bundled demo app: the classic Spring UserInfo controller on express-session, over real HTTP. */
@@ -11,7 +11,7 @@ describe('demo app', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     runtime = await createLocalRuntime({ runId: 'demo-app-test', env: process.env });
-    cluster = await runtime.startCluster(planTopology(strategies.none, { replicas: 1, balancerPort: 0 }), undefined);
+    cluster = await runtime.startCluster(planTopology(chooseStrategy('none') as StrategyChoice, { replicas: 1, balancerPort: 0 }), undefined);
   });
   afterAll(async () => {
     await cluster.stop();

@@ -5,7 +5,7 @@ import { runtimes } from '../../dist/runtime/index.js';
 import type { Cluster, Runtime } from '../../dist/runtime/runtime.js';
 import { stores } from '../../dist/stores/index.js';
 import type { RunningStore } from '../../dist/stores/store.js';
-import { strategies } from '../../dist/strategies.js';
+import { chooseStrategy, type StrategyChoice } from '../../dist/strategies.js';
 import { planTopology } from '../../dist/topology/plan.js';
 import { dockerLeftovers } from './helpers.js';
 
@@ -23,8 +23,8 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
   beforeAll(async () => {
     if (skip) return;
     runtime = await runtimes[name]({ runId, env: process.env, docker: { network: 'host', balancer: 'hactl', images } });
-    store = await runtime.startStore(stores.redis);
-    cluster = await runtime.startCluster(planTopology(strategies.redis, { replicas: 2, balancerPort: 0 }), store);
+    store = await runtime.startStore(stores.redis, {});
+    cluster = await runtime.startCluster(planTopology(chooseStrategy('redis') as StrategyChoice, { replicas: 2, balancerPort: 0 }), store);
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
