@@ -173,7 +173,7 @@ interface ComposeFlags {
 async function composeCommand(flags: ComposeFlags): Promise<number> {
   try {
     const [strategy, ...more] = parseStrategies(flags.strategy);
-    if (!strategy || more.length > 0 || flags.strategy.includes('all')) throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')} (or a variant such as redis:aof-always), got "${flags.strategy}"`);
+    if (!strategy || more.length > 0 || flags.strategy.split(',').some((name) => name.trim() === 'all')) throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')} (or a variant such as redis:aof-always), got "${flags.strategy}"`);
     const text = composeFile({
       strategy,
       replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),

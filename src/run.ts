@@ -4,7 +4,7 @@ import type { CountVariables } from './config/count.js';
 import { demoProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
 import { runScenario } from './driver/scenario-runner.js';
-import { EnvironmentError, errorMessage } from './errors.js';
+import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
 import { runtimes } from './runtime/index.js';
@@ -130,9 +130,10 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
   });
 }
 
-/** The balancer settings the run's clusters used, as the report states them. */
+/** The balancer settings the run's clusters used, as the report states them (stickiness: the run's first sticky strategy's). */
 function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
-  const { balancer } = topologyFor({ strategy: strategies.sticky, variant: strategies.sticky.variants[0]!, label: 'sticky' }, options);
+  const sticky = options.strategies.find((choice) => choice.strategy.sticky) ?? { strategy: strategies.sticky, variant: strategies.sticky.variants[0]!, label: 'sticky' };
+  const { balancer } = topologyFor(sticky, options);
   const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
   return {
     kind: balancer.kind,
@@ -176,14 +177,16 @@ async function runStrategy(
     hooks.onEvent?.({ type: 'store-ready', strategy: name, description: store.description });
   }
 
+  // Set when a scenario killed the store and it did not come back: the rest cannot use it.
+  const lost: { reason?: string } = {};
   try {
     for (const scenario of options.scenarios) {
-      const conflict = scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ?? storeConflict(scenario, store);
+      const conflict = lost.reason ?? scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ?? storeConflict(scenario, store);
       if (conflict) {
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
       }
-      addRow(await runOne(choice, scenario, store, runtime, options, counts, hooks));
+      addRow(await runOne(choice, scenario, store, runtime, options, counts, hooks, lost));
     }
   } finally {
     await store?.stop();
@@ -204,6 +207,7 @@ async function runOne(
   options: RunOptions,
   counts: CountVariables,
   hooks: RunHooks,
+  lost: { reason?: string },
 ): Promise<ResultRow> {
   const name = choice.label;
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
@@ -251,6 +255,7 @@ async function runOne(
     return { ...base, status: 'ok', durationMs: Date.now() - started, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
   } catch (error) {
     hooks.signal.throwIfAborted();
+    if (error instanceof StoreLostError) lost.reason = error.message;
     return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started };
   } finally {
     await cluster.stop();

@@ -3,6 +3,8 @@ import { UsageError } from '../errors.js';
 import { builtinScenarioNames, loadScenario, parseScenario, scenarioConflict } from './scenario.js';
 
 const counts = { reads: 10, replicas: 3, users: 30 };
+const memory = { strategy: 'none' };
+const redis = { strategy: 'redis', store: 'redis' };
 
 describe('built-in scenarios', () => {
   it('are login-read, kill-node and cookie-swap, and all validate', async () => {
@@ -14,8 +16,8 @@ describe('built-in scenarios', () => {
   it('kill-node measures session loss over at least 2 x replicas reads and needs 2 replicas', async () => {
     const killNode = await loadScenario('kill-node');
     expect(killNode.measure.sessionLoss).toEqual({ before: 'before', after: 'after' });
-    expect(scenarioConflict(killNode, counts)).toBeUndefined();
-    expect(scenarioConflict(killNode, { ...counts, replicas: 1 })).toBe('kill-node needs at least 2 replicas (this run has 1)');
+    expect(scenarioConflict(killNode, counts, memory)).toBeUndefined();
+    expect(scenarioConflict(killNode, { ...counts, replicas: 1 }, memory)).toBe('kill-node needs at least 2 replicas (this run has 1)');
   });
 
   it('names the valid scenarios when one is unknown', async () => {
@@ -79,7 +81,7 @@ describe('scenario validation', () => {
       },
       'd.yaml',
     );
-    expect(scenarioConflict(scenario, counts)).toMatch(/phase "b" makes 3 reads per user; session loss needs at least 2 x replicas = 6/);
+    expect(scenarioConflict(scenario, counts, memory)).toMatch(/phase "b" makes 3 reads per user; session loss needs at least 2 x replicas = 6/);
   });
 
   it('refuses a read phase that gives both reads and until', () => {
@@ -89,10 +91,37 @@ describe('scenario validation', () => {
   });
 });
 
+describe('scenarios that break the store', () => {
+  it.each(['kill-store', 'store-latency', 'store-outage'])('%s is skipped, saying why, for a strategy without a store', async (name) => {
+    const scenario = await loadScenario(name);
+    expect(scenarioConflict(scenario, counts, memory)).toMatch(new RegExp(`^${name} breaks the session store \\(phase "\\w+"\\); strategy none keeps sessions in replica memory$`));
+    expect(scenarioConflict(scenario, counts, redis)).toBeUndefined();
+  });
+
+  it('reads the app block and the expiry and hang measures', async () => {
+    const expiry = await loadScenario('expiry');
+    expect(expiry.app).toEqual({ sessionTtlSeconds: 4 });
+    expect(expiry.measure.expiry).toEqual({ before: 'fresh', after: 'expired' });
+    expect((await loadScenario('concurrent-writes-resave')).app).toEqual({ resave: true });
+    expect((await loadScenario('store-outage')).measure.hangMs).toBe(1_000);
+  });
+
+  it('refuses an unknown toxic, an app setting it does not know, and an expiry measure on a non-read phase', () => {
+    const base = { name: 'x', description: 'd' };
+    expect(() => parseScenario({ ...base, phases: [{ name: 'f', do: 'store-fault', toxic: { type: 'bandwidth' }, durationMs: 10 }] }, 'f.yaml')).toThrow(
+      /f\.yaml: phases\[0\]\.toxic.*latency, timeout, reset_peer, down/,
+    );
+    expect(() => parseScenario({ ...base, app: { rolling: true }, phases: [{ name: 'l', do: 'login' }] }, 'g.yaml')).toThrow(/g\.yaml: app: Unrecognized key: "rolling"/);
+    expect(() =>
+      parseScenario({ ...base, phases: [{ name: 'l', do: 'login' }, { name: 'w', do: 'wait', ms: 1 }], measure: { expiry: { before: 'l', after: 'w' } } }, 'h.yaml'),
+    ).toThrow('h.yaml: measure.expiry.before: phase "l" must be a read phase');
+  });
+});
+
 describe('cookie-swap', () => {
   it('needs two users, since a cookie is stolen from another user', async () => {
     const scenario = await loadScenario('cookie-swap');
-    expect(scenarioConflict(scenario, { ...counts, users: 1 })).toBe('cookie-swap needs at least 2 users (this run has 1)');
-    expect(scenarioConflict(scenario, { ...counts, users: 2 })).toBeUndefined();
+    expect(scenarioConflict(scenario, { ...counts, users: 1 }, memory)).toBe('cookie-swap needs at least 2 users (this run has 1)');
+    expect(scenarioConflict(scenario, { ...counts, users: 2 }, memory)).toBeUndefined();
   });
 });

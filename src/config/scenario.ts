@@ -135,7 +135,7 @@ export function parseScenario(data: unknown, file: string): Scenario {
  * Checks a scenario against the run's settings before anything starts. Returns why the scenario
  * cannot run with these settings (its rows are then skipped), or undefined.
  */
-export function scenarioConflict(scenario: Scenario, counts: CountVariables, cluster: { store?: string; strategy: string } = { strategy: '' }): string | undefined {
+export function scenarioConflict(scenario: Scenario, counts: CountVariables, cluster: { store?: string; strategy: string }): string | undefined {
   const needsStore = scenario.phases.find((phase) => phase.unit.needsStore);
   if (needsStore && !cluster.store) {
     return `${scenario.name} breaks the session store (phase "${needsStore.name}"); strategy ${cluster.strategy} keeps sessions in replica memory`;

@@ -19,13 +19,14 @@ export const conditions = {
     );
   },
   /**
-   * As many answers in a row as there are users, none an error: the store is back and the
-   * replicas have reconnected to it (or never needed to).
+   * As many answers in a row as there are users, and at least 2 x replicas (so that round robin
+   * has asked every replica twice), none an error: the store is back and the replicas have
+   * reconnected to it (or never needed to).
    */
   'no-errors': async (context: PhaseContext, timeoutMs: number) => {
     const samples = context.driver.samples;
     const from = samples.length;
-    const wanted = context.users.length;
+    const wanted = Math.max(context.users.length, 2 * context.cluster.replicaIds.length);
     await pollUntil(
       () => {
         let run = 0;

@@ -5,6 +5,9 @@ import { REPLICA_HEADER } from '../balancer/index.js';
 import type { HttpRequest } from './app-profile.js';
 import type { Outcome, Sample } from './records.js';
 
+/** The most requests one phase step may send at once (a user's burst of parallel increments and reads). */
+export const MAX_BURST = 64;
+
 export interface Exchange {
   /** 0 when no answer came. */
   status: number;
@@ -40,7 +43,9 @@ export class Driver {
     readonly origin: string,
     private readonly options: DriverOptions,
   ) {
-    this.pool = new Pool(origin, { connections: options.concurrency, pipelining: 1 });
+    // Phases keep at most `concurrency` requests in flight; a burst of parallel increments sends
+    // more at once, on connections of their own, so that the burst is not serialised here.
+    this.pool = new Pool(origin, { connections: Math.max(options.concurrency, MAX_BURST), pipelining: 1 });
   }
 
   /** Milliseconds since the scenario started. */
@@ -104,9 +109,11 @@ export class Driver {
     } catch (error) {
       // The run is being torn down: stop here rather than record a bogus error sample.
       signal.throwIfAborted();
-      const code = (error as { code?: string }).code;
+      // AbortSignal.timeout() rejects with a DOMException whose legacy numeric code means nothing here.
+      const code = (error as { code?: unknown }).code;
       const name = (error as { name?: string }).name;
-      return { status: 0, body: '', replica: null, setCookies: [], error: code ?? (name === 'TimeoutError' ? 'timeout' : String(error)) };
+      const reason = name === 'TimeoutError' ? 'timeout' : typeof code === 'string' ? code : String(error);
+      return { status: 0, body: '', replica: null, setCookies: [], error: reason };
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Outcome, Sample } from '../driver/records.js';
-import { aggregate, expiry, imbalance, lostUpdates, recoveryMs, sessionLoss, storeFault } from './aggregate.js';
+import { aggregate, expiry, imbalance, lostUpdates, recoveryAfterFaults, recoveryMs, sessionLoss, storeFault } from './aggregate.js';
 
 let clock = 0;
 function sample(phase: string, user: number, outcome: Outcome, fields: Partial<Sample> = {}): Sample {
@@ -72,6 +72,22 @@ describe('recovery time', () => {
   it('is 0 when nothing failed after the fault, and null when failures never stopped', () => {
     expect(recoveryMs([sample('r', 0, 'hit', { at: 100, end: 101 })], 50)).toBe(0);
     expect(recoveryMs([sample('r', 0, 'hit', { at: 100, end: 101 }), sample('r', 0, 'error', { at: 200, end: 210 })], 50)).toBeNull();
+  });
+
+  it('with several faults, is each one\'s own recovery (the longest), not the time since the first', () => {
+    const samples = [
+      sample('r', 0, 'error', { at: 100, end: 110 }),
+      sample('r', 0, 'hit', { at: 150, end: 151 }),
+      sample('r', 0, 'error', { at: 1_000, end: 1_040 }),
+      sample('r', 0, 'hit', { at: 1_100, end: 1_101 }),
+    ];
+    const faults = [
+      { kind: 'store-down', target: 'redis', at: 100 },
+      { kind: 'store-reset_peer', target: 'redis', at: 1_000 },
+    ];
+    expect(recoveryAfterFaults(samples, faults)).toBe(40);
+    // Still failing when the next fault came: not recovered from the first.
+    expect(recoveryAfterFaults([sample('r', 0, 'error', { at: 100, end: 990 }), ...samples.slice(2)], faults)).toBeNull();
   });
 
   it('is reported with detection time when a fault happened', () => {

@@ -15,7 +15,10 @@ export interface ScenarioMetrics {
   sessionLoss: number | null;
   usersWithSession: number | null;
   usersLost: number | null;
-  /** From the first fault to the completion of the last failed request after it; null without a fault or when `recovered` is false. */
+  /**
+   * From a fault to the completion of the last failed request after it (before the next fault);
+   * with several faults, the longest. Null without a fault or when `recovered` is false.
+   */
   recoveryMs: number | null;
   /** Whether requests had stopped failing by the end of the scenario; null without a fault. */
   recovered: boolean | null;
@@ -104,7 +107,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
   const hits = answered.filter((sample) => sample.outcome === 'hit').length;
   const loss = input.sessionLoss ? sessionLoss(samples, input.sessionLoss) : undefined;
   const firstFault = input.faults.reduce<Fault | undefined>((first, fault) => (!first || fault.at < first.at ? fault : first), undefined);
-  const recovery = firstFault ? recoveryMs(samples, firstFault.at) : null;
+  const recovery = firstFault ? recoveryAfterFaults(samples, input.faults) : null;
   const measured = samples.filter((sample) => sample.outcome !== 'error');
 
   return {
@@ -133,7 +136,8 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
 
 /** DESIGN.md: requests on the busiest replica / mean requests per replica. */
 export function imbalance(samples: readonly Sample[], replicaIds: readonly string[]): number | null {
-  const counts = countBy(samples, (sample) => sample.replica);
+  // `none` is the balancer's tag for an answer no replica gave (no target in service).
+  const counts = countBy(samples, (sample) => (sample.replica === 'none' ? null : sample.replica));
   const replicas = new Set([...replicaIds, ...Object.keys(counts)]);
   const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
   if (replicas.size === 0 || total === 0) return null;
@@ -198,6 +202,23 @@ export function sessionLoss(samples: readonly Sample[], phases: { before: string
   const hitAfter = new Set(samples.filter((s) => s.phase === phases.after && s.outcome === 'hit').map((s) => s.user));
   const usersLost = [...hitBefore].filter((user) => !hitAfter.has(user)).length;
   return { usersWithSession: hitBefore.size, usersLost, rate: hitBefore.size === 0 ? null : usersLost / hitBefore.size };
+}
+
+/**
+ * Recovery from each fault on its own: the requests sent from one fault until the next, so that
+ * three outages in a row are three recoveries, not one long one. The longest, or null if any
+ * fault was not recovered from before the next (or the end).
+ */
+export function recoveryAfterFaults(samples: readonly Sample[], faults: readonly Fault[]): number | null {
+  const starts = [...new Set(faults.map((fault) => fault.at))].sort((a, b) => a - b);
+  let longest = 0;
+  for (const [i, at] of starts.entries()) {
+    const next = starts[i + 1] ?? Number.POSITIVE_INFINITY;
+    const recovery = recoveryMs(samples.filter((sample) => sample.at < next), at);
+    if (recovery === null) return null;
+    longest = Math.max(longest, recovery);
+  }
+  return longest;
 }
 
 /** DESIGN.md: from the fault to the first moment after which no request fails. */

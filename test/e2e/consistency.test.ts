@@ -105,7 +105,7 @@ describe('concurrent-writes, expiry, imbalance', () => {
       // Every increment was acknowledged: the loss is silent.
       expect(lost.acknowledged, `${strategy} × ${scenario}`).toBe(30 * 8);
       expect(lost.lost, `${strategy} × ${scenario}`).toBeGreaterThan(0);
-      expect(lost.lost).toBe(lost.acknowledged - lost.kept);
+      expect(lost.usersAffected, `${strategy} × ${scenario}`).toBeGreaterThan(0);
     }
   });
 
@@ -143,8 +143,8 @@ describe('store-latency and store-outage through the fault proxy', () => {
     ({ report, hactl } = await runToReport(['--strategy', 'none,redis,postgres', '--scenario', 'store-latency,store-outage', '--replicas', '2', '--users', '10']));
   });
 
-  it('leaves no process behind, fault proxies included', async () => {
-    expect([...hactl.seen().values()].filter((name) => name === 'node').length).toBeGreaterThan(4);
+  it('leaves no process behind', async () => {
+    expect([...hactl.seen().values()]).toEqual(expect.arrayContaining(['node', 'redis-server', 'postgres']));
     expect(await hactl.leftovers()).toEqual([]);
   });
 

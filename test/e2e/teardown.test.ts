@@ -37,6 +37,40 @@ describe('teardown', () => {
     expect(await hactl.leftovers()).toEqual([]);
   }, 90_000);
 
+  // The last two: a process that shows the fault was under way (the fault proxy beside 3 replicas;
+  // a restarted replica), and how many of them were seen at least.
+  it.each([
+    ['store-outage', 'redis × store-outage: starting cluster', 1_500, 'node', 4],
+    ['rolling-restart', 'redis × rolling-restart: starting cluster', 1_500, 'node', 4],
+  ] as const)('SIGINT during %s (a fault under way) stops everything, fault proxy and restarted processes included', async (scenario, moment, delayMs, evidence, atLeast) => {
+    const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', scenario, '--users', '20']);
+    await hactl.waitForStderr(moment, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    hactl.child.kill('SIGINT');
+    const finished = await hactl.finished;
+    expect(finished.code, finished.stderr).toBe(130);
+    expect(finished.stderr).not.toMatch(STACK_LINE);
+    expect([...hactl.seen().values()].filter((name) => name === evidence).length).toBeGreaterThanOrEqual(atLeast);
+    expect(await hactl.leftovers()).toEqual([]);
+  }, 90_000);
+
+  it('SIGINT while a killed store is down stops everything and does not start the store again', async () => {
+    const scenario = path.join(dir, 'store-down.yaml');
+    await writeFile(
+      scenario,
+      'name: store-down\ndescription: the store stays down for 20 s\nphases:\n  - { name: login, do: login }\n  - { name: kill, do: kill-store, downMs: 20000 }\n',
+    );
+    const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', scenario, '--users', '5']);
+    await hactl.waitForStderr('redis × store-down: starting cluster', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    hactl.child.kill('SIGINT');
+    const finished = await hactl.finished;
+    expect(finished.code, finished.stderr).toBe(130);
+    // Killed once, never restarted: the one redis-server hactl started.
+    expect([...hactl.seen().values()].filter((name) => name === 'redis-server')).toHaveLength(1);
+    expect(await hactl.leftovers()).toEqual([]);
+  }, 90_000);
+
   it('a run that fails mid-way (a scenario error) reports the failed row, exits 3 and stops everything', async () => {
     const file = path.join(dir, 'waits-for-nothing.yaml');
     // Waiting for a fault nobody caused fails once the cluster and users are running.

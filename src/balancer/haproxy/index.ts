@@ -42,14 +42,12 @@ const ADMIN_SILENCE_LIMIT_MS = 10_000;
 const DRAIN_POLL_MS = 25;
 /** http-after-response and `http-check expect status` with lists and ranges came with 2.2. */
 const MIN_VERSION: readonly [number, number] = [2, 2];
-const INSTALL_FIX = 'install it (Debian/Ubuntu: apt-get install -y haproxy; macOS: brew install haproxy) or set HACTL_HAPROXY=/path/to/haproxy';
+const INSTALL_FIX =
+  'install it (Debian/Ubuntu: apt-get install -y haproxy, which puts it in /usr/sbin: add that to PATH if it is not there; macOS: brew install haproxy) or set HACTL_HAPROXY=/path/to/haproxy';
 
-/**
- * HACTL_HAPROXY if set (it must be executable), else haproxy on PATH, else in the sbin
- * directories where distributions install it and a non-root user's PATH often leaves out.
- */
+/** HACTL_HAPROXY if set (it must be executable), else haproxy on PATH. */
 export async function locateHaproxy(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  return findExecutable('haproxy', env.HACTL_HAPROXY, { ...env, PATH: [env.PATH ?? '', '/usr/local/sbin', '/usr/sbin'].join(path.delimiter) });
+  return findExecutable('haproxy', env.HACTL_HAPROXY, env);
 }
 
 function notFound(env: NodeJS.ProcessEnv): string {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EnvironmentError } from '../../errors.js';
-import { classifyAction } from '../driver.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
+import { classifyAction, MAX_BURST } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { count, definePhase, evaluateCount, type PhaseContext } from '../phase.js';
 import type { VirtualUser } from '../users.js';
@@ -22,11 +22,13 @@ export const concurrentIncrements = definePhase({
     const { profile } = context;
     if (!profile.increment || !profile.counter) throw new EnvironmentError(`phase ${context.phase}: the app profile "${profile.name}" has no increment and counter requests`);
     const parallel = Math.max(1, evaluateCount(options.parallel, context.counts));
+    const burst = parallel * (options.withReads ? 2 : 1);
+    if (burst > MAX_BURST) throw new UsageError(`phase ${context.phase}: ${burst} requests at once is more than ${MAX_BURST}; lower parallel`);
     const order = context.rng.shuffle(context.users.map((user) => user.index));
     const acknowledged = new Map<number, number>();
     // One user's burst at a time: its K requests are the concurrency being measured.
     await runInOrder(
-      order.map((index) => ({ user: index, run: async () => void acknowledged.set(index, await burst(context, context.users[index]!, parallel, options.withReads)) })),
+      order.map((index) => ({ user: index, run: async () => void acknowledged.set(index, await fire(context, context.users[index]!, parallel, options.withReads)) })),
       1,
       context.signal,
     );
@@ -35,7 +37,7 @@ export const concurrentIncrements = definePhase({
 });
 
 /** Sends the burst; resolves to how many increments the app acknowledged with a 2xx. */
-async function burst(context: PhaseContext, user: VirtualUser, parallel: number, withReads: boolean): Promise<number> {
+async function fire(context: PhaseContext, user: VirtualUser, parallel: number, withReads: boolean): Promise<number> {
   const meta = { phase: context.phase, kind: context.kind, user: user.index };
   const increments = Array.from({ length: parallel }, () => context.driver.send(user.jar, context.profile.increment!, meta, classifyAction));
   const reads = withReads ? Array.from({ length: parallel }, () => context.driver.send(user.jar, context.profile.read, meta, classifyAction)) : [];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvironmentError } from '../../errors.js';
+import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
 
@@ -14,13 +14,21 @@ export const killStore = definePhase({
   async run(context, options) {
     const store = context.store;
     if (!store) throw new EnvironmentError(`phase ${context.phase}: this cluster has no session store to kill`);
-    const at = context.driver.now();
+    const fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
     await store.kill(options.signal);
-    await sleep(options.downMs, undefined, { signal: context.signal });
-    // Whatever happens next, the fault is on record, so that the report says what was done.
-    const fault = { kind: 'kill-store', target: store.name, at, detail: { signal: options.signal, downMs: options.downMs } };
+    // On record from the kill on, so that the report says what was done whatever follows.
     context.faults.push(fault);
-    await store.restart();
+    try {
+      await sleep(options.downMs, undefined, { signal: context.signal });
+    } finally {
+      // The store is shared by the strategy's later scenarios: start it again, unless the run is
+      // being torn down (which stops it anyway).
+      if (!context.signal.aborted) {
+        await store.restart().catch((error: unknown) => {
+          throw new StoreLostError(`${store.name} did not come back after it was killed: ${errorMessage(error)}`);
+        });
+      }
+    }
     Object.assign(fault, { endAt: context.driver.now() });
   },
 });

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { settleWithin } from '../../time.js';
 import { CONDITION_NAMES, conditions } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';
 import { count, definePhase, evaluateCount, healthWaitMs, readAs, type PhaseContext } from '../phase.js';
 
 const MAX_WAIT_MS = 900_000;
+/** How long a phase's background work may take to finish once reading has stopped. */
+const WORK_GRACE_MS = 30_000;
 
 export const read = definePhase({
   kind: 'read',
@@ -50,25 +53,24 @@ export async function readRounds(context: PhaseContext, perUser: number | ((user
  */
 export async function readWhile<T>(context: PhaseContext, work: Promise<T>, timeoutMs: number): Promise<T> {
   let settled = false;
-  let failure: unknown;
-  let result: T | undefined;
   const watched = work.then(
-    (value) => {
-      settled = true;
-      result = value;
-    },
-    (error: unknown) => {
-      settled = true;
-      failure = error;
-    },
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
   );
+  void watched.then(() => (settled = true));
   const deadline = context.driver.now() + timeoutMs;
-  do {
-    await readRounds(context, 1);
-  } while (!settled && context.driver.now() < deadline);
-  await watched;
-  if (failure) throw failure;
-  return result as T;
+  try {
+    do {
+      await readRounds(context, 1);
+    } while (!settled && context.driver.now() < deadline);
+  } finally {
+    // Reading stopped (done, or the run is being torn down): the work still finishes first, so
+    // that no fault step runs on behind the cluster's teardown; it bounds itself.
+    if (!settled) await settleWithin(watched, WORK_GRACE_MS, undefined);
+  }
+  const outcome = await watched;
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
 }
 
 function readUntil(context: PhaseContext, name: keyof typeof conditions, timeoutMs: number): Promise<void> {

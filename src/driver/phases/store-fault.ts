@@ -19,17 +19,19 @@ export const storeFault = definePhase({
     const faults = context.storeFaults;
     if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
     const fault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
-    await faults.setToxic(options.toxic);
     context.faults.push(fault);
-    const removed = (async () => {
+    const undone = (async () => {
       try {
+        await faults.setToxic(options.toxic);
         await sleep(options.durationMs, undefined, { signal: context.signal });
       } finally {
-        // Undone even when the run is being torn down: the next scenario's cluster shares the store.
+        // The fault ends when hactl asks for its removal: an answer after that is not one the
+        // fault could have served. Removed even when the run is being torn down, or when setting
+        // it failed half-way (the proxy may have applied it before its answer was lost).
+        Object.assign(fault, { endAt: context.driver.now() });
         await faults.setToxic(undefined);
       }
-      Object.assign(fault, { endAt: context.driver.now() });
     })();
-    await readWhile(context, removed, options.durationMs + 30_000);
+    await readWhile(context, undone, options.durationMs + 30_000);
   },
 });
