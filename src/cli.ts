@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it)`, 'hactl')
     .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, deregistration 300 s)', 'fast')
     .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')}`, 'round_robin')
+    .option('--deregistration-delay <s>', 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)')
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
     .option('-q, --quiet', 'no progress lines on stderr')
     .option('--debug', 'print stack traces for errors')
@@ -132,6 +133,7 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
         balancer: settings.balancer,
         balancerProfile: settings.balancerProfile,
         algorithm: settings.algorithm,
+        ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
       },
       {
         signal: interrupts.signal,

@@ -31,6 +31,7 @@ export interface RunOptions {
   balancer?: BalancerKind;
   balancerProfile?: BalancerProfile;
   algorithm?: Algorithm;
+  deregistrationDelayMs?: number;
 }
 
 export type RunEvent =
@@ -126,6 +127,7 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
     balancer: options.balancer ?? 'hactl',
     profile: options.balancerProfile ?? 'fast',
     algorithm: options.algorithm ?? 'round_robin',
+    ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
     ...(scenario ? { app: scenario.app } : {}),
   });
 }

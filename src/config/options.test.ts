@@ -28,11 +28,17 @@ describe('run flags', () => {
     expect(choices.map((choice) => choice.variant.persistence ?? choice.variant.stickiness)).toEqual(['none', 'aof-everysec', 'aof-always', 'app_cookie']);
   });
 
+  it('takes the deregistration delay in seconds, as ALB does', () => {
+    expect(parseRunFlags({ deregistrationDelay: '30' }).deregistrationDelayMs).toBe(30_000);
+    expect(parseRunFlags({}).deregistrationDelayMs).toBeUndefined();
+  });
+
   it.each([
     [{ strategy: 'redis:aof' }, '--strategy: unknown variant "redis:aof"; expected one of redis:none, redis:aof-everysec, redis:aof-always'],
     [{ strategy: 'postgres:fast' }, '--strategy: strategy "postgres" has no variants; got "postgres:fast"'],
     [{ balancer: 'nginx' }, '--balancer: expected one of hactl, haproxy, got "nginx"'],
     [{ balancerProfile: 'gcp' }, '--balancer-profile: expected one of fast, alb, got "gcp"'],
+    [{ deregistrationDelay: '3601' }, '--deregistration-delay: expected a whole number from 0 to 3600, got "3601"'],
     [{ algorithm: 'random' }, '--algorithm: expected one of round_robin, least_outstanding_requests, got "random"'],
     [{ strategy: 'memcached' }, '--strategy: unknown strategy "memcached"; expected one or more of none, sticky, redis, postgres, mongo, or all'],
     [{ strategy: ',' }, '--strategy: expected a comma-separated list'],

@@ -30,6 +30,7 @@ export interface RunFlags {
   balancer?: string;
   balancerProfile?: string;
   algorithm?: string;
+  deregistrationDelay?: string;
 }
 
 export interface RunSettings {
@@ -51,6 +52,8 @@ export interface RunSettings {
   balancer: BalancerKind;
   balancerProfile: BalancerProfile;
   algorithm: Algorithm;
+  /** Overrides the profile's deregistration delay. */
+  deregistrationDelayMs?: number;
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
@@ -86,6 +89,8 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
     balancerProfile: oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
     algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),
+    // ALB's range for deregistration_delay.timeout_seconds.
+    ...(flags.deregistrationDelay !== undefined ? { deregistrationDelayMs: 1_000 * parseInteger('--deregistration-delay', flags.deregistrationDelay, 0, 0, 3_600) } : {}),
     docker: {
       network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
       images: parseImages(flags.image ?? [], env),

@@ -24,6 +24,12 @@ export interface Supervised {
   stop(graceMs?: number): Promise<ExitInfo>;
   /** Signals the process and everything it started (its process group: PostgreSQL's workers, say). */
   signalGroup(signal: NodeJS.Signals): void;
+  /**
+   * Kills the whole process group, as a crash of the machine or container would, and resolves
+   * once none of it is left: a server started again on the same data must not find a worker of
+   * the old one still holding it (PostgreSQL's shared memory).
+   */
+  killGroup(signal: NodeJS.Signals): Promise<ExitInfo>;
 }
 
 export interface SuperviseOptions extends Omit<SpawnOptions, 'uid' | 'gid'> {
@@ -115,6 +121,20 @@ export class ProcessSupervisor {
           child.kill(signal);
         }
       },
+      killGroup: async (signal) => {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          // the group is gone already
+        }
+        const info = await (signal === 'SIGKILL' ? waitForExit() : handle!.kill(signal));
+        await pollUntil(() => (groupAlive(child.pid!) ? undefined : true), {
+          timeoutMs: KILL_WAIT_MS,
+          intervalMs: 10,
+          onTimeout: () => new EnvironmentError(`processes of ${name} (process group ${child.pid}) were still running ${KILL_WAIT_MS} ms after ${signal}`),
+        });
+        return info;
+      },
       stop: async (graceMs = 3_000) => {
         if (done) return exited;
         child.kill(stopSignal);
@@ -144,6 +164,16 @@ export class ProcessSupervisor {
         // already gone
       }
     }
+  }
+}
+
+/** Whether any process of the group is left (zombies awaiting their reaper included). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

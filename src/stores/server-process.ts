@@ -14,7 +14,7 @@ export async function serverProcessStore(
   return {
     ...identity,
     async kill(signal) {
-      await server.kill(signal);
+      await server.killGroup(signal);
     },
     async restart() {
       server = await launch();

@@ -71,6 +71,8 @@ export interface TopologyOptions {
   balancer?: BalancerKind;
   profile?: BalancerProfile;
   algorithm?: Algorithm;
+  /** Overrides the profile's. */
+  deregistrationDelayMs?: number;
   app?: AppSettings;
 }
 
@@ -99,6 +101,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
       stickiness: stickinessFor(choice),
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
       ...BALANCER_PROFILE_SETTINGS[profile],
+      ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
     },
   };
 }

@@ -177,12 +177,19 @@ describe('balancer options: app_cookie stickiness, least outstanding requests, t
   let report: Report;
   let albReport: Report;
   beforeAll(async () => {
-    ({ report } = await runToReport(['--strategy', 'sticky:app_cookie,redis', '--algorithm', 'least_outstanding_requests', '--scenario', 'login-read,kill-node', '--replicas', '3', '--users', '30']));
+    ({ report } = await runToReport(['--strategy', 'sticky:app_cookie,redis', '--algorithm', 'least_outstanding_requests', '--deregistration-delay', '2', '--scenario', 'login-read,kill-node', '--replicas', '3', '--users', '30']));
     ({ report: albReport } = await runToReport(['--strategy', 'redis', '--balancer-profile', 'alb', '--scenario', 'login-read', '--replicas', '2', '--users', '10']));
   });
 
   it('states the balancer settings the run used', () => {
-    expect(report.settings.balancer).toMatchObject({ kind: 'hactl', profile: 'fast', algorithm: 'least_outstanding_requests', deregistrationDelayMs: 5_000 });
+    expect(report.settings.balancer).toMatchObject({
+      kind: 'hactl',
+      profile: 'fast',
+      algorithm: 'least_outstanding_requests',
+      deregistrationDelayMs: 2_000,
+      // The run's sticky strategy is app_cookie: the report names its cookie.
+      stickiness: { cookieName: 'AWSALBAPP', durationSeconds: 86_400 },
+    });
     expect(albReport.settings.balancer).toMatchObject({
       profile: 'alb',
       healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200' },
