@@ -1,6 +1,10 @@
 import { open, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseRunFlags, parseStrategies, type RunFlags } from './config/options.js';
+import { demoProfile } from './app/profile.js';
+import { loadAppProfile } from './config/app-profile.js';
+import type { AppProfile } from './driver/app-profile.js';
+import type { CustomApp } from './topology/plan.js';
+import { type AppFlags, checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseRunFlags, parseStrategies, type RunFlags } from './config/options.js';
 import { composeFile } from './topology/compose.js';
 import { builtinScenarioNames, loadScenario } from './config/scenario.js';
 import { errorMessage, ExitCode, HactlError, InterruptedError, UsageError } from './errors.js';
@@ -51,7 +55,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
     .option('--reads <n>', "session reads per user after login (scenarios scale their read phases from it)", String(DEFAULTS.reads))
     .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
-    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1) or docker (containers on the engine DOCKER_HOST names)', 'local')
+    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1), docker (containers on the engine DOCKER_HOST names) or external (a deployment that exists already, at --target)', 'local')
+    .option('--target <url>', 'external: the deployment\'s load balancer, such as https://shop.example.com; give --strategy (the one it uses) and --replicas (how many it has)')
+    .option('--kill-replica-cmd <command>', 'external: a command that kills one replica ({replica}, {ordinal}, {signal}, {target} are filled in); without it, scenarios that kill replicas are skipped')
+    .option('--start-replica-cmd <command>', 'external: a command that starts a killed replica again (default: the platform does)')
+    .option('--kill-store-cmd <command>', 'external: a command that kills the session store; without it, kill-store is skipped')
+    .option('--start-store-cmd <command>', 'external: a command that starts the store again (default: the platform does)')
     .option('--docker-network <mode>', 'docker: bridge (a network of the run\'s own; default) or host (127.0.0.1 ports)')
     .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres, mongo or haproxy; repeatable', collect)
     .option('--docker-balancer <where>', 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)')
@@ -60,10 +69,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--samples <file>', 'also write every request as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
     .option('--seed <n>', 'seed for users and request order; the same seed repeats a run (default: random, printed)')
     .option('--port <n>', 'balancer port on 127.0.0.1 (default: a free port)')
-    .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it)`, 'hactl')
-    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, deregistration 300 s)', 'fast')
-    .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')}`, 'round_robin')
+    .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it) (default: hactl)`)
+    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, deregistration 300 s) (default: fast)')
+    .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')} (default: round_robin)`)
     .option('--deregistration-delay <s>', 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)')
+    .option('--app-profile <file>', 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ (default: the demo app\'s)')
+    .option('--app-cmd <command>', 'local: start each replica of your app with this shell command; {port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {postgresUrl}, {mongoUrl} are filled in')
+    .option('--app-image <image>', 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)')
+    .option('--app-env <key=value>', 'environment for your app\'s replicas, templated as --app-cmd; repeatable', collect)
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
     .option('-q, --quiet', 'no progress lines on stderr')
     .option('--debug', 'print stack traces for errors')
@@ -115,6 +128,8 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
     const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
     const scenarios = await Promise.all(references.map(loadScenario));
     const seed = settings.seed ?? randomSeed();
+    const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
+    const customApp = customAppOf(settings.app, profile);
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
 
     const report = await run(
@@ -134,6 +149,9 @@ async function runCommand(flags: CliRunFlags): Promise<number> {
         balancerProfile: settings.balancerProfile,
         algorithm: settings.algorithm,
         ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
+        profile,
+        ...(customApp ? { customApp } : {}),
+        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
       },
       {
         signal: interrupts.signal,
@@ -209,6 +227,18 @@ async function downCommand(flags: { run?: string }): Promise<number> {
   } catch (error) {
     return reportError(error, false);
   }
+}
+
+/** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
+function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined {
+  if (app.command === undefined && app.image === undefined) return undefined;
+  return {
+    ...(app.command !== undefined ? { command: app.command } : {}),
+    ...(app.image !== undefined ? { image: app.image } : {}),
+    env: app.env,
+    healthPath: profile.healthPath,
+    containerPort: profile.containerPort,
+  };
 }
 
 function collect(value: string, previous: string[] = []): string[] {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { scenarioConflict, type Scenario } from './config/scenario.js';
+import { appConflict, scenarioConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
-import { demoProfile } from './driver/app-profile.js';
+import type { AppProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
 import { runScenario } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
@@ -9,11 +9,11 @@ import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
-import type { Cluster, DockerSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
+import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
-import { planTopology, type BalancerKind, type Topology } from './topology/plan.js';
+import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -32,6 +32,12 @@ export interface RunOptions {
   balancerProfile?: BalancerProfile;
   algorithm?: Algorithm;
   deregistrationDelayMs?: number;
+  /** How to talk to the app (the demo app's profile unless --app-profile). */
+  profile: AppProfile;
+  /** The user's own app, when the replicas are not the demo app. */
+  customApp?: CustomApp;
+  /** --runtime external: the deployment and the user's fault commands. */
+  external?: ExternalSettings;
 }
 
 export type RunEvent =
@@ -77,6 +83,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     env: hooks.env,
     signal: hooks.signal,
     docker: options.docker,
+    ...(options.external ? { external: options.external } : {}),
+    replicas: options.replicas,
     onProgress: (message) => emit({ type: 'notice', message }),
   });
   try {
@@ -109,6 +117,13 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       seed: options.seed,
       runtime: options.runtime,
       ...(options.runtime === 'docker' ? { docker: options.docker } : {}),
+      app: {
+        profile: options.profile.name,
+        profileSource: options.profile.source,
+        ...(options.customApp?.command !== undefined ? { command: options.customApp.command } : {}),
+        ...(options.customApp?.image !== undefined ? { image: options.customApp.image } : {}),
+        ...(options.external ? { target: options.external.target } : {}),
+      },
       requestTimeoutMs: options.requestTimeoutMs,
       balancer: balancerSummary(options),
     },
@@ -128,7 +143,9 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
     profile: options.balancerProfile ?? 'fast',
     algorithm: options.algorithm ?? 'round_robin',
     ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
-    ...(scenario ? { app: scenario.app } : {}),
+    ...(scenario ? { app: testsOwnApp(options) ? {} : scenario.app } : {}),
+    cookieName: options.profile.cookieName,
+    ...(options.customApp ? { custom: options.customApp } : {}),
   });
 }
 
@@ -138,7 +155,8 @@ function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
   const { balancer } = topologyFor(sticky, options);
   const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
   return {
-    kind: balancer.kind,
+    // The deployment's own balancer: hactl knows nothing of its settings.
+    kind: options.runtime === 'external' ? 'external' : balancer.kind,
     profile: balancer.profile,
     algorithm: balancer.algorithm,
     healthCheck: balancer.healthCheck,
@@ -160,6 +178,12 @@ async function runStrategy(
   const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy: name, scenario: scenario.name, ...fields }));
+
+  // An app that cannot keep sessions this way (no store client for it): no store to start either.
+  if (options.profile.strategies && !options.profile.strategies.includes(strategy.name)) {
+    rowsFor({ status: 'skipped', reason: appConflict(options.scenarios[0]!, options.profile, { custom: testsOwnApp(options), strategy: strategy.name }) });
+    return;
+  }
 
   let store: RunningStore | undefined;
   if (strategy.store) {
@@ -183,7 +207,12 @@ async function runStrategy(
   const lost: { reason?: string } = {};
   try {
     for (const scenario of options.scenarios) {
-      const conflict = lost.reason ?? scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ?? storeConflict(scenario, store);
+      const conflict =
+        lost.reason ??
+        appConflict(scenario, options.profile, { custom: testsOwnApp(options), strategy: strategy.name }) ??
+        scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ??
+        controlConflict(scenario, runtime) ??
+        storeConflict(scenario, store);
       if (conflict) {
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
@@ -193,6 +222,18 @@ async function runStrategy(
   } finally {
     await store?.stop();
   }
+}
+
+/** What the scenario's phases ask of the cluster that this runtime cannot do (the external runtime without fault commands). */
+function controlConflict(scenario: Scenario, runtime: Runtime): string | undefined {
+  for (const phase of scenario.phases) {
+    const controls: ClusterControl[] = [...(phase.unit.controls ?? []), ...(phase.unit.needsStoreProxy ? (['store-proxy'] as const) : [])];
+    for (const control of controls) {
+      const reason = runtime.unsupported?.(control);
+      if (reason) return `${scenario.name} (phase "${phase.name}"): ${reason}`;
+    }
+  }
+  return undefined;
 }
 
 /** A store hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
@@ -231,7 +272,7 @@ async function runOne(
     const records = await runScenario({
       scenario,
       cluster,
-      profile: demoProfile,
+      profile: options.profile,
       counts,
       concurrency: options.concurrency,
       seed: options.seed,
@@ -240,6 +281,7 @@ async function runOne(
       ...(store ? { store } : {}),
       ...(proxy ? { storeFaults: proxy } : {}),
       balancer: topology.balancer,
+      ...idleTimeout(options, scenario),
     });
     const failure = cluster.failure();
     if (failure) throw new EnvironmentError(failure);
@@ -263,4 +305,15 @@ async function runOne(
     await cluster.stop();
     await proxy?.stop();
   }
+}
+
+/** The idle timeout the app runs with: what the scenario sets the demo app to, or what the profile states. */
+function idleTimeout(options: RunOptions, scenario: Scenario): { idleTimeoutSeconds?: number } {
+  const seconds = testsOwnApp(options) ? options.profile.idleTimeoutSeconds : (scenario.app.sessionTtlSeconds ?? options.profile.idleTimeoutSeconds);
+  return seconds === undefined ? {} : { idleTimeoutSeconds: seconds };
+}
+
+/** The user's own app (a command, an image, a deployment): scenarios cannot change its session settings. */
+function testsOwnApp(options: RunOptions): boolean {
+  return options.customApp !== undefined || options.runtime === 'external';
 }

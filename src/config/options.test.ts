@@ -47,7 +47,7 @@ describe('run flags', () => {
     [{ users: '0' }, '--users: expected a whole number from 1 to 100000, got "0"'],
     [{ users: '2.5' }, '--users: expected a whole number'],
     [{ reads: '-1' }, '--reads: expected a whole number'],
-    [{ runtime: 'kubernetes' }, '--runtime: expected one of local, docker, got "kubernetes"'],
+    [{ runtime: 'kubernetes' }, '--runtime: expected one of local, docker, external, got "kubernetes"'],
     [{ runtime: 'docker', dockerNetwork: 'overlay' }, '--docker-network: expected one of bridge, host, got "overlay"'],
     [{ runtime: 'docker', image: ['redis'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo, haproxy, got "redis"'],
     [{ runtime: 'docker', image: ['memcached=memcached:1'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo, haproxy'],
@@ -56,6 +56,32 @@ describe('run flags', () => {
     [{ seed: 'abc' }, '--seed: expected a whole number from 0 to 4294967295'],
     [{ port: '70000' }, '--port: expected a whole number from 0 to 65535'],
   ])('rejects %o with one line naming the flag and what it expects', (flags, message) => {
+    expect(() => parseRunFlags(flags)).toThrow(UsageError);
+    expect(() => parseRunFlags(flags)).toThrow(message);
+  });
+});
+
+describe('app flags', () => {
+  it('takes a command for local replicas, with templated environment', () => {
+    expect(parseRunFlags({ appProfile: 'p.yaml', appCmd: 'php -S {host}:{port} app.php', appEnv: ['REDIS={redisHost}:{redisPort}', 'EMPTY='] }).app).toEqual({
+      profileFile: 'p.yaml',
+      command: 'php -S {host}:{port} app.php',
+      env: { REDIS: '{redisHost}:{redisPort}', EMPTY: '' },
+    });
+    expect(parseRunFlags({ runtime: 'docker', appImage: 'registry.local/shop:1.2' }).app).toEqual({ image: 'registry.local/shop:1.2', env: {} });
+    expect(parseRunFlags({}).app).toEqual({ env: {} });
+  });
+
+  it.each([
+    [{ appCmd: 'x', appImage: 'y' }, '--app-cmd and --app-image: give one'],
+    [{ runtime: 'docker', appCmd: 'x' }, '--app-cmd applies to --runtime local; with --runtime docker use --app-image IMAGE'],
+    [{ appImage: 'shop:1' }, '--app-image applies to --runtime docker; with --runtime local use --app-cmd "COMMAND"'],
+    [{ appEnv: ['A=1'] }, "--app-env sets the environment of your app's replicas; give --app-cmd or --app-image with it"],
+    [{ appCmd: 'x', appEnv: ['1A=1'] }, '--app-env: expected KEY=VALUE with KEY letters, digits and _, got "1A=1"'],
+    [{ appCmd: 'run --port {prot}' }, '--app-cmd: unknown field {prot}; expected {port}, {host}, {replica}'],
+    [{ appCmd: 'x', appEnv: ['URL={redis}'] }, '--app-env URL: unknown field {redis}'],
+    [{ appCmd: '  ' }, '--app-cmd: expected a shell command'],
+  ])('refuses %j', (flags, message) => {
     expect(() => parseRunFlags(flags)).toThrow(UsageError);
     expect(() => parseRunFlags(flags)).toThrow(message);
   });

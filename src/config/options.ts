@@ -2,11 +2,12 @@ import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
-import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type RuntimeName } from '../runtime/runtime.js';
+import { FAULT_COMMAND_FIELDS } from '../runtime/fault-command.js';
+import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type ExternalSettings, type RuntimeName } from '../runtime/runtime.js';
 import { stores } from '../stores/index.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
 import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
-import { BALANCER_KINDS, type BalancerKind } from '../topology/plan.js';
+import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
 
 /** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
 export interface RunFlags {
@@ -31,6 +32,29 @@ export interface RunFlags {
   balancerProfile?: string;
   algorithm?: string;
   deregistrationDelay?: string;
+  appProfile?: string;
+  appCmd?: string;
+  appImage?: string;
+  /** Repeatable `KEY=VALUE`. */
+  appEnv?: string[];
+  target?: string;
+  killReplicaCmd?: string;
+  startReplicaCmd?: string;
+  killStoreCmd?: string;
+  startStoreCmd?: string;
+}
+
+/** --runtime external: the deployment's address and the user's fault commands (the health path comes from the app profile). */
+export type ExternalFlags = Omit<ExternalSettings, 'healthPath'>;
+
+const EXTERNAL_FLAGS = { target: '--target', killReplicaCmd: '--kill-replica-cmd', startReplicaCmd: '--start-replica-cmd', killStoreCmd: '--kill-store-cmd', startStoreCmd: '--start-store-cmd' } as const;
+
+/** The app under test, as flags give it: a profile file, and a command or image per replica. */
+export interface AppFlags {
+  profileFile?: string;
+  command?: string;
+  image?: string;
+  env: Record<string, string>;
 }
 
 export interface RunSettings {
@@ -54,6 +78,8 @@ export interface RunSettings {
   algorithm: Algorithm;
   /** Overrides the profile's deregistration delay. */
   deregistrationDelayMs?: number;
+  app: AppFlags;
+  external?: ExternalFlags;
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
@@ -72,6 +98,7 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
   if (runtime !== 'docker' && dockerFlags.length > 0) {
     throw new UsageError(`--image, --docker-network and --docker-balancer apply to --runtime docker; this run uses --runtime ${runtime}`);
   }
+  const external = parseExternalFlags(flags, runtime);
   return {
     strategies: parseStrategies(flags.strategy ?? 'all'),
     scenarios: parseScenarioList(flags.scenario),
@@ -96,6 +123,78 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
       images: parseImages(flags.image ?? [], env),
       balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS),
     },
+    app: parseAppFlags(flags, runtime),
+    ...(external ? { external } : {}),
+  };
+}
+
+/**
+ * --runtime external tests a deployment hactl did not build: one strategy (the one it uses), its
+ * own balancer, and faults only through the user's commands.
+ */
+export function parseExternalFlags(flags: RunFlags, runtime: RuntimeName): ExternalFlags | undefined {
+  const given = (Object.keys(EXTERNAL_FLAGS) as (keyof typeof EXTERNAL_FLAGS)[]).filter((key) => flags[key] !== undefined);
+  if (runtime !== 'external') {
+    if (given.length > 0) throw new UsageError(`${given.map((key) => EXTERNAL_FLAGS[key]).join(', ')}: apply to --runtime external; this run uses --runtime ${runtime}`);
+    return undefined;
+  }
+  if (flags.target === undefined) throw new UsageError("--runtime external: give --target URL, the address of the deployment's load balancer (such as https://shop.example.com)");
+  const strategies = flags.strategy === undefined ? [] : splitList(flags.strategy);
+  if (strategies.length !== 1 || strategies[0] === 'all') {
+    throw new UsageError(`--runtime external: name the one strategy the deployment uses with --strategy (${STRATEGY_NAMES.join(', ')}), got ${flags.strategy === undefined ? 'none' : `"${flags.strategy}"`}`);
+  }
+  for (const [key, flag] of [['port', '--port'], ['balancer', '--balancer'], ['balancerProfile', '--balancer-profile'], ['algorithm', '--algorithm'], ['deregistrationDelay', '--deregistration-delay']] as const) {
+    if (flags[key] !== undefined) throw new UsageError(`${flag}: sets hactl's own balancer; --runtime external uses the deployment's`);
+  }
+  let url: URL;
+  try {
+    url = new URL(flags.target);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new UsageError(`--target: expected the deployment's origin, http(s)://host[:port] with no path, got "${flags.target}"`);
+  }
+  const commands: Partial<ExternalFlags> = {};
+  for (const key of ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd'] as const) {
+    const command = flags[key];
+    if (command === undefined) continue;
+    const unknown = unknownReplicaFields(command, FAULT_COMMAND_FIELDS);
+    if (command.trim() === '' || unknown.length > 0) {
+      throw new UsageError(`${EXTERNAL_FLAGS[key]}: ${command.trim() === '' ? 'expected a shell command, got an empty one' : `unknown field ${unknown.map((field) => `{${field}}`).join(', ')}`}; it may use ${FAULT_COMMAND_FIELDS.map((field) => `{${field}}`).join(', ')}`);
+    }
+    commands[key] = command;
+  }
+  if (commands.startReplicaCmd !== undefined && commands.killReplicaCmd === undefined) throw new UsageError('--start-replica-cmd: give --kill-replica-cmd too; hactl starts only replicas it killed');
+  if (commands.startStoreCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--start-store-cmd: give --kill-store-cmd too; hactl starts the store only after killing it');
+  return { target: url.origin, ...commands };
+}
+
+/** --app-cmd starts replicas as processes (local), --app-image as containers (docker); --app-env goes with either. */
+export function parseAppFlags(flags: Pick<RunFlags, 'appProfile' | 'appCmd' | 'appImage' | 'appEnv'>, runtime: RuntimeName): AppFlags {
+  if (flags.appCmd !== undefined && flags.appImage !== undefined) throw new UsageError('--app-cmd and --app-image: give one; --app-cmd runs each replica as a process (--runtime local), --app-image as a container (--runtime docker)');
+  if (flags.appCmd !== undefined && runtime !== 'local') throw new UsageError(`--app-cmd applies to --runtime local; with --runtime ${runtime} use ${runtime === 'docker' ? '--app-image IMAGE' : '--target URL'}`);
+  if (flags.appImage !== undefined && runtime !== 'docker') throw new UsageError(`--app-image applies to --runtime docker; with --runtime ${runtime} use ${runtime === 'local' ? '--app-cmd "COMMAND"' : '--target URL'}`);
+  if (flags.appEnv !== undefined && flags.appCmd === undefined && flags.appImage === undefined) throw new UsageError('--app-env sets the environment of your app\'s replicas; give --app-cmd or --app-image with it');
+  if (flags.appCmd !== undefined && flags.appCmd.trim() === '') throw new UsageError('--app-cmd: expected a shell command that starts one replica, such as "php -S {host}:{port} app.php"; got an empty one');
+  if (flags.appImage !== undefined && !/^[\w][\w.\-/:@]*$/.test(flags.appImage)) throw new UsageError(`--app-image: expected an image reference such as my-app:1.2, got "${flags.appImage}"`);
+  const env: Record<string, string> = {};
+  for (const pair of flags.appEnv ?? []) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+    if (!match) throw new UsageError(`--app-env: expected KEY=VALUE with KEY letters, digits and _, got "${pair}"`);
+    env[match[1]!] = match[2]!;
+  }
+  for (const [flag, template] of [['--app-cmd', flags.appCmd], ...Object.entries(env).map(([key, value]) => [`--app-env ${key}`, value])] as const) {
+    const unknown = template === undefined ? [] : unknownReplicaFields(template);
+    if (unknown.length > 0) {
+      throw new UsageError(`${flag}: unknown field ${unknown.map((field) => `{${field}}`).join(', ')}; expected ${REPLICA_TEMPLATE_FIELDS.map((field) => `{${field}}`).join(', ')} (write {{ and }} for literal braces)`);
+    }
+  }
+  return {
+    ...(flags.appProfile !== undefined ? { profileFile: flags.appProfile } : {}),
+    ...(flags.appCmd !== undefined ? { command: flags.appCmd } : {}),
+    ...(flags.appImage !== undefined ? { image: flags.appImage } : {}),
+    env,
   };
 }
 

@@ -8,6 +8,9 @@ import type { PhaseUnit } from '../driver/phase.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
 import type { AppSettings } from '../topology/plan.js';
+import { formatPath } from './paths.js';
+import { hasRequest, type AppProfile } from '../driver/app-profile.js';
+import type { StrategyName } from '../strategies.js';
 
 export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -49,6 +52,7 @@ const fileSchema = z.strictObject({
     .strictObject({
       resave: z.boolean().optional(),
       sessionTtlSeconds: z.number().int().min(1).max(86_400).optional(),
+      regenerateOnLogin: z.boolean().optional(),
     })
     .default({}),
   measure: z
@@ -157,7 +161,22 @@ export function scenarioConflict(scenario: Scenario, counts: CountVariables, clu
   return undefined;
 }
 
-function formatPath(segments: readonly PropertyKey[]): string {
-  if (segments.length === 0) return '(top level)';
-  return segments.map((segment, i) => (typeof segment === 'number' ? `[${segment}]` : `${i === 0 ? '' : '.'}${String(segment)}`)).join('');
+/**
+ * Checks a scenario against the app under test: the requests its phases send, the strategies the
+ * app supports, and demo app settings a user's app cannot be given. Returns why its rows are
+ * skipped, or undefined.
+ */
+export function appConflict(scenario: Scenario, profile: AppProfile, app: { custom: boolean; strategy: StrategyName }): string | undefined {
+  if (profile.strategies && !profile.strategies.includes(app.strategy)) {
+    return `the app profile "${profile.name}" keeps sessions with ${profile.strategies.join(', ')} only, not ${app.strategy}`;
+  }
+  for (const phase of scenario.phases) {
+    const missing = phase.unit.needsRequests?.find((request) => !hasRequest(profile, request));
+    if (missing) return `${scenario.name} sends the app's ${missing} request (phase "${phase.name}"); the app profile "${profile.name}" has none`;
+  }
+  if (app.custom) {
+    const demoOnly = (['resave', 'sessionTtlSeconds'] as const).filter((key) => scenario.app[key] !== undefined && !(key === 'sessionTtlSeconds' && !scenario.measure.expiry));
+    if (demoOnly.length > 0) return `${scenario.name} sets the demo app's ${demoOnly.join(' and ')}; the app under test keeps its own session settings`;
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * How to talk to an app: its cookie, how to log a user in and read the session back, and what a
- * hit looks like. The demo app's profile matches the classic Spring controller.
+ * hit looks like. Profiles are written in YAML (src/config/app-profile.ts compiles them); the
+ * demo app's matches the classic Spring controller.
  */
 export interface Identity {
   userId: string;
@@ -8,21 +9,38 @@ export interface Identity {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   headers?: Record<string, string>;
   body?: string;
 }
 
+/** Requests a scenario may need that a profile need not have. */
+export const OPTIONAL_REQUESTS = ['logout', 'increment'] as const;
+export type OptionalRequest = (typeof OPTIONAL_REQUESTS)[number];
+
 export interface AppProfile {
   name: string;
+  /** Where the profile came from (a file path, or `built-in`), for messages. */
+  source: string;
   cookieName: string;
+  /** A path that answers 2xx once a replica is ready to serve. */
+  healthPath: string;
+  /** The port the app listens on inside its container (--app-image). */
+  containerPort: number;
+  /** The app's idle timeout, when the profile states it: the security scenario waits it out. */
+  idleTimeoutSeconds?: number;
+  /** Strategies the app can keep sessions with; rows of the others are skipped. Absent: all. */
+  strategies?: readonly string[];
   login(identity: Identity): HttpRequest;
   read: HttpRequest;
   /** The answer carries this user's own data. */
   isHit(status: number, body: string, identity: Identity): boolean;
   /** The answer carries some user's data, whoever's it is. */
   showsAnyUser(status: number, body: string): boolean;
+  /** The session id inside the cookie's value (express-session's is `s:<id>.<signature>`). */
+  sessionId(cookieValue: string): string;
+  logout?: HttpRequest;
   /** Adds one to a counter kept in the session (concurrent-writes). */
   increment?: HttpRequest;
   /** Reads that counter back; `counterValue` extracts it from the answer. */
@@ -30,37 +48,8 @@ export interface AppProfile {
   counterValue?(status: number, body: string): number | undefined;
 }
 
-function parseJson(body: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(body);
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** Whether the profile has a request a scenario needs (increment needs its counter read too). */
+export function hasRequest(profile: AppProfile, request: OptionalRequest): boolean {
+  if (request === 'increment') return profile.increment !== undefined && profile.counter !== undefined && profile.counterValue !== undefined;
+  return profile[request] !== undefined;
 }
-
-export const demoProfile: AppProfile = {
-  name: 'demo',
-  cookieName: 'JSESSIONID',
-  login: (identity) => ({
-    method: 'POST',
-    path: '/login',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: identity.userId, userNm: identity.userNm }),
-  }),
-  read: { method: 'GET', path: '/session' },
-  isHit(status, body, identity) {
-    const json = status >= 200 && status < 300 ? parseJson(body) : undefined;
-    return json?.userId === identity.userId && json?.userNm === identity.userNm;
-  },
-  showsAnyUser(status, body) {
-    const json = status >= 200 && status < 300 ? parseJson(body) : undefined;
-    return json !== undefined && json.userId !== null && json.userId !== undefined;
-  },
-  increment: { method: 'POST', path: '/counter' },
-  counter: { method: 'GET', path: '/counter' },
-  counterValue(status, body) {
-    const value = status >= 200 && status < 300 ? parseJson(body)?.counter : undefined;
-    return typeof value === 'number' ? value : undefined;
-  },
-};

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CountSyntaxError, parseCount, type CountExpression, type CountVariables } from '../config/count.js';
-import type { Cluster } from '../runtime/runtime.js';
-import type { AppProfile, Identity } from './app-profile.js';
+import type { Cluster, ClusterControl } from '../runtime/runtime.js';
+import type { AppProfile, Identity, OptionalRequest } from './app-profile.js';
 import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
@@ -32,6 +32,8 @@ export interface PhaseContext {
   storeFaults?: StoreFaults;
   /** The balancer's timing, which bounds how long waiting for it may take. */
   balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
+  /** The idle timeout the app runs with (the scenario's for the demo app, the profile's otherwise), when known. */
+  idleTimeoutSeconds?: number;
   signal: AbortSignal;
 }
 
@@ -64,6 +66,10 @@ export interface PhaseUnit<Options = unknown> {
   needsStore?: boolean;
   /** It needs the fault proxy between replicas and store. */
   needsStoreProxy?: boolean;
+  /** What it does to the cluster beyond sending requests: a runtime that cannot do one skips the scenario. */
+  controls?: readonly ClusterControl[];
+  /** Requests of the app profile it sends beyond login and read: a profile without them skips the scenario. */
+  needsRequests?: readonly OptionalRequest[];
   /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
   run(context: PhaseContext, options: Options): Promise<void>;

@@ -23,6 +23,8 @@ export interface ScenarioRunInput {
   store?: RunningStore;
   storeFaults?: StoreFaults;
   balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
+  /** The idle timeout the app runs with, when known. */
+  idleTimeoutSeconds?: number;
 }
 
 export interface ScenarioRecords {
@@ -72,6 +74,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
           ...(input.store ? { store: input.store } : {}),
           ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
           balancer: input.balancer,
+          ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: input.idleTimeoutSeconds } : {}),
           signal,
         },
         phase.options,

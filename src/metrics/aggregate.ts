@@ -29,6 +29,8 @@ export interface ScenarioMetrics {
   /** The same, pooled by phase kind (all `read` phases together, ...): the table's login and read columns. */
   latencyByKind: Record<string, LatencySummary>;
   requestsPerReplica: Record<string, number>;
+  /** False when answers came without the balancer's x-hactl-replica tag (an external deployment): per-replica figures are unknown, not zero. */
+  replicasKnown: boolean;
   /** Requests on the busiest replica / mean requests per replica of the cluster (1 is even). */
   imbalance: number | null;
   /** Concurrent increments: acknowledged with a 2xx, kept in the counter, and the difference. */
@@ -125,6 +127,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     latencyMs: latencyBy(measured, (sample) => sample.phase),
     latencyByKind: latencyBy(measured, (sample) => sample.kind),
     requestsPerReplica: countBy(samples, (sample) => sample.replica),
+    replicasKnown: samples.every((sample) => sample.status === 0) || samples.some((sample) => sample.replica !== null),
     imbalance: imbalance(samples, input.replicaIds ?? []),
     lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
     expiry: input.expiry ? expiry(samples, input.expiry, input.replicaIds ?? []) : null,

@@ -17,7 +17,7 @@ export function rowCells(row: ResultRow): string[] {
     recovery(row),
     latency(m.latencyByKind.login),
     latency(m.latencyByKind.read),
-    m.imbalance === null ? '—' : m.imbalance.toFixed(2),
+    m.imbalance !== null ? m.imbalance.toFixed(2) : m.replicasKnown === false ? 'unknown' : '—',
     figures(m).join('; '),
   ];
 }
@@ -69,12 +69,9 @@ function recovery(row: ResultRow): string {
 
 export function settingsLine(report: Report): string {
   const s = report.settings;
-  const hc = s.balancer.healthCheck;
   return (
-    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''} · ${s.replicas} replicas · ${s.users} users · ` +
-    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · ${s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer'} ` +
-    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold}, ` +
-    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s) · ${(report.durationMs / 1000).toFixed(1)} s`
+    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''}${appText(s)} · ${s.replicas} replicas · ${s.users} users · ` +
+    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · ${balancerText(s)} · ${(report.durationMs / 1000).toFixed(1)} s`
   );
 }
 
@@ -104,4 +101,22 @@ export function storeLines(report: Report): string[] {
   const byStrategy = new Map<string, string>();
   for (const row of report.results) if (row.store) byStrategy.set(row.strategy, row.store);
   return [...byStrategy].map(([strategy, store]) => `${strategy}: ${store}`);
+}
+
+/** Which app was under test, when it was not the bundled demo app. */
+function appText(s: Report['settings']): string {
+  const app = s.app;
+  if (!app || (app.command === undefined && app.image === undefined && app.target === undefined)) return '';
+  const how = app.target !== undefined ? `at ${app.target}` : app.image !== undefined ? `image ${app.image}` : `command "${app.command}"`;
+  return ` · app ${app.profile} (${how})`;
+}
+
+function balancerText(s: Report['settings']): string {
+  if (s.balancer.kind === 'external') return "the deployment's own balancer";
+  const hc = s.balancer.healthCheck;
+  return (
+    `${s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer'} ` +
+    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold}, ` +
+    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s)`
+  );
 }

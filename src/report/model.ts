@@ -25,6 +25,8 @@ export interface ReportSettings {
   concurrency: number;
   seed: number;
   runtime: string;
+  /** The app under test: its profile, and how its replicas were started (absent: the demo app). */
+  app?: { profile: string; profileSource: string; command?: string; image?: string; target?: string };
   /** For the docker runtime: its network, where the balancer ran, and the image overrides. */
   docker?: { network: string; balancer: string; images: Record<string, string> };
   requestTimeoutMs: number;

@@ -51,6 +51,7 @@ const report: Report = {
         latencyMs: { login: latency, before: latency, after: latency },
         latencyByKind: { login: latency, read: latency },
         requestsPerReplica: { 'replica-1': 100 },
+        replicasKnown: true,
         imbalance: 1.5,
         lostUpdates: { acknowledged: 240, kept: 200, lost: 40, rate: 40 / 240, usersAffected: 12 },
         expiry: null,

@@ -14,7 +14,7 @@ import { connectEngine, engineCall } from './docker/engine.js';
 import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
-import { answers200 } from './http-probe.js';
+import { answers200, answers2xx } from './http-probe.js';
 import { sleep } from '../time.js';
 import { freePorts } from './ports.js';
 import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
@@ -297,8 +297,8 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
   }
 
   function replicaReady(handle: ContainerHandle): Promise<void> {
-    const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}/health`;
-    return waitForContainer(handle, () => answers200(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal });
+    const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}${handle.plan.healthPath ?? '/health'}`;
+    return waitForContainer(handle, () => answers2xx(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal });
   }
 }
 

@@ -6,4 +6,5 @@ export const runtimes: Record<RuntimeName, (options: RuntimeOptions) => Promise<
   local: createLocalRuntime,
   // Loaded when used: the Docker client costs every command a tenth of a second to load.
   docker: async (options) => (await import('./docker.js')).createDockerRuntime(options),
+  external: async (options) => (await import('./external.js')).createExternalRuntime(options),
 };

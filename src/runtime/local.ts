@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
-import { balancerSettings, replicaEnvironment, type ReplicaPlan, type Topology } from '../topology/plan.js';
+import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTemplateValues, type CustomApp, type ReplicaPlan, type Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
-import { answers200 } from './http-probe.js';
+import { answers200, answers2xx } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
 import { addressOf, withAddress } from './store-address.js';
 import { faultProxyControl } from '../faults/control.js';
@@ -18,6 +18,8 @@ import { faultProxyControl } from '../faults/control.js';
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
 const FAULT_PROXY_ENTRY = fileURLToPath(new URL('../faults/standalone.js', import.meta.url));
 const REPLICA_READY_TIMEOUT_MS = 15_000;
+/** A user's app may start slower than the demo app (a JVM, say). */
+const APP_READY_TIMEOUT_MS = 60_000;
 const FAULT_PROXY_READY_TIMEOUT_MS = 10_000;
 
 /** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
@@ -136,6 +138,8 @@ async function startReplica(
   supervisor: ProcessSupervisor,
   options: RuntimeOptions,
 ): Promise<LocalReplica> {
+  const custom = topology.app.custom;
+  if (custom?.command !== undefined) return startCommandReplica(plan, port, topology, { ...custom, command: custom.command }, store, supervisor, options);
   // NODE_EXTRA_CA_CERTS costs every Node start tens of milliseconds; the demo app needs no CA.
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = options.env;
   const url = `http://127.0.0.1:${port}/health`;
@@ -148,6 +152,36 @@ async function startReplica(
       }),
       () => answers200(url),
       { what: `${plan.id} (${url})`, timeoutMs: REPLICA_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal },
+    );
+  return { plan, port, process: await launch(), launch };
+}
+
+/**
+ * A replica of the user's app: their command under a shell, in a process group of its own so
+ * that a kill takes everything it started. Ready once the profile's health path answers 2xx.
+ */
+async function startCommandReplica(
+  plan: ReplicaPlan,
+  port: number,
+  topology: Topology,
+  app: CustomApp & { command: string },
+  store: RunningStore | undefined,
+  supervisor: ProcessSupervisor,
+  options: RuntimeOptions,
+): Promise<LocalReplica> {
+  const listen = { host: '127.0.0.1', port };
+  const values = replicaTemplateValues(topology, plan, listen, store?.url);
+  const command = fillReplicaTemplate(app.command, values);
+  const appEnv = Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, fillReplicaTemplate(value, values)]));
+  const url = `http://127.0.0.1:${port}${app.healthPath}`;
+  const launch = async () =>
+    waitUntilReady(
+      await supervisor.spawn(`app ${plan.id} (${command})`, '/bin/sh', ['-c', command], {
+        env: { ...options.env, PORT: String(port), HOST: listen.host, HACTL_REPLICA_ID: plan.id, ...appEnv },
+        wholeGroup: true,
+      }),
+      () => answers2xx(url),
+      { what: `${plan.id} (${command}; health ${url})`, timeoutMs: APP_READY_TIMEOUT_MS, intervalMs: 50, signal: options.signal },
     );
   return { plan, port, process: await launch(), launch };
 }

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil, withTimeout } from '../time.js';
+import { GroupReaper } from './group-reaper.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -13,6 +14,8 @@ export interface ExitInfo {
 export interface Supervised {
   name: string;
   pid: number;
+  /** Kill and stop reach its whole process group. */
+  wholeGroup: boolean;
   child: ChildProcess;
   exited: Promise<ExitInfo>;
   hasExited(): boolean;
@@ -37,6 +40,11 @@ export interface SuperviseOptions extends Omit<SpawnOptions, 'uid' | 'gid'> {
   stopSignal?: NodeJS.Signals;
   /** Run as this user instead of hactl's own (PostgreSQL refuses root). */
   runAs?: { uid: number; gid: number };
+  /**
+   * Signal the whole process group on kill and stop, not just the process: a user's command runs
+   * under a shell, and what it starts (PHP's workers, say) must go with it.
+   */
+  wholeGroup?: boolean;
 }
 
 const OUTPUT_TAIL_BYTES = 4096;
@@ -56,10 +64,11 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => process.plat
  */
 export class ProcessSupervisor {
   private readonly running = new Set<Supervised>();
+  private readonly reaper = new GroupReaper();
 
   /** Resolves once the process is running; a program that cannot be executed is an EnvironmentError. */
   async spawn(name: string, command: string, args: readonly string[], options: SuperviseOptions = {}): Promise<Supervised> {
-    const { stopSignal = 'SIGTERM', runAs, ...spawnOptions } = options;
+    const { stopSignal = 'SIGTERM', runAs, wholeGroup = false, ...spawnOptions } = options;
     const [file, argv] = SETPRIV
       ? [SETPRIV, [...(runAs ? [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups'] : []), '--pdeathsig', 'SIGKILL', '--', command, ...args]]
       : [command, [...args]];
@@ -81,7 +90,8 @@ export class ProcessSupervisor {
     const exited = new Promise<ExitInfo>((resolve) => {
       const finish = (info: ExitInfo) => {
         done = true;
-        if (handle) this.running.delete(handle);
+        // A group's other processes may outlive its leader: it stays tracked until they are gone.
+        if (handle && !wholeGroup) this.running.delete(handle);
         resolve(info);
       };
       child.once('exit', (code, signal) => finish({ code, signal }));
@@ -103,18 +113,22 @@ export class ProcessSupervisor {
     handle = {
       name,
       pid: child.pid!,
+      wholeGroup,
       child,
       exited,
       hasExited: () => done,
       output: () => tail.trim(),
       kill: async (signal) => {
-        if (!done) child.kill(signal);
+        // A crash takes the group at once; waiting for every member's reaping would only delay
+        // the users' next requests past the balancer's notice.
+        if (wholeGroup) handle!.signalGroup(signal);
+        else if (!done) child.kill(signal);
         if (signal === 'SIGKILL') return waitForExit();
         const gone = await withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => undefined);
         return gone ?? handle!.stop(0);
       },
       signalGroup: (signal) => {
-        if (done) return;
+        if (done && !wholeGroup) return;
         try {
           process.kill(-child.pid!, signal);
         } catch {
@@ -127,39 +141,50 @@ export class ProcessSupervisor {
         } catch {
           // the group is gone already
         }
-        const info = await (signal === 'SIGKILL' ? waitForExit() : handle!.kill(signal));
+        const info = await (signal === 'SIGKILL' ? waitForExit() : withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => handle!.stop(0)));
         await pollUntil(() => (groupAlive(child.pid!) ? undefined : true), {
           timeoutMs: KILL_WAIT_MS,
           intervalMs: 10,
           onTimeout: () => new EnvironmentError(`processes of ${name} (process group ${child.pid}) were still running ${KILL_WAIT_MS} ms after ${signal}`),
         });
+        this.forget(handle!);
         return info;
       },
       stop: async (graceMs = 3_000) => {
+        if (done && wholeGroup && this.running.has(handle!)) return handle!.killGroup('SIGKILL');
         if (done) return exited;
-        child.kill(stopSignal);
+        if (wholeGroup) handle!.signalGroup(stopSignal);
+        else child.kill(stopSignal);
         // A paused (SIGSTOPped) process acts on its stop signal only once it runs again.
         handle!.signalGroup('SIGCONT');
         const graceful = await withTimeout(exited, graceMs, () => new Error('grace period over')).catch(() => undefined);
+        if (wholeGroup) return graceful && !groupAlive(child.pid!) ? (this.forget(handle!), graceful) : handle!.killGroup('SIGKILL');
         if (graceful) return graceful;
         child.kill('SIGKILL');
         return waitForExit();
       },
     };
     this.running.add(handle);
+    if (wholeGroup) this.reaper.add(handle.pid);
     return handle;
+  }
+
+  private forget(handle: Supervised): void {
+    this.running.delete(handle);
+    if (handle.wholeGroup) this.reaper.remove(handle.pid);
   }
 
   /** Stops every tracked process, newest first: replicas before the store they depend on. */
   async stopAll(graceMs?: number): Promise<void> {
     for (const handle of [...this.running].reverse()) await handle.stop(graceMs).catch(() => undefined);
+    if (this.running.size === 0) this.reaper.close();
   }
 
   /** Last resort on process exit: synchronous, so it works inside an 'exit' handler. */
   killAllNow(): void {
     for (const handle of this.running) {
       try {
-        process.kill(handle.pid, 'SIGKILL');
+        process.kill(handle.wholeGroup ? -handle.pid : handle.pid, 'SIGKILL');
       } catch {
         // already gone
       }

@@ -4,7 +4,7 @@ import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
 
-export const RUNTIME_NAMES = ['local', 'docker'] as const;
+export const RUNTIME_NAMES = ['local', 'docker', 'external'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 /** auto: in hactl with a local engine, in a container with a remote one (hactl cannot follow replica ports there). */
@@ -19,6 +19,24 @@ export interface DockerSettings {
   balancer: (typeof BALANCER_PLACEMENTS)[number];
 }
 
+/** What the external runtime needs: the deployment's address, and the user's fault commands. */
+export interface ExternalSettings {
+  /** The deployment's balancer, an origin such as https://shop.example.com. */
+  target: string;
+  /** The profile's health path, which tells whether the deployment answers again after a fault. */
+  healthPath: string;
+  killReplicaCmd?: string;
+  startReplicaCmd?: string;
+  killStoreCmd?: string;
+  startStoreCmd?: string;
+}
+
+/**
+ * What a scenario's phases may ask of a cluster beyond sending requests. A runtime that cannot do
+ * one (the external runtime without the user's fault commands) has the scenario skipped.
+ */
+export type ClusterControl = 'kill-replica' | 'start-replica' | 'deregister-replica' | 'kill-store' | 'store-proxy';
+
 export const DEFAULT_DOCKER_SETTINGS: DockerSettings = { network: 'bridge', images: {}, balancer: 'auto' };
 
 export interface RuntimeOptions {
@@ -27,6 +45,10 @@ export interface RuntimeOptions {
   signal?: AbortSignal;
   /** The docker runtime's settings; DEFAULT_DOCKER_SETTINGS when absent. */
   docker?: DockerSettings;
+  /** The external runtime's settings (required by it). */
+  external?: ExternalSettings;
+  /** How many replicas the cluster has (the external runtime cannot count them). */
+  replicas?: number;
   /** Lines worth showing while the runtime prepares (image pulls and builds). */
   onProgress?(line: string): void;
 }
@@ -41,6 +63,8 @@ export interface StoreProxy {
 /** Turns topologies into running things. One interface, one file per backend. */
 export interface Runtime {
   name: RuntimeName;
+  /** Why this runtime cannot do `control` here, or undefined when it can (local and docker always can). */
+  unsupported?(control: ClusterControl): string | undefined;
   /** Whether this runtime can run that balancer here (HAProxy must be installed, or its image had). */
   checkBalancer(kind: BalancerKind): Promise<Availability>;
   checkStore(store: StoreModule): Promise<Availability>;

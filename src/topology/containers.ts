@@ -1,7 +1,7 @@
 import type { DockerStoreRecipe, StoreOptions } from '../stores/store.js';
 import { haproxyConfig } from '../balancer/haproxy/config.js';
 import type { BalancerSettings } from '../balancer/settings.js';
-import { balancerSettings, replicaEnvironment, type Topology } from './plan.js';
+import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTemplateValues, type Topology } from './plan.js';
 
 /**
  * The containers of a topology, as pure data: what the docker runtime creates and what
@@ -20,6 +20,8 @@ export interface ContainerPlan {
   /** Ports it listens on, in its own network namespace. */
   ports: number[];
   stopSignal?: NodeJS.Signals;
+  /** A replica's readiness path (2xx once ready); the demo app's is /health. */
+  healthPath?: string;
 }
 
 /** Where a service listens: on a bridge network every container has its own address, so fixed
@@ -73,9 +75,34 @@ export function storeContainer(name: string, recipe: DockerStoreRecipe, image: s
   return { plan, url: recipe.url(listen.reachAt, listen.port) };
 }
 
+/** The port replicas listen on in their containers: the user's app says in its profile. */
+export function appPort(topology: Topology): number {
+  return topology.app.custom?.containerPort ?? APP_PORT;
+}
+
 export function replicaContainers(topology: Topology, appImage: string, placement: Placement, storeUrl: string | undefined): ContainerPlan[] {
+  const custom = topology.app.custom;
   return topology.replicas.map((replica) => {
-    const listen = listenOn(placement, replica.id, 0, APP_PORT);
+    const listen = listenOn(placement, replica.id, 0, appPort(topology));
+    if (custom?.image !== undefined) {
+      // The user's image runs its own command; it learns where to listen and where its store is
+      // from PORT/HOST and its templated --app-env.
+      const values = replicaTemplateValues(topology, replica, listen, storeUrl);
+      return {
+        role: 'replica',
+        service: replica.id,
+        image: custom.image,
+        command: [],
+        env: {
+          PORT: String(listen.port),
+          HOST: listen.host,
+          HACTL_REPLICA_ID: replica.id,
+          ...Object.fromEntries(Object.entries(custom.env).map(([key, value]) => [key, fillReplicaTemplate(value, values)])),
+        },
+        ports: [listen.port],
+        healthPath: custom.healthPath,
+      };
+    }
     return {
       role: 'replica',
       service: replica.id,
@@ -91,7 +118,7 @@ export function balancerContainer(topology: Topology, appImage: string, placemen
   const listen = listenOn(placement, 'balancer', 0, APP_PORT);
   const admin = listenOn(placement, 'balancer', 1, BALANCER_ADMIN_PORT);
   const targets = topology.replicas.map((replica) => {
-    const target = listenOn(placement, replica.id, 0, APP_PORT);
+    const target = listenOn(placement, replica.id, 0, appPort(topology));
     return { id: replica.id, host: target.reachAt, port: target.port };
   });
   return {
@@ -139,7 +166,7 @@ export function haproxyContainer(topology: Topology, image: string, placement: P
   const listen = listenOn(placement, 'balancer', 0, HAPROXY_PORT);
   const admin = listenOn(placement, 'balancer', 1, HAPROXY_ADMIN_PORT);
   const targets = topology.replicas.map((replica) => {
-    const target = listenOn(placement, replica.id, 0, APP_PORT);
+    const target = listenOn(placement, replica.id, 0, appPort(topology));
     return { id: replica.id, host: target.reachAt, port: target.port };
   });
   const settings = balancerSettings(topology, { host: listen.host, port: listen.port }, targets);

@@ -30,6 +30,22 @@ export interface AppSettings {
   resave?: boolean;
   /** The idle timeout; the app's default is Spring Session's 30 minutes. */
   sessionTtlSeconds?: number;
+  /** A new session id at login (the default); off is the session-fixation weakness, for the security scenario to find. */
+  regenerateOnLogin?: boolean;
+}
+
+/** The user's own app in place of the demo app (--app-cmd or --app-image, with --app-env). */
+export interface CustomApp {
+  /** A shell command that starts one replica; its `{field}`s are filled per replica (replicaTemplateValues). */
+  command?: string;
+  /** An image whose containers are the replicas. */
+  image?: string;
+  /** Environment variables for every replica, templated the same way. */
+  env: Record<string, string>;
+  /** A path that answers 2xx once a replica is ready. */
+  healthPath: string;
+  /** The port the app listens on inside its container. */
+  containerPort: number;
 }
 
 /** The plan of one cluster: pure data that a runtime turns into running things. */
@@ -42,6 +58,8 @@ export interface Topology {
     cookieName: string;
     /** Shared by every replica, so a cookie signed by one verifies on all. */
     secret: string;
+    /** Present when the replicas run the user's app instead of the demo app. */
+    custom?: CustomApp;
   };
   store?: StoreName;
   storeOptions: StoreOptions;
@@ -74,6 +92,9 @@ export interface TopologyOptions {
   /** Overrides the profile's. */
   deregistrationDelayMs?: number;
   app?: AppSettings;
+  /** The app's session cookie (its profile's), which app_cookie stickiness follows. */
+  cookieName?: string;
+  custom?: CustomApp;
 }
 
 /** ALB's own defaults, or the same state machine at test speed (`--balancer-profile`). */
@@ -90,7 +111,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
   return {
     strategy: choice.label,
     replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
-    app: { sessionStore: strategy.appStore, cookieName: DEFAULT_COOKIE_NAME, secret, ...options.app },
+    app: { sessionStore: strategy.appStore, cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME, secret, ...options.app, ...(options.custom ? { custom: options.custom } : {}) },
     store: strategy.store,
     storeOptions: variant.persistence ? { persistence: variant.persistence } : {},
     balancer: {
@@ -98,7 +119,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
       profile,
       port: options.balancerPort,
       algorithm: options.algorithm ?? 'round_robin',
-      stickiness: stickinessFor(choice),
+      stickiness: stickinessFor(choice, options.cookieName ?? DEFAULT_COOKIE_NAME),
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
       ...BALANCER_PROFILE_SETTINGS[profile],
       ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
@@ -106,10 +127,10 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
   };
 }
 
-function stickinessFor({ strategy, variant }: StrategyChoice): Stickiness {
+function stickinessFor({ strategy, variant }: StrategyChoice, appCookieName: string): Stickiness {
   if (!strategy.sticky) return { type: 'off' };
   if (variant.stickiness === 'app_cookie') {
-    return { type: 'app_cookie', appCookieName: DEFAULT_COOKIE_NAME, cookieName: ALB_APP_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS };
+    return { type: 'app_cookie', appCookieName, cookieName: ALB_APP_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS };
   }
   return { type: 'lb_cookie', cookieName: ALB_COOKIE_NAME, durationSeconds: ALB_DEFAULT_STICKINESS_SECONDS };
 }
@@ -135,7 +156,48 @@ export function replicaEnvironment(
     HACTL_COOKIE_NAME: topology.app.cookieName,
     ...(topology.app.resave !== undefined ? { HACTL_SESSION_RESAVE: String(topology.app.resave) } : {}),
     ...(topology.app.sessionTtlSeconds !== undefined ? { HACTL_SESSION_TTL_SECONDS: String(topology.app.sessionTtlSeconds) } : {}),
+    ...(topology.app.regenerateOnLogin !== undefined ? { HACTL_SESSION_REGENERATE: String(topology.app.regenerateOnLogin) } : {}),
   };
+}
+
+/** The `{field}`s of --app-cmd and --app-env: where a replica listens and where its store is. */
+export const REPLICA_TEMPLATE_FIELDS = ['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'postgresUrl', 'mongoUrl'] as const;
+
+/**
+ * The values of those fields for one replica. A store the strategy does not use leaves its
+ * fields empty, so one command can serve every strategy (a launcher that picks file sessions
+ * when {redisUrl} is empty, say).
+ */
+export function replicaTemplateValues(
+  topology: Topology,
+  replica: ReplicaPlan,
+  listen: { host: string; port: number },
+  storeUrl: string | undefined,
+): Record<(typeof REPLICA_TEMPLATE_FIELDS)[number], string> {
+  const url = storeUrl ? new URL(storeUrl) : undefined;
+  const of = (store: string) => (topology.store === store && storeUrl ? storeUrl : '');
+  return {
+    port: String(listen.port),
+    host: listen.host,
+    replica: replica.id,
+    strategy: topology.strategy,
+    storeUrl: storeUrl ?? '',
+    redisUrl: of('redis'),
+    redisHost: topology.store === 'redis' && url ? url.hostname : '',
+    redisPort: topology.store === 'redis' && url ? url.port || '6379' : '',
+    postgresUrl: of('postgres'),
+    mongoUrl: of('mongo'),
+  };
+}
+
+/** `{field}` filled from `values`; `{{` and `}}` stand for literal braces. */
+export function fillReplicaTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{|\}\}|\{([A-Za-z]+)\}/g, (whole, field: string | undefined) => (field === undefined ? whole[0]! : (values[field] ?? whole)));
+}
+
+/** Unknown `{field}`s in a --app-cmd, --app-env or fault command template, for a usage error before anything starts. */
+export function unknownReplicaFields(template: string, allowed: readonly string[] = REPLICA_TEMPLATE_FIELDS): string[] {
+  return [...template.matchAll(/\{\{|\}\}|\{([A-Za-z]+)\}/g)].flatMap((match) => (match[1] !== undefined && !allowed.includes(match[1]) ? [match[1]] : []));
 }
 
 /** The balancer's settings for this topology, listening on host:port in front of `targets`. */

@@ -18,6 +18,7 @@ export const concurrentIncrements = definePhase({
     parallel: count,
     withReads: z.boolean().default(true),
   }),
+  needsRequests: ['increment'],
   async run(context, options) {
     const { profile } = context;
     if (!profile.increment || !profile.counter) throw new EnvironmentError(`phase ${context.phase}: the app profile "${profile.name}" has no increment and counter requests`);

@@ -4,6 +4,7 @@ import { definePhase } from '../phase.js';
 export const killReplica = definePhase({
   kind: 'kill-replica',
   description: 'kills one replica process (SIGKILL by default); users are not told',
+  controls: ['kill-replica'],
   options: z.strictObject({
     replica: z.union([z.number().int().min(1), z.literal('random')]).default(1),
     signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGINT']).default('SIGKILL'),

@@ -7,6 +7,7 @@ export const killStore = definePhase({
   kind: 'kill-store',
   description: 'kills the session store server (SIGKILL by default), keeps it down for a while, and starts it again on the same data',
   needsStore: true,
+  controls: ['kill-store'],
   options: z.strictObject({
     signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGINT']).default('SIGKILL'),
     downMs: z.number().int().min(0).max(300_000).default(0),

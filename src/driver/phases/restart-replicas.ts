@@ -10,6 +10,7 @@ import { readWhile } from './read.js';
 export const restartReplicas = definePhase({
   kind: 'restart-replicas',
   description: 'drains, gracefully stops and restarts replicas one at a time while users keep reading',
+  controls: ['deregister-replica', 'kill-replica', 'start-replica'],
   ownSessionReads: true,
   options: z.strictObject({
     replicas: z.union([z.literal('all'), z.array(z.number().int().min(1)).min(1)]).default('all'),

@@ -54,7 +54,8 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
     docker.createContainer({
       name,
       Image: plan.image,
-      Cmd: plan.command,
+      // No command: the image's own (a user's app image).
+      ...(plan.command.length > 0 ? { Cmd: plan.command } : {}),
       Env: Object.entries(plan.env).map(([key, value]) => `${key}=${value}`),
       Labels: { [RUN_LABEL]: placement.runId, [`${RUN_LABEL}.role`]: plan.role, [`${RUN_LABEL}.service`]: plan.service },
       ...(plan.stopSignal ? { StopSignal: plan.stopSignal } : {}),

@@ -1,0 +1,202 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
+import { UsageError } from '../errors.js';
+import { STRATEGY_NAMES } from '../strategies.js';
+import { formatPath } from './paths.js';
+import { readJsonPath, validJsonPath } from './json-path.js';
+import { renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
+
+/**
+ * The YAML form of an app profile. Strings in requests and hit predicates are templates over
+ * the virtual user's fields ({{userId}}, {{userNm}}).
+ */
+const templateOf = (fields: readonly string[]) =>
+  z.string().superRefine((value, context) => {
+    const problem = templateProblem(value, fields);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+const jsonPath = z.string().refine(validJsonPath, { message: 'expected a JSON path such as $.user.id or $.items[0].name' });
+const regex = z.string().superRefine((value, context) => {
+  try {
+    new RegExp(replaceFields(value, () => 'x'));
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+  }
+});
+
+/** A request; only the login request is per user, so only it may use the user's fields. */
+const requestShape = (fields: readonly string[]) => {
+  const template = templateOf(fields);
+  return {
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    path: template.refine((path) => path.startsWith('/'), { message: 'expected a path starting with /' }),
+    headers: z.record(z.string(), template).optional(),
+    json: z.record(z.string(), z.unknown()).optional(),
+    form: z.record(z.string(), z.union([template, z.number(), z.boolean()])).optional(),
+    body: template.optional(),
+  };
+};
+const ONE_BODY = { message: 'give at most one of json, form and body' };
+const oneBody = (value: { json?: unknown; form?: unknown; body?: unknown }) => [value.json, value.form, value.body].filter((body) => body !== undefined).length <= 1;
+const requestOf = (fields: readonly string[]) => z.strictObject(requestShape(fields)).refine(oneBody, ONE_BODY);
+const request = requestOf([]);
+const userTemplate = templateOf(TEMPLATE_FIELDS);
+
+const hit = z
+  .strictObject({
+    status: z.number().int().min(100).max(599).default(200),
+    json: z
+      .record(z.string(), z.union([userTemplate, z.number(), z.boolean()]))
+      .superRefine((paths, context) => {
+        for (const path of Object.keys(paths)) {
+          if (!validJsonPath(path)) context.addIssue({ code: 'custom', path: [path], message: 'expected a JSON path such as $.user.id or $.items[0].name' });
+        }
+      })
+      .optional(),
+    body: regex.pipe(userTemplate).optional(),
+  })
+  .refine((value) => (value.json === undefined) !== (value.body === undefined), { message: 'give exactly one of json (JSON path: expected value) and body (a regular expression)' });
+
+const profileSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
+  cookie: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a cookie name (letters, digits and !#$%&\'*+-.^_`|~)'),
+  sessionId: regex.optional(),
+  health: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
+  containerPort: z.number().int().min(1).max(65_535).default(8080),
+  idleTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  strategies: z.array(z.enum(STRATEGY_NAMES)).min(1).optional(),
+  login: requestOf(TEMPLATE_FIELDS),
+  read: z.strictObject({ ...requestShape([]), hit }).refine(oneBody, ONE_BODY),
+  logout: request.optional(),
+  increment: request.optional(),
+  counter: z.strictObject({ ...requestShape([]), value: jsonPath }).refine(oneBody, ONE_BODY).optional(),
+});
+
+export type AppProfileFile = z.input<typeof profileSchema>;
+
+/** Reads, validates and compiles a profile file; every problem is one line naming file and field. */
+export async function loadAppProfile(file: string): Promise<AppProfile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--app-profile: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return compileAppProfile(data, file);
+}
+
+export function compileAppProfile(data: unknown, source: string): AppProfile {
+  const parsed = profileSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new UsageError(parsed.error.issues.map((issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
+  }
+  const file = parsed.data;
+  if (file.increment && !file.counter) throw new UsageError(`${source}: counter: expected a counter request (with value: a JSON path) beside increment`);
+  const { hit: predicate, ...readRequest } = file.read;
+  const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);
+
+  return {
+    name: file.name,
+    source,
+    cookieName: file.cookie,
+    healthPath: file.health,
+    containerPort: file.containerPort,
+    ...(file.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: file.idleTimeoutSeconds } : {}),
+    ...(file.strategies ? { strategies: file.strategies } : {}),
+    login: (identity) => buildRequest(file.login, identity),
+    read: buildRequest(readRequest, undefined),
+    isHit: (status, body, identity) => status === predicate.status && matches(predicate, body, identity),
+    showsAnyUser: (status, body) => status === predicate.status && matches(predicate, body, undefined),
+    sessionId(cookieValue) {
+      const decoded = safeDecode(cookieValue);
+      if (!sessionIdPattern) return decoded;
+      const match = sessionIdPattern.exec(decoded);
+      return match ? (match[1] ?? match[0]) : decoded;
+    },
+    ...(file.logout ? { logout: buildRequest(file.logout, undefined) } : {}),
+    ...(file.increment ? { increment: buildRequest(file.increment, undefined) } : {}),
+    ...(file.counter
+      ? {
+          counter: buildRequest(file.counter, undefined),
+          counterValue(status: number, body: string) {
+            if (status < 200 || status >= 300) return undefined;
+            const value = readJsonPath(parseJson(body), file.counter!.value);
+            return typeof value === 'number' ? value : undefined;
+          },
+        }
+      : {}),
+  };
+}
+
+type RequestFile = z.output<ReturnType<typeof requestOf>>;
+
+/** A request with the user's fields filled in; without an identity, templates must not use any. */
+function buildRequest(file: RequestFile, identity: Identity | undefined): HttpRequest {
+  const fill = (value: string) => (identity ? renderTemplate(value, identity) : value);
+  const headers: Record<string, string> = Object.fromEntries(Object.entries(file.headers ?? {}).map(([key, value]) => [key.toLowerCase(), fill(value)]));
+  let body: string | undefined;
+  if (file.json !== undefined) {
+    body = JSON.stringify(fillJson(file.json, fill));
+    headers['content-type'] ??= 'application/json';
+  } else if (file.form !== undefined) {
+    body = new URLSearchParams(Object.entries(file.form).map(([key, value]): [string, string] => [key, typeof value === 'string' ? fill(value) : String(value)])).toString();
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  } else if (file.body !== undefined) {
+    body = fill(file.body);
+  }
+  return { method: file.method, path: fill(file.path), ...(Object.keys(headers).length ? { headers } : {}), ...(body !== undefined ? { body } : {}) };
+}
+
+function fillJson(value: unknown, fill: (text: string) => string): unknown {
+  if (typeof value === 'string') return fill(value);
+  if (Array.isArray(value)) return value.map((item) => fillJson(item, fill));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillJson(item, fill)]));
+  return value;
+}
+
+/**
+ * With an identity: every JSON path holds the templated value, or the regular expression (with
+ * the user's fields escaped into it) matches. Without one (whose data is it?): every JSON path
+ * holds a non-empty value, or the expression matches with any text in place of each field.
+ */
+function matches(predicate: z.output<typeof hit>, body: string, identity: Identity | undefined): boolean {
+  if (predicate.json) {
+    const json = parseJson(body);
+    if (json === undefined) return false;
+    return Object.entries(predicate.json).every(([path, expected]) => {
+      const actual = readJsonPath(json, path);
+      if (!identity) return actual !== undefined && actual !== null && actual !== '';
+      return actual === (typeof expected === 'string' ? renderTemplate(expected, identity) : expected);
+    });
+  }
+  const source = identity ? renderTemplate(predicate.body!, identity, escapeRegex) : replaceFields(predicate.body!, () => '[^\\s"\'<>]+');
+  return new RegExp(source).test(body);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

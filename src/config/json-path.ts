@@ -1,0 +1,32 @@
+/**
+ * The subset of JSON path a hit predicate needs: `$.a.b`, `$.items[0].name`, `$['odd key']`.
+ * No wildcards or filters: a predicate names one value.
+ */
+const SEGMENT = /^(?:\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+
+export function parseJsonPath(path: string): (string | number)[] | undefined {
+  if (!path.startsWith('$')) return undefined;
+  const segments: (string | number)[] = [];
+  let rest = path.slice(1);
+  while (rest.length > 0) {
+    const match = SEGMENT.exec(rest);
+    if (!match) return undefined;
+    segments.push(match[2] !== undefined ? Number(match[2]) : (match[1] ?? match[3] ?? match[4])!);
+    rest = rest.slice(match[0].length);
+  }
+  return segments;
+}
+
+export function validJsonPath(path: string): boolean {
+  return parseJsonPath(path) !== undefined;
+}
+
+/** The value at `path`, or undefined when any step is missing. */
+export function readJsonPath(json: unknown, path: string): unknown {
+  let value = json;
+  for (const segment of parseJsonPath(path) ?? []) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { readJsonPath, validJsonPath } from './json-path.js';
+import { renderTemplate, TEMPLATE_FIELDS, templateProblem } from './template.js';
+
+describe('profile templates', () => {
+  it('fills known fields, keeps unknown ones, and escapes when asked', () => {
+    expect(renderTemplate('{{userId}}:{{ userNm }}', { userId: 'a.b', userNm: 'Kim' })).toBe('a.b:Kim');
+    expect(renderTemplate('{{userId}}', { userId: 'a.b' }, (text) => text.replace('.', '\\.'))).toBe('a\\.b');
+    expect(renderTemplate('{{other}}', { userId: 'a' })).toBe('{{other}}');
+  });
+
+  it('names unknown fields, and fields in requests that take none', () => {
+    expect(templateProblem('{{userId}}', TEMPLATE_FIELDS)).toBeUndefined();
+    expect(templateProblem('{{pass}} {{pass}}', TEMPLATE_FIELDS)).toBe('unknown field {{pass}}; expected {{userId}}, {{userNm}}');
+    expect(templateProblem('/u/{{userId}}', [])).toBe('{{userId}}: this request is the same for every user and takes no fields');
+  });
+});
+
+describe('JSON paths', () => {
+  const json = { user: { id: 'u1', roles: ['a', 'b'], 'odd key': 3 } };
+  it.each([
+    ['$.user.id', 'u1'],
+    ['$.user.roles[1]', 'b'],
+    ["$.user['odd key']", 3],
+    ['$.user.missing.deeper', undefined],
+    ['$', json],
+  ])('%s', (path, value) => {
+    expect(validJsonPath(path)).toBe(true);
+    expect(readJsonPath(json, path)).toEqual(value);
+  });
+
+  it.each(['user.id', '$..id', '$.user[*]', '$.'])('rejects %s', (path) => expect(validJsonPath(path)).toBe(false));
+});

@@ -1,0 +1,29 @@
+/**
+ * `{{field}}` templates: the user's fields in app profiles, and the replica's and store's
+ * addresses in --app-cmd / --app-env / fault commands. Unknown fields are caught when the
+ * profile or flag is read, not when the request is sent.
+ */
+const FIELD = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
+
+/** A virtual user's fields, usable in a profile's login request and hit predicate. */
+export const TEMPLATE_FIELDS = ['userId', 'userNm'] as const;
+
+/** Why a template is not valid with these fields, or undefined. */
+export function templateProblem(template: string, allowed: readonly string[]): string | undefined {
+  const unknown = [...template.matchAll(FIELD)].map((match) => match[1]!).filter((field) => !allowed.includes(field));
+  if (unknown.length === 0) return undefined;
+  const fields = [...new Set(unknown)].map((field) => `{{${field}}}`).join(', ');
+  return allowed.length === 0 ? `${fields}: this request is the same for every user and takes no fields` : `unknown field ${fields}; expected ${allowed.map((field) => `{{${field}}}`).join(', ')}`;
+}
+
+export function renderTemplate(template: string, values: object, escape: (text: string) => string = (text) => text): string {
+  return template.replace(FIELD, (whole, field: string) => {
+    const value = (values as Record<string, unknown>)[field];
+    return value === undefined ? whole : escape(String(value));
+  });
+}
+
+/** Every `{{field}}` replaced by what `replace` makes of its name. */
+export function replaceFields(template: string, replace: (field: string) => string): string {
+  return template.replace(FIELD, (_whole, field: string) => replace(field));
+}

@@ -1,0 +1,162 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answers200 } from '../../src/runtime/http-probe.js';
+import { freePorts } from '../../src/runtime/ports.js';
+import { pollUntil } from '../../src/time.js';
+import type { Report } from '../../src/report/model.js';
+import { runHactl, STACK_LINE } from './helpers.js';
+import { row } from './oracle.js';
+
+const APP_ENTRY = fileURLToPath(new URL('../../dist/app/server.js', import.meta.url));
+const PATH = `${process.env.PATH}:/usr/local/sbin:/usr/sbin`;
+
+/**
+ * A deployment hactl did not build, as a user has one: three demo-app replicas on one Redis
+ * behind a real HAProxy that does not tag answers with the replica. The test starts it, and its
+ * fault commands act on processes the test started, by PID.
+ */
+describe('hactl run --runtime external', () => {
+  let dir: string;
+  let target: string;
+  const servers: ChildProcess[] = [];
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+
+  const replicaPid = async (id: string) => Number(await readFile(path.join(dir, `${id}.pid`), 'utf8'));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-external-'));
+    const [redisPort, balancerPort, ...replicaPorts] = await freePorts(5);
+    servers.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env: { ...env, PATH } }));
+    // The platform's way to (re)start a replica: a script that records the PID it started.
+    await writeFile(
+      path.join(dir, 'start-replica.sh'),
+      [
+        'set -e',
+        'n=${1#replica-}',
+        `case $n in 1) port=${replicaPorts[0]};; 2) port=${replicaPorts[1]};; 3) port=${replicaPorts[2]};; *) exit 2;; esac`,
+        `PORT=$port HACTL_REPLICA_ID=$1 HACTL_SESSION_STORE=redis HACTL_STORE_URL=redis://127.0.0.1:${redisPort} setsid "${process.execPath}" "${APP_ENTRY}" >"${dir}/$1.log" 2>&1 </dev/null &`,
+        `echo $! >"${dir}/$1.pid"`,
+      ].join('\n'),
+    );
+    for (const id of ['replica-1', 'replica-2', 'replica-3']) execFileSync('sh', [path.join(dir, 'start-replica.sh'), id], { env });
+    await writeFile(
+      path.join(dir, 'haproxy.cfg'),
+      [
+        'defaults',
+        '  mode http',
+        '  timeout connect 1s',
+        '  timeout client 10s',
+        '  timeout server 10s',
+        'frontend web',
+        `  bind 127.0.0.1:${balancerPort}`,
+        '  default_backend app',
+        'backend app',
+        '  balance roundrobin',
+        '  option httpchk GET /health',
+        '  default-server inter 200 fall 2 rise 2',
+        ...replicaPorts.map((port, i) => `  server replica-${i + 1} 127.0.0.1:${port} check`),
+      ].join('\n') + '\n',
+    );
+    servers.push(spawn('haproxy', ['-f', path.join(dir, 'haproxy.cfg')], { stdio: 'ignore', env: { ...env, PATH } }));
+    target = `http://127.0.0.1:${balancerPort}`;
+    // Ready once every replica answers through HAProxy's round robin.
+    let streak = 0;
+    await pollUntil(async () => ((streak = (await answers200(`${target}/health`)) ? streak + 1 : 0) >= 6 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      onTimeout: () => new Error(`the deployment at ${target} did not come up`),
+    });
+  });
+
+  afterAll(async () => {
+    for (const file of (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.pid'))) {
+      const pid = Number(await readFile(path.join(dir, file), 'utf8'));
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    for (const server of servers) server.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const runJson = async (args: string[]) => {
+    const out = path.join(dir, `report-${Date.now()}.json`);
+    const result = await runHactl(['run', '--runtime', 'external', '--target', target, '--replicas', '3', '--users', '30', '--seed', '11', '--quiet', '--format', 'json', '--out', out, ...args]);
+    const report = result.code === 0 || result.code === 3 ? (JSON.parse(await readFile(out, 'utf8')) as Report) : undefined;
+    return { ...result, report };
+  };
+
+  it('runs what needs no fault, skips what does, and marks per-replica figures unknown', async () => {
+    const { code, stderr, report } = await runJson(['--strategy', 'redis', '--scenario', 'login-read,cookie-swap,kill-node,kill-store,restart-node,store-outage']);
+    expect(code, stderr).toBe(0);
+    expect(report!.settings).toMatchObject({ runtime: 'external', app: { profile: 'demo', target }, balancer: { kind: 'external' } });
+
+    const loginRead = row(report!, 'redis', 'login-read').metrics!;
+    expect(loginRead.hitRate).toBe(1);
+    expect(loginRead.reads).toBe(300);
+    // HAProxy does not say which replica answered: unknown, not a guess and not zero.
+    expect(loginRead.replicasKnown).toBe(false);
+    expect(loginRead.requestsPerReplica).toEqual({});
+    expect(loginRead.imbalance).toBeNull();
+    expect(row(report!, 'redis', 'cookie-swap').findings!.find((f) => f.id === 'forged-id-adopted')).toMatchObject({ passed: true });
+
+    const skipped = (scenario: string) => report!.results.find((r) => r.scenario === scenario)!;
+    expect(skipped('kill-node')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('give --kill-replica-cmd') });
+    expect(skipped('kill-store')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('give --kill-store-cmd') });
+    expect(skipped('restart-node')).toMatchObject({ status: 'skipped', reason: expect.stringContaining("cannot control the deployment's balancer") });
+    expect(skipped('store-outage')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('fault proxy') });
+  });
+
+  it('kills a replica with --kill-replica-cmd: the deployment fails over and Redis keeps every session', async () => {
+    const victim = await replicaPid('replica-1');
+    const { code, stderr, report } = await runJson([
+      '--strategy',
+      'redis',
+      '--scenario',
+      'kill-node',
+      '--kill-replica-cmd',
+      `kill -s {signal} $(cat ${dir}/{replica}.pid)`,
+    ]);
+    expect(code, stderr).toBe(0);
+    // The fault happened: the process the command named is gone.
+    expect(alive(victim)).toBe(false);
+    const metrics = row(report!, 'redis', 'kill-node').metrics!;
+    expect(metrics.faults).toEqual([expect.objectContaining({ kind: 'kill-replica', target: 'replica-1' })]);
+    expect(metrics.sessionLoss).toBe(0);
+    expect(metrics.usersWithSession).toBe(30);
+    expect(metrics.recovered).toBe(true);
+    expect(metrics.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
+    execFileSync('sh', [path.join(dir, 'start-replica.sh'), 'replica-1'], { env });
+  });
+
+  it('a fault command that fails gives an error row with its output, and exit 3', async () => {
+    const { code, report } = await runJson(['--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', 'echo no such replica {replica} >&2; exit 4']);
+    expect(code).toBe(3);
+    expect(report!.results[0]).toMatchObject({ status: 'error', reason: expect.stringMatching(/--kill-replica-cmd: .* failed \(exit 4\): no such replica replica-1/) });
+  });
+
+  it.each([
+    [['--runtime', 'external', '--strategy', 'redis'], /^hactl: --runtime external: give --target URL/],
+    [['--runtime', 'external', '--target', 'http://127.0.0.1:1/app', '--strategy', 'redis'], /^hactl: --target: expected the deployment's origin/],
+    [['--runtime', 'external', '--target', 'http://127.0.0.1:1'], /^hactl: --runtime external: name the one strategy the deployment uses with --strategy/],
+    [['--runtime', 'external', '--target', 'http://127.0.0.1:1', '--strategy', 'redis', '--balancer', 'haproxy'], /^hactl: --balancer: sets hactl's own balancer/],
+    [['--kill-replica-cmd', 'true'], /^hactl: --kill-replica-cmd: apply to --runtime external; this run uses --runtime local/],
+    [['--runtime', 'external', '--target', 'http://127.0.0.1:1', '--strategy', 'redis', '--kill-store-cmd', 'kill {pid}'], /^hactl: --kill-store-cmd: unknown field \{pid\}/],
+  ])('refuses %j with one line and exit 2', async (args, message) => {
+    const { code, stderr } = await runHactl(['run', ...args]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+});
