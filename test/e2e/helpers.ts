@@ -124,10 +124,9 @@ function watchDescendants(root: number) {
     const stack = [...(children.get(root) ?? [])];
     while (stack.length > 0) {
       const stat = stack.pop()!;
-      if (!startTimes.has(stat.pid)) {
-        startTimes.set(stat.pid, stat.startTime);
-        seen.set(stat.pid, stat.name);
-      }
+      if (!startTimes.has(stat.pid)) startTimes.set(stat.pid, stat.startTime);
+      // The latest name: a process first seen between fork and exec (setpriv) is named for what it runs.
+      if (startTimes.get(stat.pid) === stat.startTime) seen.set(stat.pid, stat.name);
       stack.push(...(children.get(stat.pid) ?? []));
     }
   };

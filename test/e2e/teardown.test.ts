@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../../src/time.js';
 import { startHactl, STACK_LINE } from './helpers.js';
 
 const names = (seen: Map<number, string>) => [...new Set(seen.values())];
@@ -46,6 +47,12 @@ describe('teardown', () => {
     const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', scenario, '--users', '20']);
     await hactl.waitForStderr(moment, 60_000);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // On a busy machine the fault may come later than the delay: wait until it shows.
+    await pollUntil(() => ([...hactl.seen().values()].filter((name) => name === evidence).length >= atLeast ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      onTimeout: () => new Error(`fewer than ${atLeast} ${evidence} processes were seen: ${hactl.stderr()}`),
+    });
     hactl.child.kill('SIGINT');
     const finished = await hactl.finished;
     expect(finished.code, finished.stderr).toBe(130);
