@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appConflict, scenarioConflict, type Scenario } from './config/scenario.js';
+import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
@@ -180,8 +180,9 @@ async function runStrategy(
     options.scenarios.forEach((scenario) => addRow({ strategy: name, scenario: scenario.name, ...fields }));
 
   // An app that cannot keep sessions this way (no store client for it): no store to start either.
-  if (options.profile.strategies && !options.profile.strategies.includes(strategy.name)) {
-    rowsFor({ status: 'skipped', reason: appConflict(options.scenarios[0]!, options.profile, { custom: testsOwnApp(options), strategy: strategy.name }) });
+  const unsupported = strategyConflict(options.profile, strategy.name);
+  if (unsupported) {
+    rowsFor({ status: 'skipped', reason: unsupported });
     return;
   }
 

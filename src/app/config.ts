@@ -12,6 +12,11 @@ export interface AppConfig {
   ttlSeconds: number;
   /** express-session's `resave`: off, as its docs advise; on, the race it invites can be measured. */
   resave: boolean;
+  /**
+   * A new session id at login (OWASP's defence against fixation). Off only to show what the
+   * security scenario's fixation check catches: the pre-login session is kept, the user set on it.
+   */
+  regenerateOnLogin: boolean;
   /** How long start-up keeps trying to reach the session store. */
   storeConnectTimeoutMs: number;
 }
@@ -37,6 +42,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     // Spring Session's default idle timeout: 30 minutes.
     ttlSeconds: Number(env.HACTL_SESSION_TTL_SECONDS ?? 1800),
     resave: env.HACTL_SESSION_RESAVE === 'true',
+    regenerateOnLogin: env.HACTL_SESSION_REGENERATE !== 'false',
     storeConnectTimeoutMs: Number(env.HACTL_STORE_CONNECT_TIMEOUT_MS ?? 30_000),
   };
 }

@@ -41,12 +41,14 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
       res.status(400).json({ error: 'expected a JSON body {"userId": string, "userNm": string}', replica });
       return;
     }
-    // A new id at login: the pre-login id must not carry into the authenticated session (fixation).
-    req.session.regenerate((error) => {
-      if (error) return next(error);
+    const signIn = () => {
       req.session.user = { userId, userNm };
       req.session.save((saveError) => (saveError ? next(saveError) : res.json({ userId, userNm, replica })));
-    });
+    };
+    // A new id at login: the pre-login id must not carry into the authenticated session (fixation).
+    // Off (HACTL_SESSION_REGENERATE=false) only to show what the security scenario catches.
+    if (config.regenerateOnLogin) req.session.regenerate((error) => (error ? next(error) : signIn()));
+    else signIn();
   });
 
   app.get('/session', (req, res) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
-import { builtinScenarioNames, loadScenario, parseScenario, scenarioConflict } from './scenario.js';
+import { demoProfile } from '../app/profile.js';
+import { compileAppProfile } from './app-profile.js';
+import { appConflict, builtinScenarioNames, loadScenario, parseScenario, scenarioConflict, strategyConflict } from './scenario.js';
 
 const counts = { reads: 10, replicas: 3, users: 30 };
 const memory = { strategy: 'none' };
@@ -123,5 +125,37 @@ describe('cookie-swap', () => {
     const scenario = await loadScenario('cookie-swap');
     expect(scenarioConflict(scenario, { ...counts, users: 1 }, memory)).toBe('cookie-swap needs at least 2 users (this run has 1)');
     expect(scenarioConflict(scenario, { ...counts, users: 2 }, memory)).toBeUndefined();
+  });
+});
+
+describe('scenarios against the app under test', () => {
+  const profile = (data: Record<string, unknown> = {}) =>
+    compileAppProfile({ name: 'shop', cookie: 'SESSION', login: { method: 'POST', path: '/login' }, read: { path: '/me', hit: { json: { '$.id': '{{userId}}' } } }, ...data }, 'shop.yaml');
+
+  it('skips a scenario whose phases send a request the profile lacks', async () => {
+    expect(appConflict(await loadScenario('concurrent-writes'), profile(), { custom: true, strategy: 'redis' })).toBe(
+      'concurrent-writes sends the app\'s increment request (phase "increments"); the app profile "shop" has none',
+    );
+    expect(appConflict(await loadScenario('security'), profile(), { custom: true, strategy: 'redis' })).toMatch(/sends the app's logout request .* the app profile "shop" has none$/);
+    expect(appConflict(await loadScenario('security'), profile({ logout: { method: 'POST', path: '/logout' } }), { custom: true, strategy: 'redis' })).toBeUndefined();
+    expect(appConflict(await loadScenario('login-read'), profile(), { custom: true, strategy: 'redis' })).toBeUndefined();
+  });
+
+  it("skips scenarios that set the demo app's own settings for a user's app, not for the demo app", async () => {
+    const resave = await loadScenario('concurrent-writes-resave');
+    expect(appConflict(resave, demoProfile, { custom: true, strategy: 'redis' })).toBe("concurrent-writes-resave sets the demo app's resave; the app under test keeps its own session settings");
+    expect(appConflict(resave, demoProfile, { custom: false, strategy: 'redis' })).toBeUndefined();
+    expect(appConflict(await loadScenario('expiry'), demoProfile, { custom: true, strategy: 'redis' })).toMatch(/^expiry sets the demo app's sessionTtlSeconds/);
+    // resave: false is the demo app's default: the scenario means the same against any app.
+    expect(appConflict(await loadScenario('concurrent-writes'), demoProfile, { custom: true, strategy: 'redis' })).toBeUndefined();
+    // security waits out the profile's idle timeout instead of setting the app's.
+    expect(appConflict(await loadScenario('security'), demoProfile, { custom: true, strategy: 'redis' })).toBeUndefined();
+  });
+
+  it('skips strategies the profile does not list', async () => {
+    const php = profile({ strategies: ['none', 'sticky', 'redis'] });
+    expect(strategyConflict(php, 'postgres')).toBe('the app profile "shop" keeps sessions with none, sticky, redis only, not postgres');
+    expect(strategyConflict(php, 'sticky')).toBeUndefined();
+    expect(appConflict(await loadScenario('login-read'), php, { custom: true, strategy: 'mongo' })).toMatch(/only, not mongo$/);
   });
 });

@@ -161,22 +161,34 @@ export function scenarioConflict(scenario: Scenario, counts: CountVariables, clu
   return undefined;
 }
 
+/** The demo app's own settings, which a scenario's `app:` block may change. */
+const DEMO_APP_DEFAULTS = { resave: false, regenerateOnLogin: true } as const;
+
 /**
  * Checks a scenario against the app under test: the requests its phases send, the strategies the
  * app supports, and demo app settings a user's app cannot be given. Returns why its rows are
  * skipped, or undefined.
  */
 export function appConflict(scenario: Scenario, profile: AppProfile, app: { custom: boolean; strategy: StrategyName }): string | undefined {
-  if (profile.strategies && !profile.strategies.includes(app.strategy)) {
-    return `the app profile "${profile.name}" keeps sessions with ${profile.strategies.join(', ')} only, not ${app.strategy}`;
-  }
+  const unsupported = strategyConflict(profile, app.strategy);
+  if (unsupported) return unsupported;
   for (const phase of scenario.phases) {
     const missing = phase.unit.needsRequests?.find((request) => !hasRequest(profile, request));
     if (missing) return `${scenario.name} sends the app's ${missing} request (phase "${phase.name}"); the app profile "${profile.name}" has none`;
   }
   if (app.custom) {
-    const demoOnly = (['resave', 'sessionTtlSeconds'] as const).filter((key) => scenario.app[key] !== undefined && !(key === 'sessionTtlSeconds' && !scenario.measure.expiry));
+    // A setting that keeps the demo app's default changes nothing the scenario measures; the
+    // idle timeout matters only where the scenario's waits are built on it (expiry; security
+    // waits out the profile's instead).
+    const changed = (['resave', 'regenerateOnLogin'] as const).filter((key) => scenario.app[key] !== undefined && scenario.app[key] !== DEMO_APP_DEFAULTS[key]);
+    const demoOnly = [...changed, ...(scenario.app.sessionTtlSeconds !== undefined && scenario.measure.expiry ? ['sessionTtlSeconds'] : [])];
     if (demoOnly.length > 0) return `${scenario.name} sets the demo app's ${demoOnly.join(' and ')}; the app under test keeps its own session settings`;
   }
   return undefined;
+}
+
+/** Why the app cannot run with this strategy at all (its profile lists the ones it can), or undefined. */
+export function strategyConflict(profile: AppProfile, strategy: StrategyName): string | undefined {
+  if (!profile.strategies || profile.strategies.includes(strategy)) return undefined;
+  return `the app profile "${profile.name}" keeps sessions with ${profile.strategies.join(', ')} only, not ${strategy}`;
 }

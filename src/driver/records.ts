@@ -43,11 +43,16 @@ export interface CounterRecord {
   final: number | null;
 }
 
-/** A security observation with its evidence. `passed` is null for facts that are expected on every strategy. */
+/**
+ * A security observation with its evidence. `passed` is null for a fact expected on every
+ * strategy (`fact: true`, such as a stolen cookie working), or for a check that could not be
+ * made or proved nothing (the summary says why).
+ */
 export interface Finding {
   id: string;
   title: string;
   passed: boolean | null;
+  fact?: true;
   summary: string;
   evidence: Record<string, number | string>;
 }

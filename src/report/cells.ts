@@ -1,5 +1,6 @@
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Report, ResultRow } from './model.js';
+import type { Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
 export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms', 'imbalance', 'figures'];
@@ -93,8 +94,9 @@ export function findingRows(report: Report) {
   return report.results.flatMap((row) => (row.findings ?? []).map((finding) => ({ row, finding })));
 }
 
-export function verdict(passed: boolean | null): 'pass' | 'FAIL' | 'info' {
-  return passed === null ? 'info' : passed ? 'pass' : 'FAIL';
+export function verdict(finding: Pick<Finding, 'passed' | 'fact'>): 'pass' | 'FAIL' | 'info' | 'n/a' {
+  if (finding.passed === null) return finding.fact ? 'info' : 'n/a';
+  return finding.passed ? 'pass' : 'FAIL';
 }
 
 export function storeLines(report: Report): string[] {

@@ -9,7 +9,7 @@ export function renderMarkdown(report: Report): string {
   const findings = findingRows(report);
   if (findings.length > 0) {
     lines.push('', tableRow(['strategy', 'finding', 'result', 'evidence']), tableRow(['---', '---', '---', '---']));
-    for (const { row, finding } of findings) lines.push(tableRow([row.strategy, finding.title, verdict(finding.passed), finding.summary]));
+    for (const { row, finding } of findings) lines.push(tableRow([row.strategy, finding.title, verdict(finding), finding.summary]));
   }
   const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report)];
   if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));

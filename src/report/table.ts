@@ -22,7 +22,7 @@ export function renderTable(report: Report, options: RenderOptions): string {
   if (findings.length > 0) {
     const findingTable = new Table({ head: ['strategy', 'finding', 'result', 'evidence'].map((h) => chalk.bold(h)), style: { head: [], border: [], compact: true } });
     for (const { row, finding } of findings) {
-      const result = verdict(finding.passed);
+      const result = verdict(finding);
       const colored = result === 'pass' ? chalk.green(result) : result === 'FAIL' ? chalk.red(result) : chalk.cyan(result);
       findingTable.push([row.strategy, finding.title, colored, finding.summary]);
     }

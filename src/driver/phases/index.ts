@@ -9,8 +9,29 @@ import { killStore } from './kill-store.js';
 import { storeFault } from './store-fault.js';
 import { restartReplicas } from './restart-replicas.js';
 import { concurrentIncrements } from './concurrent-increments.js';
+import { securityFixation } from './security-fixation.js';
+import { securityLogout } from './security-logout.js';
+import { securityCookieAttributes } from './security-cookie-attributes.js';
+import { securityIdQuality } from './security-id-quality.js';
+import { securityIdleTimeout } from './security-idle-timeout.js';
 
 /** Every phase kind a scenario file may use, keyed by the name written after `do:`. */
 export const phaseUnits: Record<string, PhaseUnit<any>> = Object.fromEntries(
-  [login, read, killReplica, killStore, restartReplicas, storeFault, concurrentIncrements, stolenCookie, forgedCookie, wait].map((unit) => [unit.kind, unit]),
+  [
+    login,
+    read,
+    killReplica,
+    killStore,
+    restartReplicas,
+    storeFault,
+    concurrentIncrements,
+    stolenCookie,
+    forgedCookie,
+    wait,
+    securityFixation,
+    securityLogout,
+    securityCookieAttributes,
+    securityIdQuality,
+    securityIdleTimeout,
+  ].map((unit) => [unit.kind, unit]),
 );

@@ -35,6 +35,7 @@ export const stolenCookie = definePhase({
       id: 'stolen-cookie',
       title: 'stolen session cookie replayed by another client',
       passed: null,
+      fact: true,
       summary: `${readVictim.size}/${users.length} stolen cookies read the victim's data (a session id is a bearer token)`,
       evidence: { attempts: users.length, readVictimData: readVictim.size, readsPerAttempt: perUser },
     });

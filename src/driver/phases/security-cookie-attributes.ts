@@ -1,0 +1,118 @@
+import { CookieJar } from 'tough-cookie';
+import { z } from 'zod';
+import { classifyAction, type Exchange } from '../driver.js';
+import { runInOrder } from '../order.js';
+import { definePhase, type PhaseContext } from '../phase.js';
+import type { Finding } from '../records.js';
+import { jarsHolding, replay, sessionCookie } from './security-replay.js';
+import { parseSetCookie, redactSetCookie, type SetCookie } from './security-set-cookie.js';
+
+/** Extra logins, per replica, to hear from a replica no user's login reached. */
+const EXTRA_LOGINS_PER_REPLICA = 4;
+const UNKNOWN = 'replicas unknown';
+
+interface Seen {
+  replica: string;
+  header: string;
+  cookie: SetCookie;
+}
+
+interface Check {
+  id: string;
+  title: string;
+  /** Whether one Set-Cookie is right. */
+  ok(cookie: SetCookie): boolean;
+  /** Why the check does not apply to this run, if it does not. */
+  notApplicable?(context: PhaseContext): string | undefined;
+}
+
+/** OWASP ASVS 3.4: what every Set-Cookie of the session cookie must say, whichever replica sent it. */
+const CHECKS: readonly Check[] = [
+  { id: 'cookie-httponly', title: 'the session cookie is HttpOnly (scripts cannot read it)', ok: (c) => c.attributes.has('httponly') },
+  {
+    id: 'cookie-secure',
+    title: 'the session cookie is Secure (sent over HTTPS only)',
+    ok: (c) => c.attributes.has('secure'),
+    // A Secure cookie set over http is dropped by browsers; the attribute is the app's to add once TLS is in front.
+    notApplicable: (context) => (context.driver.origin.startsWith('https:') ? undefined : 'not checked: served over plain HTTP'),
+  },
+  { id: 'cookie-samesite', title: 'the session cookie states SameSite', ok: (c) => (c.attributes.get('samesite') ?? '') !== '' },
+  { id: 'cookie-path', title: 'the session cookie states a Path', ok: (c) => (c.attributes.get('path') ?? '') !== '' },
+  // A Domain attribute widens the cookie to every subdomain; host-only is the narrowest scope.
+  { id: 'cookie-no-domain', title: 'the session cookie has no Domain (host-only)', ok: (c) => !c.attributes.has('domain') },
+];
+
+/**
+ * The session cookie's attributes, on every Set-Cookie of it from every replica: users log in and
+ * replay their cookie on every replica (each answer of an app with a rolling expiry sets it again).
+ */
+export const securityCookieAttributes = definePhase({
+  kind: 'security-cookie-attributes',
+  description: 'users log in and read on every replica; every Set-Cookie of the session cookie must be HttpOnly, Secure (over HTTPS), with SameSite and Path, and no Domain',
+  options: z.strictObject({}),
+  async run(context) {
+    const { profile, driver } = context;
+    const all = context.cluster.replicaIds;
+    const seen: Seen[] = [];
+    const collect = (exchange: Exchange) => {
+      for (const header of exchange.setCookies) {
+        const cookie = parseSetCookie(header);
+        if (cookie?.name === profile.cookieName) seen.push({ replica: exchange.replica ?? UNKNOWN, header, cookie });
+      }
+      return exchange;
+    };
+    const loginAndReplay = async (user: number) => {
+      const meta = { phase: context.phase, kind: context.kind, user };
+      const jar = new CookieJar();
+      collect(await driver.send(jar, profile.login(context.users[user]!.identity), meta, classifyAction));
+      const cookie = sessionCookie(jar, driver.origin, profile.cookieName);
+      if (!cookie) return;
+      await replay(context, user, jarsHolding(cookie, driver.origin), (e) => {
+        collect(e);
+        return profile.isHit(e.status, e.body, context.users[user]!.identity);
+      });
+    };
+    await runInOrder(context.users.map((user) => ({ user: user.index, run: () => loginAndReplay(user.index) })), context.concurrency, context.signal);
+
+    // A replica that keeps sessions to itself sets the cookie only at the logins it serves.
+    const silent = () => (seen.some((one) => one.replica === UNKNOWN) ? [] : all.filter((replica) => !seen.some((one) => one.replica === replica)));
+    for (let extra = 0; extra < EXTRA_LOGINS_PER_REPLICA * all.length && silent().length > 0; extra++) {
+      context.signal.throwIfAborted();
+      await loginAndReplay(extra % context.users.length);
+    }
+
+    for (const check of CHECKS) context.findings.push(finding(context, check, seen, silent()));
+  },
+});
+
+function finding(context: PhaseContext, check: Check, seen: readonly Seen[], silent: readonly string[]): Finding {
+  const failing = seen.filter((one) => !check.ok(one.cookie));
+  const evidence: Record<string, number | string> = {
+    setCookies: seen.length,
+    failing: failing.length,
+    byReplica: byReplica(seen, check),
+    ...(silent.length > 0 ? { noSetCookieFrom: silent.join(', ') } : {}),
+    ...(seen.length > 0 ? { example: redactSetCookie((failing[0] ?? seen[0]!).header) } : {}),
+  };
+  const base = { id: check.id, title: check.title, evidence };
+  const notApplicable = check.notApplicable?.(context);
+  if (notApplicable) return { ...base, passed: null, summary: `${notApplicable}; ${seen.length - failing.length}/${seen.length} Set-Cookies had it` };
+  if (seen.length === 0) return { ...base, passed: null, summary: `not checked: no replica sent a Set-Cookie of ${context.profile.cookieName}` };
+  const where = silent.length > 0 ? `; no Set-Cookie seen from ${silent.join(', ')}` : '';
+  return {
+    ...base,
+    passed: failing.length === 0 ? (silent.length > 0 ? null : true) : false,
+    summary: `${seen.length - failing.length}/${seen.length} Set-Cookies of ${context.profile.cookieName} complied (${byReplica(seen, check)})${where}`,
+  };
+}
+
+/** `replica-1 12/12, replica-2 9/9`: complying Set-Cookies out of all, per replica. */
+function byReplica(seen: readonly Seen[], check: Check): string {
+  const replicas = [...new Set(seen.map((one) => one.replica))].sort();
+  return replicas
+    .map((replica) => {
+      const mine = seen.filter((one) => one.replica === replica);
+      return `${replica} ${mine.filter((one) => check.ok(one.cookie)).length}/${mine.length}`;
+    })
+    .join(', ');
+}

@@ -1,0 +1,63 @@
+import { CookieJar } from 'tough-cookie';
+import { z } from 'zod';
+import { idQuality } from '../../metrics/id-quality.js';
+import { classifyAction } from '../driver.js';
+import { runInOrder } from '../order.js';
+import { definePhase } from '../phase.js';
+import { sessionCookie } from './security-replay.js';
+
+/** OWASP ASVS 3.2.2: at least 64 bits of entropy in a session id. */
+const MIN_ENTROPY_BITS = 64;
+
+/**
+ * Session ids must be unguessable: many logins, each with a fresh jar (so each gets a new id),
+ * and the ids judged by src/metrics/id-quality.ts.
+ */
+export const securityIdQuality = definePhase({
+  kind: 'security-id-quality',
+  description: 'logs in many times with fresh cookie jars and estimates the entropy of the session ids issued; counts duplicates',
+  // Fewer than a thousand ids leaves the per-position estimate too noisy to tell 64 bits apart.
+  options: z.strictObject({ ids: z.number().int().min(1_000).max(100_000).default(1_000) }),
+  async run(context, options) {
+    const { profile, driver, users } = context;
+    const ids: string[] = [];
+    let failed = 0;
+    const tasks = Array.from({ length: options.ids }, (_, attempt) => {
+      const user = users[attempt % users.length]!;
+      return {
+        user: user.index,
+        run: async () => {
+          const jar = new CookieJar();
+          await driver.send(jar, profile.login(user.identity), { phase: context.phase, kind: context.kind, user: user.index }, classifyAction);
+          const cookie = sessionCookie(jar, driver.origin, profile.cookieName);
+          if (cookie) ids.push(profile.sessionId(cookie.value));
+          else failed++;
+        },
+      };
+    });
+    await runInOrder(tasks, context.concurrency, context.signal);
+
+    const quality = idQuality(ids);
+    const bits = Math.round(quality.entropyBits * 10) / 10;
+    const length = quality.minLength === quality.maxLength ? `${quality.minLength}` : `${quality.minLength}-${quality.maxLength}`;
+    const evidence = {
+      ids: quality.count,
+      loginsWithoutId: failed,
+      length,
+      alphabet: `${quality.alphabet.name} (${quality.alphabet.size} symbols, ${quality.characters.length} seen)`,
+      entropyBits: bits,
+      duplicates: quality.duplicates,
+    };
+    const enough = quality.count >= options.ids;
+    context.findings.push({
+      id: 'session-id-quality',
+      title: `session ids carry at least ${MIN_ENTROPY_BITS} bits of entropy and never repeat`,
+      // Too few ids judge nothing either way, unless those few already repeat.
+      passed: quality.duplicates > 0 ? false : enough ? quality.entropyBits >= MIN_ENTROPY_BITS : null,
+      summary:
+        `${quality.count} ids, length ${length}, ${quality.alphabet.name}: about ${bits} bits, ${quality.duplicates} duplicates` +
+        (enough ? '' : `; not conclusive: ${failed}/${options.ids} logins yielded no id`),
+      evidence,
+    });
+  },
+});

@@ -1,0 +1,112 @@
+import { CookieJar, type Cookie } from 'tough-cookie';
+import type { Exchange } from '../driver.js';
+import { classifyRead, type PhaseContext } from '../phase.js';
+
+/**
+ * Replaying a session cookie "on every replica", shared by the security checks. A replay carries
+ * the session cookie alone: a stickiness cookie (AWSALB) would pin it to one replica, and a copy
+ * of the session that only some other replica still holds would go unseen.
+ */
+
+/** Replays stop once every replica has answered, but make at least this many reads per replica... */
+const MIN_READS_PER_REPLICA = 2;
+/** ...and give up on a replica that round robin has not reached after this many per replica. */
+const MAX_READS_PER_REPLICA = 8;
+
+/** The session cookie a jar holds, also past its expiry (an attacker keeps what it copied). */
+export function sessionCookie(jar: CookieJar, origin: string, name: string): Cookie | undefined {
+  return jar.getCookiesSync(origin, { expire: false }).find((cookie) => cookie.key === name);
+}
+
+/**
+ * A new jar holding only `cookie`, for every replay read: an answer that sets another cookie must
+ * not change what the next read presents.
+ */
+export function jarsHolding(cookie: Cookie, origin: string): () => CookieJar {
+  const copy = cookie.toString();
+  return () => {
+    const jar = new CookieJar();
+    jar.setCookieSync(copy, origin);
+    return jar;
+  };
+}
+
+export interface Replay {
+  reads: number;
+  /** Reads whose answer showed the data the replay must not see. */
+  shown: number;
+  /** Replicas that answered a read, and those that showed the data. */
+  replicas: Set<string>;
+  showingReplicas: Set<string>;
+  /** Answers without the balancer's replica header. */
+  unknownReplica: number;
+}
+
+/**
+ * Reads the app's session endpoint presenting only the cookie `jars` hold, at least 2 x replicas
+ * times and until every replica has answered (bounded), so that round robin, shared with other
+ * users' requests, cannot skip the one replica that still holds a copy. `shows` is asked once per
+ * answer.
+ */
+export async function replay(context: PhaseContext, user: number, jars: () => CookieJar, shows: (exchange: Exchange) => boolean, options: { expiredCookies?: boolean } = {}): Promise<Replay> {
+  const all = context.cluster.replicaIds;
+  const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0 };
+  const minimum = MIN_READS_PER_REPLICA * all.length;
+  const maximum = MAX_READS_PER_REPLICA * all.length;
+  const everyReplicaAnswered = () => result.unknownReplica > 0 || all.every((replica) => result.replicas.has(replica));
+  while (result.reads < maximum && (result.reads < minimum || !everyReplicaAnswered())) {
+    context.signal.throwIfAborted();
+    let showed = false;
+    const exchange = await context.driver.send(jars(), context.profile.read, { phase: context.phase, kind: context.kind, user }, (e) => classifyRead(e, (showed = shows(e))), options);
+    result.reads++;
+    if (showed) result.shown++;
+    if (exchange.replica === null) {
+      if (exchange.status !== 0) result.unknownReplica++;
+      continue;
+    }
+    result.replicas.add(exchange.replica);
+    if (showed) result.showingReplicas.add(exchange.replica);
+  }
+  return result;
+}
+
+/** Several users' replays as one. */
+export function mergeReplays(replays: readonly Replay[]): Replay {
+  const merged: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0 };
+  for (const one of replays) {
+    merged.reads += one.reads;
+    merged.shown += one.shown;
+    merged.unknownReplica += one.unknownReplica;
+    for (const replica of one.replicas) merged.replicas.add(replica);
+    for (const replica of one.showingReplicas) merged.showingReplicas.add(replica);
+  }
+  return merged;
+}
+
+/** Which replicas answered, for a finding's evidence; says so when the balancer does not tell. */
+export function replicasAnswered(replay: Replay, all: readonly string[]): string {
+  if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? 'replicas unknown (no x-hactl-replica header)' : 'none answered';
+  const missing = all.filter((replica) => !replay.replicas.has(replica));
+  const named = [...replay.replicas].sort().join(', ');
+  return missing.length === 0 ? named : `${named} (never reached: ${missing.join(', ')})`;
+}
+
+/** The evidence every replay-based finding carries. */
+export function replayEvidence(replay: Replay, all: readonly string[]): Record<string, number | string> {
+  return {
+    replayReads: replay.reads,
+    replaysShowingData: replay.shown,
+    replicasAnswered: replicasAnswered(replay, all),
+    ...(replay.showingReplicas.size > 0 ? { replicasShowingData: [...replay.showingReplicas].sort().join(', ') } : {}),
+  };
+}
+
+/** `; on replica-1, replica-3` when replays showed the data, for a finding's summary. */
+export function whereShown(replay: Replay): string {
+  return replay.showingReplicas.size > 0 ? ` on ${[...replay.showingReplicas].sort().join(', ')}` : '';
+}
+
+/** Whether replays reached every replica; a check that missed one has not shown what it claims. */
+export function reachedEveryReplica(replay: Replay, all: readonly string[]): boolean {
+  return replay.unknownReplica > 0 || all.every((replica) => replay.replicas.has(replica));
+}

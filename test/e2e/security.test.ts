@@ -1,0 +1,149 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/driver/records.js';
+import type { Report } from '../../src/report/model.js';
+import { startHactl, type Finished, type Started } from './helpers.js';
+import { row } from './oracle.js';
+
+/**
+ * The security scenario through the real CLI, against real redis-server and PostgreSQL: the
+ * demo app passes every check (bar Secure, which plain HTTP cannot show, and logout on `none`,
+ * see below), and the weak fixture, which keeps the pre-login session at login, fails fixation.
+ */
+const REPLICAS = 3;
+const USERS = 10;
+const FINDINGS = [
+  'forged-id-read',
+  'forged-id-adopted',
+  'session-fixation',
+  'logout-invalidates',
+  'cookie-httponly',
+  'cookie-secure',
+  'cookie-samesite',
+  'cookie-path',
+  'cookie-no-domain',
+  'session-id-quality',
+  'idle-timeout',
+];
+/** Findings whose evidence says which replicas the replays reached. */
+const REPLAYED = ['session-fixation', 'logout-invalidates', 'idle-timeout'];
+const COOKIE = ['cookie-httponly', 'cookie-samesite', 'cookie-path', 'cookie-no-domain'];
+
+async function runToReport(args: string[]): Promise<{ finished: Finished; report: Report; hactl: Started }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
+  try {
+    const out = path.join(dir, 'r.json');
+    const common = ['--replicas', String(REPLICAS), '--users', String(USERS), '--seed', '7', '--format', 'json', '--out', out];
+    const hactl = startHactl(['run', ...args, ...common], {}, 120_000);
+    const finished = await hactl.finished;
+    expect(finished.code, finished.stderr).toBe(0);
+    return { finished, report: JSON.parse(await readFile(out, 'utf8')) as Report, hactl };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function idleTimeoutOf(file: string): Promise<number> {
+  const data = parseYaml(await readFile(new URL(`../../${file}`, import.meta.url), 'utf8')) as { app: { sessionTtlSeconds: number } };
+  return data.app.sessionTtlSeconds;
+}
+
+function findingsOf(report: Report, strategy: string, scenario: string): Map<string, Finding> {
+  const found = row(report, strategy, scenario).findings ?? [];
+  expect(found.map((f) => f.id).sort()).toEqual([...FINDINGS].sort());
+  return new Map(found.map((f) => [f.id, f]));
+}
+
+/** The replicas that answered anything in this row: the ones every replay had to reach. */
+function replicasOf(report: Report, strategy: string, scenario: string): string[] {
+  const replicas = Object.keys(row(report, strategy, scenario).metrics!.requestsPerReplica).sort();
+  expect(replicas).toHaveLength(REPLICAS);
+  return replicas;
+}
+
+/** What every strategy must show, whichever way the app regenerates ids at login. */
+async function expectCommonChecks(report: Report, strategy: string, scenario: string, ttlSeconds: number): Promise<void> {
+  const findings = findingsOf(report, strategy, scenario);
+  const replicas = replicasOf(report, strategy, scenario);
+  const get = (id: string) => findings.get(id)!;
+
+  expect(get('forged-id-read').passed, get('forged-id-read').summary).toBe(true);
+  expect(get('forged-id-adopted').passed, get('forged-id-adopted').summary).toBe(true);
+
+  for (const id of COOKIE) {
+    expect(get(id).passed, `${strategy} ${id}: ${get(id).summary}`).toBe(true);
+    expect(get(id).evidence.failing).toBe(0);
+    // Every replica sent the session cookie and each of its Set-Cookies was judged.
+    for (const replica of replicas) expect(get(id).evidence.byReplica).toMatch(new RegExp(`${replica} (\\d+)/\\1`));
+  }
+  // Over plain HTTP Secure is not applicable, and the finding says why instead of passing.
+  expect(get('cookie-secure')).toMatchObject({ passed: null, summary: expect.stringContaining('not checked: served over plain HTTP') });
+
+  const quality = get('session-id-quality');
+  expect(quality.passed, quality.summary).toBe(true);
+  expect(quality.evidence.ids).toBeGreaterThanOrEqual(1000);
+  expect(quality.evidence.entropyBits).toBeGreaterThanOrEqual(64);
+  expect(quality.evidence.duplicates).toBe(0);
+
+  const idle = get('idle-timeout');
+  expect(idle.passed, idle.summary).toBe(true);
+  expect(idle.evidence.idleTimeoutSeconds).toBe(ttlSeconds);
+  // Served just before the timeout, by a replica that holds it: the after-check means something.
+  expect(idle.evidence.servedBeforeTimeout).toBe(USERS);
+  expect(idle.evidence.idleBeforeMs).toBeLessThan(ttlSeconds * 1000);
+  expect(idle.evidence.idleAfterMs).toBeGreaterThan(ttlSeconds * 1000);
+  expect(idle.evidence.replaysShowingData).toBe(0);
+
+  for (const id of REPLAYED) {
+    // Replays sent the session cookie alone, so round robin reached every replica.
+    expect(get(id).evidence.replicasAnswered, `${strategy} ${id}`).toBe(replicas.join(', '));
+    expect(get(id).evidence.replayReads).toBeGreaterThanOrEqual(2 * REPLICAS * USERS);
+  }
+}
+
+describe('security: the default demo app', () => {
+  // Two strategies per run, to keep each invocation well under a minute on two cores.
+  it.each([['none,sticky'], ['redis,postgres']])('%s: every check passes, logout on none excepted', async (strategies) => {
+    const { report, hactl } = await runToReport(['--strategy', strategies, '--scenario', 'security']);
+    const ttl = await idleTimeoutOf('scenarios/security.yaml');
+    for (const strategy of strategies.split(',')) {
+      await expectCommonChecks(report, strategy, 'security', ttl);
+      const findings = findingsOf(report, strategy, 'security');
+      const fixation = findings.get('session-fixation')!;
+      expect(fixation.passed, fixation.summary).toBe(true);
+      expect(fixation.evidence).toMatchObject({ attempts: USERS, idUnchangedAtLogin: 0, replaysShowingData: 0 });
+
+      const logout = findings.get('logout-invalidates')!;
+      if (strategy === 'none') {
+        // Each replica keeps its own sessions: a logout served by another replica destroys
+        // nothing there, and the replica holding the session keeps serving the old cookie.
+        expect(logout.passed, logout.summary).toBe(false);
+        expect(logout.evidence.replaysShowingData).toBeGreaterThan(0);
+        expect(logout.evidence.replicasShowingData).toMatch(/replica-/);
+      } else {
+        expect(logout.passed, logout.summary).toBe(true);
+        expect(logout.evidence).toMatchObject({ attempts: USERS, failedLogouts: 0, replaysShowingData: 0 });
+      }
+    }
+    expect(await hactl.leftovers()).toEqual([]);
+  }, 150_000);
+});
+
+describe('security: a demo app that keeps the pre-login session at login', () => {
+  it('fails fixation on redis, and passes every other check', async () => {
+    const { report, hactl } = await runToReport(['--strategy', 'redis', '--scenario', 'fixtures/scenarios/security-weak.yaml']);
+    const ttl = await idleTimeoutOf('fixtures/scenarios/security-weak.yaml');
+    await expectCommonChecks(report, 'redis', 'security-weak', ttl);
+    const findings = findingsOf(report, 'redis', 'security-weak');
+    const fixation = findings.get('session-fixation')!;
+    expect(fixation.passed, fixation.summary).toBe(false);
+    // The shared store keeps the planted session: the id never changes, and it reads the victim everywhere.
+    expect(fixation.evidence.idUnchangedAtLogin).toBe(USERS);
+    expect(fixation.evidence.replaysShowingData).toBe(fixation.evidence.replayReads);
+    expect(findings.get('logout-invalidates')!.passed).toBe(true);
+    expect(await hactl.leftovers()).toEqual([]);
+  }, 90_000);
+});
