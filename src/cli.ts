@@ -1,35 +1,29 @@
-import { open, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import { demoProfile } from './app/profile.js';
-import { loadAppProfile } from './config/app-profile.js';
-import type { AppProfile } from './driver/app-profile.js';
-import type { CustomApp } from './topology/plan.js';
-import { type AppFlags, checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseRunFlags, parseStrategies, type RunFlags } from './config/options.js';
+import { initCommand } from './commands/init-command.js';
+import { reportCommand, type ReportFlags } from './commands/report-command.js';
+import { reportError } from './commands/report-error.js';
+import { runCommand, type RunCommandFlags } from './commands/run-command.js';
+import { DEFAULT_CONFIG_FILE } from './config/config-file.js';
+import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseStrategies } from './config/options.js';
 import { composeFile } from './topology/compose.js';
-import { builtinScenarioNames, loadScenario } from './config/scenario.js';
-import { errorMessage, ExitCode, HactlError, InterruptedError, UsageError } from './errors.js';
-import { trapInterrupts } from './interrupts.js';
-import { lineProgress } from './report/progress.js';
-import { renderers } from './report/renderers.js';
-import { run } from './run.js';
+import { ExitCode, UsageError } from './errors.js';
+import { FORMAT_NAMES, renderers } from './report/renderers.js';
 import { STRATEGY_NAMES, strategies } from './strategies.js';
 import { ALGORITHMS } from './balancer/settings.js';
 import { BALANCER_KINDS } from './topology/plan.js';
+import { VERSION } from './version.js';
 
 const STRATEGY_VARIANTS = Object.values(strategies)
   .flatMap((strategy) => strategy.variants.filter((variant) => variant.name !== 'default').map((variant) => `${strategy.name}:${variant.name}`))
   .join(', ');
-import { randomSeed } from './driver/rng.js';
-import { VERSION } from './version.js';
-
-/** How long teardown may take after Ctrl-C before hactl stops waiting and kills what is left. */
-const TEARDOWN_DEADLINE_MS = 20_000;
 
 const EXIT_CODES_HELP = `
 Exit codes:
-  0    the run finished (skipped rows included)
-  2    bad flags, scenario file or --out path
-  3    environment: a store, port or process could not be had, or a row failed
+  0    the run finished and every expectation held (skipped rows included, unless --strict)
+  1    an expectation of the config file failed, or with --strict a row was skipped
+  2    bad flags, config, profile or scenario file, or an --out path that cannot be written
+  3    environment: a store, engine, port or process could not be had, or a row failed
   70   internal error (a bug in hactl; --debug prints its stack)
   129, 130, 131, 143
        stopped by SIGHUP, SIGINT (Ctrl-C), SIGQUIT or SIGTERM; everything hactl started was
@@ -78,11 +72,37 @@ export async function main(argv: string[]): Promise<number> {
     .option('--app-image <image>', 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)')
     .option('--app-env <key=value>', 'environment for your app\'s replicas, templated as --app-cmd; repeatable', collect)
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
+    .option('--config <file>', `a config file: every flag above by its long name, plus expectations (default: ${DEFAULT_CONFIG_FILE} if it exists; hactl init writes one)`)
+    .option('--junit <file>', 'also write a JUnit XML report: a test case per strategy x scenario x expectation')
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--pricing <file>', 'hourly instance prices (YAML, see fixtures/pricing/): a cost column in the Markdown comparison')
+    .option('--strict', 'a skipped row fails the run (exit 1), as a failed expectation does')
     .option('-q, --quiet', 'no progress lines on stderr')
     .option('--debug', 'print stack traces for errors')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (flags: CliRunFlags) => {
-      exitCode = await runCommand(flags);
+    .action(async (flags: RunCommandFlags, command: Command) => {
+      const given = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
+      exitCode = await runCommand(flags, given);
+    });
+
+  program
+    .command('report')
+    .description('render a saved JSON report (hactl run --format json) again, in another format, without running anything')
+    .argument('<file>', 'a report written by hactl run --format json')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(FORMAT_NAMES).default('table'))
+    .option('-o, --out <file>', 'write it to a file instead of stdout')
+    .option('--pricing <file>', 'hourly instance prices for the Markdown comparison\'s cost column')
+    .action(async (file: string, flags: ReportFlags) => {
+      exitCode = await reportCommand(file, flags);
+    });
+
+  program
+    .command('init')
+    .description(`write a commented starter config (${DEFAULT_CONFIG_FILE}) with expectations a CI job can start from`)
+    .argument('[file]', `where to write it (default: ${DEFAULT_CONFIG_FILE})`)
+    .option('--force', 'overwrite the file if it exists')
+    .action(async (file: string | undefined, flags: { force?: boolean }) => {
+      exitCode = await initCommand(file, flags);
     });
 
   program
@@ -115,71 +135,6 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   return exitCode;
-}
-
-type CliRunFlags = RunFlags & { quiet?: boolean; debug?: boolean };
-
-async function runCommand(flags: CliRunFlags): Promise<number> {
-  const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
-  try {
-    const settings = parseRunFlags(flags, process.env);
-    if (settings.out !== undefined) await checkWritable('--out', settings.out);
-    if (settings.samples !== undefined) await checkWritable('--samples', settings.samples);
-    const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
-    const scenarios = await Promise.all(references.map(loadScenario));
-    const seed = settings.seed ?? randomSeed();
-    const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
-    const customApp = customAppOf(settings.app, profile);
-    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
-
-    const report = await run(
-      {
-        strategies: settings.strategies,
-        scenarios,
-        replicas: settings.replicas,
-        users: settings.users,
-        reads: settings.reads,
-        concurrency: settings.concurrency,
-        seed,
-        runtime: settings.runtime,
-        docker: settings.docker,
-        balancerPort: settings.port,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        balancer: settings.balancer,
-        balancerProfile: settings.balancerProfile,
-        algorithm: settings.algorithm,
-        ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
-        profile,
-        ...(customApp ? { customApp } : {}),
-        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
-      },
-      {
-        signal: interrupts.signal,
-        env: process.env,
-        onEvent: flags.quiet ? undefined : lineProgress(process.stderr),
-        onSamples: samplesFile && ((strategy, samples) => samplesFile.appendFile(samples.map((sample) => `${JSON.stringify({ strategy, ...sample })}\n`).join(''))),
-      },
-    ).finally(() => samplesFile?.close());
-
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    if (settings.out !== undefined) {
-      await writeFile(settings.out, renderers[settings.format](report, { color: false }));
-      process.stdout.write(renderers.table(report, { color }));
-      process.stderr.write(`hactl: ${settings.format} report written to ${settings.out}\n`);
-    } else {
-      process.stdout.write(renderers[settings.format](report, { color: color && settings.format === 'table' }));
-    }
-    return report.results.some((row) => row.status === 'error') ? ExitCode.environment : ExitCode.ok;
-  } catch (error) {
-    const signal = interrupts.interruptedBy();
-    if (signal) {
-      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped\n`);
-      return new InterruptedError(signal).exitCode;
-    }
-    return reportError(error, flags.debug === true);
-  } finally {
-    interrupts.dispose();
-  }
 }
 
 interface ComposeFlags {
@@ -229,28 +184,6 @@ async function downCommand(flags: { run?: string }): Promise<number> {
   }
 }
 
-/** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
-function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined {
-  if (app.command === undefined && app.image === undefined) return undefined;
-  return {
-    ...(app.command !== undefined ? { command: app.command } : {}),
-    ...(app.image !== undefined ? { image: app.image } : {}),
-    env: app.env,
-    healthPath: profile.healthPath,
-    containerPort: profile.containerPort,
-  };
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-function reportError(error: unknown, debug: boolean): number {
-  if (error instanceof HactlError) {
-    process.stderr.write(`hactl: ${debug && error.stack ? error.stack : error.message}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`hactl: internal error: ${debug && error instanceof Error ? error.stack : errorMessage(error)}\n`);
-  if (!debug) process.stderr.write('hactl: run again with --debug for the stack trace, and please report it\n');
-  return ExitCode.internal;
 }

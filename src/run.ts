@@ -3,7 +3,7 @@ import { appConflict, scenarioConflict, strategyConflict, type Scenario } from '
 import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
-import { runScenario } from './driver/scenario-runner.js';
+import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
@@ -47,10 +47,17 @@ export type RunEvent =
   | { type: 'scenario-start'; strategy: string; scenario: string }
   | { type: 'row'; row: ResultRow };
 
+/** Where a run is, for a live status line: updated after every request. */
+export interface RunActivity extends ScenarioActivity {
+  strategy: string;
+  scenario: string;
+}
+
 export interface RunHooks {
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
   onEvent?(event: RunEvent): void;
+  onActivity?(activity: RunActivity): void;
   /** Every request of a row, once the row is done (for --samples). */
   onSamples?(strategy: string, samples: readonly Sample[]): void | Promise<void>;
 }
@@ -283,6 +290,7 @@ async function runOne(
       ...(proxy ? { storeFaults: proxy } : {}),
       balancer: topology.balancer,
       ...idleTimeout(options, scenario),
+      ...(hooks.onActivity ? { onActivity: (activity: ScenarioActivity) => hooks.onActivity!({ strategy: name, scenario: scenario.name, ...activity }) } : {}),
     });
     const failure = cluster.failure();
     if (failure) throw new EnvironmentError(failure);

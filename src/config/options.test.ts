@@ -52,7 +52,7 @@ describe('run flags', () => {
     [{ runtime: 'docker', image: ['redis'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo, haproxy, got "redis"'],
     [{ runtime: 'docker', image: ['memcached=memcached:1'] }, '--image: expected KEY=IMAGE with KEY one of node, redis, postgres, mongo, haproxy'],
     [{ image: ['redis=redis:7'] }, '--image, --docker-network and --docker-balancer apply to --runtime docker; this run uses --runtime local'],
-    [{ format: 'xml' }, '--format: expected one of table, json, markdown, got "xml"'],
+    [{ format: 'xml' }, '--format: expected one of table, json, markdown, junit, html, got "xml"'],
     [{ seed: 'abc' }, '--seed: expected a whole number from 0 to 4294967295'],
     [{ port: '70000' }, '--port: expected a whole number from 0 to 65535'],
   ])('rejects %o with one line naming the flag and what it expects', (flags, message) => {

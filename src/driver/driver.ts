@@ -28,6 +28,8 @@ export interface DriverOptions {
   concurrency: number;
   requestTimeoutMs: number;
   signal: AbortSignal;
+  /** Told of every request once it has its sample (live progress). */
+  onSample?(sample: Sample): void;
 }
 
 /**
@@ -73,7 +75,7 @@ export class Driver {
     const end = this.now();
     for (const setCookie of exchange.setCookies) jar.setCookieSync(setCookie, url, { ignoreError: true });
 
-    this.samples.push({
+    const sample: Sample = {
       scenario: this.options.scenario,
       ...meta,
       replica: exchange.replica,
@@ -83,7 +85,9 @@ export class Driver {
       at,
       end,
       ...(exchange.error !== undefined ? { error: exchange.error } : {}),
-    });
+    };
+    this.samples.push(sample);
+    this.options.onSample?.(sample);
     return exchange;
   }
 

@@ -25,6 +25,17 @@ export interface ScenarioRunInput {
   balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
   /** The idle timeout the app runs with, when known. */
   idleTimeoutSeconds?: number;
+  /** Told how the scenario is going after every request and at every phase (live progress). */
+  onActivity?(activity: ScenarioActivity): void;
+}
+
+/** How far a scenario has got: its current phase, requests so far, and how its users' reads are faring. */
+export interface ScenarioActivity {
+  phase: string;
+  requests: number;
+  /** Users' reads of their own session that got an answer, and the hits among them. */
+  answeredReads: number;
+  hits: number;
 }
 
 export interface ScenarioRecords {
@@ -43,19 +54,36 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const { scenario, signal } = input;
   const rng = createRng(input.seed);
   const users = makeUsers(input.counts.users, rng.fork(`users:${scenario.name}`));
+  const activity: ScenarioActivity = { phase: 'warm-up', requests: 0, answeredReads: 0, hits: 0 };
+  const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
   const driver = new Driver(input.cluster.balancerUrl, {
     scenario: scenario.name,
     concurrency: input.concurrency,
     requestTimeoutMs: input.requestTimeoutMs,
     signal,
+    ...(input.onActivity
+      ? {
+          onSample: (sample: Sample) => {
+            activity.requests++;
+            if (ownReads.has(sample.phase) && sample.outcome !== 'error') {
+              activity.answeredReads++;
+              if (sample.outcome === 'hit') activity.hits++;
+            }
+            input.onActivity!(activity);
+          },
+        }
+      : {}),
   });
   const faults: Fault[] = [];
   const findings: Finding[] = [];
   const counters: CounterRecord[] = [];
   try {
+    input.onActivity?.(activity);
     await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
     for (const phase of scenario.phases) {
       signal.throwIfAborted();
+      activity.phase = phase.name;
+      input.onActivity?.(activity);
       await phase.unit.run(
         {
           scenario: scenario.name,

@@ -1,5 +1,6 @@
 import type { CounterRecord, Fault, Sample } from '../driver/records.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
+import { latencyDistribution, timeline, type LatencyDistribution, type Timeline } from './series.js';
 
 /** The figures of one strategy x scenario row, as DESIGN.md defines them. */
 export interface ScenarioMetrics {
@@ -42,6 +43,10 @@ export interface ScenarioMetrics {
   /** What the scenario did to the cluster, when, and how it went (scenario time, ms). */
   faults: Fault[];
   phases: PhaseMetrics[];
+  /** Hits, misses and errors over time, for charts around the faults; null without requests. */
+  timeline: Timeline | null;
+  /** Latencies of users' answered reads of their own session, bucketed, for charts. */
+  readLatencyDistribution: LatencyDistribution | null;
 }
 
 export interface ExpiryMetrics {
@@ -134,6 +139,8 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     storeFault: storeFault(samples, input.faults, readPhases, input.hangMs ?? DEFAULT_HANG_MS),
     faults: [...input.faults],
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),
+    timeline: timeline(samples),
+    readLatencyDistribution: latencyDistribution(answered.map((sample) => sample.latencyMs)),
   };
 }
 

@@ -1,19 +1,57 @@
+import { comparisonCells, comparisonHeader, hasComparedScenarios, summarize, tradeOffLine } from './comparison.js';
 import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict } from './cells.js';
 import type { Report } from './model.js';
+import { pricingNote } from './pricing.js';
+import type { RenderOptions } from './renderers.js';
 
-/** GitHub-flavoured Markdown: the same cells as the terminal table, for docs and PR comments. */
-export function renderMarkdown(report: Report): string {
-  const lines = [`_${settingsLine(report)}_`, '', tableRow(COLUMNS), tableRow(COLUMNS.map(() => '---'))];
-  for (const row of report.results) lines.push(tableRow(rowCells(row)));
+/**
+ * GitHub-flavoured Markdown for docs and PR comments: the comparison of strategies first, then
+ * the full per-scenario table (the same cells as the terminal's), findings and notes. Pure: one
+ * report and one set of options give the same bytes every time.
+ */
+export function renderMarkdown(report: Report, options: Partial<RenderOptions> = {}): string {
+  const sections = [
+    [`_${settingsLine(report)}_`],
+    comparisonSection(report, options),
+    resultsSection(report),
+    findingsSection(report),
+    notesSection(report),
+  ].filter((section) => section.length > 0);
+  return `${sections.map((section) => section.join('\n')).join('\n\n')}\n`;
+}
 
+/** Omitted when the run measured none of its figures and there is no cost to show. */
+function comparisonSection(report: Report, options: Partial<RenderOptions>): string[] {
+  if (!hasComparedScenarios(report) && !options.pricing) return [];
+  const comparison = summarize(report, options.pricing);
+  const header = comparisonHeader(comparison);
+  const lines = ['### Comparison', '', tableRow(header), tableRow(header.map(() => '---'))];
+  for (const summary of comparison.strategies) lines.push(tableRow(comparisonCells(summary)));
+  if (options.pricing) lines.push('', pricingNote(options.pricing, comparison.strategies.map((summary) => summary.strategy), report.settings.replicas));
+  lines.push('', ...comparison.strategies.map((summary) => `- ${tradeOffLine(summary)}`));
+  return lines;
+}
+
+function resultsSection(report: Report): string[] {
+  return ['### Results by scenario', '', tableRow(COLUMNS), tableRow(COLUMNS.map(() => '---')), ...report.results.map((row) => tableRow(rowCells(row)))];
+}
+
+function findingsSection(report: Report): string[] {
   const findings = findingRows(report);
-  if (findings.length > 0) {
-    lines.push('', tableRow(['strategy', 'finding', 'result', 'evidence']), tableRow(['---', '---', '---', '---']));
-    for (const { row, finding } of findings) lines.push(tableRow([row.strategy, finding.title, verdict(finding), finding.summary]));
-  }
+  if (findings.length === 0) return [];
+  return [
+    '### Findings',
+    '',
+    tableRow(['strategy', 'finding', 'result', 'evidence']),
+    tableRow(['---', '---', '---', '---']),
+    ...findings.map(({ row, finding }) => tableRow([row.strategy, finding.title, verdict(finding), finding.summary])),
+  ];
+}
+
+function notesSection(report: Report): string[] {
   const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report)];
-  if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
-  return `${lines.join('\n')}\n`;
+  if (notes.length === 0) return [];
+  return ['### Notes', '', ...notes.map((note) => `- ${note}`)];
 }
 
 function tableRow(cells: readonly string[]): string {

@@ -1,6 +1,7 @@
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Finding } from '../driver/records.js';
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
+import type { ExpectationResult } from '../expectations/evaluate.js';
 
 /** Bumped whenever a field changes meaning or goes away; new fields may appear within a version. */
 export const SCHEMA_VERSION = 1;
@@ -13,6 +14,8 @@ export interface Report {
   durationMs: number;
   settings: ReportSettings;
   results: ResultRow[];
+  /** The config file's expectations, judged against the rows (absent without a config). */
+  expectations?: ExpectationResult[];
 }
 
 export interface ReportSettings {
@@ -30,6 +33,10 @@ export interface ReportSettings {
   /** For the docker runtime: its network, where the balancer ran, and the image overrides. */
   docker?: { network: string; balancer: string; images: Record<string, string> };
   requestTimeoutMs: number;
+  /** --strict: a skipped row fails the run (and is a failure in JUnit). */
+  strict?: boolean;
+  /** The config file the run read, if any. */
+  config?: string;
   balancer: {
     /** hactl's own balancer, or HAProxy standing in for it. */
     kind: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from './model.js';
+import type { Pricing } from './pricing.js';
 import { renderers } from './renderers.js';
 
 const latency = { count: 10, p50: 1.234, p95: 2.5, p99: 3.75, max: 4 };
@@ -52,6 +53,8 @@ const report: Report = {
         latencyByKind: { login: latency, read: latency },
         requestsPerReplica: { 'replica-1': 100 },
         replicasKnown: true,
+        timeline: null,
+        readLatencyDistribution: null,
         imbalance: 1.5,
         lostUpdates: { acknowledged: 240, kept: 200, lost: 40, rate: 40 / 240, usersAffected: 12 },
         expiry: null,
@@ -65,25 +68,90 @@ const report: Report = {
   ],
 };
 
+const pricing: Pricing = {
+  region: 'eu-test-1',
+  currency: 'USD',
+  source: { title: 'Test prices', url: 'https://example.com/prices', retrieved: '2026-01-02', note: 'on-demand' },
+  instances: { app: { type: 'app.small', hourly: 0.1, source: 'https://example.com/prices' } },
+};
+
+const SETTINGS_LINE =
+  '_hactl 9.9.9 · run abcd1234 · local runtime · 3 replicas · 30 users · 10 reads each · concurrency 10 · seed 42 · hactl balancer (fast profile: round_robin, health check every 200 ms, unhealthy after 2, deregistration delay 5 s) · 12.3 s_';
+const RESULTS_AND_AFTER = [
+  '### Results by scenario',
+  '',
+  '| strategy | scenario | hit rate | miss rate | errors | session loss | recovery | login p50/p95/p99 ms | read p50/p95/p99 ms | imbalance | figures |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| none | kill-node | 33.3% | 66.7% | 12 | 30.0% (9/30) | 312 ms | 1.23 / 2.50 / 3.75 | 1.23 / 2.50 / 3.75 | 1.50 | lost updates 40/240 (16.7%) |',
+  '| redis | kill-node | skipped |  |  |  |  |  |  |  |  |',
+  '',
+  '### Findings',
+  '',
+  '| strategy | finding | result | evidence |',
+  '| --- | --- | --- | --- |',
+  '| none | a forged session id reads nothing | pass | 0/180 reads with a forged id returned user data |',
+  '',
+  '### Notes',
+  '',
+  '- redis: skipped: redis-server was not found on PATH (fix: apt-get install -y redis-server)',
+  '',
+];
+
 describe('renderers', () => {
-  it('markdown: a GitHub table with the same cells as the terminal, findings and why rows did not run', () => {
+  it('markdown: the comparison first, then the full table with the same cells as the terminal, findings and why rows did not run', () => {
     expect(renderers.markdown(report)).toBe(
       [
-        '_hactl 9.9.9 · run abcd1234 · local runtime · 3 replicas · 30 users · 10 reads each · concurrency 10 · seed 42 · hactl balancer (fast profile: round_robin, health check every 200 ms, unhealthy after 2, deregistration delay 5 s) · 12.3 s_',
+        SETTINGS_LINE,
         '',
-        '| strategy | scenario | hit rate | miss rate | errors | session loss | recovery | login p50/p95/p99 ms | read p50/p95/p99 ms | imbalance | figures |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-        '| none | kill-node | 33.3% | 66.7% | 12 | 30.0% (9/30) | 312 ms | 1.23 / 2.50 / 3.75 | 1.23 / 2.50 / 3.75 | 1.50 | lost updates 40/240 (16.7%) |',
-        '| redis | kill-node | skipped |  |  |  |  |  |  |  |  |',
+        '### Comparison',
         '',
-        '| strategy | finding | result | evidence |',
-        '| --- | --- | --- | --- |',
-        '| none | a forged session id reads nothing | pass | 0/180 reads with a forged id returned user data |',
+        '| strategy | hit rate (login-read) | sessions lost, replica killed (kill-node) | sessions lost, store killed (kill-store) | lost updates (concurrent-writes) | read p50 / p99 ms (login-read) | busiest replica ÷ mean (login-read) |',
+        '| --- | --- | --- | --- | --- | --- | --- |',
+        '| none | — | 30% (9/30) | n/a | — | — | — |',
+        '| redis | — | skipped | — | — | — | — |',
         '',
-        '- redis: skipped: redis-server was not found on PATH (fix: apt-get install -y redis-server)',
+        '- **none** loses 30% of sessions with a replica.',
+        '- **redis** was not measured: kill-node (skipped).',
         '',
+        ...RESULTS_AND_AFTER,
       ].join('\n'),
     );
+  });
+
+  it('markdown: with pricing, a cost column and the prices cited under the table', () => {
+    const text = renderers.markdown(report, { color: false, pricing });
+    expect(text).toContain(
+      [
+        '| strategy | hit rate (login-read) | sessions lost, replica killed (kill-node) | sessions lost, store killed (kill-store) | lost updates (concurrent-writes) | read p50 / p99 ms (login-read) | busiest replica ÷ mean (login-read) | cost per month, USD |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| none | — | 30% (9/30) | n/a | — | — | — | 219.00 |',
+        '| redis | — | skipped | — | — | — | — | no price |',
+        '',
+        'Prices: Test prices, eu-test-1, retrieved 2026-01-02 (https://example.com/prices); on-demand. ' +
+          "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
+          'app app.small at 0.1 USD/h; redis: no price.',
+        '',
+        '- **none** loses 30% of sessions with a replica; 219.00 USD a month.',
+        '- **redis** was not measured: kill-node (skipped).',
+      ].join('\n'),
+    );
+    expect(text.endsWith(RESULTS_AND_AFTER.join('\n'))).toBe(true);
+  });
+
+  it('markdown: without a scenario the comparison reads, no comparison section', () => {
+    const swapOnly: Report = { ...report, results: report.results.map((row) => ({ ...row, scenario: 'cookie-swap' })) };
+    const text = renderers.markdown(swapOnly);
+    expect(text).not.toContain('### Comparison');
+    expect(text.startsWith(`${SETTINGS_LINE}\n\n### Results by scenario\n`)).toBe(true);
+  });
+
+  it('markdown: byte-for-byte the same for the same report, from a copy too, and the report is left as it was', () => {
+    const before = JSON.stringify(report);
+    const first = renderers.markdown(report, { color: false, pricing });
+    const copy = JSON.parse(before) as Report;
+    expect(renderers.markdown(copy, { color: false, pricing })).toBe(first);
+    expect(renderers.markdown(report, { color: false, pricing })).toBe(first);
+    expect(JSON.stringify(report)).toBe(before);
   });
 
   it('table: plain text without colour codes when colour is off, with the same cells', () => {

@@ -1,9 +1,12 @@
 import type { Report } from './model.js';
 import { renderMarkdown } from './markdown.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
 import { renderTable } from './table.js';
 
 export interface RenderOptions {
   color: boolean;
+  pricing?: import('./pricing.js').Pricing;
 }
 
 /** Report formats, keyed by the name users type after --format. */
@@ -11,6 +14,8 @@ export const renderers = {
   table: renderTable,
   json: (report: Report) => `${JSON.stringify(report, null, 2)}\n`,
   markdown: renderMarkdown,
+  junit: renderJunit,
+  html: renderHtml,
 } satisfies Record<string, (report: Report, options: RenderOptions) => string>;
 
 export type FormatName = keyof typeof renderers;

@@ -1,0 +1,162 @@
+import { open, writeFile } from 'node:fs/promises';
+import { demoProfile } from '../app/profile.js';
+import { loadAppProfile } from '../config/app-profile.js';
+import { findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
+import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
+import { builtinScenarioNames, loadScenario } from '../config/scenario.js';
+import type { AppProfile } from '../driver/app-profile.js';
+import { randomSeed } from '../driver/rng.js';
+import { InterruptedError } from '../errors.js';
+import { evaluateExpectations } from '../expectations/evaluate.js';
+import { exitCodeFor } from '../expectations/verdict.js';
+import { trapInterrupts } from '../interrupts.js';
+import { expectationLines } from '../report/expectation-lines.js';
+import { liveProgress } from '../report/live-progress.js';
+import type { Report } from '../report/model.js';
+import { lineProgress } from '../report/progress.js';
+import { renderers, type RenderOptions } from '../report/renderers.js';
+import { run } from '../run.js';
+import type { CustomApp } from '../topology/plan.js';
+import { reportError } from './report-error.js';
+
+/** How long teardown may take after Ctrl-C before hactl stops waiting and kills what is left. */
+const TEARDOWN_DEADLINE_MS = 20_000;
+
+/** `hactl run`'s options beyond the run's own settings. */
+export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html?: string; pricing?: string; strict?: boolean; quiet?: boolean; debug?: boolean };
+
+/**
+ * `hactl run`: the config file (if any) under the flags given on the command line, the run, its
+ * reports, and the exit code its expectations make. `given` lists the flags the user typed, so
+ * that commander's defaults do not override the config file.
+ */
+export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<string>): Promise<number> {
+  const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
+  try {
+    const configFile = flags.config ?? (await findConfigFile(process.cwd()));
+    const config = configFile === undefined ? undefined : await loadConfigFile(configFile);
+    const merged = mergeFlags(config, flags, given);
+    const settings = parseRunFlags(merged, process.env);
+    const reports = {
+      junit: given.has('junit') ? flags.junit : config?.reports.junit,
+      html: given.has('html') ? flags.html : config?.reports.html,
+      pricing: given.has('pricing') ? flags.pricing : config?.reports.pricing,
+    };
+    const strict = flags.strict === true || config?.strict === true;
+    for (const [flag, file] of [['--out', settings.out], ['--samples', settings.samples], ['--junit', reports.junit], ['--html', reports.html]] as const) {
+      if (file !== undefined) await checkWritable(flag, file);
+    }
+    const renderOptions: Omit<RenderOptions, 'color'> = reports.pricing === undefined ? {} : { pricing: await (await import('../report/pricing.js')).loadPricing(reports.pricing) };
+    const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
+    const scenarios = await Promise.all(references.map(loadScenario));
+    const seed = settings.seed ?? randomSeed();
+    const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
+    const customApp = customAppOf(settings.app, profile);
+    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
+    if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
+
+    // A terminal gets a live status line; a CI log, plain lines it can keep.
+    const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr) : undefined;
+    const ran = await run(
+      {
+        strategies: settings.strategies,
+        scenarios,
+        replicas: settings.replicas,
+        users: settings.users,
+        reads: settings.reads,
+        concurrency: settings.concurrency,
+        seed,
+        runtime: settings.runtime,
+        docker: settings.docker,
+        balancerPort: settings.port,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        balancer: settings.balancer,
+        balancerProfile: settings.balancerProfile,
+        algorithm: settings.algorithm,
+        ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
+        profile,
+        ...(customApp ? { customApp } : {}),
+        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
+      },
+      {
+        signal: interrupts.signal,
+        env: process.env,
+        onEvent: flags.quiet ? undefined : (progress?.onEvent ?? lineProgress(process.stderr)),
+        ...(progress ? { onActivity: progress.onActivity } : {}),
+        onSamples: samplesFile && ((strategy, samples) => samplesFile.appendFile(samples.map((sample) => `${JSON.stringify({ strategy, ...sample })}\n`).join(''))),
+      },
+    ).finally(() => {
+      progress?.stop();
+      return samplesFile?.close();
+    });
+
+    const report: Report = {
+      ...ran,
+      settings: { ...ran.settings, ...(strict ? { strict } : {}), ...(config ? { config: config.file } : {}) },
+      ...(config && config.expectations.length > 0 ? { expectations: evaluateExpectations(ran, config.expectations) } : {}),
+    };
+    await writeReports(report, settings, reports, renderOptions);
+    for (const line of expectationLines(report)) process.stderr.write(`hactl: ${line}\n`);
+    return exitCodeFor(report, { strict });
+  } catch (error) {
+    const signal = interrupts.interruptedBy();
+    if (signal) {
+      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped\n`);
+      return new InterruptedError(signal).exitCode;
+    }
+    return reportError(error, flags.debug === true);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function writeReports(
+  report: Report,
+  settings: { format: keyof typeof renderers; out?: string },
+  reports: { junit?: string | undefined; html?: string | undefined },
+  options: Omit<RenderOptions, 'color'>,
+): Promise<void> {
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  if (settings.out !== undefined) {
+    await writeFile(settings.out, renderers[settings.format](report, { ...options, color: false }));
+    process.stdout.write(renderers.table(report, { ...options, color }));
+    process.stderr.write(`hactl: ${settings.format} report written to ${settings.out}\n`);
+  } else {
+    process.stdout.write(renderers[settings.format](report, { ...options, color: color && settings.format === 'table' }));
+  }
+  for (const [format, file] of [['junit', reports.junit], ['html', reports.html]] as const) {
+    if (file === undefined) continue;
+    const render: (report: Report, options: RenderOptions) => string = renderers[format];
+    await writeFile(file, render(report, { ...options, color: false }));
+    process.stderr.write(`hactl: ${format} report written to ${file}\n`);
+  }
+}
+
+/**
+ * The config file's flags, with those typed on the command line over them. Repeatable flags add
+ * to the file's (a later KEY=VALUE wins).
+ */
+export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, given: ReadonlySet<string>): RunFlags {
+  const merged: RunFlags = { ...config?.flags };
+  for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
+    if (value === undefined) continue;
+    if (key === 'image' || key === 'appEnv') {
+      if (given.has(key)) merged[key] = [...(config?.flags[key] ?? []), ...(value as string[])];
+    } else if (given.has(key) || config?.flags[key] === undefined) {
+      (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  return merged;
+}
+
+/** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
+function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined {
+  if (app.command === undefined && app.image === undefined) return undefined;
+  return {
+    ...(app.command !== undefined ? { command: app.command } : {}),
+    ...(app.image !== undefined ? { image: app.image } : {}),
+    env: app.env,
+    healthPath: profile.healthPath,
+    containerPort: profile.containerPort,
+  };
+}

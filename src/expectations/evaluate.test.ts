@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { ResultRow } from '../report/model.js';
+import { evaluateExpectations, type Expectation } from './evaluate.js';
+import { holds, parseBound } from './expression.js';
+import { exitCodeFor } from './verdict.js';
+
+const metrics = (values: Record<string, unknown>) => ({ latencyByKind: { read: { count: 10, p50: 4, p95: 9, p99: 12.5, max: 20 } }, ...values }) as unknown as ResultRow['metrics'];
+const rows: ResultRow[] = [
+  { strategy: 'none', scenario: 'login-read', status: 'ok', durationMs: 900, metrics: metrics({ hitRate: 0.3333333, sessionLoss: null }) },
+  { strategy: 'redis', scenario: 'login-read', status: 'ok', durationMs: 800, metrics: metrics({ hitRate: 1, sessionLoss: null }) },
+  { strategy: 'redis', scenario: 'kill-node', status: 'ok', durationMs: 2000, metrics: metrics({ hitRate: 1, sessionLoss: 0 }), findings: [{ id: 'forged-id-read', title: 't', passed: true, summary: 's', evidence: {} }] },
+  { strategy: 'mongo', scenario: 'login-read', status: 'skipped', reason: 'no mongod on PATH' },
+  { strategy: 'postgres', scenario: 'login-read', status: 'error', reason: 'postgres did not start' },
+];
+const expectation = (strategy: string, scenario: string, metric: string, bound: string): Expectation => ({ strategy, scenario, metric, bound: parseBound(bound)! });
+
+describe('expectation bounds', () => {
+  it.each([
+    ['>= 0.99', 0.99, true],
+    ['>=0.99', 0.98, false],
+    ['== 0', 0, true],
+    ['!= 0', 0, false],
+    ['< 250', 249.9, true],
+    ['<= 1e2', 100, true],
+    ['> 50%', 0.51, true],
+  ])('%s against %d: %s', (text, actual, expected) => {
+    const bound = parseBound(text);
+    expect(bound?.kind).toBe('compare');
+    if (bound?.kind === 'compare') expect(holds(bound.op, actual, bound.value)).toBe(expected);
+  });
+
+  it.each(['>= high', '=> 1', '1', '', 'passed'])('refuses %j', (text) => expect(parseBound(text)).toBeUndefined());
+});
+
+describe('evaluating expectations', () => {
+  it('judges each matching row, naming the figure, what it was and what was expected', () => {
+    const results = evaluateExpectations({ results: rows }, [
+      expectation('none', 'login-read', 'hitRate', '>= 1'),
+      expectation('redis', '*', 'hitRate', '>= 1'),
+      expectation('redis', 'kill-node', 'read.p99', '< 10'),
+      expectation('redis', 'kill-node', 'finding.forged-id-read', 'pass'),
+    ]);
+    expect(results.map((r) => [r.strategy, r.scenario, r.status, r.message])).toEqual([
+      ['none', 'login-read', 'failed', 'none × login-read: hitRate was 0.3333, expected >= 1'],
+      ['redis', 'login-read', 'passed', 'redis × login-read: hitRate was 1, expected >= 1'],
+      ['redis', 'kill-node', 'passed', 'redis × kill-node: hitRate was 1, expected >= 1'],
+      ['redis', 'kill-node', 'failed', 'redis × kill-node: read.p99 was 12.5, expected < 10'],
+      ['redis', 'kill-node', 'passed', 'redis × kill-node: finding.forged-id-read was pass, expected pass'],
+    ]);
+  });
+
+  it('a figure the row does not measure fails, saying so; rows that did not run are told apart', () => {
+    const results = evaluateExpectations({ results: rows }, [
+      expectation('redis', 'login-read', 'sessionLoss', '== 0'),
+      expectation('mongo', 'login-read', 'hitRate', '>= 1'),
+      expectation('postgres', 'login-read', 'hitRate', '>= 1'),
+      expectation('sticky', 'kill-node', 'sessionLoss', '< 0.5'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['failed', 'skipped', 'error', 'not-run']);
+    expect(results[0]!.message).toBe('redis × login-read: sessionLoss has no value in this row (login-read does not measure it), expected == 0');
+    expect(results[1]!.message).toBe('mongo × login-read: hitRate: the row was skipped: no mongod on PATH');
+    expect(results[3]!.message).toBe('sticky × kill-node was not part of this run');
+  });
+});
+
+describe('exit codes', () => {
+  const judged = (bound: string) => evaluateExpectations({ results: rows }, [expectation('redis', 'login-read', 'hitRate', bound)]);
+  const ok = rows.filter((row) => row.status === 'ok');
+
+  it('0 when every expectation holds; 1 when one fails, even beside an error row; 3 for an error row alone', () => {
+    expect(exitCodeFor({ results: ok, expectations: judged('>= 1') }, { strict: false })).toBe(0);
+    expect(exitCodeFor({ results: rows, expectations: judged('< 1') }, { strict: false })).toBe(1);
+    expect(exitCodeFor({ results: rows, expectations: judged('>= 1') }, { strict: false })).toBe(3);
+  });
+
+  it('a skipped row fails the run only with --strict', () => {
+    const skipped = [...ok, rows[3]!];
+    expect(exitCodeFor({ results: skipped }, { strict: false })).toBe(0);
+    expect(exitCodeFor({ results: skipped }, { strict: true })).toBe(1);
+  });
+});

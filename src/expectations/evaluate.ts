@@ -1,0 +1,71 @@
+import type { Report, ResultRow } from '../report/model.js';
+import { holds, type Bound } from './expression.js';
+import { metricReader } from './metrics.js';
+
+/** One expectation of a config file: a figure of the rows of one strategy and scenario (`*`: any). */
+export interface Expectation {
+  strategy: string;
+  scenario: string;
+  metric: string;
+  bound: Bound;
+}
+
+export type ExpectationStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'not-run';
+
+/** An expectation judged against one row of a report; the JSON report keeps these. */
+export interface ExpectationResult {
+  strategy: string;
+  scenario: string;
+  metric: string;
+  expected: string;
+  /** The measured figure; null when the row has none (or did not run). */
+  actual: number | boolean | null;
+  status: ExpectationStatus;
+  /** One line: what was measured against what was expected, or why it could not be judged. */
+  message: string;
+}
+
+export function evaluateExpectations(report: Pick<Report, 'results'>, expectations: readonly Expectation[]): ExpectationResult[] {
+  const results: ExpectationResult[] = [];
+  for (const expectation of expectations) {
+    const rows = report.results.filter((row) => matches(expectation.strategy, row.strategy) && matches(expectation.scenario, row.scenario));
+    if (rows.length === 0) {
+      results.push({
+        strategy: expectation.strategy,
+        scenario: expectation.scenario,
+        metric: expectation.metric,
+        expected: expectation.bound.text,
+        actual: null,
+        status: 'not-run',
+        message: `${expectation.strategy} × ${expectation.scenario} was not part of this run`,
+      });
+      continue;
+    }
+    for (const row of rows) results.push(judge(row, expectation));
+  }
+  return results;
+}
+
+function matches(pattern: string, name: string): boolean {
+  return pattern === '*' || pattern === name;
+}
+
+function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
+  const base = { strategy: row.strategy, scenario: row.scenario, metric: expectation.metric, expected: expectation.bound.text };
+  const what = `${row.strategy} × ${row.scenario}: ${expectation.metric}`;
+  if (row.status !== 'ok') {
+    return { ...base, actual: null, status: row.status === 'skipped' ? 'skipped' : 'error', message: `${what}: the row ${row.status === 'skipped' ? 'was skipped' : 'failed'}: ${row.reason ?? 'no reason given'}` };
+  }
+  const actual = metricReader(expectation.metric)!(row);
+  if (actual === null) {
+    return { ...base, actual, status: 'failed', message: `${what} has no value in this row (${row.scenario} does not measure it), expected ${expectation.bound.text}` };
+  }
+  const { bound } = expectation;
+  const passed = bound.kind === 'finding' ? actual === bound.passed : typeof actual === 'number' && holds(bound.op, actual, bound.value);
+  const shown = typeof actual === 'boolean' ? (actual ? 'pass' : 'fail') : formatNumber(actual);
+  return { ...base, actual, status: passed ? 'passed' : 'failed', message: `${what} was ${shown}, expected ${bound.text}` };
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Math.round(value * 10_000) / 10_000);
+}

@@ -1,0 +1,39 @@
+/**
+ * An expectation's bound, written as k6 writes thresholds: a comparison and a number, such as
+ * `>= 0.99`, `== 0`, `< 250`; for findings, `pass` or `fail`.
+ *
+ *   bound   := op number | "pass" | "fail"
+ *   op      := "<" | "<=" | ">" | ">=" | "==" | "!="
+ *   number  := a decimal, optionally with a fraction or exponent; `%` after it divides by 100
+ */
+export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+export type Bound = { kind: 'compare'; op: Operator; value: number; text: string } | { kind: 'finding'; passed: boolean; text: string };
+
+const COMPARE = /^\s*(<=|>=|==|!=|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(%?)\s*$/i;
+
+export function parseBound(text: string): Bound | undefined {
+  const trimmed = text.trim();
+  if (trimmed === 'pass' || trimmed === 'fail') return { kind: 'finding', passed: trimmed === 'pass', text: trimmed };
+  const match = COMPARE.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[2]) / (match[3] ? 100 : 1);
+  return { kind: 'compare', op: match[1] as Operator, value, text: `${match[1]} ${match[2]}${match[3]}` };
+}
+
+export function holds(op: Operator, actual: number, bound: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < bound;
+    case '<=':
+      return actual <= bound;
+    case '>':
+      return actual > bound;
+    case '>=':
+      return actual >= bound;
+    case '==':
+      return actual === bound;
+    case '!=':
+      return actual !== bound;
+  }
+}

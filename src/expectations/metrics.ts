@@ -1,0 +1,55 @@
+import type { ResultRow } from '../report/model.js';
+
+/**
+ * The figures an expectation may name, each read from a row of the report. Names follow the JSON
+ * report (`hitRate`, `sessionLoss`), with dotted forms for nested figures (`read.p99` is the p99
+ * of the row's read latency, `lostUpdates.rate`) and `finding.<id>` for security findings.
+ */
+type Reader = (row: ResultRow) => number | boolean | null;
+
+const metric =
+  (pick: (m: NonNullable<ResultRow['metrics']>) => number | null | undefined): Reader =>
+  (row) =>
+    row.metrics ? (pick(row.metrics) ?? null) : null;
+
+const FIXED: Record<string, Reader> = {
+  hitRate: metric((m) => m.hitRate),
+  missRate: metric((m) => m.missRate),
+  errors: metric((m) => m.errors),
+  requests: metric((m) => m.requests),
+  reads: metric((m) => m.reads),
+  sessionLoss: metric((m) => m.sessionLoss),
+  usersLost: metric((m) => m.usersLost),
+  recoveryMs: metric((m) => m.recoveryMs),
+  detectionMs: metric((m) => m.detectionMs),
+  imbalance: metric((m) => m.imbalance),
+  lostUpdates: metric((m) => m.lostUpdates?.lost),
+  'lostUpdates.rate': metric((m) => m.lostUpdates?.rate),
+  'expiry.stale': metric((m) => m.expiry?.stale),
+  'storeFault.errorRate': metric((m) => m.storeFault?.errorRate),
+  'storeFault.hung': metric((m) => m.storeFault?.hung),
+  'storeFault.failOpen': metric((m) => m.storeFault?.failOpen),
+};
+
+const LATENCY = /^(login|read)\.(p50|p95|p99|max)$/;
+const FINDING = /^finding\.([a-z0-9][a-z0-9-]*)$/;
+
+export const METRIC_NAMES = [...Object.keys(FIXED), 'login.p50', 'read.p99 (login|read . p50|p95|p99|max)', 'finding.<id>'];
+
+/** The reader for a metric name, or undefined when no such figure exists. */
+export function metricReader(name: string): Reader | undefined {
+  if (FIXED[name]) return FIXED[name];
+  const latency = LATENCY.exec(name);
+  if (latency) {
+    const [, kind, percentile] = latency as unknown as [string, 'login' | 'read', 'p50' | 'p95' | 'p99' | 'max'];
+    return metric((m) => m.latencyByKind[kind]?.[percentile]);
+  }
+  const finding = FINDING.exec(name);
+  if (finding) return (row) => row.findings?.find((candidate) => candidate.id === finding[1])?.passed ?? null;
+  return undefined;
+}
+
+/** Whether a metric is a pass/fail finding (compared with `pass`/`fail`) rather than a number. */
+export function isFinding(name: string): boolean {
+  return FINDING.test(name);
+}

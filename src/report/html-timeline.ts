@@ -1,0 +1,144 @@
+import type { Fault } from '../driver/records.js';
+import type { Timeline } from '../metrics/series.js';
+import { byScenario, figure, measuredRows, type MeasuredRow } from './html-figure.js';
+import type { Report } from './model.js';
+import { esc, legend, linear, niceTicks, num, seconds, svgOpen, xAxis, yAxis, type Plot } from './svg.js';
+
+const PLOT: Plot = { width: 960, height: 270, left: 56, right: 944, top: 46, bottom: 226 };
+
+/** Stacked bottom to top in this order; errors sit right above misses, both above the hits they eat into. */
+export const OUTCOMES = [
+  { key: 'hits', label: 'hits', color: '#0072B2' },
+  { key: 'misses', label: 'misses', color: '#E69F00' },
+  { key: 'errors', label: 'errors (no answer or 5xx)', color: '#D55E00' },
+  { key: 'other', label: 'other answers (logins, writes)', color: '#BBBBBB' },
+] as const;
+
+type FaultedRow = MeasuredRow & { metrics: { timeline: Timeline } };
+
+/** One stacked chart per strategy × scenario that broke something, grouped by scenario. */
+export function timelineCharts(report: Report): string {
+  const rows = measuredRows(report).filter((row): row is FaultedRow => row.metrics.faults.length > 0 && row.metrics.timeline !== null);
+  if (rows.length === 0) return '<p class="empty">No scenario in this run broke anything, so there is no fault to show.</p>';
+  let n = 0;
+  const charts = byScenario(report, rows).map(([scenario, list]) => `<h3>${esc(scenario)}</h3><div class="stack">${list.map((row) => timelineChart(`timeline-${n++}`, row)).join('')}</div>`);
+  return timelineLegend() + charts.join('');
+}
+
+function timelineChart(id: string, row: FaultedRow): string {
+  const { timeline, faults } = row.metrics;
+  const lastFault = Math.max(...faults.map((f) => Math.max(f.at, f.endAt ?? 0, f.detectedAt ?? 0)));
+  const xTicks = niceTicks(Math.max(timeline.hits.length * timeline.bucketMs, lastFault) / 1000, 8);
+  const domainMs = xTicks.at(-1)! * 1000;
+  const x = linear(domainMs, PLOT.left, PLOT.right);
+  const totals = timeline.hits.map((_, i) => OUTCOMES.reduce((sum, o) => sum + (timeline[o.key][i] ?? 0), 0));
+  const yTicks = niceTicks(Math.max(...totals), 4);
+  const y = linear(yTicks.at(-1)!, PLOT.bottom, PLOT.top);
+
+  const svg =
+    svgOpen(id, PLOT, `Requests per ${timeline.bucketMs} ms around the faults, ${row.strategy} × ${row.scenario}`, describe(row)) +
+    faults.map((fault) => faultWindow(fault, x)).join('') +
+    yAxis(PLOT, yTicks, y, `requests per ${timeline.bucketMs} ms`) +
+    xAxis(PLOT, xTicks.map((t) => ({ x: x(t * 1000), label: num(t) })), 'scenario time (s), by when each request completed') +
+    stacks(timeline, x, y) +
+    faultMarks(faults, x) +
+    '</svg>';
+  const caption = `<strong>${esc(row.strategy)}</strong> × ${esc(row.scenario)}: ${faults.length} fault${faults.length === 1 ? '' : 's'}`;
+  return figure('timeline', { strategy: row.strategy, scenario: row.scenario }, caption, svg);
+}
+
+function stacks(timeline: Timeline, x: (ms: number) => number, y: (count: number) => number): string {
+  const out: string[] = [];
+  for (let i = 0; i < timeline.hits.length; i++) {
+    const x0 = x(i * timeline.bucketMs);
+    const width = x((i + 1) * timeline.bucketMs) - x0;
+    // A hairline between neighbouring bars keeps them apart without eating a thin bar whole.
+    const gap = width > 4 ? Math.min(1, width * 0.1) : 0;
+    const span = `${seconds(i * timeline.bucketMs)}–${seconds((i + 1) * timeline.bucketMs)} s`;
+    let base = 0;
+    for (const outcome of OUTCOMES) {
+      const count = timeline[outcome.key][i] ?? 0;
+      if (count === 0) continue;
+      const top = y(base + count);
+      out.push(
+        `<rect class="bar ${outcome.key}" x="${num(x0 + gap / 2)}" y="${num(top)}" width="${num(width - gap)}" height="${num(y(base) - top)}" fill="${outcome.color}"><title>${esc(`${span}: ${count} ${outcome.key}`)}</title></rect>`,
+      );
+      base += count;
+    }
+  }
+  return out.join('');
+}
+
+/** Shaded from the fault until it was undone or, failing that, until the balancer took the target out. */
+function faultWindow(fault: Fault, x: (ms: number) => number): string {
+  const end = fault.endAt ?? fault.detectedAt;
+  if (end === undefined || end <= fault.at) return '';
+  const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `taken out of rotation at ${seconds(end)} s`;
+  return `<rect class="fault-window" x="${num(x(fault.at))}" y="${num(PLOT.top)}" width="${num(x(end) - x(fault.at))}" height="${num(PLOT.bottom - PLOT.top)}"><title>${esc(`${fault.kind} ${fault.target}: ${until}`)}</title></rect>`;
+}
+
+/** A line at each fault, labelled with its kind and target, and a dashed one where it was detected. */
+function faultMarks(faults: readonly Fault[], x: (ms: number) => number): string {
+  const place = labelPlacer();
+  return [...faults]
+    .sort((a, b) => a.at - b.at)
+    .map((fault) => {
+      const at = x(fault.at);
+      const label = `${fault.kind} ${fault.target}`;
+      const text = place(at, label);
+      return (
+        `<g class="fault" data-kind="${esc(fault.kind)}" data-target="${esc(fault.target)}">` +
+        `<line class="fault-marker" data-at="${num(fault.at)}" x1="${num(at)}" x2="${num(at)}" y1="${num(text.y - 8)}" y2="${num(PLOT.bottom)}"><title>${esc(faultText(fault))}</title></line>` +
+        `<text class="fault-label" x="${num(text.x)}" y="${num(text.y)}" text-anchor="${text.anchor}">${esc(label)}</text>` +
+        detection(fault, x) +
+        '</g>'
+      );
+    })
+    .join('');
+}
+
+/**
+ * Labels go on two rows above the plot, left to right: each on the first row where it clears the
+ * previous label, so faults close together stay readable; one that would run off the right edge
+ * is set to the left of its line instead.
+ */
+function labelPlacer(): (at: number, label: string) => { x: number; y: number; anchor: 'start' | 'end' } {
+  const rowEnds = [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  return (at, label) => {
+    const width = label.length * 6.2; // about 11px system-ui per character
+    const leftward = at + 3 + width > PLOT.width - 4;
+    const [start, end] = leftward ? [at - 3 - width, at - 3] : [at + 3, at + 3 + width];
+    const row = rowEnds[0]! < start - 6 ? 0 : rowEnds[1]! < start - 6 ? 1 : rowEnds[0]! <= rowEnds[1]! ? 0 : 1;
+    rowEnds[row] = end;
+    return { x: leftward ? at - 3 : at + 3, y: PLOT.top - 26 + row * 14, anchor: leftward ? 'end' : 'start' };
+  };
+}
+
+function faultText(fault: Fault): string {
+  const detected = fault.detectedAt !== undefined ? `, detected at ${seconds(fault.detectedAt)} s (after ${num(fault.detectedAt - fault.at, 0)} ms)` : '';
+  const undone = fault.endAt !== undefined ? `, undone at ${seconds(fault.endAt)} s` : '';
+  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${detected}${undone}`;
+}
+
+function detection(fault: Fault, x: (ms: number) => number): string {
+  if (fault.detectedAt === undefined) return '';
+  const at = num(x(fault.detectedAt));
+  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} taken out of rotation at ${seconds(fault.detectedAt)} s`)}</title></line>`;
+}
+
+function describe(row: FaultedRow): string {
+  const { timeline, faults } = row.metrics;
+  const sum = (list: readonly number[]) => list.reduce((total, count) => total + count, 0);
+  const counts = `${sum(timeline.hits)} hits, ${sum(timeline.misses)} misses, ${sum(timeline.errors)} errors in ${timeline.hits.length} buckets of ${timeline.bucketMs} ms`;
+  return `${counts}. Faults: ${faults.map(faultText).join('; ')}.`;
+}
+
+/** One legend for all timelines: they share their colours and marks. */
+function timelineLegend(): string {
+  return legend([
+    ...OUTCOMES.map((o) => ({ label: o.label, swatch: `<rect x="1" y="1" width="20" height="10" fill="${o.color}"/>` })),
+    { label: 'fault', swatch: '<line class="fault-marker" x1="11" x2="11" y1="0" y2="12"/>' },
+    { label: 'balancer took the target out', swatch: '<line class="fault-detected" x1="11" x2="11" y1="0" y2="12"/>' },
+    { label: 'fault in effect (until undone, else until detected)', swatch: '<rect class="fault-window" x="1" y="1" width="20" height="10"/>' },
+  ]);
+}

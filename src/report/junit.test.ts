@@ -1,0 +1,51 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { evaluateExpectations } from '../expectations/evaluate.js';
+import { parseBound } from '../expectations/expression.js';
+import { renderJunit } from './junit.js';
+import type { Report, ResultRow } from './model.js';
+
+const rows: ResultRow[] = [
+  { strategy: 'none', scenario: 'login-read', status: 'ok', durationMs: 1500, metrics: { hitRate: 0.34 } as ResultRow['metrics'] },
+  { strategy: 'redis', scenario: 'login-read', status: 'ok', durationMs: 1200, metrics: { hitRate: 1 } as ResultRow['metrics'] },
+  { strategy: 'redis', scenario: 'kill-node', status: 'ok', durationMs: 2500, metrics: { hitRate: 1 } as ResultRow['metrics'] },
+  { strategy: 'mongo', scenario: 'login-read', status: 'skipped', reason: 'no mongod on PATH & no <HACTL_MONGO_URL>' },
+  { strategy: 'postgres', scenario: 'login-read', status: 'error', reason: 'postgres did not start: "initdb" failed' },
+];
+
+function report(strict = false): Report {
+  const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 12_345, settings: { strict }, results: rows } as unknown as Report;
+  const expectations = ['none', 'redis'].map((strategy) => ({ strategy, scenario: 'login-read', metric: 'hitRate', bound: parseBound('>= 1')! }));
+  return { ...base, expectations: evaluateExpectations(base, [...expectations, { strategy: 'sticky', scenario: 'kill-node', metric: 'sessionLoss', bound: parseBound('< 0.5')! }]) };
+}
+
+const parse = (xml: string) => new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(xml);
+
+describe('JUnit report', () => {
+  it('is well-formed XML with a suite per strategy and a case per scenario x expectation', () => {
+    const xml = renderJunit(report());
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const root = parse(xml).testsuites;
+    expect(root).toMatchObject({ tests: '6', failures: '1', errors: '1', skipped: '2', time: '12.345' });
+    expect(root.testsuite.map((suite: { name: string }) => suite.name)).toEqual(['hactl none', 'hactl redis', 'hactl mongo', 'hactl postgres', 'hactl (not run)']);
+    const none = root.testsuite[0].testcase[0];
+    expect(none).toMatchObject({ classname: 'hactl.none', name: 'login-read: hitRate >= 1', time: '1.500' });
+    // The failure names the figure, what it was, and the bound.
+    expect(none.failure).toMatchObject({ message: 'none × login-read: hitRate was 0.34, expected >= 1', type: 'expectation' });
+    // A row without expectations is one case: passed, or skipped / error with its reason, escaped.
+    expect(root.testsuite[1].testcase.map((c: { name: string }) => c.name)).toEqual(['login-read: hitRate >= 1', 'kill-node']);
+    expect(root.testsuite[2].testcase[0].skipped.message).toBe('mongo × login-read: no mongod on PATH & no <HACTL_MONGO_URL>');
+    expect(root.testsuite[3].testcase[0].error.message).toBe('postgres × login-read: postgres did not start: "initdb" failed');
+    expect(root.testsuite[4].testcase[0]).toMatchObject({ name: 'sticky × kill-node: sessionLoss < 0.5', skipped: { message: 'sticky × kill-node was not part of this run' } });
+  });
+
+  it('with --strict a skipped row is a failure', () => {
+    const root = parse(renderJunit(report(true))).testsuites;
+    expect(root).toMatchObject({ failures: '2', skipped: '1' });
+    expect(root.testsuite[2].testcase[0].failure.message).toMatch(/no mongod on PATH .*\(--strict: a skipped row fails the run\)$/);
+  });
+
+  it('is the same for the same report', () => {
+    expect(renderJunit(report())).toBe(renderJunit(JSON.parse(JSON.stringify(report())) as Report));
+  });
+});

@@ -1,0 +1,95 @@
+import type { ExpectationResult } from '../expectations/evaluate.js';
+import type { Report, ResultRow } from './model.js';
+
+/**
+ * JUnit XML, as CI report viewers read it (Jenkins, GitLab, GitHub actions that annotate tests):
+ * a suite per strategy, a test case per scenario × expectation, the measured figure and the
+ * bound in each failure's message. A row without expectations is one test case, so that rows
+ * that were skipped or failed are still seen.
+ */
+export function renderJunit(report: Report): string {
+  const strict = report.settings.strict === true;
+  const strategies = [...new Set(report.results.map((row) => row.strategy))];
+  const suites = strategies.map((strategy) => {
+    const rows = report.results.filter((row) => row.strategy === strategy);
+    const cases = rows.flatMap((row) => casesOf(row, report.expectations ?? [], strict));
+    // Expectations on rows this strategy did not run (an unknown scenario name, a narrowed run).
+    for (const result of (report.expectations ?? []).filter((r) => r.strategy === strategy && r.status === 'not-run')) {
+      cases.push({ name: `${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message } });
+    }
+    return { name: `hactl ${strategy}`, classname: `hactl.${strategy}`, cases };
+  });
+  const orphans = (report.expectations ?? []).filter((r) => r.status === 'not-run' && !strategies.includes(r.strategy));
+  if (orphans.length > 0) {
+    suites.push({
+      name: 'hactl (not run)',
+      classname: 'hactl.not-run',
+      cases: orphans.map((result) => ({ name: `${result.strategy} × ${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message } })),
+    });
+  }
+
+  const count = (cases: readonly TestCase[], kind: Outcome['kind']) => cases.filter((c) => c.outcome.kind === kind).length;
+  const all = suites.flatMap((suite) => suite.cases);
+  const seconds = (ms: number) => (ms / 1000).toFixed(3);
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="hactl run ${attr(report.runId)}" tests="${all.length}" failures="${count(all, 'failure')}" errors="${count(all, 'error')}" skipped="${count(all, 'skipped')}" time="${seconds(report.durationMs)}">`,
+  ];
+  for (const suite of suites) {
+    const time = suite.cases.reduce((sum, c) => sum + c.time, 0);
+    lines.push(
+      `  <testsuite name="${attr(suite.name)}" tests="${suite.cases.length}" failures="${count(suite.cases, 'failure')}" errors="${count(suite.cases, 'error')}" skipped="${count(suite.cases, 'skipped')}" time="${seconds(time)}" timestamp="${attr(report.startedAt.replace(/Z$/, ''))}">`,
+    );
+    for (const testCase of suite.cases) {
+      const open = `    <testcase classname="${attr(suite.classname)}" name="${attr(testCase.name)}" time="${seconds(testCase.time)}"`;
+      const { outcome } = testCase;
+      if (outcome.kind === 'passed') lines.push(`${open}/>`);
+      else if (outcome.kind === 'skipped') lines.push(`${open}>`, `      <skipped message="${attr(outcome.message)}"/>`, '    </testcase>');
+      else lines.push(`${open}>`, `      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.kind === 'failure' ? 'expectation' : 'environment'}">${text(outcome.message)}</${outcome.kind}>`, '    </testcase>');
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>');
+  return `${lines.join('\n')}\n`;
+}
+
+type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string };
+interface TestCase {
+  name: string;
+  /** Milliseconds: the row's, shared by its test cases. */
+  time: number;
+  outcome: Outcome;
+}
+
+function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], strict: boolean): TestCase[] {
+  const time = row.durationMs ?? 0;
+  const mine = expectations.filter((result) => result.strategy === row.strategy && result.scenario === row.scenario && result.status !== 'not-run');
+  const skipped = (message: string): Outcome => (strict ? { kind: 'failure', message: `${message} (--strict: a skipped row fails the run)` } : { kind: 'skipped', message });
+  if (mine.length === 0) {
+    const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
+    const outcome: Outcome = row.status === 'ok' ? { kind: 'passed' } : row.status === 'skipped' ? skipped(reason) : { kind: 'error', message: reason };
+    return [{ name: row.scenario, time, outcome }];
+  }
+  return mine.map((result) => ({
+    name: `${row.scenario}: ${result.metric} ${result.expected}`,
+    time,
+    outcome:
+      result.status === 'passed'
+        ? { kind: 'passed' }
+        : result.status === 'failed'
+          ? { kind: 'failure', message: result.message }
+          : result.status === 'skipped'
+            ? skipped(result.message)
+            : { kind: 'error', message: result.message },
+  }));
+}
+
+function text(value: string): string {
+  // XML 1.0 allows no control characters but tab, newline and carriage return.
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function attr(value: string): string {
+  return text(value).replace(/"/g, '&quot;').replace(/\n/g, '&#10;');
+}

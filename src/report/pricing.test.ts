@@ -1,0 +1,157 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { HOURS_PER_MONTH, loadPricing, monthlyCost, parsePricing, pricingNote, type Pricing } from './pricing.js';
+
+const FIXTURE = fileURLToPath(new URL('../../fixtures/pricing/aws-us-east-1.yaml', import.meta.url));
+
+const pricing: Pricing = {
+  region: 'eu-test-1',
+  currency: 'USD',
+  source: { title: 'Test prices', url: 'https://example.com/prices', retrieved: '2026-01-02' },
+  instances: {
+    app: { type: 'app.small', hourly: 0.1, source: 'https://example.com/prices' },
+    redis: { type: 'cache.small', hourly: 0.02, source: 'https://example.com/cache', retrieved: '2026-01-03' },
+    postgres: { type: 'db.small', hourly: 0.05, source: 'https://example.com/prices', note: 'Single-AZ' },
+  },
+};
+
+function problems(data: unknown): string[] {
+  try {
+    parsePricing(data, 'prices.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message.split('\n');
+  }
+  throw new Error('expected the pricing to be refused');
+}
+
+describe('loadPricing', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-pricing-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the bundled us-east-1 file: every price cites an http(s) page, and DocumentDB is left out unpriced', async () => {
+    const loaded = await loadPricing(FIXTURE);
+    expect(loaded.region).toBe('us-east-1');
+    expect(loaded.currency).toBe('USD');
+    expect(loaded.source.retrieved).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(Object.keys(loaded.instances).sort()).toEqual(['app', 'postgres', 'redis']);
+    for (const price of Object.values(loaded.instances)) {
+      expect(price.source).toMatch(/^https:\/\//);
+      expect(price.hourly).toBeGreaterThan(0);
+    }
+    expect(monthlyCost(loaded, 'mongo', 3)).toBeNull();
+  });
+
+  it('reads YAML, dates included, as written', async () => {
+    const file = path.join(dir, 'ok.yaml');
+    await writeFile(
+      file,
+      [
+        'region: eu-test-1',
+        'currency: EUR',
+        'source: { title: Test, url: "https://example.com/p", retrieved: 2026-02-03 }',
+        'instances:',
+        '  app: { type: t.small, hourly: 0.5, source: "https://example.com/p" }',
+      ].join('\n'),
+    );
+    const loaded = await loadPricing(file);
+    expect(loaded.source.retrieved).toBe('2026-02-03');
+    expect(loaded.instances.app?.hourly).toBe(0.5);
+    expect(loaded.instances.redis).toBeUndefined();
+  });
+
+  it('says which file could not be read, or is not YAML', async () => {
+    const missing = path.join(dir, 'missing.yaml');
+    await expect(loadPricing(missing)).rejects.toThrow(new UsageError(`cannot read pricing file ${missing}: ENOENT`));
+    const broken = path.join(dir, 'broken.yaml');
+    await writeFile(broken, 'region: [unclosed');
+    await expect(loadPricing(broken)).rejects.toThrow(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid YAML: `));
+  });
+});
+
+describe('parsePricing', () => {
+  const valid = { region: 'r', currency: 'USD', source: { title: 't', url: 'https://example.com', retrieved: '2026-01-01' }, instances: {} };
+
+  it('accepts a file with no instance priced (every cost then reads "no price")', () => {
+    expect(parsePricing(valid, 'prices.yaml').instances).toEqual({});
+  });
+
+  it('reports every problem on a line of its own, naming the file and the field', () => {
+    const lines = problems({
+      region: 'r',
+      currency: 'dollars',
+      source: { title: 't', url: 'ftp://example.com/p', retrieved: 'June 2026' },
+      instances: {
+        app: { type: 't3.medium', hourly: '0.0416', source: 'https://example.com' },
+        redis: { type: 'cache.t3.micro', hourly: 0, source: 'https://example.com' },
+        memcached: { type: 'x', hourly: 1, source: 'https://example.com' },
+      },
+      extra: true,
+    });
+    expect(lines).toHaveLength(7);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'prices.yaml: currency: expected a currency code such as USD',
+        'prices.yaml: source.url: expected an http(s) URL',
+        'prices.yaml: source.retrieved: expected a date as YYYY-MM-DD',
+        'prices.yaml: instances.app.hourly: expected a price per hour, a number',
+        'prices.yaml: instances.redis.hourly: expected a price per hour above 0',
+      ]),
+    );
+    expect(lines.find((line) => line.startsWith('prices.yaml: instances: '))).toMatch(/memcached/);
+    expect(lines.find((line) => line.startsWith('prices.yaml: (top level): '))).toMatch(/extra/);
+  });
+
+  it('requires the source of the prices', () => {
+    expect(problems({ ...valid, source: undefined })).toEqual([expect.stringMatching(/^prices\.yaml: source: /)]);
+  });
+});
+
+describe('monthlyCost', () => {
+  const appOnly = HOURS_PER_MONTH * 3 * 0.1;
+
+  it('is replicas x the app instance for strategies that keep sessions in replica memory; stickiness costs nothing extra', () => {
+    expect(monthlyCost(pricing, 'none', 3)).toBeCloseTo(appOnly, 9);
+    expect(monthlyCost(pricing, 'sticky', 3)).toBeCloseTo(appOnly, 9);
+    expect(monthlyCost(pricing, 'sticky:app_cookie', 3)).toBeCloseTo(appOnly, 9);
+  });
+
+  it("adds the strategy's store instance, the same for each of its variants", () => {
+    expect(monthlyCost(pricing, 'redis', 3)).toBeCloseTo(HOURS_PER_MONTH * (0.3 + 0.02), 9);
+    expect(monthlyCost(pricing, 'redis:aof-always', 3)).toBe(monthlyCost(pricing, 'redis', 3));
+    expect(monthlyCost(pricing, 'postgres', 2)).toBeCloseTo(HOURS_PER_MONTH * (0.2 + 0.05), 9);
+  });
+
+  it('is null when an instance it needs has no price, or the strategy is unknown', () => {
+    expect(monthlyCost(pricing, 'mongo', 3)).toBeNull();
+    expect(monthlyCost({ ...pricing, instances: { redis: pricing.instances.redis! } }, 'none', 3)).toBeNull();
+    expect(monthlyCost(pricing, 'memcached', 3)).toBeNull();
+  });
+});
+
+describe('pricingNote', () => {
+  it("cites the file's source and each instance the strategies need, with the page of any priced elsewhere", () => {
+    expect(pricingNote(pricing, ['none', 'redis', 'redis:aof-always', 'mongo'], 3)).toBe(
+      'Prices: Test prices, eu-test-1, retrieved 2026-01-02 (https://example.com/prices). ' +
+        "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
+        'app app.small at 0.1 USD/h; redis cache.small at 0.02 USD/h (https://example.com/cache, retrieved 2026-01-03); mongo: no price.',
+    );
+  });
+
+  it("adds the source's note and an instance's note", () => {
+    const noted = { ...pricing, source: { ...pricing.source, note: 'on-demand, Linux' } };
+    const note = pricingNote(noted, ['postgres'], 2);
+    expect(note).toContain('(https://example.com/prices); on-demand, Linux. ');
+    expect(note).toContain('(2 × app');
+    expect(note).toContain('postgres db.small (Single-AZ) at 0.05 USD/h.');
+  });
+});

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatPath } from '../config/paths.js';
+import { UsageError } from '../errors.js';
+import { chooseStrategy } from '../strategies.js';
+
+/** AWS's price pages and its pricing calculator count a month as 730 hours (8,760 / 12). */
+export const HOURS_PER_MONTH = 730;
+
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD');
+const webAddress = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const instancePrice = z.strictObject({
+  type: z.string().min(1, 'expected an instance type such as t3.medium'),
+  hourly: z.number({ error: 'expected a price per hour, a number' }).positive('expected a price per hour above 0'),
+  /** The page the price was read from. */
+  source: webAddress,
+  /** The date that page states for its prices, when it states one. */
+  retrieved: date.optional(),
+  note: z.string().min(1).optional(),
+});
+
+/**
+ * Hourly prices of one region: the app instance every replica runs on, and the instance of each
+ * store. An instance without a known price is left out, and its strategies cost "no price".
+ */
+const pricingSchema = z.strictObject({
+  region: z.string().min(1, 'expected a region such as us-east-1'),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code such as USD'),
+  source: z.strictObject({ title: z.string().min(1), url: webAddress, retrieved: date, note: z.string().min(1).optional() }),
+  instances: z.strictObject({
+    app: instancePrice.optional(),
+    redis: instancePrice.optional(),
+    postgres: instancePrice.optional(),
+    mongo: instancePrice.optional(),
+  }),
+});
+
+export type Pricing = z.output<typeof pricingSchema>;
+export type InstancePrice = z.output<typeof instancePrice>;
+export type PricedInstance = keyof Pricing['instances'];
+
+export async function loadPricing(file: string): Promise<Pricing> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read pricing file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parsePricing(data, file);
+}
+
+/** Validates parsed pricing data; every problem is one line, `file: field: what was expected`. */
+export function parsePricing(data: unknown, file: string): Pricing {
+  const parsed = pricingSchema.safeParse(data);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
+  return parsed.data;
+}
+
+/**
+ * The instances a strategy runs on besides its replicas: its store's, or none. Stickiness is a
+ * setting of the balancer every strategy has (ALB charges nothing extra for it), so `sticky` adds
+ * no instance. Undefined for a strategy hactl does not know.
+ */
+export function storeInstance(strategy: string): PricedInstance | null | undefined {
+  const choice = chooseStrategy(strategy);
+  if (typeof choice === 'string') return undefined;
+  return choice.strategy.store ?? null;
+}
+
+/**
+ * Instance cost per month of one strategy: replicas x the app instance + its store's instance,
+ * each for 730 hours. Null when an instance it needs has no price in the file.
+ */
+export function monthlyCost(pricing: Pricing, strategy: string, replicas: number): number | null {
+  const store = storeInstance(strategy);
+  const app = pricing.instances.app;
+  if (store === undefined || !app) return null;
+  const storePrice = store === null ? 0 : pricing.instances[store]?.hourly;
+  if (storePrice === undefined) return null;
+  return HOURS_PER_MONTH * (replicas * app.hourly + storePrice);
+}
+
+/**
+ * The sentence under a table of costs: where the prices come from and what a month's cost adds
+ * up, naming each instance the given strategies need (or that it has no price).
+ */
+export function pricingNote(pricing: Pricing, strategies: readonly string[], replicas: number): string {
+  const stores = [...new Set(strategies.map(storeInstance).filter((store): store is PricedInstance => typeof store === 'string'))];
+  const parts = (['app', ...stores] as PricedInstance[]).map((name) => instanceText(pricing, name));
+  const { source } = pricing;
+  return (
+    `Prices: ${source.title}, ${pricing.region}, retrieved ${source.retrieved} (${source.url})${source.note ? `; ${source.note}` : ''}. ` +
+    `Cost per month = ${HOURS_PER_MONTH} h × (${replicas} × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): ` +
+    `${parts.join('; ')}.`
+  );
+}
+
+function instanceText(pricing: Pricing, name: PricedInstance): string {
+  const price = pricing.instances[name];
+  if (!price) return `${name}: no price`;
+  // The file's own source needs no repeating; an instance priced from another page cites it.
+  const cited = price.source === pricing.source.url ? '' : ` (${price.source}${price.retrieved ? `, retrieved ${price.retrieved}` : ''})`;
+  return `${name} ${price.type}${price.note ? ` (${price.note})` : ''} at ${price.hourly} ${pricing.currency}/h${cited}`;
+}
