@@ -42,7 +42,7 @@ describe('bad input', () => {
 
   it('--out naming a directory', () => expectUsageError(['run', '--out', os.tmpdir()], `hactl: --out: ${os.tmpdir()} is a directory; expected a file path`));
 
-  it('--format that does not exist (commander lists the choices)', () => expectUsageError(['run', '--format', 'xml'], /^hactl: option '-f, --format <format>' argument 'xml' is invalid\. Allowed choices are table, json, markdown\.$/m));
+  it('--format that does not exist (commander lists the choices)', () => expectUsageError(['run', '--format', 'xml'], /^hactl: option '-f, --format <format>' argument 'xml' is invalid\. Allowed choices are table, json, markdown, junit, html\.$/m));
 
   it('an unknown flag', () => expectUsageError(['run', '--replica', '3'], /^hactl: unknown option '--replica' \(Did you mean --replicas\?\)$/m));
 
