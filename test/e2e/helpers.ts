@@ -21,6 +21,8 @@ export interface Started {
   stderr(): string;
   /** Every process seen descending from hactl while it ran (name by pid). */
   seen(): Map<number, string>;
+  /** Their command lines, as last seen (arguments joined by spaces). */
+  commands(): Map<number, string>;
   /** Once hactl has exited: processes it started that are still alive, by name. */
   leftovers(): Promise<string[]>;
   /** Resolves once stderr contains `text`; rejects if hactl exits or `timeoutMs` passes first. */
@@ -58,6 +60,7 @@ export function startHactl(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
     finished,
     stderr: () => stderr,
     seen: () => watch.seen,
+    commands: () => watch.commands,
     async leftovers() {
       await finished;
       const alive = await watch.survivors();
@@ -113,6 +116,7 @@ async function readStat(pid: number): Promise<ProcStat | undefined> {
  */
 function watchDescendants(root: number) {
   const seen = new Map<number, string>();
+  const commands = new Map<number, string>();
   const startTimes = new Map<number, string>();
   let stopped = false;
   const poll = async () => {
@@ -126,7 +130,11 @@ function watchDescendants(root: number) {
       const stat = stack.pop()!;
       if (!startTimes.has(stat.pid)) startTimes.set(stat.pid, stat.startTime);
       // The latest name: a process first seen between fork and exec (setpriv) is named for what it runs.
-      if (startTimes.get(stat.pid) === stat.startTime) seen.set(stat.pid, stat.name);
+      if (startTimes.get(stat.pid) === stat.startTime && seen.get(stat.pid) !== stat.name) {
+        seen.set(stat.pid, stat.name);
+        const cmdline = await readFile(`/proc/${stat.pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline) commands.set(stat.pid, cmdline.split('\0').filter(Boolean).join(' '));
+      }
       stack.push(...(children.get(stat.pid) ?? []));
     }
   };
@@ -138,6 +146,7 @@ function watchDescendants(root: number) {
   })();
   return {
     seen,
+    commands,
     stop: () => {
       stopped = true;
     },
