@@ -124,7 +124,14 @@ export class ProcessSupervisor {
         if (wholeGroup) handle!.signalGroup(signal);
         else if (!done) child.kill(signal);
         if (signal === 'SIGKILL') return waitForExit();
-        const gone = await withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => undefined);
+        // A graceful stop is over once everything it reached has gone, not just the shell.
+        const over = wholeGroup
+          ? pollUntil(() => (groupAlive(child.pid!) ? undefined : true), { timeoutMs: KILL_WAIT_MS, intervalMs: 20, onTimeout: () => new Error('still running') }).then(() => {
+              this.forget(handle!);
+              return exited;
+            })
+          : withTimeout(exited, KILL_WAIT_MS, () => new Error('still running'));
+        const gone = await over.catch(() => undefined);
         return gone ?? handle!.stop(0);
       },
       signalGroup: (signal) => {
@@ -157,8 +164,17 @@ export class ProcessSupervisor {
         else child.kill(stopSignal);
         // A paused (SIGSTOPped) process acts on its stop signal only once it runs again.
         handle!.signalGroup('SIGCONT');
+        if (wholeGroup) {
+          // The shell may go first: what it started gets the rest of the grace period to finish.
+          const gone = await pollUntil(() => (groupAlive(child.pid!) ? undefined : true), { timeoutMs: graceMs, intervalMs: 20, onTimeout: () => new Error('grace period over') }).then(
+            () => true,
+            () => false,
+          );
+          if (!gone) return handle!.killGroup('SIGKILL');
+          this.forget(handle!);
+          return exited;
+        }
         const graceful = await withTimeout(exited, graceMs, () => new Error('grace period over')).catch(() => undefined);
-        if (wholeGroup) return graceful && !groupAlive(child.pid!) ? (this.forget(handle!), graceful) : handle!.killGroup('SIGKILL');
         if (graceful) return graceful;
         child.kill('SIGKILL');
         return waitForExit();
