@@ -24,4 +24,21 @@ describe('ProcessSupervisor.killGroup', () => {
       await supervisor.stopAll();
     }
   });
+
+  it('kills the children that left its group too, as each PostgreSQL backend does with setsid()', async () => {
+    const supervisor = new ProcessSupervisor();
+    const parent = await supervisor.spawn('sh', '/bin/sh', ['-c', 'setsid sleep 30 & echo $! ; sleep 30'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const stray = await new Promise<number>((resolve) => parent.child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(() => process.kill(stray, 0)).not.toThrow();
+      expect(groupAlive(stray)).toBe(true);
+      await parent.killGroup('SIGKILL');
+      // Gone, or a zombie waiting for its new parent to reap it: either way it holds nothing.
+      const state = await import('node:fs/promises').then((fs) => fs.readFile(`/proc/${stray}/stat`, 'utf8').catch(() => ''));
+      expect(state === '' || state.slice(state.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
+    } finally {
+      await supervisor.stopAll();
+    }
+  });
 });

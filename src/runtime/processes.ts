@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil, withTimeout } from '../time.js';
@@ -143,13 +144,23 @@ export class ProcessSupervisor {
         }
       },
       killGroup: async (signal) => {
+        // Children that left the group (PostgreSQL's backends each call setsid()) are found by
+        // parentage before the kill, while they still have a parent to be found by.
+        const strays = signal === 'SIGKILL' ? (await descendantsOf(child.pid!)).filter((pid) => processGroupOf(pid) !== child.pid) : [];
         try {
           process.kill(-child.pid!, signal);
         } catch {
           // the group is gone already
         }
+        for (const pid of strays) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
         const info = await (signal === 'SIGKILL' ? waitForExit() : withTimeout(exited, KILL_WAIT_MS, () => new Error('still running')).catch(() => handle!.stop(0)));
-        await pollUntil(() => (groupAlive(child.pid!) ? undefined : true), {
+        await pollUntil(() => (groupAlive(child.pid!) || strays.some(alive) ? undefined : true), {
           timeoutMs: KILL_WAIT_MS,
           intervalMs: 10,
           onTimeout: () => new EnvironmentError(`processes of ${name} (process group ${child.pid}) were still running ${KILL_WAIT_MS} ms after ${signal}`),
@@ -205,6 +216,47 @@ export class ProcessSupervisor {
         // already gone
       }
     }
+  }
+}
+
+/** Every process below `root`, children first found by their parent pid in /proc (Linux; none elsewhere). */
+async function descendantsOf(root: number): Promise<number[]> {
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  const parents = new Map<number, number[]>();
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const childPid of parents.get(queue.shift()!) ?? []) {
+      found.push(childPid);
+      queue.push(childPid);
+    }
+  }
+  return found;
+}
+
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process still exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
