@@ -6,7 +6,8 @@ import type { Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
-import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow } from './report/model.js';
+import { RunOverhead } from './balancer/overhead.js';
+import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
@@ -83,6 +84,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   };
 
   hooks.signal.throwIfAborted();
+  // What the balancer adds, stated beside the latencies; a deployment's own balancer has no direct path to compare.
+  const overhead = new RunOverhead(options.runtime !== 'external');
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
   const runtime = await runtimes[options.runtime]({
@@ -102,7 +105,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
         for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
         continue;
       }
-      await runStrategy(choice, runtime, options, counts, hooks, addRow);
+      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead);
     }
   } finally {
     await runtime.close();
@@ -132,7 +135,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
         ...(options.external ? { target: options.external.target } : {}),
       },
       requestTimeoutMs: options.requestTimeoutMs,
-      balancer: balancerSummary(options),
+      balancer: { ...balancerSummary(options), ...overhead.settings() },
     },
     results,
   };
@@ -181,6 +184,7 @@ async function runStrategy(
   counts: CountVariables,
   hooks: RunHooks,
   addRow: (row: ResultRow) => void,
+  overhead: RunOverhead,
 ): Promise<void> {
   const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
@@ -194,6 +198,7 @@ async function runStrategy(
   }
 
   let store: RunningStore | undefined;
+  let storeStartMs: number | undefined;
   if (strategy.store) {
     const module = stores[strategy.store];
     const availability = await runtime.checkStore(module);
@@ -202,7 +207,9 @@ async function runStrategy(
       return;
     }
     try {
+      const storeStarted = Date.now();
       store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
+      storeStartMs = Date.now() - storeStarted;
     } catch (error) {
       hooks.signal.throwIfAborted();
       rowsFor({ status: 'error', reason: `${strategy.store} did not start: ${errorMessage(error)}` });
@@ -225,7 +232,13 @@ async function runStrategy(
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
       }
-      addRow(await runOne(choice, scenario, store, runtime, options, counts, hooks, lost));
+      const row = await runOne(choice, scenario, store, runtime, options, counts, hooks, lost, overhead);
+      // The store starts once per strategy: its start-up is told on the first row that used it.
+      if (row.timings && storeStartMs !== undefined) {
+        row.timings.storeStartMs = storeStartMs;
+        storeStartMs = undefined;
+      }
+      addRow(row);
     }
   } finally {
     await store?.stop();
@@ -259,10 +272,14 @@ async function runOne(
   counts: CountVariables,
   hooks: RunHooks,
   lost: { reason?: string },
+  overhead: RunOverhead,
 ): Promise<ResultRow> {
   const name = choice.label;
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
   const started = Date.now();
+  // The row returned below holds this object; teardown's share is filled in by the finally
+  // block, which runs before the caller sees the row.
+  const timings: RowTimings = { startupMs: 0, scenarioMs: 0, teardownMs: 0 };
   const topology = topologyFor(choice, options, scenario);
   const base = { strategy: name, scenario: scenario.name, ...(store ? { store: store.description } : {}) };
   let cluster: Cluster;
@@ -271,12 +288,14 @@ async function runOne(
     // Replicas reach the store through the fault proxy when the scenario puts toxics on it.
     if (store && scenario.phases.some((phase) => phase.unit.needsStoreProxy)) proxy = await runtime.startStoreProxy(store);
     cluster = await runtime.startCluster(topology, store && proxy ? { ...store, url: proxy.url } : store);
+    timings.startupMs = Date.now() - started;
   } catch (error) {
     await proxy?.stop();
     hooks.signal.throwIfAborted();
     return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
   try {
+    await overhead.measure(cluster.balancerUrl, options.profile.healthPath, hooks.signal);
     const records = await runScenario({
       scenario,
       cluster,
@@ -305,14 +324,17 @@ async function runOne(
       counters: records.counters,
       replicaIds: cluster.replicaIds,
     });
-    return { ...base, status: 'ok', durationMs: Date.now() - started, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
+    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;
-    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started };
+    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings };
   } finally {
+    const stopping = Date.now();
+    timings.scenarioMs = stopping - started - timings.startupMs;
     await cluster.stop();
     await proxy?.stop();
+    timings.teardownMs = Date.now() - stopping;
   }
 }
 

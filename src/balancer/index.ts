@@ -3,6 +3,7 @@ import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
 import { CONTROL_MARGIN_MS, type ControlCommand, type ControlReply } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
+import { forgetTargets, registerTargets } from './overhead.js';
 import type { BalancerEvent, DrainResult } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
@@ -73,8 +74,10 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     throw error;
   }
 
+  const url = `http://${settings.host}:${port}`;
+  registerTargets(url, settings.targets);
   return {
-    url: `http://${settings.host}:${port}`,
+    url,
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
     failure: () => health.failure(),
@@ -87,6 +90,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     },
     async stop() {
       stopping = true;
+      forgetTargets(url);
       const stopped = new Promise<void>((resolve) => {
         worker.on('message', (event: { type: string }) => event.type === 'stopped' && resolve());
         worker.once('exit', () => resolve());

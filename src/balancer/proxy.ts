@@ -95,16 +95,17 @@ export async function startProxy(input: BalancerSettings, emit: (event: Balancer
 
   const server = http.createServer((req, res) => {
     const now = Date.now();
-    const decision = route(state, readRouteRequest(req.headers.cookie, stickiness, now), stickiness, algorithm);
+    // Without stickiness routing needs no cookie, and req.headers (built lazily by Node) is never built.
+    const cookieHeader = stickiness.type === 'off' ? undefined : req.headers.cookie;
+    const decision = route(state, readRouteRequest(cookieHeader, stickiness, now), stickiness, algorithm);
     if (!decision) {
       res.writeHead(503, { [REPLICA_HEADER]: 'none', 'content-type': 'text/plain' }).end('no targets in service\n');
       return;
     }
     state.cursor = decision.cursor;
     const target = targets[decision.targetIndex]!;
-    const cookies = stickiness.type === 'off' ? undefined : (upstream: string | string[] | undefined) => stickinessCookies(stickiness, decision, upstream, now);
-    track(target, res, onSettled);
-    forward(req, res, target, cookies);
+    const cookies = stickiness.type === 'off' ? undefined : (upstream: string[]) => stickinessCookies(stickiness, decision, upstream, now);
+    forward(req, res, target, cookies, onSettled);
   });
   // ALB's idle timeout is 60 s; keeping client connections longer than the driver's avoids resets.
   server.keepAliveTimeout = 65_000;
@@ -231,60 +232,136 @@ function origin(target: BalancerTarget): string {
   return `http://${target.host}:${target.port}`;
 }
 
-/** Counts a request as outstanding on its target until its response is finished or has failed. */
-function track(target: TargetRuntime, res: http.ServerResponse, onSettled: (target: TargetRuntime) => void): void {
+type ExtraCookies = (upstreamSetCookie: string[]) => string[];
+
+/**
+ * Forwards one request to `target` and its answer back, counting it as outstanding on the target
+ * until the response is finished or torn down. This is the balancer's hot path, so it uses
+ * undici's dispatch handler directly rather than its stream API (no promise, factory or
+ * end-of-stream watcher per request) and copies headers as flat [name, value, ...] lists, which
+ * both undici and node:http take as they are, instead of building objects of them.
+ */
+function forward(req: http.IncomingMessage, res: http.ServerResponse, target: TargetRuntime, cookies: ExtraCookies | undefined, onSettled: (target: TargetRuntime) => void): void {
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  const exchange = new Exchange(req, res, target, cookies, hasBody);
   target.outstanding++;
   // 'close' comes once per response, after it finished or when it was torn down.
   res.once('close', () => {
     target.outstanding--;
+    exchange.clientGone();
     onSettled(target);
   });
+  target.pool.dispatch({ path: req.url ?? '/', method: req.method as 'GET', headers: requestHeaders(req), body: hasBody ? req : null }, exchange);
 }
 
-type ExtraCookies = (upstreamSetCookie: string | string[] | undefined) => string[];
-
-function forward(req: http.IncomingMessage, res: http.ServerResponse, target: TargetRuntime, cookies: ExtraCookies | undefined): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+/** The client's headers less hop-by-hop ones, names in lower case (as Node's req.headers has them), and the X-Forwarded pair. */
+function requestHeaders(req: http.IncomingMessage): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name) && !FORWARDED.has(name)) out.push(name, raw[i + 1]!);
   }
-  headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-  headers['x-forwarded-proto'] = 'http';
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-
-  target.pool
-    .stream(
-      { path: req.url ?? '/', method: req.method as 'GET', headers, body: hasBody ? req : null },
-      ({ statusCode, headers: upstreamHeaders }) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(upstreamHeaders)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value as string | string[];
-        }
-        out[REPLICA_HEADER] = target.id;
-        // app_cookie decides only now: AWSALBAPP follows the app's own Set-Cookie.
-        const extra = cookies?.(out['set-cookie']);
-        if (extra !== undefined && extra.length > 0) out['set-cookie'] = appendHeaders(out['set-cookie'], extra);
-        res.writeHead(statusCode, out);
-        return res;
-      },
-    )
-    .catch((error: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      // ALB answers 502 when a target refuses or drops the connection, 504 when it does not
-      // connect or answer in time.
-      const status = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError ? 504 : 502;
-      const body = `${status === 504 ? 'upstream timeout' : 'bad gateway'}: ${target.id}\n`;
-      res.writeHead(status, { [REPLICA_HEADER]: target.id, 'content-type': 'text/plain', connection: 'close' }).end(body);
-      if (hasBody && !req.complete) req.destroy();
-    });
+  // The balancer's own view replaces whatever the client claimed.
+  out.push('x-forwarded-for', req.socket.remoteAddress ?? '', 'x-forwarded-proto', 'http');
+  return out;
 }
 
-function appendHeaders(existing: string | string[] | undefined, values: string[]): string[] {
-  if (existing === undefined) return values;
-  return Array.isArray(existing) ? [...existing, ...values] : [existing, ...values];
+/** Set by the balancer on every forwarded request. */
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto']);
+
+/** undici's (legacy, unwrapped) dispatch handler for one forwarded request. */
+class Exchange {
+  private abort: ((error: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  /** Body bytes still to come when the target said how many (content-length), else -1. */
+  private remaining = -1;
+  /** res.end() has been called with the body's last bytes. */
+  private ended = false;
+  /** The target's answer is complete, or failed. */
+  private settled = false;
+  /** The client's response closed before that. */
+  private gone = false;
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    private readonly target: TargetRuntime,
+    private readonly cookies: ExtraCookies | undefined,
+    private readonly hasBody: boolean,
+  ) {}
+
+  onConnect(abort: (error: Error) => void): void {
+    this.abort = abort;
+    // The client left while the request waited for a connection: do not send it.
+    if (this.gone) abort(new undiciErrors.RequestAbortedError());
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx answers are interim: the final one follows.
+    if (statusCode < 200) return true;
+    this.resume = resume;
+    const out: string[] = [];
+    const setCookies: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+      if (HOP_BY_HOP.has(name) || name === REPLICA_HEADER) continue;
+      // latin1 both ways passes header bytes through unchanged.
+      const value = rawHeaders[i + 1]!.toString('latin1');
+      out.push(name, value);
+      if (name === 'set-cookie') setCookies.push(value);
+      else if (name === 'content-length' && this.req.method !== 'HEAD') this.remaining = Number(value);
+    }
+    out.push(REPLICA_HEADER, this.target.id);
+    // app_cookie decides only now: AWSALBAPP follows the app's own Set-Cookie.
+    const extra = this.cookies?.(setCookies);
+    if (extra !== undefined) for (const cookie of extra) out.push('set-cookie', cookie);
+    this.res.writeHead(statusCode, out);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    // The body's last bytes (most answers come in one chunk): headers and body leave in one
+    // write, without a separate end().
+    if (chunk.length === this.remaining) {
+      this.ended = true;
+      this.res.end(chunk);
+      return true;
+    }
+    if (this.remaining > 0) this.remaining -= chunk.length;
+    if (this.res.write(chunk)) return true;
+    // Paused: reading from the target resumes once the client has taken what was written.
+    this.res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.settled = true;
+    if (!this.ended) this.res.end();
+  }
+
+  onError(error: Error): void {
+    this.settled = true;
+    // The client already has the whole answer.
+    if (this.ended) return;
+    const { res, req } = this;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    // ALB answers 502 when a target refuses or drops the connection, 504 when it does not
+    // connect or answer in time.
+    const status = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.ConnectTimeoutError ? 504 : 502;
+    const body = `${status === 504 ? 'upstream timeout' : 'bad gateway'}: ${this.target.id}\n`;
+    res.writeHead(status, { [REPLICA_HEADER]: this.target.id, 'content-type': 'text/plain', connection: 'close' }).end(body);
+    if (this.hasBody && !req.complete) req.destroy();
+  }
+
+  /** The response closed: if the target has not answered in full, stop waiting for it. */
+  clientGone(): void {
+    this.gone = true;
+    if (!this.settled) this.abort?.(new undiciErrors.RequestAbortedError());
+  }
 }
 
 /**

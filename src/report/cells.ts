@@ -116,9 +116,16 @@ function appText(s: Report['settings']): string {
 function balancerText(s: Report['settings']): string {
   if (s.balancer.kind === 'external') return "the deployment's own balancer";
   const hc = s.balancer.healthCheck;
+  const name = s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer';
   return (
-    `${s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer'} ` +
+    `${name} ` +
     `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold}, ` +
-    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s)`
+    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s)${overheadText(name, s.balancer.overheadMs)}`
   );
+}
+
+/** The balancer's own share of the latencies in the table, as measured at the start of the run. */
+function overheadText(name: string, overhead: Report['settings']['balancer']['overheadMs']): string {
+  if (!overhead) return '';
+  return ` · ${name} adds ${overhead.p50.toFixed(2)} ms p50 / ${overhead.p99.toFixed(2)} ms p99 over direct requests (${overhead.samples} each way)`;
 }

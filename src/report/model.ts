@@ -49,6 +49,8 @@ export interface ReportSettings {
     upstreamTimeoutMs: number;
     connectTimeoutMs: number;
     deregistrationDelayMs: number;
+    /** What the balancer added to a request, measured at the start of the run (absent for an external deployment). */
+    overheadMs?: { p50: number; p99: number; samples: number };
   };
 }
 
@@ -65,6 +67,24 @@ export interface ResultRow {
   /** The store server this row ran against. */
   store?: string;
   durationMs?: number;
+  /** Where the row's wall time went (absent on rows that never started a cluster). */
+  timings?: RowTimings;
   metrics?: ScenarioMetrics;
   findings?: Finding[];
+}
+
+/**
+ * Wall time of one row, in milliseconds, split where a user can act on it: a slow start-up is
+ * the machine or the store, a slow scenario is load or timeouts, a slow teardown is a replica
+ * that will not stop.
+ */
+export interface RowTimings {
+  /** Starting the strategy's store until it answered: only on the first row that ran against it. */
+  storeStartMs?: number;
+  /** The cluster for this row: store fault proxy (if any), replicas (in parallel) and balancer, until all are ready. */
+  startupMs: number;
+  /** From the cluster being ready to its teardown: the scenario (warm-up and every phase) and the aggregation of its samples. */
+  scenarioMs: number;
+  /** Stopping the balancer, the replicas and the fault proxy. */
+  teardownMs: number;
 }

@@ -92,7 +92,8 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
     waitUntilReady(await context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: STOP_SIGNAL }), () => selectOne(url), {
       what: `postgres on 127.0.0.1:${port}`,
       timeoutMs: READY_TIMEOUT_MS,
-      intervalMs: 50,
+      // As often as the other servers are polled: the store's start-up is on every run's path.
+      intervalMs: 20,
       signal: context.signal,
     });
   const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;

@@ -46,6 +46,17 @@ describe('hactl run: none, sticky, redis, postgres × login-read, kill-node, coo
     expect(Object.keys(row(report, 'redis', 'kill-node').metrics!.latencyMs)).toEqual(['login', 'before', 'failover', 'after']);
   });
 
+  it("states the balancer's measured overhead over direct requests, in the JSON and beside the table", () => {
+    const overhead = report.settings.balancer.overheadMs;
+    expect(overhead).toBeDefined();
+    expect(overhead!.samples).toBeGreaterThan(0);
+    for (const figure of [overhead!.p50, overhead!.p99]) {
+      expect(Number.isFinite(figure)).toBe(true);
+      expect(figure).toBeGreaterThanOrEqual(0);
+    }
+    expect(finished.stdout).toContain(`hactl balancer adds ${overhead!.p50.toFixed(2)} ms p50 / ${overhead!.p99.toFixed(2)} ms p99`);
+  });
+
   it('none and sticky spread users over every replica', () => {
     for (const strategy of ['none', 'sticky']) {
       expect(Object.keys(row(report, strategy, 'login-read').metrics!.requestsPerReplica)).toEqual(['replica-1', 'replica-2', 'replica-3']);

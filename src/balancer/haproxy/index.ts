@@ -8,6 +8,7 @@ import type { Availability } from '../../stores/store.js';
 import { settleWithin, sleep } from '../../time.js';
 import { HealthTracker } from '../health-tracker.js';
 import type { Balancer, DrainResult } from '../index.js';
+import { forgetTargets, registerTargets } from '../overhead.js';
 import type { BalancerSettings } from '../settings.js';
 import { haproxyAdmin, type HaproxyAdmin, type ServerStat } from './admin.js';
 import { haproxyConfig, validateHaproxySettings } from './config.js';
@@ -116,7 +117,13 @@ export async function startHaproxyBalancer(settings: BalancerSettings, options: 
     hasExited: () => handle.hasExited(),
     stop: async () => void (await handle.stop(STOP_GRACE_MS).catch(() => undefined)),
   });
-  return { ...balancer, configFile, process: handle };
+  // Its targets are on this machine: the run can measure what HAProxy adds over reaching them directly.
+  registerTargets(balancer.url, settings.targets);
+  const stop = async () => {
+    forgetTargets(balancer.url);
+    await balancer.stop();
+  };
+  return { ...balancer, stop, configFile, process: handle };
 }
 
 /** An HAProxy that is up, running haproxyConfig(settings, ...), wherever it runs (a child process, a container). */

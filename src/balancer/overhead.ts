@@ -1,0 +1,142 @@
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import type { BalancerTarget } from './settings.js';
+
+/**
+ * What the balancer adds to a request's latency, measured at the start of a run so the report
+ * can state it beside the latencies it shows: the same cheap request (the app's health path,
+ * which touches no session) sent to the replicas directly and through the balancer, in
+ * alternation so that drift on a busy machine hits both paths alike, at low concurrency so that
+ * neither path queues. The difference of the two paths' percentiles is the balancer's share.
+ */
+export interface BalancerOverhead {
+  /** Through the balancer minus direct, in milliseconds; 0 when noise made direct the slower. */
+  p50: number;
+  p99: number;
+  /** Requests measured on each path. */
+  samples: number;
+}
+
+export interface OverheadOptions {
+  /** Requests measured on each path (after the warm-up). */
+  samples?: number;
+  /** Requests in flight on each path at once. */
+  concurrency?: number;
+  /** Bounds every request; past it the measurement is given up (the run goes on without the figure). */
+  requestTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Enough for a p99 that is not the maximum, and quick: some 0.2 s on loopback. */
+export const OVERHEAD_SAMPLES = 200;
+const OVERHEAD_CONCURRENCY = 2;
+/** Connections opened and code paths warmed on both paths before anything counts. */
+const WARM_UP_REQUESTS = 40;
+const REQUEST_TIMEOUT_MS = 2_000;
+
+/**
+ * Where each running hactl or HAProxy balancer of this process sends traffic, by its URL: the
+ * direct path to measure against. A cluster exposes only its balancer's URL; the runtime that
+ * started the balancer registers its targets here, and forgets them when the balancer stops.
+ */
+const targetsByUrl = new Map<string, readonly BalancerTarget[]>();
+
+export function registerTargets(balancerUrl: string, targets: readonly BalancerTarget[]): void {
+  targetsByUrl.set(balancerUrl, targets);
+}
+
+export function forgetTargets(balancerUrl: string): void {
+  targetsByUrl.delete(balancerUrl);
+}
+
+export function targetsOf(balancerUrl: string): readonly BalancerTarget[] | undefined {
+  return targetsByUrl.get(balancerUrl);
+}
+
+/**
+ * Measures the balancer at `balancerUrl` against its own targets (round robin over them on the
+ * direct path too, as the balancer spreads its requests). Undefined when this process does not
+ * know the balancer's targets (a balancer in a container, an external deployment).
+ */
+export async function measureBalancerOverhead(balancerUrl: string, path: string, options: OverheadOptions = {}): Promise<BalancerOverhead | undefined> {
+  const targets = targetsOf(balancerUrl);
+  if (!targets || targets.length === 0) return undefined;
+  const samples = options.samples ?? OVERHEAD_SAMPLES;
+  const concurrency = options.concurrency ?? OVERHEAD_CONCURRENCY;
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const balancer = new Pool(balancerUrl, { connections: concurrency });
+  const direct = targets.map((target) => new Pool(`http://${hostForUrl(target.host)}:${target.port}`, { connections: concurrency }));
+  let next = 0;
+  // Each request alternates the path; direct requests take the targets in turn.
+  const paths: Array<{ pool: () => Pool; latencies: number[] }> = [
+    { pool: () => balancer, latencies: [] },
+    { pool: () => direct[next++ % direct.length]!, latencies: [] },
+  ];
+  const send = async (pool: Pool): Promise<number> => {
+    const startedAt = performance.now();
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const response = await pool.request({ path, method: 'GET', signal });
+    await response.body.dump();
+    if (response.statusCode >= 500) throw new Error(`${path} answered ${response.statusCode}`);
+    return performance.now() - startedAt;
+  };
+  try {
+    // Lanes start on different paths, so that each path always has the other's load beside it.
+    const lane = async (index: number, requests: number, record: boolean) => {
+      for (let i = 0; i < requests; i++) {
+        const path = paths[(i + index) % 2]!;
+        const latency = await send(path.pool());
+        if (record) path.latencies.push(latency);
+      }
+    };
+    const perLane = (total: number) => Math.ceil((2 * total) / concurrency);
+    await Promise.all(Array.from({ length: concurrency }, (_, index) => lane(index, perLane(WARM_UP_REQUESTS), false)));
+    await Promise.all(Array.from({ length: concurrency }, (_, index) => lane(index, perLane(samples), true)));
+  } finally {
+    await Promise.all([balancer, ...direct].map((pool) => pool.destroy()));
+  }
+  const [through, straight] = paths.map((path) => path.latencies.sort((a, b) => a - b));
+  return {
+    // A balancer cannot make a request faster: a negative difference is noise, and reads as none.
+    p50: round(Math.max(0, percentile(through!, 50) - percentile(straight!, 50))),
+    p99: round(Math.max(0, percentile(through!, 99) - percentile(straight!, 99))),
+    samples: Math.min(through!.length, straight!.length),
+  };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** Microseconds are all a loopback hop can tell apart. */
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * A run's measurement: taken once, on the first cluster that starts (its replicas are those of
+ * every later cluster too, in kind), and stated in the report's settings. Disabled for a
+ * deployment hactl did not build, which has no direct path to compare with.
+ */
+export class RunOverhead {
+  private measured = false;
+  private result: BalancerOverhead | undefined;
+
+  constructor(private readonly enabled: boolean) {}
+
+  /** Measures unless already done; a failure leaves the report without the figure rather than failing the run. */
+  async measure(balancerUrl: string, path: string, signal?: AbortSignal): Promise<void> {
+    if (!this.enabled || this.measured) return;
+    this.measured = true;
+    this.result = await measureBalancerOverhead(balancerUrl, path, signal ? { signal } : {}).catch(() => undefined);
+  }
+
+  /** `{ overheadMs }` for the report's balancer settings, or nothing. */
+  settings(): { overheadMs?: BalancerOverhead } {
+    return this.result ? { overheadMs: this.result } : {};
+  }
+}
