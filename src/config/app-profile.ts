@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseWith, readYamlFile } from './yaml-file.js';
 import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
 import { UsageError } from '../errors.js';
 import { STRATEGY_NAMES } from '../strategies.js';
-import { formatPath } from './paths.js';
 import { readJsonPath, validJsonPath } from './json-path.js';
 import { renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
@@ -78,27 +76,11 @@ export type AppProfileFile = z.input<typeof profileSchema>;
 
 /** Reads, validates and compiles a profile file; every problem is one line naming file and field. */
 export async function loadAppProfile(file: string): Promise<AppProfile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--app-profile: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return compileAppProfile(data, file);
+  return compileAppProfile(await readYamlFile(file, '--app-profile: cannot read'), file);
 }
 
 export function compileAppProfile(data: unknown, source: string): AppProfile {
-  const parsed = profileSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => `${source}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
-  }
-  const file = parsed.data;
+  const file = parseWith(profileSchema, data, source);
   if (file.increment && !file.counter) throw new UsageError(`${source}: counter: expected a counter request (with value: a JSON path) beside increment`);
   const { hit: predicate, ...readRequest } = file.read;
   const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);

@@ -1,14 +1,13 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseWith, readYamlFile } from './yaml-file.js';
 import { UsageError } from '../errors.js';
 import type { Expectation } from '../expectations/evaluate.js';
 import { parseBound } from '../expectations/expression.js';
 import { isFinding, metricReader, METRIC_NAMES } from '../expectations/metrics.js';
 import { chooseStrategy } from '../strategies.js';
 import type { RunFlags } from './options.js';
-import { formatPath } from './paths.js';
 
 /** The file `hactl run` reads when no --config is given and it exists in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'hactl.config.yaml';
@@ -67,19 +66,7 @@ const schema = z.strictObject({
 });
 
 export async function loadConfigFile(file: string): Promise<ConfigFile> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--config: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(source);
-  } catch (error) {
-    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseConfig(data ?? {}, file);
+  return parseConfig((await readYamlFile(file, '--config: cannot read')) ?? {}, file);
 }
 
 /** The default config file, when there is one where hactl runs. */
@@ -90,9 +77,7 @@ export async function findConfigFile(cwd: string): Promise<string | undefined> {
 
 /** Validates a parsed config and reports every problem, each as `file: path: what was expected`. */
 export function parseConfig(data: unknown, file: string): ConfigFile {
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
-  const config = parsed.data;
+  const config = parseWith(schema, data, file);
   // Paths in a config file are relative to the file, wherever hactl is run from.
   const dir = path.dirname(file);
   const relative = (value: string | undefined) => (value === undefined || path.isAbsolute(value) ? value : path.join(dir, value));

@@ -1,14 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { formatPath } from './paths.js';
+import { parseWith, readYamlFile } from './yaml-file.js';
 import { phaseUnits } from '../driver/phases/index.js';
 import type { PhaseUnit } from '../driver/phase.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
 import type { AppSettings } from '../topology/plan.js';
-import { formatPath } from './paths.js';
 import { hasRequest, type AppProfile } from '../driver/app-profile.js';
 import type { StrategyName } from '../strategies.js';
 
@@ -83,29 +83,13 @@ export async function loadScenario(reference: string): Promise<Scenario> {
 }
 
 export async function loadScenarioFile(file: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read scenario file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseScenario(data, file);
+  return parseScenario(await readYamlFile(file, 'cannot read scenario file'), file);
 }
 
 /** Validates a parsed scenario and reports every problem, each as `file: path: what was expected`. */
 export function parseScenario(data: unknown, file: string): Scenario {
   const problems: string[] = [];
-  const parsed = fileSchema.safeParse(data);
-  if (!parsed.success) {
-    throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
-  }
-  const raw = parsed.data;
+  const raw = parseWith(fileSchema, data, file);
   const phases: ScenarioPhase[] = [];
   raw.phases.forEach((entry, index) => {
     const { name, do: kind, ...rest } = entry;

@@ -1,8 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { formatPath } from '../config/paths.js';
-import { UsageError } from '../errors.js';
+import { parseWith, readYamlFile } from '../config/yaml-file.js';
 import { chooseStrategy } from '../strategies.js';
 
 /** AWS's price pages and its pricing calculator count a month as 730 hours (8,760 / 12). */
@@ -42,26 +39,12 @@ export type InstancePrice = z.output<typeof instancePrice>;
 export type PricedInstance = keyof Pricing['instances'];
 
 export async function loadPricing(file: string): Promise<Pricing> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read pricing file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${file}: not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parsePricing(data, file);
+  return parsePricing(await readYamlFile(file, 'cannot read pricing file'), file);
 }
 
 /** Validates parsed pricing data; every problem is one line, `file: field: what was expected`. */
 export function parsePricing(data: unknown, file: string): Pricing {
-  const parsed = pricingSchema.safeParse(data);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
-  return parsed.data;
+  return parseWith(pricingSchema, data, file);
 }
 
 /**
