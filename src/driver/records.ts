@@ -29,6 +29,8 @@ export interface Fault {
   at: number;
   /** When the balancer took the target out of rotation, if it did. */
   detectedAt?: number;
+  /** When the fault took effect, where that is later than when it was asked for (a proxy's toxic). */
+  appliedAt?: number;
   /** When the fault was undone (the store restarted, the toxic removed, the replica back in rotation). */
   endAt?: number;
   /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */

@@ -187,6 +187,12 @@ describe('store faults', () => {
     expect(storeFault(samples, [fault], new Set(['read']), 1_000)).toMatchObject({ requests: 4, errorRate: 0.5, hung: 1, hangMs: 1_000, failOpen: 1, latencyMs: { p50: 1 } });
   });
 
+  it('counts a read as served without its store only once the toxic was in effect, not from when it was asked for', () => {
+    const applied = { ...fault, appliedAt: 125 };
+    const samples = [sample('read', 0, 'hit', { at: 110, end: 115 }), sample('read', 0, 'hit', { at: 130, end: 140 })];
+    expect(storeFault(samples, [applied], new Set(['read']), 1_000)).toMatchObject({ requests: 2, failOpen: 1 });
+  });
+
   it('does not call hits during added latency fail-open, and is null without a store fault', () => {
     const slow = { ...fault, kind: 'store-latency' };
     expect(storeFault([sample('read', 0, 'hit', { at: 130, end: 140 })], [slow], new Set(['read']), 1_000)?.failOpen).toBe(0);

@@ -192,7 +192,9 @@ export function storeFault(samples: readonly Sample[], faults: readonly Fault[],
   const within = (sample: Sample, fault: Fault) => sample.at >= fault.at && sample.at <= (fault.endAt ?? Number.POSITIVE_INFINITY);
   const during = samples.filter((sample) => windows.some((fault) => within(sample, fault)));
   // Sent and answered while the store was unreachable: nothing a store-backed session could serve.
-  const cutOff = samples.filter((sample) => windows.some((fault) => OUTAGE_FAULTS.has(fault.kind) && within(sample, fault) && sample.end <= (fault.endAt ?? Number.POSITIVE_INFINITY)));
+  const cutOff = samples.filter((sample) =>
+    windows.some((fault) => OUTAGE_FAULTS.has(fault.kind) && sample.at >= (fault.appliedAt ?? fault.at) && sample.end <= (fault.endAt ?? Number.POSITIVE_INFINITY)),
+  );
   return {
     requests: during.length,
     errorRate: during.length === 0 ? null : during.filter((sample) => sample.outcome === 'error').length / during.length,

@@ -23,6 +23,10 @@ export const storeFault = definePhase({
     const undone = (async () => {
       try {
         await faults.setToxic(options.toxic);
+        // Asked for at `at`, in effect from here: a read sent while the proxy (a container, on
+        // Docker) was still applying it reached a healthy store, and must not count as served
+        // without one. Reads already in flight are the fault's all the same (a hang catches them).
+        Object.assign(fault, { appliedAt: context.driver.now() });
         await sleep(options.durationMs, undefined, { signal: context.signal });
       } finally {
         // The fault ends when hactl asks for its removal: an answer after that is not one the
