@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseWith, readYamlFile } from './yaml-file.js';
 import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
+import { safeDecode } from '../driver/forge.js';
 import { UsageError } from '../errors.js';
 import { STRATEGY_NAMES } from '../strategies.js';
 import { readJsonPath, validJsonPath } from './json-path.js';
@@ -172,13 +173,5 @@ function parseJson(body: string): unknown {
     return JSON.parse(body);
   } catch {
     return undefined;
-  }
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }

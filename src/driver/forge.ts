@@ -18,7 +18,8 @@ export function forgeLike(value: string, rng: Rng): string {
   return decoded === value ? forged : encodeURIComponent(forged);
 }
 
-function safeDecode(value: string): string {
+/** A cookie value URI-decoded, or as it is when it is not valid URI encoding. */
+export function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {

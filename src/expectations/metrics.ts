@@ -34,7 +34,7 @@ const FIXED: Record<string, Reader> = {
 const LATENCY = /^(login|read)\.(p50|p95|p99|max)$/;
 const FINDING = /^finding\.([a-z0-9][a-z0-9-]*)$/;
 
-export const METRIC_NAMES = [...Object.keys(FIXED), 'login.p50', 'read.p99 (login|read . p50|p95|p99|max)', 'finding.<id>'];
+export const METRIC_NAMES = [...Object.keys(FIXED), '<login|read>.<p50|p95|p99|max>', 'finding.<id>'];
 
 /** The reader for a metric name, or undefined when no such figure exists. */
 export function metricReader(name: string): Reader | undefined {

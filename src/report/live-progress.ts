@@ -23,13 +23,13 @@ export function liveProgress(stream: NodeJS.WritableStream & { columns?: number 
     status = line.slice(0, Math.max(20, (stream.columns || Number(process.env.COLUMNS) || 120) - 1));
     stream.write(`${CLEAR_LINE}${status}`);
   };
+  // Finished lines go above the status line: clear it, write the line, draw it again.
   const lines = lineProgress({
     write: (text: string) => {
       stream.write(`${status ? CLEAR_LINE : ''}${text}`);
       if (status) stream.write(status);
-      return true;
     },
-  } as NodeJS.WritableStream);
+  });
   const timer = setInterval(draw, REDRAW_MS);
   timer.unref();
   return {

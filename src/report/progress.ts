@@ -2,7 +2,7 @@ import type { RunEvent } from '../run.js';
 import { oneLine, percent } from './cells.js';
 
 /** Plain, line-oriented progress for stderr: readable in a terminal and in CI logs alike. */
-export function lineProgress(stream: NodeJS.WritableStream): (event: RunEvent) => void {
+export function lineProgress(stream: { write(text: string): unknown }): (event: RunEvent) => void {
   const write = (line: string) => stream.write(`hactl: ${line}\n`);
   return (event) => {
     switch (event.type) {

@@ -1,21 +1,22 @@
 import { request } from 'undici';
 
-/** Whether GET url answers 200 within a second: how hactl asks a replica if it is up. */
-export function answers200(url: string): Promise<boolean> {
+/** The status GET url answers within a second, or undefined without an answer. */
+async function statusOf(url: string): Promise<number | undefined> {
   return request(url, { signal: AbortSignal.timeout(1_000) })
     .then(async (response) => {
       await response.body.dump();
-      return response.statusCode === 200;
+      return response.statusCode;
     })
-    .catch(() => false);
+    .catch(() => undefined);
+}
+
+/** Whether GET url answers 200 within a second: how hactl asks a replica if it is up. */
+export async function answers200(url: string): Promise<boolean> {
+  return (await statusOf(url)) === 200;
 }
 
 /** Whether GET url answers 2xx within a second: readiness of a user's app at its profile's health path. */
-export function answers2xx(url: string): Promise<boolean> {
-  return request(url, { signal: AbortSignal.timeout(1_000) })
-    .then(async (response) => {
-      await response.body.dump();
-      return response.statusCode >= 200 && response.statusCode < 300;
-    })
-    .catch(() => false);
+export async function answers2xx(url: string): Promise<boolean> {
+  const status = await statusOf(url);
+  return status !== undefined && status >= 200 && status < 300;
 }

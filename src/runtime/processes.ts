@@ -225,9 +225,7 @@ async function descendantsOf(root: number): Promise<number[]> {
   const parents = new Map<number, number[]>();
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const ppid = Number(statFields(await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => ''))[1]);
     if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
   }
   const found: number[] = [];
@@ -241,23 +239,28 @@ async function descendantsOf(root: number): Promise<number[]> {
   return found;
 }
 
-function processGroupOf(pid: number): number | undefined {
+/** The fields of /proc/PID/stat after "pid (comm) ": state, ppid, pgrp, ...; comm may hold spaces and parentheses. */
+function statFields(stat: string): string[] {
+  return stat === '' ? [] : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function statOf(pid: number): string[] {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+function processGroupOf(pid: number): number | undefined {
+  const pgrp = statOf(pid)[2];
+  return pgrp === undefined ? undefined : Number(pgrp);
 }
 
 /** Whether a process still exists and is not a zombie. */
 function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+  const state = statOf(pid)[0];
+  return state !== undefined && state !== 'Z';
 }
 
 /** Whether any process of the group is left (zombies awaiting their reaper included). */

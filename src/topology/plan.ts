@@ -190,14 +190,17 @@ export function replicaTemplateValues(
   };
 }
 
+/** A `{field}`, or an escaped brace (`{{`, `}}`), in a --app-cmd, --app-env or fault command template. */
+const REPLICA_FIELD = /\{\{|\}\}|\{([A-Za-z]+)\}/g;
+
 /** `{field}` filled from `values`; `{{` and `}}` stand for literal braces. */
 export function fillReplicaTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{|\}\}|\{([A-Za-z]+)\}/g, (whole, field: string | undefined) => (field === undefined ? whole[0]! : (values[field] ?? whole)));
+  return template.replace(REPLICA_FIELD, (whole, field: string | undefined) => (field === undefined ? whole[0]! : (values[field] ?? whole)));
 }
 
 /** Unknown `{field}`s in a --app-cmd, --app-env or fault command template, for a usage error before anything starts. */
 export function unknownReplicaFields(template: string, allowed: readonly string[] = REPLICA_TEMPLATE_FIELDS): string[] {
-  return [...template.matchAll(/\{\{|\}\}|\{([A-Za-z]+)\}/g)].flatMap((match) => (match[1] !== undefined && !allowed.includes(match[1]) ? [match[1]] : []));
+  return [...template.matchAll(REPLICA_FIELD)].flatMap((match) => (match[1] !== undefined && !allowed.includes(match[1]) ? [match[1]] : []));
 }
 
 /** The balancer's settings for this topology, listening on host:port in front of `targets`. */
