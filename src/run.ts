@@ -295,7 +295,7 @@ async function runOne(
     return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
   try {
-    await overhead.measure(cluster.balancerUrl, options.profile.healthPath, hooks.signal);
+    await overhead.measure(cluster, options.profile.healthPath, hooks.signal);
     const records = await runScenario({
       scenario,
       cluster,

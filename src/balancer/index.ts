@@ -3,9 +3,8 @@ import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
 import { CONTROL_MARGIN_MS, type ControlCommand, type ControlReply } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
-import { forgetTargets, registerTargets } from './overhead.js';
 import type { BalancerEvent, DrainResult } from './proxy.js';
-import type { BalancerSettings } from './settings.js';
+import type { BalancerSettings, BalancerTarget } from './settings.js';
 
 export { REPLICA_HEADER } from './proxy.js';
 export type { DrainResult } from './proxy.js';
@@ -29,6 +28,11 @@ export interface Balancer {
    * the balancer has taken note, not when the target is healthy.
    */
   register(targetId: string): Promise<void>;
+  /**
+   * Its targets, where hactl can reach them itself (not from inside a container): the direct
+   * path the run measures the balancer's overhead against.
+   */
+  directTargets?: readonly BalancerTarget[];
   stop(): Promise<void>;
 }
 
@@ -75,9 +79,9 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
   }
 
   const url = `http://${settings.host}:${port}`;
-  registerTargets(url, settings.targets);
   return {
     url,
+    directTargets: settings.targets,
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
     failure: () => health.failure(),
@@ -90,7 +94,6 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     },
     async stop() {
       stopping = true;
-      forgetTargets(url);
       const stopped = new Promise<void>((resolve) => {
         worker.on('message', (event: { type: string }) => event.type === 'stopped' && resolve());
         worker.once('exit', () => resolve());

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { forgetTargets, measureBalancerOverhead, registerTargets, RunOverhead } from './overhead.js';
+import { measureBalancerOverhead, RunOverhead } from './overhead.js';
 import { startProxy } from './proxy.js';
 import type { BalancerSettings } from './settings.js';
 
@@ -26,7 +26,8 @@ async function startReplica(id: string): Promise<{ id: string; host: string; por
   return replica;
 }
 
-async function startBalancerFor(targets: Array<{ id: string; host: string; port: number }>): Promise<string> {
+/** A balancer in front of `targets`, as a cluster shows it: its URL and the targets to reach directly. */
+async function startBalancerFor(targets: Array<{ id: string; host: string; port: number }>): Promise<{ balancerUrl: string; directTargets: typeof targets }> {
   const settings: BalancerSettings = {
     host: '127.0.0.1',
     port: 0,
@@ -40,19 +41,17 @@ async function startBalancerFor(targets: Array<{ id: string; host: string; port:
   };
   const proxy = await startProxy(settings, () => undefined);
   const url = `http://127.0.0.1:${proxy.port}`;
-  registerTargets(url, targets);
   cleanups.push(async () => {
-    forgetTargets(url);
     await proxy.stop();
   });
-  return url;
+  return { balancerUrl: url, directTargets: targets };
 }
 
 describe('balancer overhead', () => {
   it('measures both paths over every target and states non-negative differences', async () => {
     const replicas = [await startReplica('replica-1'), await startReplica('replica-2')];
-    const url = await startBalancerFor(replicas);
-    const overhead = await measureBalancerOverhead(url, '/health', { samples: 50 });
+    const cluster = await startBalancerFor(replicas);
+    const overhead = await measureBalancerOverhead(cluster.balancerUrl, cluster.directTargets, '/health', { samples: 50 });
     expect(overhead).toBeDefined();
     expect(overhead!.samples).toBe(50);
     expect(overhead!.p50).toBeGreaterThanOrEqual(0);
@@ -61,20 +60,23 @@ describe('balancer overhead', () => {
     for (const replica of replicas) expect(replica.hits).toBeGreaterThanOrEqual(50);
   });
 
-  it('has nothing to say about a balancer whose targets this process does not know', async () => {
-    expect(await measureBalancerOverhead('http://127.0.0.1:9', '/health')).toBeUndefined();
+  it('has nothing to say about a balancer whose targets this process cannot reach', async () => {
+    expect(await measureBalancerOverhead('http://127.0.0.1:9', [], '/health')).toBeUndefined();
+    const unreachable = new RunOverhead(true);
+    await unreachable.measure({ balancerUrl: 'http://127.0.0.1:9' }, '/health');
+    expect(unreachable.settings()).toEqual({});
   });
 
   it('measures once per run, and not at all when disabled', async () => {
-    const url = await startBalancerFor([await startReplica('replica-1')]);
+    const cluster = await startBalancerFor([await startReplica('replica-1')]);
     const once = new RunOverhead(true);
-    await once.measure(url, '/health');
+    await once.measure(cluster, '/health');
     const first = once.settings().overheadMs;
     expect(first).toBeDefined();
-    await once.measure(url, '/health');
+    await once.measure(cluster, '/health');
     expect(once.settings().overheadMs).toBe(first);
     const disabled = new RunOverhead(false);
-    await disabled.measure(url, '/health');
+    await disabled.measure(cluster, '/health');
     expect(disabled.settings()).toEqual({});
   });
 });

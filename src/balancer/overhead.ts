@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import type { Cluster } from '../runtime/runtime.js';
 import type { BalancerTarget } from './settings.js';
 
 /**
@@ -35,32 +36,12 @@ const WARM_UP_REQUESTS = 40;
 const REQUEST_TIMEOUT_MS = 2_000;
 
 /**
- * Where each running hactl or HAProxy balancer of this process sends traffic, by its URL: the
- * direct path to measure against. A cluster exposes only its balancer's URL; the runtime that
- * started the balancer registers its targets here, and forgets them when the balancer stops.
+ * Measures the balancer at `balancerUrl` against its targets (round robin over them on the
+ * direct path too, as the balancer spreads its requests). Undefined without targets to reach
+ * directly (a balancer in a container, an external deployment).
  */
-const targetsByUrl = new Map<string, readonly BalancerTarget[]>();
-
-export function registerTargets(balancerUrl: string, targets: readonly BalancerTarget[]): void {
-  targetsByUrl.set(balancerUrl, targets);
-}
-
-export function forgetTargets(balancerUrl: string): void {
-  targetsByUrl.delete(balancerUrl);
-}
-
-export function targetsOf(balancerUrl: string): readonly BalancerTarget[] | undefined {
-  return targetsByUrl.get(balancerUrl);
-}
-
-/**
- * Measures the balancer at `balancerUrl` against its own targets (round robin over them on the
- * direct path too, as the balancer spreads its requests). Undefined when this process does not
- * know the balancer's targets (a balancer in a container, an external deployment).
- */
-export async function measureBalancerOverhead(balancerUrl: string, path: string, options: OverheadOptions = {}): Promise<BalancerOverhead | undefined> {
-  const targets = targetsOf(balancerUrl);
-  if (!targets || targets.length === 0) return undefined;
+export async function measureBalancerOverhead(balancerUrl: string, targets: readonly BalancerTarget[], path: string, options: OverheadOptions = {}): Promise<BalancerOverhead | undefined> {
+  if (targets.length === 0) return undefined;
   const samples = options.samples ?? OVERHEAD_SAMPLES;
   const concurrency = options.concurrency ?? OVERHEAD_CONCURRENCY;
   const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
@@ -129,10 +110,10 @@ export class RunOverhead {
   constructor(private readonly enabled: boolean) {}
 
   /** Measures unless already done; a failure leaves the report without the figure rather than failing the run. */
-  async measure(balancerUrl: string, path: string, signal?: AbortSignal): Promise<void> {
+  async measure(cluster: Pick<Cluster, 'balancerUrl' | 'directTargets'>, path: string, signal?: AbortSignal): Promise<void> {
     if (!this.enabled || this.measured) return;
     this.measured = true;
-    this.result = await measureBalancerOverhead(balancerUrl, path, signal ? { signal } : {}).catch(() => undefined);
+    this.result = await measureBalancerOverhead(cluster.balancerUrl, cluster.directTargets ?? [], path, signal ? { signal } : {}).catch(() => undefined);
   }
 
   /** `{ overheadMs }` for the report's balancer settings, or nothing. */

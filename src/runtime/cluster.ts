@@ -21,6 +21,7 @@ export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string
   return {
     balancerUrl: balancer.url,
     replicaIds: [...replicas.keys()],
+    ...(balancer.directTargets ? { directTargets: balancer.directTargets } : {}),
     async killReplica(replicaId, signal) {
       const at = Date.now();
       await replica(replicaId).kill(signal);

@@ -1,4 +1,5 @@
 import type { DrainResult, HealthChange } from '../balancer/index.js';
+import type { BalancerTarget } from '../balancer/settings.js';
 import type { StoreModule, Availability, RunningStore, StoreOptions } from '../stores/store.js';
 import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
@@ -80,6 +81,8 @@ export interface Runtime {
 export interface Cluster {
   balancerUrl: string;
   replicaIds: readonly string[];
+  /** The replicas as hactl reaches them without the balancer, when it can (the balancer's overhead is measured against them). */
+  directTargets?: readonly BalancerTarget[];
   /** Kills a replica with `signal`; for SIGKILL, resolves once it is gone. Returns when the signal was sent. */
   killReplica(replicaId: string, signal: NodeJS.Signals): Promise<{ at: number }>;
   /** Starts a killed replica again, on the same address; resolves once it answers. */

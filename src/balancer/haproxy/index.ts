@@ -8,7 +8,6 @@ import type { Availability } from '../../stores/store.js';
 import { settleWithin, sleep } from '../../time.js';
 import { HealthTracker } from '../health-tracker.js';
 import type { Balancer, DrainResult } from '../index.js';
-import { forgetTargets, registerTargets } from '../overhead.js';
 import type { BalancerSettings } from '../settings.js';
 import { haproxyAdmin, type HaproxyAdmin, type ServerStat } from './admin.js';
 import { haproxyConfig, validateHaproxySettings } from './config.js';
@@ -118,12 +117,7 @@ export async function startHaproxyBalancer(settings: BalancerSettings, options: 
     stop: async () => void (await handle.stop(STOP_GRACE_MS).catch(() => undefined)),
   });
   // Its targets are on this machine: the run can measure what HAProxy adds over reaching them directly.
-  registerTargets(balancer.url, settings.targets);
-  const stop = async () => {
-    forgetTargets(balancer.url);
-    await balancer.stop();
-  };
-  return { ...balancer, stop, configFile, process: handle };
+  return { ...balancer, directTargets: settings.targets, configFile, process: handle };
 }
 
 /** An HAProxy that is up, running haproxyConfig(settings, ...), wherever it runs (a child process, a container). */
