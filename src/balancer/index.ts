@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
@@ -40,6 +41,22 @@ const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 const REGISTER_TIMEOUT_MS = 5_000;
 
+/**
+ * The port the balancer thread listens on, once it says so; or why it never will: the error it
+ * reports, or the one that killed the thread (a module that failed to load, say), which comes
+ * before its exit.
+ */
+export function untilListening(worker: EventEmitter, where: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    worker.on('message', (event: BalancerEvent) => {
+      if (event.type === 'listening') resolve(event.port);
+      if (event.type === 'error') reject(new EnvironmentError(`balancer could not start on ${where}: ${event.message}`));
+    });
+    worker.once('error', (error: Error) => reject(new EnvironmentError(`balancer thread failed before listening on ${where}: ${error.message}`)));
+    worker.once('exit', (code: number) => reject(new EnvironmentError(`balancer thread exited with code ${code} before listening on ${where}`)));
+  });
+}
+
 /** hactl's balancer on a worker thread of the hactl process. */
 export async function startBalancer(settings: BalancerSettings): Promise<Balancer> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: settings });
@@ -62,16 +79,9 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
   worker.on('exit', (code) => fail(`balancer thread exited with code ${code}`));
 
   const where = `${settings.host}:${settings.port === 0 ? '(free port)' : settings.port}`;
-  const started = new Promise<number>((resolve, reject) => {
-    worker.on('message', (event: BalancerEvent) => {
-      if (event.type === 'listening') resolve(event.port);
-      if (event.type === 'error') reject(new EnvironmentError(`balancer could not start on ${where}: ${event.message}`));
-    });
-    worker.once('exit', (code) => reject(new EnvironmentError(`balancer thread exited with code ${code} before listening`)));
-  });
   let port: number;
   try {
-    port = await withTimeout(started, START_TIMEOUT_MS, () => new EnvironmentError(`balancer did not start listening on ${where} within ${START_TIMEOUT_MS} ms`));
+    port = await withTimeout(untilListening(worker, where), START_TIMEOUT_MS, () => new EnvironmentError(`balancer did not start listening on ${where} within ${START_TIMEOUT_MS} ms`));
   } catch (error) {
     stopping = true;
     await worker.terminate();
