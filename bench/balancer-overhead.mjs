@@ -15,11 +15,12 @@
 // before and after meet the same machine; --label L writes bench/results/balancer-overhead-L.json.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { processCpuSeconds } from './process-cpu.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.resolve(process.env.HACTL_DIST ?? path.join(root, 'dist'));
@@ -131,18 +132,6 @@ async function startHaproxy(targetPort, dir) {
 const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** CPU seconds a process has used so far (user + system), from /proc; 0 where there is no /proc. */
-function processCpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), counted from the state field (3) here.
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-// sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
-const CLOCK_TICKS = 100;
 
 /**
  * autocannon at `concurrency` connections; latencies from its per-response event (µs resolution,

@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { processCpuSeconds } from './process-cpu.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.resolve(process.env.HACTL_DIST ?? path.join(root, 'dist'));
@@ -110,20 +111,27 @@ function stop(child) {
 
 /** CPU time (user + system) this process spent per request: the client's cost apart from how busy the machine is. */
 const cpuPerRequest = (usage, requests) => (usage.user + usage.system) / requests;
+/**
+ * The target's CPU µs per request since `before`: the two cores are shared, so what answering a
+ * client's requests costs the target (cookies or none) bounds that client's rate as well.
+ */
+const targetCpuPerRequest = (target, before, requests) => ((processCpuSeconds(target.child.pid) - before) * 1e6) / requests;
 const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** autocannon at `concurrency` connections, no cookies; latencies from its per-response event (µs resolution, where its histogram keeps whole ms). */
-async function cannon(url, durationSeconds) {
+async function cannon(target, durationSeconds) {
   const latencies = [];
   const cpuBefore = process.cpuUsage();
-  const instance = autocannon({ url: `${url}/session`, connections: concurrency, pipelining: 1, duration: durationSeconds });
+  const targetBefore = processCpuSeconds(target.child.pid);
+  const instance = autocannon({ url: `${target.url}/session`, connections: concurrency, pipelining: 1, duration: durationSeconds });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
-  if (result.errors > 0 || result.non2xx > 0) throw new Error(`autocannon against ${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
+  if (result.errors > 0 || result.non2xx > 0) throw new Error(`autocannon against ${target.url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
   const cpuUsPerRequest = cpuPerRequest(process.cpuUsage(cpuBefore), latencies.length);
+  const targetCpuUsPerRequest = targetCpuPerRequest(target, targetBefore, latencies.length);
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, rps: latencies.length / durationSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest };
+  return { requests: latencies.length, rps: latencies.length / durationSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest, targetCpuUsPerRequest };
 }
 
 /**
@@ -135,7 +143,8 @@ async function cannon(url, durationSeconds) {
  * holds the line while the next user still waits for an answer, so fewer are in flight (for
  * information: the order a run keeps costs rate the driver itself does not).
  */
-async function driver(url, durationSeconds, mode, Client = Driver) {
+async function driver(target, durationSeconds, mode, Client = Driver) {
+  const { url } = target;
   const controller = new AbortController();
   const rng = createRng(7);
   const users = makeUsers(userCount, rng.fork('users'));
@@ -149,6 +158,7 @@ async function driver(url, durationSeconds, mode, Client = Driver) {
     const first = client.samples.length;
     const startedAt = performance.now();
     const cpuBefore = process.cpuUsage();
+    const targetBefore = processCpuSeconds(target.child.pid);
     const running = () => performance.now() - startedAt < durationSeconds * 1000;
     if (mode === 'driver') {
       const loop = async (lane) => {
@@ -163,11 +173,12 @@ async function driver(url, durationSeconds, mode, Client = Driver) {
     }
     const elapsed = (performance.now() - startedAt) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    const targetCpu = processCpuSeconds(target.child.pid) - targetBefore;
     const reads = client.samples.slice(first);
     const misses = reads.filter((sample) => sample.outcome !== 'hit').length;
     if (misses > 0) throw new Error(`driver: ${misses} of ${reads.length} reads were not hits; the jars lost their cookies`);
     const latencies = reads.map((sample) => sample.latencyMs).sort((a, b) => a - b);
-    return { requests: reads.length, rps: reads.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest: cpuPerRequest(cpu, reads.length) };
+    return { requests: reads.length, rps: reads.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest: cpuPerRequest(cpu, reads.length), targetCpuUsPerRequest: (targetCpu * 1e6) / reads.length };
   } finally {
     controller.abort();
     await client.close();
@@ -176,20 +187,20 @@ async function driver(url, durationSeconds, mode, Client = Driver) {
 
 const BaselineDriver = baseline ? (await import(pathToFileURL(path.join(baseline, 'driver/driver.js')).href)).Driver : undefined;
 const clients = {
-  autocannon: (url, durationSeconds) => cannon(url, durationSeconds),
-  driver: (url, durationSeconds) => driver(url, durationSeconds, 'driver'),
-  'read-phase': (url, durationSeconds) => driver(url, durationSeconds, 'read-phase'),
-  ...(BaselineDriver ? { baseline: (url, durationSeconds) => driver(url, durationSeconds, 'driver', BaselineDriver) } : {}),
+  autocannon: (target, durationSeconds) => cannon(target, durationSeconds),
+  driver: (target, durationSeconds) => driver(target, durationSeconds, 'driver'),
+  'read-phase': (target, durationSeconds) => driver(target, durationSeconds, 'read-phase'),
+  ...(BaselineDriver ? { baseline: (target, durationSeconds) => driver(target, durationSeconds, 'driver', BaselineDriver) } : {}),
 };
 const names = Object.keys(clients);
 const target = await startTarget();
 const runs = Object.fromEntries(names.map((name) => [name, []]));
 try {
-  for (const name of names) await clients[name](target.url, WARM_UP_SECONDS);
+  for (const name of names) await clients[name](target, WARM_UP_SECONDS);
   for (let round = 0; round < rounds; round++) {
     // A rotating order spreads drift on a shared machine over every client alike.
     const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) runs[name].push(await clients[name](target.url, seconds));
+    for (const name of order) runs[name].push(await clients[name](target, seconds));
   }
 } finally {
   stop(target.child);
@@ -200,6 +211,7 @@ const summary = (list) => ({
   p50: median(list.map((r) => r.p50)),
   p99: median(list.map((r) => r.p99)),
   cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest)),
+  targetCpuUsPerRequest: median(list.map((r) => r.targetCpuUsPerRequest)),
 });
 const ratios = runs.driver.map((run, i) => run.rps / runs.autocannon[i].rps);
 const phaseRatios = runs['read-phase'].map((run, i) => run.rps / runs.autocannon[i].rps);
@@ -224,11 +236,11 @@ result.met = result.ratio >= 0.8;
 
 const f = (n, digits = 2) => n.toFixed(digits);
 console.log(`concurrency ${concurrency}, ${userCount} users, ${rounds} rounds of ${seconds} s, medians`);
-console.log('| client | requests/s | p50 ms | p99 ms | CPU µs/request |');
-console.log('| --- | --- | --- | --- | --- |');
+console.log('| client | requests/s | p50 ms | p99 ms | CPU µs/request | target CPU µs/request |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 for (const name of names) {
   const m = result.median[name];
-  console.log(`| ${name} | ${f(m.rps, 0)} | ${f(m.p50, 3)} | ${f(m.p99, 3)} | ${f(m.cpuUsPerRequest, 1)} |`);
+  console.log(`| ${name} | ${f(m.rps, 0)} | ${f(m.p50, 3)} | ${f(m.p99, 3)} | ${f(m.cpuUsPerRequest, 1)} | ${f(m.targetCpuUsPerRequest, 1)} |`);
 }
 console.log(`\ndriver / autocannon = ${f(result.ratio)} (per round: ${ratios.map((r) => f(r)).join(', ')}; target >= 0.8: ${result.met ? 'met' : 'NOT met'})`);
 console.log(`read-phase / autocannon = ${f(result.readPhaseRatio)} (for information)`);

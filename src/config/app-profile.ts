@@ -4,8 +4,8 @@ import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js
 import { safeDecode } from '../driver/forge.js';
 import { UsageError } from '../errors.js';
 import { STRATEGY_NAMES } from '../strategies.js';
-import { readJsonPath, validJsonPath } from './json-path.js';
-import { renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
+import { compileJsonPath, readJsonPath, validJsonPath } from './json-path.js';
+import { compileTemplate, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 /**
  * The YAML form of an app profile. Strings in requests and hit predicates are templates over
@@ -85,6 +85,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
   if (file.increment && !file.counter) throw new UsageError(`${source}: counter: expected a counter request (with value: a JSON path) beside increment`);
   const { hit: predicate, ...readRequest } = file.read;
   const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);
+  const matches = compileMatch(predicate);
 
   return {
     name: file.name,
@@ -96,8 +97,8 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
     ...(file.strategies ? { strategies: file.strategies } : {}),
     login: (identity) => buildRequest(file.login, identity),
     read: buildRequest(readRequest, undefined),
-    isHit: (status, body, identity) => status === predicate.status && matches(predicate, body, identity),
-    showsAnyUser: (status, body) => status === predicate.status && matches(predicate, body, undefined),
+    isHit: (status, body, identity) => status === predicate.status && matches(body, identity),
+    showsAnyUser: (status, body) => status === predicate.status && matches(body, undefined),
     sessionId(cookieValue) {
       const decoded = safeDecode(cookieValue);
       if (!sessionIdPattern) return decoded;
@@ -149,19 +150,27 @@ function fillJson(value: unknown, fill: (text: string) => string): unknown {
  * With an identity: every JSON path holds the templated value, or the regular expression (with
  * the user's fields escaped into it) matches. Without one (whose data is it?): every JSON path
  * holds a non-empty value, or the expression matches with any text in place of each field.
+ * Compiled once per profile: it judges every read.
  */
-function matches(predicate: z.output<typeof hit>, body: string, identity: Identity | undefined): boolean {
+function compileMatch(predicate: z.output<typeof hit>): (body: string, identity: Identity | undefined) => boolean {
   if (predicate.json) {
-    const json = parseJson(body);
-    if (json === undefined) return false;
-    return Object.entries(predicate.json).every(([path, expected]) => {
-      const actual = readJsonPath(json, path);
-      if (!identity) return actual !== undefined && actual !== null && actual !== '';
-      return actual === (typeof expected === 'string' ? renderTemplate(expected, identity) : expected);
-    });
+    const checks = Object.entries(predicate.json).map(([path, expected]) => ({
+      read: compileJsonPath(path),
+      expected: typeof expected === 'string' ? compileTemplate(expected) : () => expected,
+    }));
+    return (body, identity) => {
+      const json = parseJson(body);
+      if (json === undefined) return false;
+      return checks.every(({ read, expected }) => {
+        const actual = read(json);
+        if (!identity) return actual !== undefined && actual !== null && actual !== '';
+        return actual === expected(identity);
+      });
+    };
   }
-  const source = identity ? renderTemplate(predicate.body!, identity, escapeRegex) : replaceFields(predicate.body!, () => '[^\\s"\'<>]+');
-  return new RegExp(source).test(body);
+  const pattern = compileTemplate(predicate.body!);
+  const anyUser = new RegExp(replaceFields(predicate.body!, () => '[^\\s"\'<>]+'));
+  return (body, identity) => (identity ? new RegExp(pattern(identity, escapeRegex)) : anyUser).test(body);
 }
 
 function escapeRegex(text: string): string {

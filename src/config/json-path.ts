@@ -23,10 +23,18 @@ export function validJsonPath(path: string): boolean {
 
 /** The value at `path`, or undefined when any step is missing. */
 export function readJsonPath(json: unknown, path: string): unknown {
-  let value = json;
-  for (const segment of parseJsonPath(path) ?? []) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string | number, unknown>)[segment];
-  }
-  return value;
+  return compileJsonPath(path)(json);
+}
+
+/** A reader of the value at `path`, parsed once (an invalid path reads the whole value, as no steps). */
+export function compileJsonPath(path: string): (json: unknown) => unknown {
+  const segments = parseJsonPath(path) ?? [];
+  return (json) => {
+    let value = json;
+    for (const segment of segments) {
+      if (value === null || typeof value !== 'object') return undefined;
+      value = (value as Record<string | number, unknown>)[segment];
+    }
+    return value;
+  };
 }

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { readJsonPath, validJsonPath } from './json-path.js';
-import { renderTemplate, TEMPLATE_FIELDS, templateProblem } from './template.js';
+import { compileTemplate, renderTemplate, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 describe('profile templates', () => {
   it('fills known fields, keeps unknown ones, and escapes when asked', () => {
     expect(renderTemplate('{{userId}}:{{ userNm }}', { userId: 'a.b', userNm: 'Kim' })).toBe('a.b:Kim');
     expect(renderTemplate('{{userId}}', { userId: 'a.b' }, (text) => text.replace('.', '\\.'))).toBe('a\\.b');
     expect(renderTemplate('{{other}}', { userId: 'a' })).toBe('{{other}}');
+  });
+
+  it('compiles once and fills the same way every time, text around the fields kept', () => {
+    const greeting = compileTemplate('<b>{{userNm}}</b> ({{userId}}) {{ other }}!');
+    expect(greeting({ userId: 'u1', userNm: 'Kim' })).toBe('<b>Kim</b> (u1) {{ other }}!');
+    expect(greeting({ userId: 'u2', userNm: 'Lee' })).toBe('<b>Lee</b> (u2) {{ other }}!');
+    expect(compileTemplate('plain')({ userId: 'u1' })).toBe('plain');
+    expect(compileTemplate('{{userId}}')({ userId: 7 }, (text) => `[${text}]`)).toBe('[7]');
   });
 
   it('names unknown fields, and fields in requests that take none', () => {

@@ -16,11 +16,35 @@ export function templateProblem(template: string, allowed: readonly string[]): s
   return allowed.length === 0 ? `${fields}: this request is the same for every user and takes no fields` : `unknown field ${fields}; expected ${allowed.map((field) => `{{${field}}}`).join(', ')}`;
 }
 
-export function renderTemplate(template: string, values: object, escape: (text: string) => string = (text) => text): string {
-  return template.replace(FIELD, (whole, field: string) => {
-    const value = (values as Record<string, unknown>)[field];
-    return value === undefined ? whole : escape(String(value));
-  });
+export function renderTemplate(template: string, values: object, escape?: (text: string) => string): string {
+  return compileTemplate(template)(values, escape);
+}
+
+export type CompiledTemplate = (values: object, escape?: (text: string) => string) => string;
+
+/**
+ * A template split once into its text and fields, for templates filled on every request (a hit
+ * predicate's expected values). A field the values lack stays as written.
+ */
+export function compileTemplate(template: string): CompiledTemplate {
+  const texts: string[] = [];
+  const fields: { name: string; written: string }[] = [];
+  let from = 0;
+  for (const match of template.matchAll(FIELD)) {
+    texts.push(template.slice(from, match.index));
+    fields.push({ name: match[1]!, written: match[0] });
+    from = match.index + match[0].length;
+  }
+  if (fields.length === 0) return () => template;
+  texts.push(template.slice(from));
+  return (values, escape) => {
+    let text = texts[0]!;
+    for (let i = 0; i < fields.length; i++) {
+      const value = (values as Record<string, unknown>)[fields[i]!.name];
+      text += (value === undefined ? fields[i]!.written : escape ? escape(String(value)) : String(value)) + texts[i + 1]!;
+    }
+    return text;
+  };
 }
 
 /** Every `{{field}}` replaced by what `replace` makes of its name. */

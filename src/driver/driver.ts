@@ -3,6 +3,7 @@ import type { CookieJar } from 'tough-cookie';
 import { Pool } from 'undici';
 import { REPLICA_HEADER } from '../balancer/index.js';
 import type { HttpRequest } from './app-profile.js';
+import { cookieHeader, storeSetCookies } from './cookie-memo.js';
 import type { Outcome, Sample } from './records.js';
 
 /** The most requests one phase step may send at once (a user's burst of parallel increments and reads). */
@@ -32,8 +33,6 @@ export interface DriverOptions {
   onSample?(sample: Sample): void;
 }
 
-/** The cookies a browser would send; the same options object every time. */
-const LIVE_COOKIES = {};
 /** Cookies past their expiry too (a stale tab, a replayed cookie). */
 const EXPIRED_COOKIES = { expire: false };
 
@@ -64,7 +63,10 @@ export class Driver {
   ) {
     // Phases keep at most `concurrency` requests in flight; a burst of parallel increments sends
     // more at once, on connections of their own, so that the burst is not serialised here.
-    this.pool = new Pool(origin, { connections: Math.max(options.concurrency, MAX_BURST), pipelining: 1 });
+    // The request's deadline is the driver's own timer (requestTimeoutMs, up to 10 minutes), so
+    // undici's per-request headers and body timers (300 s) are off: they cost every request a
+    // timer and would cut a longer --request-timeout short.
+    this.pool = new Pool(origin, { connections: Math.max(options.concurrency, MAX_BURST), pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
     options.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -84,14 +86,13 @@ export class Driver {
    */
   async send(jar: CookieJar, request: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
     const url = this.url(request.path);
-    const cookie = jar.getCookieStringSync(url, options.expiredCookies ? EXPIRED_COOKIES : LIVE_COOKIES);
-    const headers: Record<string, string> = { ...request.headers };
-    if (cookie) headers.cookie = cookie;
+    const cookie = options.expiredCookies ? jar.getCookieStringSync(url, EXPIRED_COOKIES) : cookieHeader(jar, url);
+    const headers = cookie ? { ...request.headers, cookie } : request.headers;
 
     const at = this.now();
     const exchange = await this.exchange(request, headers);
     const end = this.now();
-    for (const setCookie of exchange.setCookies) jar.setCookieSync(setCookie, url, { ignoreError: true });
+    storeSetCookies(jar, url, exchange.setCookies);
 
     const sample: Sample = {
       scenario: this.options.scenario,
@@ -118,28 +119,15 @@ export class Driver {
     return url;
   }
 
-  private exchange(request: HttpRequest, headers: Record<string, string>): Promise<Exchange> {
+  private exchange(request: HttpRequest, headers: Record<string, string> | undefined): Promise<Exchange> {
     const { signal } = this.options;
     // The run is being torn down: stop here rather than record a bogus error sample.
     signal.throwIfAborted();
-    return new Promise<Exchange>((resolve, reject) => {
-      const pending = new Pending(
-        (exchange) => {
-          clearTimeout(timer);
-          this.inFlight.delete(pending);
-          resolve(exchange);
-        },
-        (error) => {
-          clearTimeout(timer);
-          this.inFlight.delete(pending);
-          if (signal.aborted) reject(signal.reason);
-          else resolve({ status: 0, body: '', replica: null, setCookies: [], error: reasonOf(error) });
-        },
-      );
-      const timer = setTimeout(() => pending.abort(new RequestTimeout()), this.options.requestTimeoutMs);
-      this.inFlight.add(pending);
-      this.pool.dispatch({ path: request.path, method: request.method, headers, body: request.body ?? null }, pending);
-    });
+    const pending = new Pending(this.inFlight, signal);
+    pending.timer = setTimeout(expire, this.options.requestTimeoutMs, pending);
+    this.inFlight.add(pending);
+    this.pool.dispatch({ path: request.path, method: request.method, headers: headers ?? null, body: request.body ?? null }, pending);
+    return pending.answer;
   }
 
   async close(): Promise<void> {
@@ -153,6 +141,10 @@ class RequestTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
+function expire(pending: Pending): void {
+  pending.abort(new RequestTimeout());
+}
+
 function reasonOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const name = (error as { name?: string }).name;
@@ -161,9 +153,15 @@ function reasonOf(error: unknown): string {
 
 /**
  * undici's (legacy, unwrapped) dispatch handler for one request: gathers status, the two headers
- * hactl reads and the body, decoded as undici's body.text() decodes it (UTF-8, a BOM skipped).
+ * hactl reads and the body, decoded as undici's body.text() decodes it (UTF-8, a BOM skipped),
+ * and settles `answer`. It holds its own timer and its place in the driver's in-flight set, so
+ * that a request costs no closures beyond its promise's.
  */
 class Pending {
+  readonly answer: Promise<Exchange>;
+  timer: NodeJS.Timeout | undefined;
+  private resolve!: (exchange: Exchange) => void;
+  private reject!: (reason: unknown) => void;
   private cancel: ((error: Error) => void) | undefined;
   private cancelled: Error | undefined;
   private done = false;
@@ -173,9 +171,14 @@ class Pending {
   private readonly chunks: Buffer[] = [];
 
   constructor(
-    private readonly succeed: (exchange: Exchange) => void,
-    private readonly fail: (error: unknown) => void,
-  ) {}
+    private readonly inFlight: Set<Pending>,
+    private readonly signal: AbortSignal,
+  ) {
+    this.answer = new Promise<Exchange>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 
   /** Ends the request now (its deadline passed, or the run is being torn down). */
   abort(error: Error): void {
@@ -196,11 +199,11 @@ class Pending {
     let replicas = 0;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!;
-      // Only two names matter; compare lengths before decoding any.
-      if (name.length === REPLICA_HEADER.length && name.toString('latin1').toLowerCase() === REPLICA_HEADER) {
+      // Only two names matter: compared in place, so that other headers are never decoded.
+      if (isName(name, REPLICA_HEADER)) {
         replicas++;
         this.replica = rawHeaders[i + 1]!.toString('latin1');
-      } else if (name.length === SET_COOKIE.length && name.toString('latin1').toLowerCase() === SET_COOKIE) {
+      } else if (isName(name, SET_COOKIE)) {
         this.setCookies.push(rawHeaders[i + 1]!.toString('latin1'));
       }
     }
@@ -215,17 +218,35 @@ class Pending {
   }
 
   onComplete(): void {
-    this.done = true;
-    this.succeed({ status: this.status, body: decodeBody(this.chunks), replica: this.replica, setCookies: this.setCookies });
+    this.settle();
+    this.resolve({ status: this.status, body: decodeBody(this.chunks), replica: this.replica, setCookies: this.setCookies });
   }
 
   onError(error: Error): void {
+    this.settle();
+    // The run is being torn down: no sample for what it cut short.
+    if (this.signal.aborted) this.reject(this.signal.reason);
+    else this.resolve({ status: 0, body: '', replica: null, setCookies: [], error: reasonOf(error) });
+  }
+
+  private settle(): void {
     this.done = true;
-    this.fail(error);
+    clearTimeout(this.timer);
+    this.inFlight.delete(this);
   }
 }
 
 const SET_COOKIE = 'set-cookie';
+
+/** Whether a header name's bytes spell `lowerCase` in any case. */
+function isName(name: Buffer, lowerCase: string): boolean {
+  if (name.length !== lowerCase.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const byte = name[i]!;
+    if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== lowerCase.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 function decodeBody(chunks: Buffer[]): string {
   if (chunks.length === 0) return '';

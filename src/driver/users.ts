@@ -1,4 +1,5 @@
-import { CookieJar } from 'tough-cookie';
+import type { CookieJar } from 'tough-cookie';
+import { newJar } from './cookie-memo.js';
 import type { Identity } from './app-profile.js';
 import type { Rng } from './rng.js';
 
@@ -18,7 +19,7 @@ export function makeUsers(count: number, rng: Rng): VirtualUser[] {
   return Array.from({ length: count }, (_, index) => ({
     index,
     identity: makeIdentity(rng, `u${String(index + 1).padStart(4, '0')}`),
-    jar: new CookieJar(),
+    jar: newJar(),
   }));
 }
 
