@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark: how many requests/s hactl's driver can send, beside autocannon's ceiling.
-// Target (issue 8): the driver (undici + one tough-cookie jar per virtual user, the order and
+// Target (issue 8): the driver (its HTTP/1.1 client + one tough-cookie jar per virtual user, the order and
 // bookkeeping a read phase uses) reaches at least 0.8 x autocannon's requests/s, both at the
 // concurrency a run uses, against the same fixed fast target.
 //
@@ -143,11 +143,12 @@ async function cannon(target, durationSeconds) {
  * holds the line while the next user still waits for an answer, so fewer are in flight (for
  * information: the order a run keeps costs rate the driver itself does not).
  */
-async function driver(target, durationSeconds, mode, Client = Driver) {
+async function driver(target, durationSeconds, mode, build = { Driver, makeUsers }) {
+  const Client = build.Driver;
   const { url } = target;
   const controller = new AbortController();
   const rng = createRng(7);
-  const users = makeUsers(userCount, rng.fork('users'));
+  const users = build.makeUsers(userCount, rng.fork('users'));
   const options = { scenario: 'bench', concurrency, requestTimeoutMs: DEFAULTS.requestTimeoutMs, signal: controller.signal };
   const client = new Client(url, options);
   try {
@@ -185,12 +186,18 @@ async function driver(target, durationSeconds, mode, Client = Driver) {
   }
 }
 
-const BaselineDriver = baseline ? (await import(pathToFileURL(path.join(baseline, 'driver/driver.js')).href)).Driver : undefined;
+// The baseline's users come from its own build too: its driver may recognise only jars its own code made.
+const baselineBuild = baseline
+  ? {
+      Driver: (await import(pathToFileURL(path.join(baseline, 'driver/driver.js')).href)).Driver,
+      makeUsers: (await import(pathToFileURL(path.join(baseline, 'driver/users.js')).href)).makeUsers,
+    }
+  : undefined;
 const clients = {
   autocannon: (target, durationSeconds) => cannon(target, durationSeconds),
   driver: (target, durationSeconds) => driver(target, durationSeconds, 'driver'),
   'read-phase': (target, durationSeconds) => driver(target, durationSeconds, 'read-phase'),
-  ...(BaselineDriver ? { baseline: (target, durationSeconds) => driver(target, durationSeconds, 'driver', BaselineDriver) } : {}),
+  ...(baselineBuild ? { baseline: (target, durationSeconds) => driver(target, durationSeconds, 'driver', baselineBuild) } : {}),
 };
 const names = Object.keys(clients);
 const target = await startTarget();

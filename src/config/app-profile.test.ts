@@ -75,6 +75,9 @@ describe('app profiles', () => {
     [{ ...minimal, strategies: ['redis', 'memcached'] }, /^p\.yaml: strategies\[1\]: /],
     [{ ...minimal, increment: { method: 'POST', path: '/c' } }, /^p\.yaml: counter: expected a counter request/],
     [{ ...minimal, extra: 1 }, /^p\.yaml: \(top level\): .*extra/],
+    [{ ...minimal, read: { path: '/me x', hit: { body: 'x' } } }, /^p\.yaml: read\.path: expected a path without spaces or control characters/],
+    [{ ...minimal, login: { path: '/login', headers: { 'x-a': 'one\r\nx-b: two' } } }, /^p\.yaml: login\.headers\.x-a: expected a header value on one line/],
+    [{ ...minimal, login: { path: '/login', headers: { 'bad name': 'x' } } }, /^p\.yaml: login\.headers\.bad name: expected a header name/],
   ])('names the file and field of what is wrong (%#)', (data, message) => {
     const attempt = () => compileAppProfile(data, 'p.yaml');
     expect(attempt).toThrow(UsageError);

@@ -30,8 +30,20 @@ const requestShape = (fields: readonly string[]) => {
   const template = templateOf(fields);
   return {
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
-    path: template.refine((path) => path.startsWith('/'), { message: 'expected a path starting with /' }),
-    headers: z.record(z.string(), template).optional(),
+    path: template
+      .refine((path) => path.startsWith('/'), { message: 'expected a path starting with /' })
+      .refine((path) => !/[\x00-\x20\x7f]/.test(path), { message: 'expected a path without spaces or control characters (percent-encode them)' }),
+    headers: z
+      .record(
+        z.string(),
+        template.refine((value) => !/[\r\n\0]/.test(value), { message: 'expected a header value on one line (no CR, LF or NUL)' }),
+      )
+      .superRefine((headers, context) => {
+        for (const name of Object.keys(headers)) {
+          if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) context.addIssue({ code: 'custom', path: [name], message: "expected a header name (letters, digits and !#$%&'*+-.^_`|~)" });
+        }
+      })
+      .optional(),
     json: z.record(z.string(), z.unknown()).optional(),
     form: z.record(z.string(), z.union([template, z.number(), z.boolean()])).optional(),
     body: template.optional(),

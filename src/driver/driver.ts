@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { CookieJar } from 'tough-cookie';
-import { Pool } from 'undici';
 import { REPLICA_HEADER } from '../balancer/index.js';
 import type { HttpRequest } from './app-profile.js';
 import { cookieHeader, storeSetCookies } from './cookie-memo.js';
+import { Http1Client, type Http1Handler } from './http1-client.js';
+import type { Http1Response } from './http1-response.js';
 import type { Outcome, Sample } from './records.js';
 
 /** The most requests one phase step may send at once (a user's burst of parallel increments and reads). */
@@ -37,18 +38,19 @@ export interface DriverOptions {
 const EXPIRED_COOKIES = { expire: false };
 
 /**
- * Sends requests to the balancer through undici, keeps each jar's cookies as a browser would,
- * and turns every request into a sample.
+ * Sends requests to the balancer over HTTP/1.1 keep-alive connections, keeps each jar's cookies
+ * as a browser would, and turns every request into a sample.
  *
  * The driver must not be what limits a run's rate or shapes its latencies, so each request takes
- * the shortest path through undici (a dispatch handler that gathers the answer, no response
- * stream or promise chain) and one timer for its deadline, where an AbortSignal.any() of the
- * run's signal and an AbortSignal.timeout() cost several objects, listeners and a weak reference
- * per request. The run's signal is listened to once, by the driver, which aborts what is in flight.
+ * the shortest path: hactl's own HTTP/1.1 client (src/driver/http1-client.ts), a handler that
+ * gathers the answer with no response stream or promise chain, and one timer for its deadline,
+ * where an AbortSignal.any() of the run's signal and an AbortSignal.timeout() cost several
+ * objects, listeners and a weak reference per request. The run's signal is listened to once, by
+ * the driver, which aborts what is in flight.
  */
 export class Driver {
   readonly samples: Sample[] = [];
-  private readonly pool: Pool;
+  private readonly client: Http1Client;
   private readonly startedAt = performance.now();
   /** Parsed once per path: tough-cookie takes a URL object as is, where a string is parsed again on every call. */
   private readonly urls = new Map<string, URL>();
@@ -63,10 +65,7 @@ export class Driver {
   ) {
     // Phases keep at most `concurrency` requests in flight; a burst of parallel increments sends
     // more at once, on connections of their own, so that the burst is not serialised here.
-    // The request's deadline is the driver's own timer (requestTimeoutMs, up to 10 minutes), so
-    // undici's per-request headers and body timers (300 s) are off: they cost every request a
-    // timer and would cut a longer --request-timeout short.
-    this.pool = new Pool(origin, { connections: Math.max(options.concurrency, MAX_BURST), pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+    this.client = new Http1Client(origin, Math.max(options.concurrency, MAX_BURST));
     options.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -94,17 +93,20 @@ export class Driver {
     const end = this.now();
     storeSetCookies(jar, url, exchange.setCookies);
 
+    // Built field by field, not spread: one of these per request, and every run keeps them all.
     const sample: Sample = {
       scenario: this.options.scenario,
-      ...meta,
+      phase: meta.phase,
+      kind: meta.kind,
+      user: meta.user,
       replica: exchange.replica,
       status: exchange.status,
       latencyMs: end - at,
       outcome: classify(exchange),
       at,
       end,
-      ...(exchange.error !== undefined ? { error: exchange.error } : {}),
     };
+    if (exchange.error !== undefined) sample.error = exchange.error;
     this.samples.push(sample);
     this.options.onSample?.(sample);
     return exchange;
@@ -126,13 +128,13 @@ export class Driver {
     const pending = new Pending(this.inFlight, signal);
     pending.timer = setTimeout(expire, this.options.requestTimeoutMs, pending);
     this.inFlight.add(pending);
-    this.pool.dispatch({ path: request.path, method: request.method, headers: headers ?? null, body: request.body ?? null }, pending);
+    this.client.request({ path: request.path, method: request.method, headers, body: request.body ?? null }, pending);
     return pending.answer;
   }
 
   async close(): Promise<void> {
     this.options.signal.removeEventListener('abort', this.onAbort);
-    await this.pool.destroy();
+    await this.client.close();
   }
 }
 
@@ -152,23 +154,17 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * undici's (legacy, unwrapped) dispatch handler for one request: gathers status, the two headers
- * hactl reads and the body, decoded as undici's body.text() decodes it (UTF-8, a BOM skipped),
- * and settles `answer`. It holds its own timer and its place in the driver's in-flight set, so
- * that a request costs no closures beyond its promise's.
+ * What the driver makes of one request's answer: status, the two headers hactl reads and the
+ * body (UTF-8, a BOM skipped, as fetch().text() decodes it); it settles `answer`. It holds its
+ * own timer and its place in the driver's in-flight set, so that a request costs no closures
+ * beyond its promise's.
  */
-class Pending {
+class Pending implements Http1Handler {
   readonly answer: Promise<Exchange>;
   timer: NodeJS.Timeout | undefined;
   private resolve!: (exchange: Exchange) => void;
   private reject!: (reason: unknown) => void;
   private cancel: ((error: Error) => void) | undefined;
-  private cancelled: Error | undefined;
-  private done = false;
-  private status = 0;
-  private replica: string | null = null;
-  private readonly setCookies: string[] = [];
-  private readonly chunks: Buffer[] = [];
 
   constructor(
     private readonly inFlight: Set<Pending>,
@@ -182,44 +178,26 @@ class Pending {
 
   /** Ends the request now (its deadline passed, or the run is being torn down). */
   abort(error: Error): void {
-    if (this.done) return;
-    if (this.cancel) this.cancel(error);
-    else this.cancelled = error;
+    this.cancel?.(error);
   }
 
-  onConnect(abort: (error: Error) => void): void {
+  onStart(abort: (error: Error) => void): void {
     this.cancel = abort;
-    if (this.cancelled) abort(this.cancelled);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
-    // 1xx answers are interim: the final one follows.
-    if (statusCode < 200) return true;
-    this.status = statusCode;
+  onResponse(response: Http1Response): void {
+    this.settle();
+    let replica: string | null = null;
     let replicas = 0;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
-      // Only two names matter: compared in place, so that other headers are never decoded.
-      if (isName(name, REPLICA_HEADER)) {
+    const setCookies: string[] = [];
+    for (const [name, value] of response.headers) {
+      if (name === REPLICA_HEADER) {
         replicas++;
-        this.replica = rawHeaders[i + 1]!.toString('latin1');
-      } else if (isName(name, SET_COOKIE)) {
-        this.setCookies.push(rawHeaders[i + 1]!.toString('latin1'));
-      }
+        replica = value;
+      } else if (name === SET_COOKIE) setCookies.push(value);
     }
     // A repeated x-hactl-replica names no single replica.
-    if (replicas > 1) this.replica = null;
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    this.chunks.push(chunk);
-    return true;
-  }
-
-  onComplete(): void {
-    this.settle();
-    this.resolve({ status: this.status, body: decodeBody(this.chunks), replica: this.replica, setCookies: this.setCookies });
+    this.resolve({ status: response.status, body: response.body, replica: replicas > 1 ? null : replica, setCookies });
   }
 
   onError(error: Error): void {
@@ -230,30 +208,12 @@ class Pending {
   }
 
   private settle(): void {
-    this.done = true;
     clearTimeout(this.timer);
     this.inFlight.delete(this);
   }
 }
 
 const SET_COOKIE = 'set-cookie';
-
-/** Whether a header name's bytes spell `lowerCase` in any case. */
-function isName(name: Buffer, lowerCase: string): boolean {
-  if (name.length !== lowerCase.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    const byte = name[i]!;
-    if ((byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte) !== lowerCase.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-function decodeBody(chunks: Buffer[]): string {
-  if (chunks.length === 0) return '';
-  const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-  const start = buffer.length > 2 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
-  return buffer.toString('utf8', start);
-}
 
 /** Error per DESIGN.md: no answer, or a 5xx. */
 export function isError(exchange: Exchange): boolean {
