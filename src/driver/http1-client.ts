@@ -34,20 +34,30 @@ const DEFAULT_IDLE_MS = 4_000;
 const IDLE_MARGIN_MS = 2_000;
 const MAX_IDLE_MS = 600_000;
 const EXPECTS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** RFC 9110 section 9.2.2: methods a client may send again when it cannot know whether the first try arrived. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 interface Job {
   head: string;
   body: string | null;
   method: string;
+  /** The request itself asked for `Connection: close`: its connection is not reused, whatever the answer says. */
+  closeAfter: boolean;
   handler: Http1Handler;
   connection: Connection | undefined;
   done: boolean;
+  /** Sent again once already, after a reused connection closed under it. */
+  retried: boolean;
 }
 
 interface Connection {
   socket: net.Socket;
   parser: ResponseParser;
   job: Job | undefined;
+  /** Answers it has carried: a connection that has carried one is a reused connection for the next. */
+  answered: number;
+  /** Whether any byte of the current request's answer has arrived. */
+  heard: boolean;
   /** When an idle connection may no longer be reused (performance.now() time). */
   reusableUntil: number;
   closed: Promise<void>;
@@ -92,18 +102,23 @@ export class Http1Client {
     let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
     let host = true;
     let connection = true;
+    let closeAfter = false;
     for (const name in request.headers) {
       // The client frames the body itself; a Host or Connection the profile gives wins over its own.
       if (name === 'content-length' || name === 'transfer-encoding') continue;
+      const value = request.headers[name]!;
       if (name === 'host') host = false;
-      else if (name === 'connection') connection = false;
-      head += `${name}: ${request.headers[name]}\r\n`;
+      else if (name === 'connection') {
+        connection = false;
+        closeAfter = /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
+      }
+      head += `${name}: ${value}\r\n`;
     }
     if (host) head += `host: ${this.hostHeader}\r\n`;
     if (connection) head += 'connection: keep-alive\r\n';
     if (body !== null || EXPECTS_BODY.has(request.method)) head += `content-length: ${body === null ? 0 : Buffer.byteLength(body)}\r\n`;
     head += '\r\n';
-    const job: Job = { head, body, method: request.method, handler, connection: undefined, done: false };
+    const job: Job = { head, body, method: request.method, closeAfter, handler, connection: undefined, done: false, retried: false };
     handler.onStart((error) => this.abort(job, error));
     if (job.done) return;
     if (this.closing) return this.fail(job, new ClientClosed('the driver was closed'));
@@ -116,7 +131,11 @@ export class Http1Client {
     this.closing = true;
     for (const job of this.queue.splice(0)) this.fail(job, new ClientClosed('the driver was closed'));
     const closed = [...this.connections].map((connection) => {
+      // What was on the wire ends because hactl closed it, not because the server failed it.
+      const job = connection.job;
+      connection.job = undefined;
       connection.socket.destroy();
+      if (job) this.fail(job, new ClientClosed('the driver was closed'));
       return connection.closed;
     });
     await Promise.all(closed);
@@ -145,7 +164,7 @@ export class Http1Client {
       : net.connect({ host: this.host, port: this.port, noDelay: true });
     if (this.secure) socket.setNoDelay(true);
     let closed!: () => void;
-    const connection: Connection = { socket, parser: new ResponseParser(), job: undefined, reusableUntil: 0, closed: new Promise((resolve) => (closed = resolve)) };
+    const connection: Connection = { socket, parser: new ResponseParser(), job: undefined, answered: 0, heard: false, reusableUntil: 0, closed: new Promise((resolve) => (closed = resolve)) };
     this.connections.add(connection);
     socket.on('data', (chunk: Buffer) => this.onData(connection, chunk));
     socket.on('end', () => this.onEnd(connection));
@@ -162,6 +181,7 @@ export class Http1Client {
 
   private start(connection: Connection, job: Job): void {
     connection.job = job;
+    connection.heard = false;
     job.connection = connection;
     connection.parser.expectHead(job.method === 'HEAD');
     const { socket } = connection;
@@ -178,6 +198,7 @@ export class Http1Client {
     const job = connection.job;
     // Bytes nobody asked for: the connection cannot be trusted with another request.
     if (!job) return void connection.socket.destroy();
+    connection.heard = true;
     let response: Http1Response | undefined;
     try {
       response = connection.parser.push(chunk);
@@ -198,26 +219,59 @@ export class Http1Client {
     else this.onGone(connection, new ConnectionClosed('the server closed the connection before a whole answer'));
   }
 
-  /** The connection failed or closed: the request on it, if any, fails with `error`. */
+  /**
+   * The connection failed or closed: the request on it, if any, fails with `error`, unless its
+   * answer ran to the end of the connection and is whole (a server that resets rather than closes).
+   */
   private onGone(connection: Connection, error: Error): void {
     const job = connection.job;
+    if (!job) return void connection.socket.destroy();
+    const response = connection.parser.end();
+    if (response) return this.complete(connection, job, response, true);
     connection.job = undefined;
     connection.socket.destroy();
-    if (job) this.fail(job, error);
+    if (this.mayRetry(connection, job, error)) {
+      job.retried = true;
+      job.connection = undefined;
+      this.queue.unshift(job);
+      return this.dispatch();
+    }
+    this.fail(job, error);
+  }
+
+  /**
+   * A kept-alive connection the server closed as the request went out (an idle timeout it did
+   * not announce, a close right after an answer) says nothing about the app, so an idempotent
+   * request that heard nothing back goes out once more, on another connection, as browsers do.
+   * A new connection that fails, a request that got any of an answer, and a POST fail as they are.
+   */
+  private mayRetry(connection: Connection, job: Job, error: Error): boolean {
+    const closed = error instanceof ConnectionClosed || ['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? '');
+    return closed && connection.answered > 0 && !connection.heard && !job.retried && !this.closing && IDEMPOTENT.has(job.method);
   }
 
   private complete(connection: Connection, job: Job, response: Http1Response, ended: boolean): void {
     connection.job = undefined;
-    const reusable = !ended && !this.closing && response.keepAlive && connection.parser.leftover === 0;
+    connection.answered++;
+    const reusable = !ended && !this.closing && !job.closeAfter && response.keepAlive && connection.parser.leftover === 0;
     const idleMs = reusable ? reuseWindowMs(response) : 0;
     if (idleMs > 0) {
       connection.reusableUntil = performance.now() + idleMs;
-      this.idle.push(connection);
+      // As undici does, the connection rests one turn of the event loop before it is reused: a
+      // server that closes it right after the answer (whatever its Keep-Alive said) is seen
+      // closing it first, rather than taking the next request down with it.
+      setImmediate(this.rested, connection);
     } else connection.socket.destroy();
     job.done = true;
     job.handler.onResponse(response);
     this.dispatch();
   }
+
+  private readonly rested = (connection: Connection): void => {
+    if (connection.socket.destroyed || connection.job || this.closing) return;
+    this.idle.push(connection);
+    this.dispatch();
+  };
 
   private abort(job: Job, error: Error): void {
     if (job.done) return;
