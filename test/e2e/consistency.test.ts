@@ -126,7 +126,11 @@ describe('concurrent-writes, expiry, imbalance', () => {
 
   it('sticky: every read before the timeout hits, each on the replica its user is pinned to; none: about 1 in R', () => {
     expect(metricsOf(report, 'sticky', 'expiry').expiry).toMatchObject({ allReadsHit: 30 });
-    expect(metricsOf(report, 'none', 'expiry').expiry).toMatchObject({ allReadsHit: 0 });
+    // Without stickiness each of a user's 2R reads reaches the replica holding its session about
+    // 1 time in R, as round robin and the other users' requests happen to fall: all six by chance
+    // for about (1/3)^6 x 30 = 0.04 users a run, so one now and then (seen once in CI). A session
+    // shared by the replicas would make it 30.
+    expect(metricsOf(report, 'none', 'expiry').expiry!.allReadsHit).toBeLessThanOrEqual(2);
   });
 
   it('imbalance: round robin spreads evenly; stickiness piles heavy users onto one replica', () => {
