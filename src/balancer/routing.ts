@@ -1,3 +1,4 @@
+import { HTTP_TOKEN } from '../http-token.js';
 import { MAX_STICKINESS_SECONDS, MIN_STICKINESS_SECONDS, type Algorithm, type Stickiness } from './settings.js';
 
 /**
@@ -143,7 +144,7 @@ export function validateStickiness(stickiness: Stickiness): string | undefined {
 
 // RFC 6265 §4.1.1: a cookie name is an RFC 9110 token.
 function isCookieName(name: string): boolean {
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name);
+  return HTTP_TOKEN.test(name);
 }
 
 /** ALB's cookie is opaque to clients; base64url of the target id is opaque enough and cheap. */

@@ -3,8 +3,9 @@ import { parseWith, readYamlFile } from './yaml-file.js';
 import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
 import { safeDecode } from '../driver/forge.js';
 import { UsageError } from '../errors.js';
+import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../http-token.js';
 import { STRATEGY_NAMES } from '../strategies.js';
-import { compileJsonPath, readJsonPath, validJsonPath } from './json-path.js';
+import { compileJsonPath, validJsonPath } from './json-path.js';
 import { compileTemplate, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 /**
@@ -40,7 +41,7 @@ const requestShape = (fields: readonly string[]) => {
       )
       .superRefine((headers, context) => {
         for (const name of Object.keys(headers)) {
-          if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) context.addIssue({ code: 'custom', path: [name], message: "expected a header name (letters, digits and !#$%&'*+-.^_`|~)" });
+          if (!HTTP_TOKEN.test(name)) context.addIssue({ code: 'custom', path: [name], message: `expected a header name (${HTTP_TOKEN_CHARS})` });
         }
       })
       .optional(),
@@ -72,7 +73,7 @@ const hit = z
 
 const profileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
-  cookie: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'expected a cookie name (letters, digits and !#$%&\'*+-.^_`|~)'),
+  cookie: z.string().regex(HTTP_TOKEN, `expected a cookie name (${HTTP_TOKEN_CHARS})`),
   sessionId: regex.optional(),
   health: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
   containerPort: z.number().int().min(1).max(65_535).default(8080),
@@ -98,6 +99,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
   const { hit: predicate, ...readRequest } = file.read;
   const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);
   const matches = compileMatch(predicate);
+  const readCounter = file.counter && compileJsonPath(file.counter.value);
 
   return {
     name: file.name,
@@ -124,7 +126,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
           counter: buildRequest(file.counter, undefined),
           counterValue(status: number, body: string) {
             if (status < 200 || status >= 300) return undefined;
-            const value = readJsonPath(parseJson(body), file.counter!.value);
+            const value = readCounter!(parseJson(body));
             return typeof value === 'number' ? value : undefined;
           },
         }
@@ -182,7 +184,14 @@ function compileMatch(predicate: z.output<typeof hit>): (body: string, identity:
   }
   const pattern = compileTemplate(predicate.body!);
   const anyUser = new RegExp(replaceFields(predicate.body!, () => '[^\\s"\'<>]+'));
-  return (body, identity) => (identity ? new RegExp(pattern(identity, escapeRegex)) : anyUser).test(body);
+  // A user's expression is built on its first read and kept: identities live as long as their users.
+  const perUser = new WeakMap<Identity, RegExp>();
+  const expressionOf = (identity: Identity) => {
+    let expression = perUser.get(identity);
+    if (!expression) perUser.set(identity, (expression = new RegExp(pattern(identity, escapeRegex))));
+    return expression;
+  };
+  return (body, identity) => (identity ? expressionOf(identity) : anyUser).test(body);
 }
 
 function escapeRegex(text: string): string {

@@ -21,12 +21,7 @@ export function validJsonPath(path: string): boolean {
   return parseJsonPath(path) !== undefined;
 }
 
-/** The value at `path`, or undefined when any step is missing. */
-export function readJsonPath(json: unknown, path: string): unknown {
-  return compileJsonPath(path)(json);
-}
-
-/** A reader of the value at `path`, parsed once (an invalid path reads the whole value, as no steps). */
+/** A reader of the value at `path`, or undefined when any step is missing; the path is parsed once (an invalid one reads the whole value, as no steps). */
 export function compileJsonPath(path: string): (json: unknown) => unknown {
   const segments = parseJsonPath(path) ?? [];
   return (json) => {

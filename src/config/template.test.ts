@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readJsonPath, validJsonPath } from './json-path.js';
+import { compileJsonPath, validJsonPath } from './json-path.js';
 import { compileTemplate, renderTemplate, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 describe('profile templates', () => {
@@ -34,7 +34,7 @@ describe('JSON paths', () => {
     ['$', json],
   ])('%s', (path, value) => {
     expect(validJsonPath(path)).toBe(true);
-    expect(readJsonPath(json, path)).toEqual(value);
+    expect(compileJsonPath(path)(json)).toEqual(value);
   });
 
   it.each(['user.id', '$..id', '$.user[*]', '$.'])('rejects %s', (path) => expect(validJsonPath(path)).toBe(false));

@@ -70,8 +70,7 @@ export function cookieHeader(jar: CookieJar, url: URL): string {
   if (!(store instanceof CountingCookieStore)) return jar.getCookieStringSync(url);
   const memo = store.header;
   if (memo !== undefined && memo.url === url && memo.changes === store.changes && !anyExpired(memo.cookies)) {
-    const now = accessTime();
-    for (const cookie of memo.cookies) cookie.lastAccessed = now;
+    touch(memo.cookies);
     return memo.value;
   }
   const cookies = jar.getCookiesSync(url, SORTED);
@@ -91,8 +90,7 @@ export function storeSetCookies(jar: CookieJar, url: URL, lines: readonly string
   }
   const memo = store.stored;
   if (memo !== undefined && memo.url === url && memo.changes === store.changes && sameLines(memo.lines, lines)) {
-    const now = accessTime();
-    for (const cookie of memo.cookies) cookie.lastAccessed = now;
+    touch(memo.cookies);
     return;
   }
   const cookies: Cookie[] = [];
@@ -108,13 +106,14 @@ const IGNORE_ERROR = { ignoreError: true };
 let lastAccess = new Date(0);
 
 /**
- * The time to stamp as `lastAccessed`: one Date per millisecond, shared by the cookies stamped in
- * it (tough-cookie shares one among the cookies of a get, and never changes a Date it holds).
+ * Stamps `lastAccessed` as tough-cookie does on a get: one Date per millisecond, shared by the
+ * cookies stamped in it (tough-cookie shares one among the cookies of a get, and never changes a
+ * Date it holds).
  */
-function accessTime(): Date {
+function touch(cookies: readonly Cookie[]): void {
   const now = Date.now();
   if (lastAccess.getTime() !== now) lastAccess = new Date(now);
-  return lastAccess;
+  for (const cookie of cookies) cookie.lastAccessed = lastAccess;
 }
 
 function anyExpired(cookies: readonly Cookie[]): boolean {
