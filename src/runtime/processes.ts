@@ -111,6 +111,12 @@ export class ProcessSupervisor {
 
     const waitForExit = () =>
       withTimeout(exited, KILL_WAIT_MS, () => new EnvironmentError(`${name} (pid ${child.pid}) did not exit after SIGKILL`));
+    // A group is done with once everything it reached has gone, not just its shell.
+    const groupGone = (timeoutMs: number, why: string) =>
+      pollUntil(() => (groupAlive(child.pid!) ? undefined : true), { timeoutMs, intervalMs: 20, onTimeout: () => new Error(why) }).then(() => {
+        this.forget(handle!);
+        return exited;
+      });
     handle = {
       name,
       pid: child.pid!,
@@ -125,13 +131,7 @@ export class ProcessSupervisor {
         if (wholeGroup) handle!.signalGroup(signal);
         else if (!done) child.kill(signal);
         if (signal === 'SIGKILL') return waitForExit();
-        // A graceful stop is over once everything it reached has gone, not just the shell.
-        const over = wholeGroup
-          ? pollUntil(() => (groupAlive(child.pid!) ? undefined : true), { timeoutMs: KILL_WAIT_MS, intervalMs: 20, onTimeout: () => new Error('still running') }).then(() => {
-              this.forget(handle!);
-              return exited;
-            })
-          : withTimeout(exited, KILL_WAIT_MS, () => new Error('still running'));
+        const over = wholeGroup ? groupGone(KILL_WAIT_MS, 'still running') : withTimeout(exited, KILL_WAIT_MS, () => new Error('still running'));
         const gone = await over.catch(() => undefined);
         return gone ?? handle!.stop(0);
       },
@@ -146,7 +146,7 @@ export class ProcessSupervisor {
       killGroup: async (signal) => {
         // Children that left the group (PostgreSQL's backends each call setsid()) are found by
         // parentage before the kill, while they still have a parent to be found by.
-        const strays = signal === 'SIGKILL' ? (await descendantsOf(child.pid!)).filter((pid) => processGroupOf(pid) !== child.pid) : [];
+        const strays = signal === 'SIGKILL' ? await straysOf(child.pid!) : [];
         try {
           process.kill(-child.pid!, signal);
         } catch {
@@ -177,13 +177,8 @@ export class ProcessSupervisor {
         handle!.signalGroup('SIGCONT');
         if (wholeGroup) {
           // The shell may go first: what it started gets the rest of the grace period to finish.
-          const gone = await pollUntil(() => (groupAlive(child.pid!) ? undefined : true), { timeoutMs: graceMs, intervalMs: 20, onTimeout: () => new Error('grace period over') }).then(
-            () => true,
-            () => false,
-          );
-          if (!gone) return handle!.killGroup('SIGKILL');
-          this.forget(handle!);
-          return exited;
+          const gone = await groupGone(graceMs, 'grace period over').catch(() => undefined);
+          return gone ?? handle!.killGroup('SIGKILL');
         }
         const graceful = await withTimeout(exited, graceMs, () => new Error('grace period over')).catch(() => undefined);
         if (graceful) return graceful;
@@ -219,24 +214,30 @@ export class ProcessSupervisor {
   }
 }
 
-/** Every process below `root`, children first found by their parent pid in /proc (Linux; none elsewhere). */
-async function descendantsOf(root: number): Promise<number[]> {
-  const entries = await readdir('/proc').catch(() => [] as string[]);
-  const parents = new Map<number, number[]>();
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    const ppid = Number(statFields(await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => ''))[1]);
-    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-  }
-  const found: number[] = [];
+/**
+ * The processes below `root` that left its process group, found by parentage in one pass over
+ * /proc (Linux; none elsewhere). The files are read together, not one by one, so that the kill
+ * this precedes waits as little as it can.
+ */
+async function straysOf(root: number): Promise<number[]> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const stats = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').then(statFields, () => [] as string[])));
+  const children = new Map<number, { pid: number; pgrp: number }[]>();
+  stats.forEach(([, ppid, pgrp], index) => {
+    if (ppid === undefined) return;
+    const siblings = children.get(Number(ppid)) ?? [];
+    siblings.push({ pid: pids[index]!, pgrp: Number(pgrp) });
+    children.set(Number(ppid), siblings);
+  });
+  const strays: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
-    for (const childPid of parents.get(queue.shift()!) ?? []) {
-      found.push(childPid);
-      queue.push(childPid);
+    for (const child of children.get(queue.shift()!) ?? []) {
+      if (child.pgrp !== root) strays.push(child.pid);
+      queue.push(child.pid);
     }
   }
-  return found;
+  return strays;
 }
 
 /** The fields of /proc/PID/stat after "pid (comm) ": state, ppid, pgrp, ...; comm may hold spaces and parentheses. */
@@ -250,11 +251,6 @@ function statOf(pid: number): string[] {
   } catch {
     return [];
   }
-}
-
-function processGroupOf(pid: number): number | undefined {
-  const pgrp = statOf(pid)[2];
-  return pgrp === undefined ? undefined : Number(pgrp);
 }
 
 /** Whether a process still exists and is not a zombie. */
