@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { Cluster } from '../runtime/runtime.js';
-import type { BalancerTarget } from './settings.js';
+import { httpOrigin, type BalancerTarget } from './settings.js';
 
 /**
  * What the balancer adds to a request's latency, measured at the start of a run so the report
@@ -46,7 +46,7 @@ export async function measureBalancerOverhead(balancerUrl: string, targets: read
   const concurrency = options.concurrency ?? OVERHEAD_CONCURRENCY;
   const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const balancer = new Pool(balancerUrl, { connections: concurrency });
-  const direct = targets.map((target) => new Pool(`http://${hostForUrl(target.host)}:${target.port}`, { connections: concurrency }));
+  const direct = targets.map((target) => new Pool(httpOrigin(target.host, target.port), { connections: concurrency }));
   let next = 0;
   // Each request alternates the path; direct requests take the targets in turn.
   const paths: Array<{ pool: () => Pool; latencies: number[] }> = [
@@ -92,10 +92,6 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Microseconds are all a loopback hop can tell apart. */
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

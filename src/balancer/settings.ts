@@ -37,6 +37,11 @@ export interface BalancerTarget {
   port: number;
 }
 
+/** `http://host:port`, an IPv6 literal in brackets as URLs want it. */
+export function httpOrigin(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export interface BalancerSettings {
   host: string;
   /** 0 picks a free port. */

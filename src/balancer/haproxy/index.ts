@@ -8,7 +8,7 @@ import type { Availability } from '../../stores/store.js';
 import { settleWithin, sleep } from '../../time.js';
 import { HealthTracker } from '../health-tracker.js';
 import type { Balancer, DrainResult } from '../index.js';
-import type { BalancerSettings } from '../settings.js';
+import { httpOrigin, type BalancerSettings } from '../settings.js';
 import { haproxyAdmin, type HaproxyAdmin, type ServerStat } from './admin.js';
 import { haproxyConfig, validateHaproxySettings } from './config.js';
 
@@ -107,9 +107,8 @@ export async function startHaproxyBalancer(settings: BalancerSettings, options: 
     const said = complaint(handle.output());
     return `${what} exited unexpectedly (${how})${said === 'no output' ? '' : `: ${said}`}`;
   };
-  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const balancer = await attachHaproxy(settings, {
-    url: `http://${host}:${port}`,
+    url: httpOrigin(settings.host, port),
     what,
     admin,
     exited: handle.exited.then(exitReason),
