@@ -16,19 +16,21 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childEnv, stopChild, waitForOutput } from './children.mjs';
 import { processCpuSeconds } from './process-cpu.mjs';
+import { median, percentile } from './stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.resolve(process.env.HACTL_DIST ?? path.join(root, 'dist'));
 const load = (file) => import(pathToFileURL(path.join(dist, file)).href);
-const [{ startBalancer }, settingsModule, { haproxyConfig }, { DEFAULTS }] = await Promise.all([
+const [{ startBalancer }, { startHaproxyBalancer }, { BALANCER_PROFILE_SETTINGS }, { ProcessSupervisor }, { DEFAULTS }] = await Promise.all([
   load('balancer/index.js'),
-  load('balancer/settings.js'),
-  load('balancer/haproxy/config.js'),
+  load('balancer/haproxy/index.js'),
+  load('topology/plan.js'),
+  load('runtime/processes.js'),
   load('config/options.js'),
 ]);
 
@@ -42,59 +44,18 @@ const concurrencies = (option('concurrency') ?? `1,${DEFAULTS.concurrency}`).spl
 const requestPath = option('path') ?? '/session';
 const label = option('label');
 const baseline = option('baseline') && path.resolve(option('baseline'));
-const HAPROXY = process.env.HACTL_HAPROXY ?? '/usr/sbin/haproxy';
 const WARM_UP_SECONDS = 1;
 const START_TIMEOUT_MS = 10_000;
-
-/** Environment for a child that needs no extra CA: NODE_EXTRA_CA_CERTS costs every Node start 70-80 ms here. */
-function childEnv(extra) {
-  const env = { ...process.env, ...extra };
-  delete env.NODE_EXTRA_CA_CERTS;
-  return env;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stop(child) {
-  if (child && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-}
-
-/** Resolves once `text` matches on the child's output (stdout and stderr), or rejects when it exits or time runs out. */
-function waitForOutput(child, what, pattern) {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${START_TIMEOUT_MS} ms: ${seen}`)), START_TIMEOUT_MS);
-    const onData = (chunk) => {
-      seen += String(chunk);
-      const match = pattern.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${what} exited with code ${code}: ${seen}`)));
-  });
-}
 
 /** One demo replica; the IPC channel makes it exit if this benchmark dies. */
 async function startReplica() {
   const env = childEnv({ PORT: '0', HACTL_SESSION_STORE: 'memory', HACTL_REPLICA_ID: 'replica-1' });
   const child = spawn(process.execPath, [path.join(dist, 'app/server.js')], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  const [, port] = await waitForOutput(child, 'demo replica', /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const [, port] = await waitForOutput(child, 'demo replica', /listening on http:\/\/127\.0\.0\.1:(\d+)/, START_TIMEOUT_MS);
   return { child, port: Number(port) };
 }
 
-/** The settings a run gives hactl's balancer (fast profile), for one target. */
+/** The settings a run gives its balancer (fast profile), for one target. */
 function balancerSettings(targetPort, port) {
   return {
     host: '127.0.0.1',
@@ -102,36 +63,19 @@ function balancerSettings(targetPort, port) {
     targets: [{ id: 'replica-1', host: '127.0.0.1', port: targetPort }],
     algorithm: 'round_robin',
     stickiness: { type: 'off' },
-    healthCheck: settingsModule.FAST_HEALTH_CHECK,
     upstreamTimeoutMs: DEFAULTS.requestTimeoutMs / 2,
-    connectTimeoutMs: settingsModule.FAST_CONNECT_TIMEOUT_MS,
-    deregistrationDelayMs: settingsModule.FAST_DEREGISTRATION_DELAY_MS,
+    ...BALANCER_PROFILE_SETTINGS.fast,
   };
 }
 
-/** Debian's HAProxy with the config `--balancer haproxy` writes, in the foreground. */
-async function startHaproxy(targetPort, dir) {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const file = path.join(dir, 'haproxy.cfg');
-  writeFileSync(file, haproxyConfig(balancerSettings(targetPort, port), { host: '127.0.0.1', port: adminPort }));
-  // setpriv execs HAProxy with a parent-death signal: it goes even if this benchmark is SIGKILLed.
-  const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', HAPROXY, '-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`haproxy exited with code ${code}`))));
-  exited.catch(() => undefined);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    const ok = await Promise.race([fetch(`${url}/health`).then((r) => r.ok, () => false), exited]);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`haproxy did not serve ${url}/health within ${START_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, url };
+/**
+ * Debian's HAProxy started as `--balancer haproxy` starts it (startHaproxyBalancer: its config,
+ * under the supervisor's parent-death signal, ready once it serves and its runtime API answers).
+ */
+function startHaproxy(targetPort, supervisor, runDir) {
+  const env = { ...process.env, HACTL_HAPROXY: process.env.HACTL_HAPROXY ?? '/usr/sbin/haproxy' };
+  return startHaproxyBalancer(balancerSettings(targetPort, 0), { supervisor, runDir, env });
 }
-
-const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 
 /**
  * autocannon at `concurrency` connections; latencies from its per-response event (µs resolution,
@@ -142,13 +86,13 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 async function measure(url, concurrency, durationSeconds) {
   const latencies = [];
   const cpuBefore = process.cpuUsage();
-  const haproxyBefore = haproxy ? processCpuSeconds(haproxy.child.pid) : 0;
+  const haproxyBefore = haproxy ? processCpuSeconds(haproxy.process.pid) : 0;
   const instance = autocannon({ url: `${url}${requestPath}`, connections: concurrency, pipelining: 1, duration: durationSeconds });
   instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
   if (result.errors > 0 || result.non2xx > 0) throw new Error(`autocannon against ${url}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
   const cpu = process.cpuUsage(cpuBefore);
-  const haproxyCpu = haproxy ? processCpuSeconds(haproxy.child.pid) - haproxyBefore : 0;
+  const haproxyCpu = haproxy ? processCpuSeconds(haproxy.process.pid) - haproxyBefore : 0;
   const n = latencies.length;
   latencies.sort((a, b) => a - b);
   return {
@@ -165,13 +109,14 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'hactl-bench-'));
 let replica;
 let haproxy;
 let balancer;
+const supervisor = new ProcessSupervisor();
 const names = ['direct', 'hactl', 'haproxy', ...(baseline ? ['baseline'] : [])];
 const runs = Object.fromEntries(concurrencies.map((c) => [c, Object.fromEntries(names.map((name) => [name, []]))]));
 let baselineBalancer;
 try {
   replica = await startReplica();
   balancer = await startBalancer(balancerSettings(replica.port, 0));
-  haproxy = await startHaproxy(replica.port, dir);
+  haproxy = await startHaproxy(replica.port, supervisor, dir);
   if (baseline) {
     const { startBalancer: startBaseline } = await import(pathToFileURL(path.join(baseline, 'balancer/index.js')).href);
     baselineBalancer = await startBaseline(balancerSettings(replica.port, 0));
@@ -188,8 +133,9 @@ try {
 } finally {
   await balancer?.stop();
   await baselineBalancer?.stop();
-  stop(haproxy?.child);
-  stop(replica?.child);
+  await haproxy?.stop();
+  await supervisor.stopAll();
+  stopChild(replica?.child);
   rmSync(dir, { recursive: true, force: true });
 }
 

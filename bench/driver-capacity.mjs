@@ -18,20 +18,21 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childEnv, stopChild, waitForOutput } from './children.mjs';
 import { processCpuSeconds } from './process-cpu.mjs';
+import { median, percentile } from './stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = path.resolve(process.env.HACTL_DIST ?? path.join(root, 'dist'));
 const load = (file) => import(pathToFileURL(path.join(dist, file)).href);
 const baseline = process.argv.includes('--baseline') ? path.resolve(process.argv[process.argv.indexOf('--baseline') + 1]) : undefined;
-const [{ Driver }, { runInOrder, interleave }, { makeUsers }, { createRng }, { demoProfile }, { readAs }, { classifyAction }, { DEFAULTS }] = await Promise.all([
+const [{ Driver, classifyAction }, { runInOrder, interleave }, { makeUsers }, { createRng }, { demoProfile }, { readAs }, { DEFAULTS }] = await Promise.all([
   load('driver/driver.js'),
   load('driver/order.js'),
   load('driver/users.js'),
   load('driver/rng.js'),
   load('app/profile.js'),
   load('driver/phase.js'),
-  load('driver/driver.js'),
   load('config/options.js'),
 ]);
 
@@ -81,32 +82,11 @@ server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().
 process.on('disconnect', () => process.exit(0));
 `;
 
-/** Environment for a child that needs no extra CA: NODE_EXTRA_CA_CERTS costs every Node start 70-80 ms here. */
-function childEnv() {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  return env;
-}
-
 /** Starts the target; the IPC channel makes it exit if this benchmark dies. */
 async function startTarget() {
   const child = spawn(process.execPath, ['-e', TARGET_SOURCE], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`target did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      const match = /listening (\d+)/.exec(String(chunk));
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`target exited with code ${code} before listening`)));
-  });
+  const [, port] = await waitForOutput(child, 'target', /listening (\d+)/, START_TIMEOUT_MS);
   return { child, url: `http://127.0.0.1:${port}` };
-}
-
-function stop(child) {
-  if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
 }
 
 /** CPU time (user + system) this process spent per request: the client's cost apart from how busy the machine is. */
@@ -116,8 +96,6 @@ const cpuPerRequest = (usage, requests) => (usage.user + usage.system) / request
  * client's requests costs the target (cookies or none) bounds that client's rate as well.
  */
 const targetCpuPerRequest = (target, before, requests) => ((processCpuSeconds(target.child.pid) - before) * 1e6) / requests;
-const percentile = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** autocannon at `concurrency` connections, no cookies; latencies from its per-response event (µs resolution, where its histogram keeps whole ms). */
 async function cannon(target, durationSeconds) {
@@ -174,12 +152,11 @@ async function driver(target, durationSeconds, mode, build = { Driver, makeUsers
     }
     const elapsed = (performance.now() - startedAt) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    const targetCpu = processCpuSeconds(target.child.pid) - targetBefore;
     const reads = client.samples.slice(first);
     const misses = reads.filter((sample) => sample.outcome !== 'hit').length;
     if (misses > 0) throw new Error(`driver: ${misses} of ${reads.length} reads were not hits; the jars lost their cookies`);
     const latencies = reads.map((sample) => sample.latencyMs).sort((a, b) => a - b);
-    return { requests: reads.length, rps: reads.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest: cpuPerRequest(cpu, reads.length), targetCpuUsPerRequest: (targetCpu * 1e6) / reads.length };
+    return { requests: reads.length, rps: reads.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUsPerRequest: cpuPerRequest(cpu, reads.length), targetCpuUsPerRequest: targetCpuPerRequest(target, targetBefore, reads.length) };
   } finally {
     controller.abort();
     await client.close();
@@ -210,7 +187,7 @@ try {
     for (const name of order) runs[name].push(await clients[name](target, seconds));
   }
 } finally {
-  stop(target.child);
+  stopChild(target.child);
 }
 
 const summary = (list) => ({
@@ -220,8 +197,10 @@ const summary = (list) => ({
   cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest)),
   targetCpuUsPerRequest: median(list.map((r) => r.targetCpuUsPerRequest)),
 });
-const ratios = runs.driver.map((run, i) => run.rps / runs.autocannon[i].rps);
-const phaseRatios = runs['read-phase'].map((run, i) => run.rps / runs.autocannon[i].rps);
+/** A client's requests/s over autocannon's, round by round. */
+const ratiosOf = (name) => runs[name].map((run, i) => run.rps / runs.autocannon[i].rps);
+const ratios = ratiosOf('driver');
+const phaseRatios = ratiosOf('read-phase');
 const result = {
   bench: 'driver-capacity',
   ...(label ? { label } : {}),
@@ -235,7 +214,7 @@ const result = {
   ratio: median(ratios),
   ratios,
   readPhaseRatio: median(phaseRatios),
-  ...(baseline ? { baseline, baselineRatio: median(runs.baseline.map((run, i) => run.rps / runs.autocannon[i].rps)) } : {}),
+  ...(baseline ? { baseline, baselineRatio: median(ratiosOf('baseline')) } : {}),
   runs,
   target: 'driver / autocannon >= 0.8',
 };

@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const flag = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
@@ -25,10 +26,6 @@ const strategies = ['none', 'sticky', 'redis', 'postgres'];
 const args = ['run', '--strategy', strategies.join(','), '--seed', '7', '--format', 'json', '--quiet'];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hactl-bench-wall-'));
-const median = (values) => {
-  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : undefined;
-};
 const sum = (values) => values.reduce((a, b) => a + (b ?? 0), 0);
 
 function runOnce(round) {

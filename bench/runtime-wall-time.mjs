@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 5);
@@ -24,7 +25,6 @@ function timeOnce(args) {
   return seconds;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 // One untimed run of each: the demo app image gets built, caches warm.
 for (const args of Object.values(variants)) timeOnce(args);
 const samples = { local: [], docker: [] };
