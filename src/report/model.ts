@@ -71,6 +71,30 @@ export interface ResultRow {
   timings?: RowTimings;
   metrics?: ScenarioMetrics;
   findings?: Finding[];
+  /**
+   * What makes the row's figures doubtful, with the evidence: said beside the row in every
+   * format. A warning with `invalid` means the figures are not a measurement of the strategy
+   * at all (the balancer failed open from the start, say): such a row fails its expectations
+   * and makes the run exit 3, like an error row.
+   */
+  warnings?: RowWarning[];
+}
+
+/** Ids of row warnings: stable, for tools reading the JSON report. */
+export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'store-unused'] as const;
+export type RowWarningId = (typeof ROW_WARNING_IDS)[number];
+
+export interface RowWarning {
+  id: RowWarningId;
+  /** One line: what was seen and why it matters, with the evidence (a path probed, a status, counts). */
+  message: string;
+  /** The row's figures are not a valid measurement of the strategy. */
+  invalid?: boolean;
+}
+
+/** A row whose figures must not be read as a result: an error, or a warning that invalidates it. */
+export function rowIsInvalid(row: Pick<ResultRow, 'warnings'>): boolean {
+  return (row.warnings ?? []).some((warning) => warning.invalid === true);
 }
 
 /**
