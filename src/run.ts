@@ -7,7 +7,9 @@ import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js'
 import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
-import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
+import { suspectFaultEvidence } from './metrics/fault-evidence.js';
+import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
+import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
@@ -155,6 +157,7 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
     ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
     ...(scenario ? { app: testsOwnApp(options) ? {} : scenario.app } : {}),
     cookieName: options.profile.cookieName,
+    healthPath: options.profile.healthPath,
     ...(options.customApp ? { custom: options.customApp } : {}),
   });
 }
@@ -295,6 +298,12 @@ async function runOne(
     return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
   try {
+    const warnings: RowWarning[] = [];
+    const failOpen = await failOpenAtStart(cluster, topology, hooks.signal);
+    if (failOpen) {
+      warnings.push(failOpen);
+      hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${failOpen.message}` });
+    }
     await overhead.measure(cluster, options.profile.healthPath, hooks.signal);
     const records = await runScenario({
       scenario,
@@ -324,7 +333,17 @@ async function runOne(
       counters: records.counters,
       replicaIds: cluster.replicaIds,
     });
-    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
+    const suspect = suspectFaultEvidence(records.faults, records.samples);
+    if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
+    return {
+      ...base,
+      status: 'ok',
+      durationMs: Date.now() - started,
+      timings,
+      metrics,
+      ...(records.findings.length ? { findings: records.findings } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;
@@ -336,6 +355,33 @@ async function runOne(
     await proxy?.stop();
     timings.teardownMs = Date.now() - stopping;
   }
+}
+
+/**
+ * Every target failing the balancer's health check as the row starts: the balancer fails open
+ * (routes to all of them) from the first moment, so it can never take a dead replica out and
+ * the row measures nothing of the strategy's failover. Targets hactl cannot reach itself (a
+ * balancer in a container) go unchecked here; the suspect-detection evidence still applies.
+ */
+async function failOpenAtStart(cluster: Cluster, topology: Topology, signal: AbortSignal): Promise<RowWarning | undefined> {
+  if (!cluster.directTargets || cluster.directTargets.length === 0) return undefined;
+  const check = topology.balancer.healthCheck;
+  const probes = await probeHealthChecks(cluster.directTargets, check);
+  if (probes.some((probe) => probe.passed)) return undefined;
+  // One probe each could fail by chance on a loaded machine: the balancer's own verdict on
+  // every target, a threshold's worth of checks later, confirms it.
+  const bound = (check.unhealthyThreshold + 1) * (check.intervalMs + check.timeoutMs) + 1_000;
+  const verdicts = await Promise.all(cluster.replicaIds.map((id) => cluster.waitForReplicaHealth(id, false, bound, signal).then(() => true, () => false)));
+  signal.throwIfAborted();
+  if (verdicts.some((unhealthy) => !unhealthy)) return undefined;
+  const answers = [...new Set(probes.map((probe) => describeProbe(probe, check.path)))];
+  return {
+    id: 'fail-open',
+    invalid: true,
+    message:
+      `every replica failed the balancer's health check at start (${answers.join('; ')}), so the balancer failed open from the first moment ` +
+      `and these figures are not a measurement of the strategy; fix: the app profile's health path must answer ${check.matcher} within the check's timeout of ${check.timeoutMs} ms`,
+  };
 }
 
 /** The idle timeout the app runs with: what the scenario sets the demo app to, or what the profile states. */

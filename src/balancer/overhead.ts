@@ -34,6 +34,11 @@ const OVERHEAD_CONCURRENCY = 2;
 /** Connections opened and code paths warmed on both paths before anything counts. */
 const WARM_UP_REQUESTS = 40;
 const REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * The whole measurement's bound: an app whose health path is slow (one that checks its
+ * database, say) would otherwise hold every row up for 480 × its latency.
+ */
+const BUDGET_MS = 5_000;
 
 /**
  * Measures the balancer at `balancerUrl` against its targets (round robin over them on the
@@ -53,9 +58,10 @@ export async function measureBalancerOverhead(balancerUrl: string, targets: read
     { pool: () => balancer, latencies: [] },
     { pool: () => direct[next++ % direct.length]!, latencies: [] },
   ];
+  const budget = AbortSignal.timeout(BUDGET_MS);
   const send = async (pool: Pool): Promise<number> => {
     const startedAt = performance.now();
-    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), budget, AbortSignal.timeout(timeoutMs)]);
     const response = await pool.request({ path, method: 'GET', signal });
     await response.body.dump();
     if (response.statusCode >= 500) throw new Error(`${path} answered ${response.statusCode}`);

@@ -39,3 +39,26 @@ describe('replica templates', () => {
     expect(topology.app.cookieName).toBe('PHPSESSID');
   });
 });
+
+describe('the balancer health check follows the app profile', () => {
+  it("probes the profile's health path and accepts any 2xx, on every balancer profile", () => {
+    for (const profile of ['fast', 'alb'] as const) {
+      const topology = planTopology(choice('sticky'), { replicas: 2, balancerPort: 0, profile, healthPath: '/actuator/health' });
+      expect(topology.balancer.healthCheck.path).toBe('/actuator/health');
+      expect(topology.balancer.healthCheck.matcher).toBe('200-299');
+    }
+  });
+
+  it("probes the demo app's /health without a profile path", () => {
+    expect(planTopology(choice('none'), { replicas: 1, balancerPort: 0 }).balancer.healthCheck.path).toBe('/health');
+  });
+});
+
+describe('the balancer in a container (docker runtime, hactl compose) probes the same path', () => {
+  it("carries the profile's health path and matcher into the container's balancer settings", async () => {
+    const { balancerContainer } = await import('./containers.js');
+    const topology = planTopology(choice('sticky'), { replicas: 2, balancerPort: 0, healthPath: '/healthz' });
+    const settings = JSON.parse(balancerContainer(topology, 'image', { network: 'bridge' }).env.HACTL_BALANCER_CONFIG!) as { healthCheck: { path: string; matcher: string } };
+    expect(settings.healthCheck).toMatchObject({ path: '/healthz', matcher: '200-299' });
+  });
+});

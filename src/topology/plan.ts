@@ -94,8 +94,20 @@ export interface TopologyOptions {
   app?: AppSettings;
   /** The app's session cookie (its profile's), which app_cookie stickiness follows. */
   cookieName?: string;
+  /**
+   * The app profile's health path, which the balancer's health checks probe. A check of a path
+   * the app does not serve fails on every target from the start: the balancer then fails open
+   * and never takes a dead replica out, and every failover figure is wrong.
+   */
+  healthPath?: string;
   custom?: CustomApp;
 }
+
+/**
+ * What the balancer accepts from a health check: what an app profile promises of its health
+ * path (2xx once ready), the same rule the runtimes' readiness probes apply.
+ */
+export const PROFILE_HEALTH_MATCHER = '200-299';
 
 /** ALB's own defaults, or the same state machine at test speed (`--balancer-profile`). */
 export const BALANCER_PROFILE_SETTINGS: Record<BalancerProfile, { healthCheck: HealthCheckSettings; connectTimeoutMs: number; deregistrationDelayMs: number }> = {
@@ -104,6 +116,8 @@ export const BALANCER_PROFILE_SETTINGS: Record<BalancerProfile, { healthCheck: H
 };
 
 export const DEFAULT_COOKIE_NAME = 'JSESSIONID';
+/** The demo app's health path, and an app profile's default. */
+export const DEFAULT_HEALTH_PATH = '/health';
 
 export function planTopology(choice: StrategyChoice, options: TopologyOptions, secret = randomBytes(24).toString('base64url')): Topology {
   const { strategy, variant } = choice;
@@ -122,6 +136,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
       stickiness: stickinessFor(choice, options.cookieName ?? DEFAULT_COOKIE_NAME),
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
       ...BALANCER_PROFILE_SETTINGS[profile],
+      healthCheck: { ...BALANCER_PROFILE_SETTINGS[profile].healthCheck, path: options.healthPath ?? DEFAULT_HEALTH_PATH, matcher: PROFILE_HEALTH_MATCHER },
       ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
     },
   };

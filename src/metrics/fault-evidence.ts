@@ -1,0 +1,43 @@
+import type { Fault, Sample } from '../driver/records.js';
+
+/**
+ * Why a replica fault's figures cannot be trusted, from the row's own records; undefined when
+ * they hold together. Two signatures of a balancer that never took the replica out (a health
+ * check that was failing on every target from the start, so the balancer failed open; or a
+ * fault that did not happen):
+ * - detection at 0 ms: no health check notices a death in no time, so the target was already
+ *   out (or the balancer said so of every target) before the fault;
+ * - requests sent to the replica after it was reported out of rotation (answered by it, or
+ *   failed on it): out of rotation means no new requests.
+ */
+export function suspectFaultEvidence(faults: readonly Fault[], samples: readonly Sample[]): string | undefined {
+  const problems: string[] = [];
+  for (const fault of faults) {
+    const window = outOfRotation(fault);
+    if (!window) continue;
+    if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined && fault.detectedAt - fault.at <= 0) {
+      problems.push(`${fault.target} was reported out of rotation ${Math.round(fault.detectedAt - fault.at)} ms after the kill, before any health check could have noticed`);
+    }
+    const after = samples.filter((sample) => sample.replica === fault.target && sample.at > window.from && sample.at < window.to);
+    if (after.length > 0) {
+      const answered = after.filter((sample) => sample.status > 0 && sample.status < 500).length;
+      const statuses = [...new Set(after.map((sample) => sample.status))].sort((a, b) => a - b).slice(0, 5).join(', ');
+      problems.push(`${fault.target} still received ${after.length} requests after it was out of rotation (${answered} answered below 500; statuses ${statuses}), from ${Math.round(window.from)} ms`);
+    }
+  }
+  return problems.length > 0 ? `suspect ${faults.some((fault) => fault.kind === 'kill-replica') ? 'failover' : 'restart'} figures: ${problems.join('; ')}` : undefined;
+}
+
+/**
+ * When the replica must get no new requests: a killed one from its detection on; a restarted
+ * one from the end of its drain until it is back in rotation. A little slack after the start
+ * lets requests the balancer had already routed arrive.
+ */
+function outOfRotation(fault: Fault): { from: number; to: number } | undefined {
+  const SLACK_MS = 50;
+  if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined) return { from: fault.detectedAt + SLACK_MS, to: fault.endAt ?? Number.POSITIVE_INFINITY };
+  if (fault.kind === 'restart-replica' && typeof fault.detail?.drainedMs === 'number' && fault.endAt !== undefined) {
+    return { from: fault.at + fault.detail.drainedMs + SLACK_MS, to: fault.endAt };
+  }
+  return undefined;
+}
