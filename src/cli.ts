@@ -29,20 +29,9 @@ Exit codes:
        stopped by SIGHUP, SIGINT (Ctrl-C), SIGQUIT or SIGTERM; everything hactl started was
        stopped first`;
 
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('hactl')
-    .description('Builds your web app as replicas behind a load balancer with a real session store, drives users through it, breaks it on purpose, and reports which session strategy survives what.')
-    .version(VERSION)
-    .exitOverride()
-    .showSuggestionAfterError()
-    // commander's errors (unknown option, bad choice) as one `hactl:` line, like hactl's own.
-    .configureOutput({ outputError: (text, write) => write(`hactl: ${text.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trim()}\n`) })
-    .addHelpText('after', EXIT_CODES_HELP);
-  let exitCode: number = ExitCode.ok;
-
-  program
-    .command('run')
-    .description('start a cluster per strategy, run the scenarios against it, tear it down, print one table')
+/** The flags of `hactl run`, which `hactl check` shares: the same app, runtime and strategies. */
+function runFlags(command: Command): Command {
+  return command
     .option('-s, --strategy <list>', `session strategies, comma-separated: ${STRATEGY_NAMES.join(', ')}, or all; variants as name:variant (${STRATEGY_VARIANTS})`, 'all')
     .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
@@ -72,17 +61,54 @@ export async function main(argv: string[]): Promise<number> {
     .option('--app-image <image>', 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)')
     .option('--app-env <key=value>', 'environment for your app\'s replicas, templated as --app-cmd; repeatable', collect)
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
+    .option('--startup-timeout <s>', 'how long each replica of your app may take to answer its health path with 2xx', String(DEFAULTS.startupTimeoutSeconds))
+    .option('--no-preflight', 'skip the check of the app (start, health, login, read, store) before the first row')
     .option('--config <file>', `a config file: every flag above by its long name, plus expectations (default: ${DEFAULT_CONFIG_FILE} if it exists; hactl init writes one)`)
     .option('--junit <file>', 'also write a JUnit XML report: a test case per strategy x scenario x expectation')
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--pricing <file>', 'hourly instance prices (YAML, see fixtures/pricing/): a cost column in the Markdown comparison')
     .option('--strict', 'a skipped row fails the run (exit 1), as a failed expectation does')
-    .option('-q, --quiet', 'no progress lines on stderr')
+    .option('-q, --quiet', 'no progress lines on stderr');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('hactl')
+    .description('Builds your web app as replicas behind a load balancer with a real session store, drives users through it, breaks it on purpose, and reports which session strategy survives what.')
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError()
+    // commander's errors (unknown option, bad choice) as one `hactl:` line, like hactl's own.
+    .configureOutput({ outputError: (text, write) => write(`hactl: ${text.replace(/^error: /, '').replace(/\s*\n\s*(?=\S)/g, ' ').trim()}\n`) })
+    .addHelpText('after', EXIT_CODES_HELP);
+  let exitCode: number = ExitCode.ok;
+
+  runFlags(
+    program
+      .command('run')
+      .description('start a cluster per strategy, run the scenarios against it, tear it down, print one table'),
+  )
     .option('--debug', 'print stack traces for errors')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: RunCommandFlags, command: Command) => {
       const given = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
       exitCode = await runCommand(flags, given);
+    });
+
+  runFlags(
+    program
+      .command('check')
+      .description("check the app once per strategy before a run: one replica starts, its health path answers what the balancer accepts, a login sets the session cookie, a read satisfies the hit predicate, and the app writes to the strategy's store"),
+  )
+    .option('--debug', 'print stack traces for errors')
+    .addHelpText('after', `
+Exit codes:
+  0    every step passed for every strategy checked
+  1    a step failed (the line says which, what was seen and the fix)
+  2    bad flags, config or profile
+  3    environment: a store, engine or port could not be had`)
+    .action(async (flags: RunCommandFlags, command: Command) => {
+      const given = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
+      exitCode = await runCommand(flags, given, 'check');
     });
 
   program

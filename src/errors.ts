@@ -46,6 +46,9 @@ export class EnvironmentError extends HactlError {
 /** A store that was killed on purpose and did not come back: the strategy's later scenarios cannot run. */
 export class StoreLostError extends EnvironmentError {}
 
+/** A store strategy's app never wrote to its store: the row would measure something else under the store's name. */
+export class StoreUnusedError extends EnvironmentError {}
+
 /** The run was stopped by a signal; teardown has happened by the time this surfaces. */
 export class InterruptedError extends HactlError {
   constructor(readonly signal: NodeJS.Signals) {

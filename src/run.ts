@@ -4,10 +4,11 @@ import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
-import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
+import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
+import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
@@ -41,12 +42,15 @@ export interface RunOptions {
   customApp?: CustomApp;
   /** --runtime external: the deployment and the user's fault commands. */
   external?: ExternalSettings;
+  /** Check the app (start, health, login, read, store) on the first strategy before any row; default on. */
+  preflight?: boolean;
 }
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; seed: number }
   | { type: 'notice'; message: string }
   | { type: 'store-ready'; strategy: string; description: string }
+  | { type: 'preflight-step'; strategy: string; step: PreflightStep }
   | { type: 'scenario-start'; strategy: string; scenario: string }
   | { type: 'row'; row: ResultRow };
 
@@ -99,6 +103,9 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     replicas: options.replicas,
     onProgress: (message) => emit({ type: 'notice', message }),
   });
+  // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
+  // by a row of a strategy without a store: every later row would show the same, at full cost.
+  const halt: Halt = { preflightPending: options.preflight !== false && options.runtime !== 'external' };
   try {
     const balancerProblem = await runtime.checkBalancer(options.balancer ?? 'hactl');
     for (const choice of options.strategies) {
@@ -107,7 +114,11 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
         for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
         continue;
       }
-      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead);
+      if (halt.reason) {
+        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: halt.reason });
+        continue;
+      }
+      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt);
     }
   } finally {
     await runtime.close();
@@ -180,6 +191,75 @@ function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
   };
 }
 
+/** One strategy's pre-flight, for `hactl check`: its steps, or why it could not be checked. */
+export interface StrategyCheck {
+  strategy: string;
+  steps: PreflightStep[];
+  /** Why no step ran: a store that could not be had, an app that cannot keep sessions this way. */
+  skipped?: string;
+}
+
+/**
+ * `hactl check`: the pre-flight of every strategy of the run (its store started for it), and
+ * nothing else. Everything started is stopped before this returns or throws.
+ */
+export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
+  const runtime = await runtimes[options.runtime]({
+    runId: randomBytes(4).toString('hex'),
+    env: hooks.env,
+    signal: hooks.signal,
+    docker: options.docker,
+    ...(options.external ? { external: options.external } : {}),
+    replicas: options.replicas,
+    onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
+  });
+  const checks: StrategyCheck[] = [];
+  try {
+    const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
+    for (const choice of options.strategies) {
+      hooks.signal.throwIfAborted();
+      const { strategy, label } = choice;
+      const skipped = !balancer.available ? `${balancer.reason} (fix: ${balancer.fix})` : strategyConflict(options.profile, strategy.name);
+      if (skipped) {
+        checks.push({ strategy: label, steps: [], skipped });
+        continue;
+      }
+      let store: RunningStore | undefined;
+      if (strategy.store) {
+        const module = stores[strategy.store];
+        const availability = await runtime.checkStore(module);
+        if (!availability.available) {
+          checks.push({ strategy: label, steps: [], skipped: `${availability.reason} (fix: ${availability.fix})` });
+          continue;
+        }
+        try {
+          store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
+        } catch (error) {
+          hooks.signal.throwIfAborted();
+          checks.push({ strategy: label, steps: [{ step: 'start', ok: false, detail: `${strategy.store} did not start: ${errorMessage(error)}` }] });
+          continue;
+        }
+      }
+      try {
+        const steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
+        for (const step of steps) hooks.onEvent?.({ type: 'preflight-step', strategy: label, step });
+        checks.push({ strategy: label, steps });
+      } finally {
+        await store?.stop();
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
+  return checks;
+}
+
+/** Why the rest of the run is not worth running, once that is known. */
+interface Halt {
+  reason?: string;
+  preflightPending: boolean;
+}
+
 async function runStrategy(
   choice: StrategyChoice,
   runtime: Runtime,
@@ -188,6 +268,7 @@ async function runStrategy(
   hooks: RunHooks,
   addRow: (row: ResultRow) => void,
   overhead: RunOverhead,
+  halt: Halt,
 ): Promise<void> {
   const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
@@ -224,6 +305,18 @@ async function runStrategy(
   // Set when a scenario killed the store and it did not come back: the rest cannot use it.
   const lost: { reason?: string } = {};
   try {
+    if (halt.preflightPending) {
+      halt.preflightPending = false;
+      const steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
+      for (const step of steps) hooks.onEvent?.({ type: 'preflight-step', strategy: name, step });
+      const failed = preflightFailure(steps);
+      if (failed) {
+        rowsFor({ status: 'error', reason: failed.reason, ...(failed.fix ? { fix: failed.fix } : {}) });
+        // Only the store step depends on the strategy; the others are the app's own.
+        if (failed.step !== 'store') halt.reason = `not run: the pre-flight on ${name} failed at its ${failed.step} step (see ${name}'s rows)`;
+        return;
+      }
+    }
     for (const scenario of options.scenarios) {
       const conflict =
         lost.reason ??
@@ -236,6 +329,12 @@ async function runStrategy(
         continue;
       }
       const row = await runOne(choice, scenario, store, runtime, options, counts, hooks, lost, overhead);
+      if (row.status === 'error' && row.reason?.startsWith(CLUSTER_START_FAILED)) {
+        // The same app, started the same way, fails the same way on the strategy's next row; on a
+        // strategy without a store, on every strategy's.
+        lost.reason = `not run: ${row.reason} (in ${scenario.name})`;
+        if (!strategy.store) halt.reason = lost.reason;
+      }
       // The store starts once per strategy: its start-up is told on the first row that used it.
       if (row.timings && storeStartMs !== undefined) {
         row.timings.storeStartMs = storeStartMs;
@@ -247,6 +346,8 @@ async function runStrategy(
     await store?.stop();
   }
 }
+
+const CLUSTER_START_FAILED = 'the cluster did not start';
 
 /** What the scenario's phases ask of the cluster that this runtime cannot do (the external runtime without fault commands). */
 function controlConflict(scenario: Scenario, runtime: Runtime): string | undefined {
@@ -295,7 +396,7 @@ async function runOne(
   } catch (error) {
     await proxy?.stop();
     hooks.signal.throwIfAborted();
-    return { ...base, status: 'error', reason: `the cluster did not start: ${errorMessage(error)}`, durationMs: Date.now() - started };
+    return { ...base, status: 'error', reason: `${CLUSTER_START_FAILED}: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
   try {
     const warnings: RowWarning[] = [];
@@ -347,6 +448,8 @@ async function runOne(
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;
+    // The same app against the same store: every later row of the strategy would say the same.
+    if (error instanceof StoreUnusedError) lost.reason = `${error.message} (found in ${scenario.name})`;
     return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings };
   } finally {
     const stopping = Date.now();

@@ -6,7 +6,7 @@ import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../c
 import { builtinScenarioNames, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
-import { InterruptedError } from '../errors.js';
+import { ExitCode, InterruptedError } from '../errors.js';
 import { evaluateExpectations } from '../expectations/evaluate.js';
 import { exitCodeFor } from '../expectations/verdict.js';
 import { trapInterrupts } from '../interrupts.js';
@@ -15,7 +15,7 @@ import { liveProgress } from '../report/live-progress.js';
 import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
-import { run } from '../run.js';
+import { check, run, type RunOptions } from '../run.js';
 import type { CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
@@ -30,7 +30,7 @@ export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html
  * reports, and the exit code its expectations make. `given` lists the flags the user typed, so
  * that commander's defaults do not override the config file.
  */
-export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<string>): Promise<number> {
+export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<string>, mode: 'run' | 'check' = 'run'): Promise<number> {
   const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
   try {
     const configFile = flags.config ?? (await findConfigFile(process.cwd()));
@@ -51,14 +51,11 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     const scenarios = await Promise.all(references.map(loadScenario));
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
-    const customApp = customAppOf(settings.app, profile);
+    const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile);
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
 
-    // A terminal gets a live status line; a CI log, plain lines it can keep.
-    const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr) : undefined;
-    const ran = await run(
-      {
+    const runOptions: RunOptions = {
         strategies: settings.strategies,
         scenarios,
         replicas: settings.replicas,
@@ -77,7 +74,15 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         profile,
         ...(customApp ? { customApp } : {}),
         ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
-      },
+        preflight: settings.preflight,
+    };
+    if (mode === 'check') {
+      await samplesFile?.close();
+      return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
+    }
+    // A terminal gets a live status line; a CI log, plain lines it can keep.
+    const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr) : undefined;
+    const ran = await run(runOptions,
       {
         signal: interrupts.signal,
         env: process.env,
@@ -108,6 +113,30 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
   } finally {
     interrupts.dispose();
   }
+}
+
+/**
+ * `hactl check`: each strategy's pre-flight steps, one line each on stdout as they happen
+ * (`redis  login   ok    POST /login answered 200, set JSESSIONID`), then exit 0 when all passed
+ * and 1 when a step failed.
+ */
+async function checkCommand(options: RunOptions, hooks: { signal: AbortSignal; env: NodeJS.ProcessEnv }): Promise<number> {
+  const width = Math.max(...options.strategies.map((choice) => choice.label.length));
+  const checks = await check(options, {
+    ...hooks,
+    onEvent(event) {
+      if (event.type === 'notice') process.stderr.write(`hactl: ${event.message}\n`);
+      if (event.type !== 'preflight-step') return;
+      const { step } = event;
+      process.stdout.write(`${event.strategy.padEnd(width)}  ${step.step.padEnd(6)}  ${step.ok ? 'ok  ' : 'FAIL'}  ${step.detail}\n`);
+      if (step.fix) process.stdout.write(`${''.padEnd(width)}  ${''.padEnd(6)}  fix   ${step.fix}\n`);
+    },
+  });
+  for (const result of checks) if (result.skipped) process.stdout.write(`${result.strategy.padEnd(width)}  skipped: ${result.skipped}\n`);
+  const failed = checks.filter((result) => result.steps.some((step) => !step.ok));
+  const passed = checks.filter((result) => !result.skipped && result.steps.length > 0 && result.steps.every((step) => step.ok));
+  process.stderr.write(`hactl check: ${passed.length} of ${checks.length} strategies passed${failed.length ? `; failed: ${failed.map((result) => result.strategy).join(', ')}` : ''}\n`);
+  return failed.length > 0 ? ExitCode.expectationFailed : ExitCode.ok;
 }
 
 async function writeReports(
@@ -150,7 +179,7 @@ export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, give
 }
 
 /** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
-function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined {
+function customAppOf(app: AppFlags & { startupTimeoutMs: number }, profile: AppProfile): CustomApp | undefined {
   if (app.command === undefined && app.image === undefined) return undefined;
   return {
     ...(app.command !== undefined ? { command: app.command } : {}),
@@ -158,5 +187,6 @@ function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined 
     env: app.env,
     healthPath: profile.healthPath,
     containerPort: profile.containerPort,
+    startupTimeoutMs: app.startupTimeoutMs,
   };
 }

@@ -24,6 +24,9 @@ export interface RunFlags {
   seed?: string;
   port?: string;
   requestTimeout?: string;
+  startupTimeout?: string;
+  /** commander's --no-preflight: false when given. */
+  preflight?: boolean;
   dockerNetwork?: string;
   /** Repeatable `KEY=IMAGE`. */
   image?: string[];
@@ -72,6 +75,10 @@ export interface RunSettings {
   seed?: number;
   port: number;
   requestTimeoutMs: number;
+  /** How long a replica of the user's app may take to answer its health path. */
+  startupTimeoutMs: number;
+  /** Check the app once before any row (hactl check's steps). */
+  preflight: boolean;
   docker: DockerSettings;
   balancer: BalancerKind;
   balancerProfile: BalancerProfile;
@@ -83,7 +90,7 @@ export interface RunSettings {
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
-export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000 } as const;
+export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000, startupTimeoutSeconds: 60 } as const;
 
 /** Image keys for --image: the demo app's Node base image, one per store, and HAProxy's. */
 export const IMAGE_KEYS = ['node', ...Object.values(stores).map((store) => store.docker.image.key), 'haproxy'];
@@ -113,6 +120,8 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     ...(flags.seed !== undefined ? { seed: parseInteger('--seed', flags.seed, 0, 0, 2 ** 32 - 1) } : {}),
     port: parseInteger('--port', flags.port, 0, 0, 65_535),
     requestTimeoutMs: parseInteger('--request-timeout', flags.requestTimeout, DEFAULTS.requestTimeoutMs, 100, 600_000),
+    startupTimeoutMs: 1_000 * parseInteger('--startup-timeout', flags.startupTimeout, DEFAULTS.startupTimeoutSeconds, 1, 3_600),
+    preflight: flags.preflight !== false,
     balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
     balancerProfile: oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
     algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),

@@ -10,6 +10,8 @@ import type { StoreFaults } from './phase.js';
 import type { CounterRecord, Fault, Finding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
+import { storeUnused } from '../stores/usage.js';
+import { StoreUnusedError } from '../errors.js';
 
 export interface ScenarioRunInput {
   scenario: Scenario;
@@ -77,6 +79,8 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const faults: Fault[] = [];
   const findings: Finding[] = [];
   const counters: CounterRecord[] = [];
+  // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
+  let storeChecked = false;
   try {
     input.onActivity?.(activity);
     await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
@@ -107,6 +111,12 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
         },
         phase.options,
       );
+      if (phase.unit.kind === 'login' && input.store && !storeChecked) {
+        storeChecked = true;
+        const answered = driver.samples.filter((sample) => sample.phase === phase.name && sample.status >= 200 && sample.status < 400).length;
+        const unused = await storeUnused(input.store, answered);
+        if (unused) throw new StoreUnusedError(unused);
+      }
     }
   } finally {
     await driver.close();

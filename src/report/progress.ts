@@ -15,6 +15,9 @@ export function lineProgress(stream: { write(text: string): unknown }): (event: 
       case 'store-ready':
         write(`${event.strategy}: store ready: ${event.description}`);
         break;
+      case 'preflight-step':
+        write(`${event.strategy}: pre-flight ${event.step.step}: ${event.step.ok ? 'ok' : 'FAILED'}: ${oneLine(event.step.detail)}${event.step.fix ? ` (fix: ${event.step.fix})` : ''}`);
+        break;
       case 'scenario-start':
         write(`${event.strategy} × ${event.scenario}: starting cluster`);
         break;

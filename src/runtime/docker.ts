@@ -14,7 +14,7 @@ import { connectEngine, engineCall } from './docker/engine.js';
 import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
-import { answers200, answers2xx } from './http-probe.js';
+import { answers200, healthProbe } from './http-probe.js';
 import { sleep } from '../time.js';
 import { freePorts } from './ports.js';
 import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
@@ -175,6 +175,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       name: store.name,
       url,
       description: `${image} in container ${handle.name} (${settings.network} network, ${engine.publishHost}:${hostPort()}), ${recipe.settings(storeOptions)}`,
+      countEntries: () => store.countEntries(withAddress(url, engine.publishHost, hostPort())),
       kill: (signal) => handle.kill(signal),
       async restart() {
         await handle.start();
@@ -298,7 +299,13 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
 
   function replicaReady(handle: ContainerHandle): Promise<void> {
     const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}${handle.plan.healthPath ?? '/health'}`;
-    return waitForContainer(handle, () => answers2xx(url), { what: `${handle.plan.service} container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal });
+    const health = healthProbe(url);
+    return waitForContainer(handle, health.probe, {
+      what: `${handle.plan.service} container ${handle.name}`,
+      timeoutMs: handle.plan.startupTimeoutMs ?? READY_TIMEOUT_MS,
+      signal,
+      lastProbe: health.last,
+    });
   }
 }
 

@@ -10,7 +10,7 @@ import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTempl
 import { freePorts } from './ports.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
-import { answers200, answers2xx } from './http-probe.js';
+import { answers200, healthProbe } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
 import { addressOf, withAddress } from './store-address.js';
 import { faultProxyControl } from '../faults/control.js';
@@ -174,15 +174,18 @@ async function startCommandReplica(
   const command = fillReplicaTemplate(app.command, values);
   const appEnv = Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, fillReplicaTemplate(value, values)]));
   const url = `http://127.0.0.1:${port}${app.healthPath}`;
-  const launch = async () =>
-    waitUntilReady(
+  const launch = async () => {
+    const health = healthProbe(url);
+    const timeoutMs = app.startupTimeoutMs ?? APP_READY_TIMEOUT_MS;
+    return waitUntilReady(
       await supervisor.spawn(`app ${plan.id} (${command})`, '/bin/sh', ['-c', command], {
         env: { ...options.env, PORT: String(port), HOST: listen.host, HACTL_REPLICA_ID: plan.id, ...appEnv },
         wholeGroup: true,
       }),
-      () => answers2xx(url),
-      { what: `${plan.id} (${command}; health ${url})`, timeoutMs: APP_READY_TIMEOUT_MS, intervalMs: 50, signal: options.signal },
+      health.probe,
+      { what: `${plan.id} (${command}; health ${url})`, timeoutMs, intervalMs: 50, signal: options.signal, lastProbe: health.last },
     );
+  };
   return { plan, port, process: await launch(), launch };
 }
 

@@ -275,6 +275,8 @@ export interface ReadyOptions {
   timeoutMs: number;
   intervalMs: number;
   signal?: AbortSignal;
+  /** What the readiness probe last saw, for the timeout's message. */
+  lastProbe?: () => string;
 }
 
 /**
@@ -293,7 +295,8 @@ export async function waitUntilReady(server: Supervised, probe: () => Promise<bo
         timeoutMs: options.timeoutMs,
         intervalMs: options.intervalMs,
         signal: options.signal,
-        onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms: ${server.output() || 'no output'}`),
+        onTimeout: () =>
+          new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms${options.lastProbe ? `; its health path last ${options.lastProbe()}` : ''}: ${server.output() || 'no output'}`),
       },
     );
   } catch (error) {

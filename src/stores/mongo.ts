@@ -47,6 +47,8 @@ export const mongo: StoreModule = {
     probe: (host, port) => probe(`mongodb://${host}:${port}/hactl`).then(() => true, () => false),
     settings: () => 'journaled',
   },
+  countEntries: countDocuments,
+  urlField: 'mongoUrl',
 };
 
 async function useExisting(baseUrl: string, context: LocalStoreContext): Promise<RunningStore> {
@@ -58,6 +60,7 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
     url,
     description: `MongoDB at ${redact(baseUrl)} (database ${database}, dropped after the run)`,
     restartable: false,
+    countEntries: () => countDocuments(url),
     async kill() {
       throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be killed by hactl');
     },
@@ -102,7 +105,7 @@ async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
       signal: context.signal,
     });
   // mongod flushes its journal on a clean shutdown; give it longer than the default.
-  return serverProcessStore({ name: 'mongo', url, description: `mongod ${version} on 127.0.0.1:${port}, journaled` }, launch, 10_000);
+  return serverProcessStore({ name: 'mongo', url, description: `mongod ${version} on 127.0.0.1:${port}, journaled`, countEntries: () => countDocuments(url) }, launch, 10_000);
 }
 
 async function probe(url: string): Promise<void> {
@@ -112,6 +115,24 @@ async function probe(url: string): Promise<void> {
   try {
     await client.connect();
     await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** Documents in every collection of the database the replicas are given (the URL's). */
+async function countDocuments(url: string): Promise<number> {
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS, connectTimeoutMS: PROBE_TIMEOUT_MS });
+  try {
+    await client.connect();
+    const db = client.db();
+    let documents = 0;
+    for (const collection of await db.listCollections({}, { nameOnly: true }).toArray()) {
+      if (collection.name.startsWith('system.')) continue;
+      documents += await db.collection(collection.name).estimatedDocumentCount();
+    }
+    return documents;
   } finally {
     await client.close().catch(() => {});
   }

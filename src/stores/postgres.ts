@@ -47,6 +47,8 @@ export const postgres: StoreModule = {
     stopSignal: STOP_SIGNAL,
     settings: () => 'fsync on',
   },
+  countEntries: countRows,
+  urlField: 'postgresUrl',
 };
 
 async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
@@ -97,11 +99,37 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
       signal: context.signal,
     });
   const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;
-  return serverProcessStore({ name: 'postgres', url, description }, launch);
+  return serverProcessStore({ name: 'postgres', url, description, countEntries: () => countRows(url) }, launch);
 }
 
 function databaseUrl(host: string, port: number): string {
   return `postgres://${DB_USER}@${host}:${port}/postgres`;
+}
+
+/**
+ * Rows in every table of the database the replicas are given, outside PostgreSQL's own schemas:
+ * the session table's name is the app's business (connect-pg-simple's `session`, Spring
+ * Session's `SPRING_SESSION`, ...).
+ */
+async function countRows(url: string): Promise<number> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const tables = await client.query<{ schema: string; name: string }>(
+      "SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
+    );
+    let rows = 0;
+    for (const table of tables.rows) {
+      const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+      const counted = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(table.schema)}.${ident(table.name)}`);
+      rows += Number(counted.rows[0]?.n ?? 0);
+    }
+    return rows;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 async function selectOne(url: string): Promise<boolean> {

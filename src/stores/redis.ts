@@ -2,6 +2,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { freePort } from '../runtime/ports.js';
+import { addressOf } from '../runtime/store-address.js';
 import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
 import { serverProcessStore } from './server-process.js';
@@ -53,6 +54,11 @@ export const redis: StoreModule = {
     probe: ping,
     settings: describe,
   },
+  countEntries: (url) => {
+    const { host, port } = addressOf(url);
+    return dbsize(host, port);
+  },
+  urlField: 'redisUrl',
 };
 
 async function startLocal(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore> {
@@ -71,7 +77,12 @@ async function startLocal(context: LocalStoreContext, options: StoreOptions): Pr
       signal: context.signal,
     });
   return serverProcessStore(
-    { name: 'redis', url: `redis://127.0.0.1:${port}`, description: `redis-server ${version} on 127.0.0.1:${port}, ${describe(options)}` },
+    {
+      name: 'redis',
+      url: `redis://127.0.0.1:${port}`,
+      description: `redis-server ${version} on 127.0.0.1:${port}, ${describe(options)}`,
+      countEntries: () => dbsize('127.0.0.1', port),
+    },
     launch,
   );
 }
@@ -83,6 +94,33 @@ async function startLocal(context: LocalStoreContext, options: StoreOptions): Pr
  */
 function serverArgs(host: string, port: number, options: StoreOptions): string[] {
   return ['--port', String(port), '--bind', host, '--protected-mode', 'no', '--save', '', ...PERSISTENCE_ARGS[options.persistence ?? 'none']];
+}
+
+/**
+ * Keys in the server's every database (INFO keyspace): an app may keep its sessions in a
+ * database other than 0. Over a raw socket, as the PING below.
+ */
+function dbsize(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let answer = '';
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new Error(`redis on ${host}:${port} did not say how many keys it holds: ${why}`));
+    };
+    socket.setTimeout(2_000, () => fail('no answer within 2 s'));
+    socket.once('error', (error) => fail(error.message));
+    socket.once('connect', () => socket.write('INFO keyspace\r\n'));
+    socket.on('data', (data) => {
+      answer += data.toString('latin1');
+      // A bulk string: $<length>\r\n<body>\r\n
+      const header = /^\$(\d+)\r\n/.exec(answer);
+      if (answer.startsWith('-')) return fail(answer.trim());
+      if (!header || Buffer.byteLength(answer, 'latin1') < header[0].length + Number(header[1])) return;
+      socket.destroy();
+      resolve([...answer.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0));
+    });
+  });
 }
 
 /** One RESP PING over a raw socket: cheaper than loading a client to ask "are you up?". */

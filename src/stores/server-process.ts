@@ -6,7 +6,7 @@ import type { RunningStore } from './store.js';
  * it is ready; a restart after a kill launches it again on the same address and data.
  */
 export async function serverProcessStore(
-  identity: Pick<RunningStore, 'name' | 'url' | 'description'>,
+  identity: Pick<RunningStore, 'name' | 'url' | 'description' | 'countEntries'>,
   launch: () => Promise<Supervised>,
   stopGraceMs?: number,
 ): Promise<RunningStore> {

@@ -32,6 +32,12 @@ export interface RunningStore {
   description: string;
   /** False for a server hactl did not start (HACTL_MONGO_URL): it cannot kill and restart it. */
   restartable?: boolean;
+  /**
+   * How many entries the server holds (keys, rows of user tables, documents), asked by hactl
+   * itself: an app that never wrote a session there is not using the store, and its rows would
+   * measure per-replica memory under the store's name.
+   */
+  countEntries?(): Promise<number>;
   /** Kills the server with a signal, as a fault would. */
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again after a kill, on the same address and data. */
@@ -73,4 +79,8 @@ export interface StoreModule {
     start(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore>;
   };
   docker: DockerStoreRecipe;
+  /** Entries the server at `url` holds (hactl's own view, not a replica's): see RunningStore.countEntries. */
+  countEntries(url: string): Promise<number>;
+  /** The `{field}` of --app-cmd and --app-env that carries this store's URL, for messages. */
+  urlField: string;
 }

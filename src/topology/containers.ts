@@ -22,6 +22,8 @@ export interface ContainerPlan {
   stopSignal?: NodeJS.Signals;
   /** A replica's readiness path (2xx once ready); the demo app's is /health. */
   healthPath?: string;
+  /** How long it may take to become ready (the user's --startup-timeout). */
+  startupTimeoutMs?: number;
 }
 
 /** Where a service listens: on a bridge network every container has its own address, so fixed
@@ -101,6 +103,7 @@ export function replicaContainers(topology: Topology, appImage: string, placemen
         },
         ports: [listen.port],
         healthPath: custom.healthPath,
+        ...(custom.startupTimeoutMs !== undefined ? { startupTimeoutMs: custom.startupTimeoutMs } : {}),
       };
     }
     return {

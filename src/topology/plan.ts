@@ -46,6 +46,8 @@ export interface CustomApp {
   healthPath: string;
   /** The port the app listens on inside its container. */
   containerPort: number;
+  /** How long a replica may take to answer its health path with 2xx (--startup-timeout). */
+  startupTimeoutMs?: number;
 }
 
 /** The plan of one cluster: pure data that a runtime turns into running things. */

@@ -154,7 +154,7 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
 export async function waitForContainer(
   handle: ContainerHandle,
   probe: () => Promise<boolean>,
-  options: { what: string; timeoutMs: number; signal?: AbortSignal },
+  options: { what: string; timeoutMs: number; signal?: AbortSignal; lastProbe?: () => string },
 ): Promise<void> {
   try {
     await pollUntil(
@@ -167,7 +167,7 @@ export async function waitForContainer(
         timeoutMs: options.timeoutMs,
         intervalMs: 50,
         signal: options.signal,
-        onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms`),
+        onTimeout: () => new EnvironmentError(`${options.what} was not ready within ${options.timeoutMs} ms${options.lastProbe ? `; its health path last ${options.lastProbe()}` : ''}`),
       },
     );
   } catch (error) {

@@ -1,0 +1,135 @@
+import type { AppProfile } from './driver/app-profile.js';
+import { classifyAction, Driver, type Exchange } from './driver/driver.js';
+import { createRng } from './driver/rng.js';
+import { makeUsers } from './driver/users.js';
+import { errorMessage } from './errors.js';
+import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
+import type { Cluster, Runtime } from './runtime/runtime.js';
+import type { RunningStore } from './stores/store.js';
+import { storeUnused } from './stores/usage.js';
+import type { Topology } from './topology/plan.js';
+
+/** The steps of a pre-flight, in order; a failed step ends it (the later ones cannot be judged). */
+export type PreflightStepName = 'start' | 'health' | 'login' | 'read' | 'store';
+
+export interface PreflightStep {
+  step: PreflightStepName;
+  ok: boolean;
+  /** What was seen: the status and the start of the body, the cookie set, the entries in the store. */
+  detail: string;
+  /** What to do about a failed step. */
+  fix?: string;
+}
+
+const EXCERPT_CHARS = 120;
+
+/**
+ * One replica of the app behind the balancer, and one user through it: does it start, does its
+ * health path answer what the balancer accepts, does a login give a session cookie, does a read
+ * with it satisfy the profile's hit predicate, and did the app write to the strategy's store.
+ * Each is a precondition of every figure a row shows; a row whose precondition fails measures
+ * the mistake, not the strategy. Everything started here is stopped before it returns.
+ */
+export async function preflight(input: {
+  topology: Topology;
+  runtime: Runtime;
+  profile: AppProfile;
+  store?: RunningStore;
+  requestTimeoutMs: number;
+  signal: AbortSignal;
+}): Promise<PreflightStep[]> {
+  const { topology, profile, signal } = input;
+  const steps: PreflightStep[] = [];
+  let cluster: Cluster;
+  try {
+    cluster = await input.runtime.startCluster({ ...topology, replicas: topology.replicas.slice(0, 1) }, input.store);
+  } catch (error) {
+    signal.throwIfAborted();
+    steps.push({
+      step: 'start',
+      ok: false,
+      detail: errorMessage(error),
+      fix: `check that the app starts with the command or image given and answers ${topology.balancer.healthCheck.path} with 2xx (the profile's health path), within --startup-timeout`,
+    });
+    return steps;
+  }
+  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal });
+  try {
+    steps.push({ step: 'start', ok: true, detail: `${cluster.replicaIds[0]} answered its health path` });
+
+    const check = topology.balancer.healthCheck;
+    const probes = cluster.directTargets ? await probeHealthChecks(cluster.directTargets, check) : [];
+    const probe = probes[0];
+    if (probe && !probe.passed) {
+      steps.push({
+        step: 'health',
+        ok: false,
+        detail: `the balancer's health check failed: ${describeProbe(probe, check.path)}`,
+        fix: `the profile's health path must answer ${check.matcher} within ${check.timeoutMs} ms, or the balancer fails open and never takes a dead replica out`,
+      });
+      return steps;
+    }
+    steps.push({ step: 'health', ok: true, detail: probe ? `${describeProbe(probe, check.path)} (the balancer accepts ${check.matcher})` : `not probed directly (${check.path})` });
+
+    const [user] = makeUsers(1, createRng(1).fork('pre-flight'));
+    const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
+    const login = profile.login(user!.identity);
+    const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);
+    const cookie = user!.jar.getCookiesSync(cluster.balancerUrl).find((c) => c.key === profile.cookieName);
+    const loginSeen = `${login.method} ${login.path} ${answered(loggedIn)}`;
+    if (loggedIn.status === 0 || loggedIn.status >= 400 || !cookie) {
+      steps.push({
+        step: 'login',
+        ok: false,
+        detail: cookie ? loginSeen : `${loginSeen}, and no ${profile.cookieName} cookie was set (cookies set: ${setCookieNames(loggedIn) || 'none'})`,
+        fix:
+          loggedIn.status === 403
+            ? 'a 403 at login is often a CSRF check (Django, Rails and Spring Security want a token by default): exempt the login path for the test, or log in the way a browser would'
+            : `check the profile's login request and cookie name (${profile.cookieName})`,
+      });
+      return steps;
+    }
+    steps.push({ step: 'login', ok: true, detail: `${loginSeen}, set ${profile.cookieName}` });
+
+    const read = await driver.send(user!.jar, profile.read, meta, classifyAction);
+    const hit = read.status !== 0 && profile.isHit(read.status, read.body, user!.identity);
+    const readSeen = `${profile.read.method} ${profile.read.path} ${answered(read)}`;
+    if (!hit) {
+      steps.push({
+        step: 'read',
+        ok: false,
+        detail: `${readSeen}: the profile's hit predicate does not hold for the user who just logged in`,
+        fix: "check the profile's read request and read.hit (status and json paths or body pattern) against that answer",
+      });
+      return steps;
+    }
+    steps.push({ step: 'read', ok: true, detail: `${readSeen}: the hit predicate holds` });
+
+    if (input.store) {
+      const unused = await storeUnused(input.store, 1).catch((error: unknown) => `could not ask ${input.store!.name}: ${errorMessage(error)}`);
+      steps.push(unused ? { step: 'store', ok: false, detail: unused } : { step: 'store', ok: true, detail: `the app wrote its session to ${input.store.name}` });
+    }
+    return steps;
+  } finally {
+    await driver.close();
+    await cluster.stop();
+  }
+}
+
+function answered(exchange: Exchange): string {
+  if (exchange.status === 0) return `got no answer (${exchange.error ?? 'no response'})`;
+  const body = exchange.body.replace(/\s+/g, ' ').trim();
+  const excerpt = body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}…` : body;
+  return `answered ${exchange.status}${excerpt ? ` ${JSON.stringify(excerpt)}` : ''}`;
+}
+
+function setCookieNames(exchange: Exchange): string {
+  return exchange.setCookies.map((line) => line.split('=')[0]!.trim()).join(', ');
+}
+
+/** The one line a failed pre-flight gives a row, or undefined when every step passed. */
+export function preflightFailure(steps: readonly PreflightStep[]): { step: PreflightStepName; reason: string; fix?: string } | undefined {
+  const failed = steps.find((step) => !step.ok);
+  if (!failed) return undefined;
+  return { step: failed.step, reason: `pre-flight ${failed.step}: ${failed.detail}`, ...(failed.fix ? { fix: failed.fix } : {}) };
+}
