@@ -7,6 +7,7 @@ import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js'
 import { EnvironmentError, errorMessage, StoreLostError } from './errors.js';
 import { aggregate } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
+import { failedLoginsWarning } from './report/failed-logins.js';
 import { SCHEMA_VERSION, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
@@ -323,8 +324,17 @@ async function runOne(
       hangMs: scenario.measure.hangMs,
       counters: records.counters,
       replicaIds: cluster.replicaIds,
+      logins: records.logins,
     });
-    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...(records.findings.length ? { findings: records.findings } : {}) };
+    const findings = records.findings.length ? { findings: records.findings } : {};
+    const loginWarning = failedLoginsWarning(records.logins);
+    const warnings = loginWarning ? { warnings: [loginWarning] } : {};
+    // Most users never had a session: no figure of this row is the strategy's, so it is no result.
+    if (loginWarning?.invalid) {
+      const reason = `${metrics.failedLogins}/${metrics.logins} logins failed: no session strategy was measured`;
+      return { ...base, status: 'error', reason, durationMs: Date.now() - started, timings, metrics, ...findings, ...warnings };
+    }
+    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...findings, ...warnings };
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;

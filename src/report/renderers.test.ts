@@ -43,6 +43,8 @@ const report: Report = {
         hitRate: 1 / 3,
         missRate: 2 / 3,
         errors: 12,
+        logins: 30,
+        failedLogins: 0,
         sessionLoss: 0.3,
         usersWithSession: 30,
         usersLost: 9,
