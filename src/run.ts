@@ -10,6 +10,7 @@ import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
 import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
+import { failedLoginsWarning } from './report/failed-logins.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
@@ -433,18 +434,20 @@ async function runOne(
       hangMs: scenario.measure.hangMs,
       counters: records.counters,
       replicaIds: cluster.replicaIds,
+      logins: records.logins,
     });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
-    return {
-      ...base,
-      status: 'ok',
-      durationMs: Date.now() - started,
-      timings,
-      metrics,
-      ...(records.findings.length ? { findings: records.findings } : {}),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    };
+    const loginWarning = failedLoginsWarning(records.logins);
+    if (loginWarning) warnings.push(loginWarning);
+    const findings = records.findings.length ? { findings: records.findings } : {};
+    const flagged = warnings.length > 0 ? { warnings } : {};
+    // Most users never had a session: no figure of this row is the strategy's, so it is no result.
+    if (loginWarning?.invalid) {
+      const reason = `${metrics.failedLogins}/${metrics.logins} logins failed: no session strategy was measured`;
+      return { ...base, status: 'error', reason, durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged };
+    }
+    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged };
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;

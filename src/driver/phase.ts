@@ -6,7 +6,7 @@ import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
-import type { CounterRecord, Fault, Finding, Outcome } from './records.js';
+import type { CounterRecord, Fault, Finding, LoginRecord, Outcome } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -26,6 +26,8 @@ export interface PhaseContext {
   faults: Fault[];
   findings: Finding[];
   counters: CounterRecord[];
+  /** Every login of the scenario's login phases, failed or not. */
+  logins: LoginRecord[];
   /** The strategy's store server, when it has one. */
   store?: RunningStore;
   /** The fault proxy between replicas and store, when the scenario asked for one. */

@@ -22,6 +22,23 @@ export interface Sample {
   error?: string;
 }
 
+/**
+ * One user's login in a login phase, and whether it gave the user a session. A failed login is
+ * the app refusing or the profile being wrong (a CSRF token it did not send, a cookie name the
+ * app does not use), not the strategy losing a session: the report counts it apart.
+ */
+export interface LoginRecord {
+  user: number;
+  /** Milliseconds since the scenario started: when the answer came (or the request gave up). */
+  end: number;
+  /** HTTP status; 0 when no answer came. */
+  status: number;
+  /** Why the user has no session after it (`answered 403`, ...); absent when the login worked. */
+  failure?: string;
+  /** The start of a failed login's answer body: what the app said. */
+  body?: string;
+}
+
 export interface Fault {
   kind: string;
   target: string;

@@ -7,7 +7,7 @@ import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
 import type { StoreFaults } from './phase.js';
-import type { CounterRecord, Fault, Finding, Sample } from './records.js';
+import type { CounterRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import { storeUnused } from '../stores/usage.js';
@@ -45,6 +45,7 @@ export interface ScenarioRecords {
   faults: Fault[];
   findings: Finding[];
   counters: CounterRecord[];
+  logins: LoginRecord[];
 }
 
 /**
@@ -79,6 +80,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const faults: Fault[] = [];
   const findings: Finding[] = [];
   const counters: CounterRecord[] = [];
+  const logins: LoginRecord[] = [];
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
   let storeChecked = false;
   try {
@@ -103,6 +105,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
           faults,
           findings,
           counters,
+          logins,
           ...(input.store ? { store: input.store } : {}),
           ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
           balancer: input.balancer,
@@ -121,7 +124,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   } finally {
     await driver.close();
   }
-  return { samples: driver.samples, faults, findings, counters };
+  return { samples: driver.samples, faults, findings, counters, logins };
 }
 
 /** Logins and reads per replica, by throwaway users, before anything is measured. */

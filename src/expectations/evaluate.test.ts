@@ -63,6 +63,39 @@ describe('evaluating expectations', () => {
   });
 });
 
+describe('rows with warnings', () => {
+  const warned: ResultRow = { ...rows[1]!, warnings: [{ id: 'failed-logins', message: '3/30 logins failed (first: answered 403)' }] };
+  const invalid: ResultRow = { ...rows[1]!, warnings: [{ id: 'fail-open', message: 'every request went to one replica', invalid: true }] };
+  const loginsFailed: ResultRow = { strategy: 'redis', scenario: 'login-read', status: 'error', reason: '30/30 logins failed', warnings: [{ id: 'failed-logins', message: '30/30 logins failed (first: answered 403)', invalid: true }] };
+
+  it('a warning that does not invalidate the row leaves its expectations to its figures', () => {
+    const [result] = evaluateExpectations({ results: [warned] }, [expectation('redis', 'login-read', 'hitRate', '>= 1')]);
+    expect(result).toMatchObject({ status: 'passed', actual: 1 });
+  });
+
+  it('an invalidating warning fails every expectation on the row, quoting the warning, even one the figure meets', () => {
+    const results = evaluateExpectations({ results: [invalid, loginsFailed] }, [expectation('redis', 'login-read', 'hitRate', '>= 1')]);
+    expect(results.map((r) => [r.status, r.actual, r.message])).toEqual([
+      ['failed', null, "redis × login-read: hitRate: the row's figures are invalid: fail-open: every request went to one replica"],
+      ['failed', null, "redis × login-read: hitRate: the row's figures are invalid: failed-logins: 30/30 logins failed (first: answered 403)"],
+    ]);
+  });
+
+  it('failedLogins is a figure expectations may name', () => {
+    const row: ResultRow = { ...rows[1]!, metrics: metrics({ hitRate: 1, logins: 30, failedLogins: 0 }) };
+    expect(evaluateExpectations({ results: [row] }, [expectation('redis', 'login-read', 'failedLogins', '== 0')])[0]).toMatchObject({ status: 'passed', actual: 0 });
+  });
+
+  it('an invalid row makes the run exit 3, as an error row does; a mere warning does not', () => {
+    const ok = rows.filter((row) => row.status === 'ok');
+    expect(exitCodeFor({ results: [...ok, warned] }, { strict: false })).toBe(0);
+    expect(exitCodeFor({ results: [...ok, invalid] }, { strict: false })).toBe(3);
+    // A failed expectation still says 1: there is a regression to look at.
+    const judged = evaluateExpectations({ results: [invalid] }, [expectation('redis', 'login-read', 'hitRate', '>= 1')]);
+    expect(exitCodeFor({ results: [...ok, invalid], expectations: judged }, { strict: false })).toBe(1);
+  });
+});
+
 describe('exit codes', () => {
   const judged = (bound: string) => evaluateExpectations({ results: rows }, [expectation('redis', 'login-read', 'hitRate', bound)]);
   const ok = rows.filter((row) => row.status === 'ok');

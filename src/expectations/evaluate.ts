@@ -53,6 +53,11 @@ function matches(pattern: string, name: string): boolean {
 function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   const base = { strategy: row.strategy, scenario: row.scenario, metric: expectation.metric, expected: expectation.bound.text };
   const what = `${row.strategy} × ${row.scenario}: ${expectation.metric}`;
+  // Before the status: a row invalid for a reason hactl can name fails on that reason, whatever it measured.
+  const invalid = (row.warnings ?? []).filter((warning) => warning.invalid);
+  if (invalid.length > 0) {
+    return { ...base, actual: null, status: 'failed', message: `${what}: the row's figures are invalid: ${invalid.map((warning) => `${warning.id}: ${warning.message}`).join('; ')}` };
+  }
   if (row.status !== 'ok') {
     return { ...base, actual: null, status: row.status === 'skipped' ? 'skipped' : 'error', message: `${what}: the row ${row.status === 'skipped' ? 'was skipped' : 'failed'}: ${row.reason ?? 'no reason given'}` };
   }

@@ -16,6 +16,7 @@ const FIXED: Record<string, Reader> = {
   hitRate: metric((m) => m.hitRate),
   missRate: metric((m) => m.missRate),
   errors: metric((m) => m.errors),
+  failedLogins: metric((m) => m.failedLogins),
   requests: metric((m) => m.requests),
   reads: metric((m) => m.reads),
   sessionLoss: metric((m) => m.sessionLoss),

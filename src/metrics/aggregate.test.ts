@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Outcome, Sample } from '../driver/records.js';
+import type { LoginRecord, Outcome, Sample } from '../driver/records.js';
 import { aggregate, expiry, imbalance, lostUpdates, recoveryAfterFaults, recoveryMs, sessionLoss, storeFault } from './aggregate.js';
 
 let clock = 0;
@@ -43,6 +43,66 @@ describe('hit rate', () => {
     const samples = [sample('read', 0, 'hit'), sample('stolen', 0, 'miss', { kind: 'stolen-cookie' })];
     const phases = [{ name: 'read', kind: 'read', ownSessionReads: true }, { name: 'stolen', kind: 'stolen-cookie' }];
     expect(aggregate({ samples, faults: [], phases }).hitRate).toBe(1);
+  });
+});
+
+describe('failed logins', () => {
+  const phases = [
+    { name: 'login', kind: 'login' },
+    { name: 'before', kind: 'read', ownSessionReads: true },
+    { name: 'after', kind: 'read', ownSessionReads: true },
+  ];
+
+  it('are counted apart, and their users are left out of hit rate and session loss', () => {
+    clock = 0;
+    // User 0 logged in; user 1's login was refused (403), user 2's answered without a session cookie.
+    const logins = [sample('login', 0, 'ok'), sample('login', 1, 'rejected', { status: 403 }), sample('login', 2, 'ok')];
+    const records: LoginRecord[] = [
+      { user: 0, end: logins[0]!.end, status: 200 },
+      { user: 1, end: logins[1]!.end, status: 403, failure: 'answered 403', body: 'CSRF token missing' },
+      { user: 2, end: logins[2]!.end, status: 200, failure: 'answered 200 without a SID cookie' },
+    ];
+    const samples = [
+      ...logins,
+      sample('before', 0, 'hit'), sample('before', 1, 'miss'), sample('before', 2, 'miss'),
+      sample('after', 0, 'hit'), sample('after', 1, 'miss'), sample('after', 2, 'miss'),
+    ];
+    const metrics = aggregate({ samples, faults: [], phases, sessionLoss: { before: 'before', after: 'after' }, logins: records });
+    expect(metrics).toMatchObject({ logins: 3, failedLogins: 2, reads: 2, hitRate: 1, missRate: 0, usersWithSession: 1, usersLost: 0, sessionLoss: 0 });
+    // The requests themselves still happened: they are in the request count and the phases.
+    expect(metrics.requests).toBe(9);
+    expect(metrics.phases[1]).toMatchObject({ requests: 3, hits: 1, misses: 2 });
+  });
+
+  it('leave no hit rate at all, rather than 0%, when every login failed', () => {
+    clock = 0;
+    const login = sample('login', 0, 'rejected', { status: 403 });
+    const metrics = aggregate({
+      samples: [login, sample('before', 0, 'miss'), sample('after', 0, 'miss')],
+      faults: [],
+      phases,
+      sessionLoss: { before: 'before', after: 'after' },
+      logins: [{ user: 0, end: login.end, status: 403, failure: 'answered 403' }],
+    });
+    expect(metrics).toMatchObject({ logins: 1, failedLogins: 1, reads: 0, hitRate: null, missRate: null, sessionLoss: null, usersWithSession: 0 });
+  });
+
+  it('count only until the same user logs in again successfully', () => {
+    clock = 0;
+    const failed = sample('login', 0, 'rejected', { status: 403 });
+    const missed = sample('before', 0, 'miss');
+    const retried = sample('login', 0, 'ok');
+    const hit = sample('after', 0, 'hit');
+    const records: LoginRecord[] = [
+      { user: 0, end: retried.end, status: 302 },
+      { user: 0, end: failed.end, status: 403, failure: 'answered 403' },
+    ];
+    const metrics = aggregate({ samples: [failed, missed, retried, hit], faults: [], phases, logins: records });
+    expect(metrics).toMatchObject({ logins: 2, failedLogins: 1, reads: 1, hitRate: 1 });
+  });
+
+  it('are 0 of 0 in a scenario without a login phase', () => {
+    expect(aggregate({ samples: [sample('before', 0, 'hit')], faults: [], phases })).toMatchObject({ logins: 0, failedLogins: 0, hitRate: 1 });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { CounterRecord, Fault, Sample } from '../driver/records.js';
+import type { CounterRecord, Fault, LoginRecord, Sample } from '../driver/records.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
 import { latencyDistribution, timeline, type LatencyDistribution, type Timeline } from './series.js';
 
@@ -12,6 +12,14 @@ export interface ScenarioMetrics {
   missRate: number | null;
   /** Requests of any phase with no answer or a 5xx. */
   errors: number;
+  /** Users' logins in the scenario's login phases. */
+  logins: number;
+  /**
+   * Logins answered with no answer, a 4xx or 5xx, or without the profile's session cookie in the
+   * user's jar afterwards: those users never had a session, so their reads are left out of the
+   * hit rate and session loss (a miss there would be the login's fault, not the strategy's).
+   */
+  failedLogins: number;
   /** Users who could read their session before the fault and got no hit in any read after it. */
   sessionLoss: number | null;
   usersWithSession: number | null;
@@ -104,15 +112,21 @@ export interface AggregateInput {
   counters?: readonly CounterRecord[];
   /** Every replica of the cluster, including any that answered nothing. */
   replicaIds?: readonly string[];
+  /** The logins of the scenario's login phases: users whose login failed had no session to read. */
+  logins?: readonly LoginRecord[];
 }
 
 export function aggregate(input: AggregateInput): ScenarioMetrics {
   const { samples } = input;
+  const logins = input.logins ?? [];
+  // A user without a session reads nothing of the strategy: neither a hit nor a miss of it.
+  const sessionless = withoutSession(logins);
+  const sessionReads = samples.filter((sample) => !sessionless(sample));
   const readPhases = new Set(input.phases.filter((phase) => phase.ownSessionReads).map((phase) => phase.name));
-  const reads = samples.filter((sample) => readPhases.has(sample.phase));
+  const reads = sessionReads.filter((sample) => readPhases.has(sample.phase));
   const answered = reads.filter((sample) => sample.outcome !== 'error');
   const hits = answered.filter((sample) => sample.outcome === 'hit').length;
-  const loss = input.sessionLoss ? sessionLoss(samples, input.sessionLoss) : undefined;
+  const loss = input.sessionLoss ? sessionLoss(sessionReads, input.sessionLoss) : undefined;
   const firstFault = input.faults.reduce<Fault | undefined>((first, fault) => (!first || fault.at < first.at ? fault : first), undefined);
   const recovery = firstFault ? recoveryAfterFaults(samples, input.faults) : null;
   const measured = samples.filter((sample) => sample.outcome !== 'error');
@@ -123,6 +137,8 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     hitRate: answered.length === 0 ? null : hits / answered.length,
     missRate: answered.length === 0 ? null : (answered.length - hits) / answered.length,
     errors: samples.filter((sample) => sample.outcome === 'error').length,
+    logins: logins.length,
+    failedLogins: logins.filter((login) => login.failure !== undefined).length,
     sessionLoss: loss?.rate ?? null,
     usersWithSession: loss?.usersWithSession ?? null,
     usersLost: loss?.usersLost ?? null,
@@ -135,12 +151,33 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     replicasKnown: samples.every((sample) => sample.status === 0) || samples.some((sample) => sample.replica !== null),
     imbalance: imbalance(samples, input.replicaIds ?? []),
     lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
-    expiry: input.expiry ? expiry(samples, input.expiry, input.replicaIds ?? []) : null,
+    expiry: input.expiry ? expiry(sessionReads, input.expiry, input.replicaIds ?? []) : null,
     storeFault: storeFault(samples, input.faults, readPhases, input.hangMs ?? DEFAULT_HANG_MS),
     faults: [...input.faults],
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),
     timeline: timeline(samples),
     readLatencyDistribution: latencyDistribution(answered.map((sample) => sample.latencyMs)),
+  };
+}
+
+/**
+ * Whether a request was sent by a user whose latest login before it failed. A user logs in again
+ * in a later login phase and has a session from then on; one who never logged in is not judged
+ * here (a scenario without a login phase).
+ */
+export function withoutSession(logins: readonly LoginRecord[]): (sample: Sample) => boolean {
+  const byUser = new Map<number, LoginRecord[]>();
+  for (const login of logins) byUser.set(login.user, [...(byUser.get(login.user) ?? []), login]);
+  for (const list of byUser.values()) list.sort((a, b) => a.end - b.end);
+  return (sample) => {
+    const list = byUser.get(sample.user);
+    if (list === undefined) return false;
+    let latest: LoginRecord | undefined;
+    for (const login of list) {
+      if (login.end > sample.at) break;
+      latest = login;
+    }
+    return latest?.failure !== undefined;
   };
 }
 

@@ -1,17 +1,21 @@
 import type { LatencySummary } from '../metrics/histogram.js';
-import type { Report, ResultRow } from './model.js';
+import type { Report, ResultRow, RowWarning } from './model.js';
 import type { Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
 export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms', 'imbalance', 'figures'];
 
+/** Beside the hit-rate cell of a row with warnings: its figures are doubtful, the lines under the table say why. */
+export const WARNING_MARK = ' ⚠';
+
 export function rowCells(row: ResultRow): string[] {
   const m = row.metrics;
-  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, row.status, ...COLUMNS.slice(3).map(() => '')];
+  const mark = (row.warnings ?? []).length > 0 ? WARNING_MARK : '';
+  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, `${row.status}${mark}`, ...COLUMNS.slice(3).map(() => '')];
   return [
     row.strategy,
     row.scenario,
-    percent(m.hitRate),
+    `${percent(m.hitRate)}${mark}`,
     percent(m.missRate),
     String(m.errors),
     m.sessionLoss === null ? (m.usersWithSession === 0 ? 'no session before' : '—') : `${percent(m.sessionLoss)} (${m.usersLost}/${m.usersWithSession})`,
@@ -26,6 +30,8 @@ export function rowCells(row: ResultRow): string[] {
 /** The figures only some scenarios yield, each as a short phrase. */
 export function figures(m: NonNullable<ResultRow['metrics']>): string[] {
   const out: string[] = [];
+  // Absent from reports written before the figure existed: nothing to say then, rather than a 0.
+  if (m.failedLogins !== undefined && m.failedLogins > 0) out.push(`logins failed ${m.failedLogins}/${m.logins}`);
   if (m.lostUpdates) out.push(`lost updates ${m.lostUpdates.lost}/${m.lostUpdates.acknowledged} (${percent(m.lostUpdates.rate)})`);
   if (m.expiry) {
     const e = m.expiry;
@@ -87,6 +93,18 @@ export function notRunLines(report: Report): string[] {
     seen.add(text);
   }
   return lines;
+}
+
+/**
+ * Every row warning, one line each (`redis × kill-node: warning: …`); `invalid` instead of
+ * `warning` when the warning means the row's figures measure nothing of the strategy.
+ */
+export function warningLines(report: Pick<Report, 'results'>): string[] {
+  return report.results.flatMap((row) => (row.warnings ?? []).map((warning) => warningLine(row, warning)));
+}
+
+export function warningLine(row: Pick<ResultRow, 'strategy' | 'scenario'>, warning: RowWarning): string {
+  return `${row.strategy} × ${row.scenario}: ${warning.invalid ? 'invalid' : 'warning'}: ${oneLine(warning.message)}`;
 }
 
 /** Findings as (strategy, scenario, finding) triples, in report order. */

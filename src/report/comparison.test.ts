@@ -13,6 +13,8 @@ function metrics(overrides: Partial<ScenarioMetrics> = {}): ScenarioMetrics {
     hitRate: 1,
     missRate: 0,
     errors: 0,
+    logins: 30,
+    failedLogins: 0,
     sessionLoss: null,
     usersWithSession: null,
     usersLost: null,

@@ -1,6 +1,6 @@
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
 import { chooseStrategy, type RedisPersistence } from '../strategies.js';
-import type { Report, ResultRow } from './model.js';
+import { rowIsInvalid, type Report, type ResultRow } from './model.js';
 import { monthlyCost, storeInstance, type Pricing } from './pricing.js';
 
 /**
@@ -15,6 +15,8 @@ export type Figure<T> =
   | { state: 'not run' }
   | { state: 'skipped' }
   | { state: 'error' }
+  /** The row ran, but a warning says its figures measure nothing of the strategy. */
+  | { state: 'invalid' }
   /** A store figure of a strategy that has no store. */
   | { state: 'n/a' }
   /** The scenario ran but yielded no such figure (no answered read, no session before the fault). */
@@ -102,6 +104,8 @@ function summarizeStrategy(report: Report, strategy: string, imbalanceFrom: stri
 
 export function figure<T>(row: ResultRow | undefined, read: (metrics: ScenarioMetrics) => T | null): Figure<T> {
   if (!row) return { state: 'not run' };
+  // Before the status: an error row may be invalid too (most logins failed), and says more as that.
+  if (rowIsInvalid(row)) return { state: 'invalid' };
   if (row.status !== 'ok') return { state: row.status };
   const value = row.metrics ? read(row.metrics) : null;
   return value === null ? { state: 'no data' } : { state: 'measured', value };
@@ -149,7 +153,7 @@ export function comparisonCells(summary: StrategySummary): string[] {
   return cells;
 }
 
-const STATE_TEXT = { 'not run': '—', skipped: 'skipped', error: 'error', 'n/a': 'n/a', 'no data': '—' } as const;
+const STATE_TEXT = { 'not run': '—', skipped: 'skipped', error: 'error', invalid: 'invalid', 'n/a': 'n/a', 'no data': '—' } as const;
 
 function cell<T>(figure: Figure<T>, text: (value: T) => string): string {
   return figure.state === 'measured' ? text(figure.value) : STATE_TEXT[figure.state];
@@ -224,7 +228,7 @@ function detailPhrases(s: StrategySummary): string[] {
   return details;
 }
 
-/** Scenarios whose figures are missing because their rows were skipped or failed, or undefined. */
+/** Scenarios whose figures are missing because their rows were skipped, failed or invalid, or undefined. */
 function notMeasured(s: StrategySummary): string | undefined {
   const figures: [string, Figure<unknown>][] = [
     [SOURCES.hitRate, s.hitRate],
@@ -235,7 +239,7 @@ function notMeasured(s: StrategySummary): string | undefined {
     [s.imbalanceFrom, s.imbalance],
   ];
   const missing = new Map<string, string>();
-  for (const [scenario, f] of figures) if (f.state === 'skipped' || f.state === 'error') missing.set(scenario, f.state);
+  for (const [scenario, f] of figures) if (f.state === 'skipped' || f.state === 'error' || f.state === 'invalid') missing.set(scenario, f.state);
   if (missing.size === 0) return undefined;
   return [...missing].map(([scenario, state]) => `${scenario} (${state})`).join(', ');
 }

@@ -26,7 +26,8 @@ tbody th { font-weight: 600; }
 .figures { min-width: 180px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .status.skipped { color: #7d4e00; background: #fff8c5; }
-.status.error, .verdict.fail { color: #82071e; background: #ffebe9; font-weight: 600; }
+.status.warned { color: #7d4e00; background: #fff8c5; }
+.status.error, .status.invalid, .verdict.fail { color: #82071e; background: #ffebe9; font-weight: 600; }
 .verdict.pass { color: #116329; background: #dafbe1; }
 .verdict.info, .verdict.na { color: #0550ae; background: #ddf4ff; }
 .notes { font-size: 13px; padding-left: 20px; }

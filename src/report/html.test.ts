@@ -132,6 +132,23 @@ describe('renderHtml', () => {
     expect(labels.map((l) => l.anchor)).toEqual(['start', 'start', 'end']);
   });
 
+  it("marks a row's hit rate when it has warnings, with the warnings on hover and among the notes", () => {
+    const report = load();
+    const [first, second] = report.results;
+    first!.warnings = [{ id: 'failed-logins', message: '3/30 logins failed (first: answered 403: "<b>no token</b>")' }];
+    second!.warnings = [{ id: 'fail-open', message: 'every request went to one replica', invalid: true }];
+    const html = renderHtml(report);
+    // Still the terminal's cells, marked the same way.
+    expect(tableRows(html, 'summary')).toEqual(report.results.map((row) => rowCells(row)));
+    expect(tableRows(html, 'summary')[0]![2]).toMatch(/ ⚠$/);
+    const warned = `${first!.strategy} × ${first!.scenario}: warning: 3/30 logins failed (first: answered 403: "<b>no token</b>")`;
+    const invalid = `${second!.strategy} × ${second!.scenario}: invalid: every request went to one replica`;
+    expect(html).toContain(`<td class="num status warned" title="${esc(warned)}">`);
+    expect(html).toContain(`<td class="num status invalid" title="${esc(invalid)}">`);
+    expect(html).toContain(`<li>${esc(warned)}</li><li>${esc(invalid)}</li>`);
+    expect(html).not.toContain('<b>no token</b>');
+  });
+
   it('escapes every string that came from the report', () => {
     const report = load();
     report.runId = HOSTILE;

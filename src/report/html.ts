@@ -1,9 +1,9 @@
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict } from './cells.js';
+import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine, warningLines } from './cells.js';
 import { latencyCharts } from './html-latency.js';
 import { replicaCharts } from './html-replicas.js';
 import { HTML_STYLE } from './html-style.js';
 import { timelineCharts } from './html-timeline.js';
-import type { Report } from './model.js';
+import { rowIsInvalid, type Report } from './model.js';
 import { esc } from './svg.js';
 
 /**
@@ -74,19 +74,24 @@ const COLUMN_CLASS: Record<string, string> = {
   figures: 'figures',
 };
 
-/** The terminal table's cells, with rows that did not run marked and their reason on hover. */
+/**
+ * The terminal table's cells, with rows that did not run or carry warnings marked, and the
+ * reason or the warnings on hover.
+ */
 function summary(report: Report): string {
   const cls = (column: string) => (COLUMN_CLASS[column] ? ` class="${COLUMN_CLASS[column]}"` : '');
   const head = COLUMNS.map((column) => `<th scope="col"${cls(column)}>${esc(column)}</th>`).join('');
   const body = report.results.map((row) => {
+    const warnings = (row.warnings ?? []).map((warning) => warningLine(row, warning));
     const cells = rowCells(row).map((cell, i) => {
       if (i === 0) return `<th scope="row">${esc(cell)}</th>`;
-      if (i === 2 && row.status !== 'ok') return `<td class="status ${esc(row.status)}" title="${esc(row.reason ?? '')}">${esc(cell)}</td>`;
+      if (i === 2 && row.status !== 'ok') return `<td class="status ${esc(row.status)}" title="${esc([row.reason ?? '', ...warnings].filter(Boolean).join('\n'))}">${esc(cell)}</td>`;
+      if (i === 2 && warnings.length > 0) return `<td class="num status ${rowIsInvalid(row) ? 'invalid' : 'warned'}" title="${esc(warnings.join('\n'))}">${esc(cell)}</td>`;
       return `<td${cls(COLUMNS[i]!)}>${esc(cell)}</td>`;
     });
     return `<tr>${cells.join('')}</tr>`;
   });
-  const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report)];
+  const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report), ...warningLines(report)];
   const list = notes.length > 0 ? `<ul class="notes">${notes.map((note) => `<li>${esc(note)}</li>`).join('')}</ul>` : '';
   return `<div class="scroll"><table class="summary"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table></div>${list}`;
 }

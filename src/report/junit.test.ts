@@ -45,6 +45,40 @@ describe('JUnit report', () => {
     expect(root.testsuite[2].testcase[0].failure.message).toMatch(/no mongod on PATH .*\(--strict: a skipped row fails the run\)$/);
   });
 
+  it("puts a row's warnings in system-out, makes an invalid row a failure, and its failed logins a property", () => {
+    const warnedRows: ResultRow[] = [
+      {
+        strategy: 'none',
+        scenario: 'login-read',
+        status: 'ok',
+        durationMs: 1000,
+        metrics: { hitRate: 0.34, logins: 30, failedLogins: 3 } as ResultRow['metrics'],
+        warnings: [{ id: 'failed-logins', message: '3/30 logins failed (first: answered 403: "<no token>")' }],
+      },
+      { strategy: 'sticky', scenario: 'login-read', status: 'ok', durationMs: 1000, metrics: { hitRate: 1 } as ResultRow['metrics'], warnings: [{ id: 'fail-open', message: 'every request went to one replica', invalid: true }] },
+      { strategy: 'redis', scenario: 'login-read', status: 'error', reason: '10/10 logins failed', warnings: [{ id: 'failed-logins', message: '10/10 logins failed (first: answered 403)', invalid: true }] },
+    ];
+    const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 3000, settings: {}, results: warnedRows } as unknown as Report;
+    const judged = { ...base, expectations: evaluateExpectations(base, [{ strategy: 'sticky', scenario: 'login-read', metric: 'hitRate', bound: parseBound('>= 1')! }]) };
+    const xml = renderJunit(judged);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const root = parse(xml).testsuites;
+    expect(root).toMatchObject({ tests: '3', failures: '2', errors: '0', skipped: '0' });
+    const [none, sticky, redis] = root.testsuite.map((suite: { testcase: Record<string, unknown>[] }) => suite.testcase[0]);
+    // A warning that does not invalidate the row: the case passes, and says it.
+    expect(none.failure).toBeUndefined();
+    expect(none['system-out']).toBe('none × login-read: warning: 3/30 logins failed (first: answered 403: "<no token>")');
+    expect(none.properties.property).toEqual([
+      { name: 'failedLogins', value: '3' },
+      { name: 'logins', value: '30' },
+    ]);
+    // An expectation on an invalid row fails on the warning, whatever the figure.
+    expect(sticky.failure.message).toBe("sticky × login-read: hitRate: the row's figures are invalid: fail-open: every request went to one replica");
+    // Without expectations, an invalid row is a failure, not an environment error.
+    expect(redis.failure.message).toBe('redis × login-read: invalid: 10/10 logins failed (first: answered 403)');
+    expect(redis.error).toBeUndefined();
+  });
+
   it('is the same for the same report', () => {
     expect(renderJunit(report())).toBe(renderJunit(JSON.parse(JSON.stringify(report())) as Report));
   });

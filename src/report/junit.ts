@@ -1,11 +1,14 @@
 import type { ExpectationResult } from '../expectations/evaluate.js';
-import type { Report, ResultRow } from './model.js';
+import { warningLine } from './cells.js';
+import { rowIsInvalid, type Report, type ResultRow } from './model.js';
 
 /**
  * JUnit XML, as CI report viewers read it (Jenkins, GitLab, GitHub actions that annotate tests):
  * a suite per strategy, a test case per scenario × expectation, the measured figure and the
  * bound in each failure's message. A row without expectations is one test case, so that rows
- * that were skipped or failed are still seen.
+ * that were skipped or failed are still seen. A row's warnings are in its cases' system-out, and
+ * one that invalidates the row makes its case a failure: CI must not pass figures that measure
+ * nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
  */
 export function renderJunit(report: Report): string {
   const strict = report.settings.strict === true;
@@ -15,7 +18,7 @@ export function renderJunit(report: Report): string {
     const cases = rows.flatMap((row) => casesOf(row, report.expectations ?? [], strict));
     // Expectations on rows this strategy did not run (an unknown scenario name, a narrowed run).
     for (const result of (report.expectations ?? []).filter((r) => r.strategy === strategy && r.status === 'not-run')) {
-      cases.push({ name: `${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message } });
+      cases.push({ name: `${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message }, properties: [], out: [] });
     }
     return { name: `hactl ${strategy}`, classname: `hactl.${strategy}`, cases };
   });
@@ -24,7 +27,7 @@ export function renderJunit(report: Report): string {
     suites.push({
       name: 'hactl (not run)',
       classname: 'hactl.not-run',
-      cases: orphans.map((result) => ({ name: `${result.strategy} × ${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message } })),
+      cases: orphans.map((result) => ({ name: `${result.strategy} × ${result.scenario}: ${result.metric} ${result.expected}`, time: 0, outcome: { kind: 'skipped', message: result.message }, properties: [], out: [] })),
     });
   }
 
@@ -43,9 +46,14 @@ export function renderJunit(report: Report): string {
     for (const testCase of suite.cases) {
       const open = `    <testcase classname="${attr(suite.classname)}" name="${attr(testCase.name)}" time="${seconds(testCase.time)}"`;
       const { outcome } = testCase;
-      if (outcome.kind === 'passed') lines.push(`${open}/>`);
-      else if (outcome.kind === 'skipped') lines.push(`${open}>`, `      <skipped message="${attr(outcome.message)}"/>`, '    </testcase>');
-      else lines.push(`${open}>`, `      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.kind === 'failure' ? 'expectation' : 'environment'}">${text(outcome.message)}</${outcome.kind}>`, '    </testcase>');
+      const inner: string[] = [];
+      if (testCase.properties.length > 0) {
+        inner.push('      <properties>', ...testCase.properties.map(([name, value]) => `        <property name="${attr(name)}" value="${attr(value)}"/>`), '      </properties>');
+      }
+      if (outcome.kind === 'skipped') inner.push(`      <skipped message="${attr(outcome.message)}"/>`);
+      else if (outcome.kind !== 'passed') inner.push(`      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.kind === 'failure' ? 'expectation' : 'environment'}">${text(outcome.message)}</${outcome.kind}>`);
+      if (testCase.out.length > 0) inner.push(`      <system-out>${text(testCase.out.join('\n'))}</system-out>`);
+      lines.push(...(inner.length === 0 ? [`${open}/>`] : [`${open}>`, ...inner, '    </testcase>']));
     }
     lines.push('  </testsuite>');
   }
@@ -59,20 +67,33 @@ interface TestCase {
   /** Milliseconds: the row's, shared by its test cases. */
   time: number;
   outcome: Outcome;
+  /** Name and value pairs, shared by a row's test cases. */
+  properties: [string, string][];
+  /** Lines of system-out: the row's warnings. */
+  out: string[];
 }
 
 function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], strict: boolean): TestCase[] {
   const time = row.durationMs ?? 0;
   const mine = expectations.filter((result) => result.strategy === row.strategy && result.scenario === row.scenario && result.status !== 'not-run');
   const skipped = (message: string): Outcome => (strict ? { kind: 'failure', message: `${message} (--strict: a skipped row fails the run)` } : { kind: 'skipped', message });
+  const warnings = (row.warnings ?? []).map((warning) => warningLine(row, warning));
+  const shared = { time, properties: rowProperties(row), out: warnings };
   if (mine.length === 0) {
     const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
-    const outcome: Outcome = row.status === 'ok' ? { kind: 'passed' } : row.status === 'skipped' ? skipped(reason) : { kind: 'error', message: reason };
-    return [{ name: row.scenario, time, outcome }];
+    const invalid = (row.warnings ?? []).filter((warning) => warning.invalid).map((warning) => warningLine(row, warning));
+    const outcome: Outcome = rowIsInvalid(row)
+      ? { kind: 'failure', message: invalid.join('; ') }
+      : row.status === 'ok'
+        ? { kind: 'passed' }
+        : row.status === 'skipped'
+          ? skipped(reason)
+          : { kind: 'error', message: reason };
+    return [{ name: row.scenario, ...shared, outcome }];
   }
   return mine.map((result) => ({
     name: `${row.scenario}: ${result.metric} ${result.expected}`,
-    time,
+    ...shared,
     outcome:
       result.status === 'passed'
         ? { kind: 'passed' }
@@ -82,6 +103,12 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
             ? skipped(result.message)
             : { kind: 'error', message: result.message },
   }));
+}
+
+/** Figures a CI view should see beside the verdict, only where there is something to say. */
+function rowProperties(row: ResultRow): [string, string][] {
+  const failed = row.metrics?.failedLogins;
+  return failed !== undefined && failed > 0 ? [['failedLogins', String(failed)], ['logins', String(row.metrics!.logins)]] : [];
 }
 
 function text(value: string): string {

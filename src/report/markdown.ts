@@ -1,5 +1,5 @@
 import { comparisonCells, comparisonHeader, hasComparedScenarios, summarize, tradeOffLine } from './comparison.js';
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict } from './cells.js';
+import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLines } from './cells.js';
 import type { Report } from './model.js';
 import { pricingNote } from './pricing.js';
 import type { RenderOptions } from './renderers.js';
@@ -49,7 +49,7 @@ function findingsSection(report: Report): string[] {
 }
 
 function notesSection(report: Report): string[] {
-  const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report)];
+  const notes = [...storeLines(report).map((line) => `store ${line}`), ...notRunLines(report), ...warningLines(report)];
   if (notes.length === 0) return [];
   return ['### Notes', '', ...notes.map((note) => `- ${note}`)];
 }

@@ -43,6 +43,8 @@ const report: Report = {
         hitRate: 1 / 3,
         missRate: 2 / 3,
         errors: 12,
+        logins: 30,
+        failedLogins: 0,
         sessionLoss: 0.3,
         usersWithSession: 30,
         usersLost: 9,
@@ -167,5 +169,67 @@ describe('renderers', () => {
 
   it('json: the report model as is, with schemaVersion 1', () => {
     expect(JSON.parse(renderers.json(report))).toEqual(report);
+  });
+});
+
+describe('row warnings', () => {
+  const ok = report.results[0]!;
+  const warned: Report = {
+    ...report,
+    settings: { ...report.settings, scenarios: ['login-read'] },
+    results: [
+      {
+        ...ok,
+        scenario: 'login-read',
+        metrics: { ...ok.metrics!, logins: 30, failedLogins: 3 },
+        warnings: [{ id: 'failed-logins', message: '3/30 logins failed (first: answered 403: "no CSRF token")' }],
+      },
+      {
+        ...ok,
+        strategy: 'redis',
+        scenario: 'login-read',
+        findings: [],
+        warnings: [{ id: 'fail-open', message: 'the balancer served every request from one replica\nwith health checks failing', invalid: true }],
+      },
+    ],
+  };
+
+  it('table: the hit-rate cell marked, the failed logins among the figures, and a line per warning under the tables', () => {
+    const text = renderers.table(warned, { color: false });
+    expect(text).toMatch(/│ none\s+│ login-read\s+│ 33\.3% ⚠\s+│/);
+    expect(text).toMatch(/│ redis\s+│ login-read\s+│ 33\.3% ⚠\s+│/);
+    expect(text).toMatch(/│ logins failed 3\/30; lost updates 40\/240 \(16\.7%\)\s*│/);
+    expect(text.trimEnd().split('\n').slice(-2)).toEqual([
+      'none × login-read: warning: 3/30 logins failed (first: answered 403: "no CSRF token")',
+      'redis × login-read: invalid: the balancer served every request from one replica | with health checks failing',
+    ]);
+  });
+
+  it('table: a warned row in yellow, an invalid one in red', () => {
+    const text = renderers.table(warned, { color: true });
+    expect(text).toContain('\u001b[33m33.3% ⚠\u001b[39m');
+    expect(text).toContain('\u001b[31m33.3% ⚠\u001b[39m');
+  });
+
+  it('markdown: the same marked cells, the warnings among the notes, and no comparison figure from an invalid row', () => {
+    const text = renderers.markdown(warned);
+    expect(text).toContain('| none | login-read | 33.3% ⚠ | 66.7% |');
+    expect(text).toContain('| redis | login-read | 33.3% ⚠ | 66.7% |');
+    expect(text).toContain('| none | 33.3% |');
+    expect(text).toContain('| redis | invalid | — | — | — | invalid | invalid |');
+    expect(text).toContain('- **redis** was not measured: login-read (invalid).');
+    expect(text).toContain(
+      [
+        '- none × login-read: warning: 3/30 logins failed (first: answered 403: "no CSRF token")',
+        '- redis × login-read: invalid: the balancer served every request from one replica | with health checks failing',
+      ].join('\n'),
+    );
+  });
+
+  it('an error row keeps its warning too', () => {
+    const failed: Report = { ...report, results: [{ strategy: 'sticky', scenario: 'login-read', status: 'error', reason: '10/10 logins failed', warnings: [{ id: 'failed-logins', message: '10/10 logins failed (first: answered 403)', invalid: true }] }] };
+    const text = renderers.table(failed, { color: false });
+    expect(text).toMatch(/│ sticky\s+│ login-read\s+│ error ⚠\s+│/);
+    expect(text).toContain('sticky × login-read: error: 10/10 logins failed\nsticky × login-read: invalid: 10/10 logins failed (first: answered 403)');
   });
 });

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import Table from 'cli-table3';
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict } from './cells.js';
-import type { Report } from './model.js';
+import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine } from './cells.js';
+import { rowIsInvalid, type Report } from './model.js';
 import type { RenderOptions } from './renderers.js';
 
 /** The terminal table: cli-table3, with colour only when asked (a TTY). */
@@ -13,7 +13,8 @@ export function renderTable(report: Report, options: RenderOptions): string {
   });
   for (const row of report.results) {
     const cells = rowCells(row);
-    if (row.status !== 'ok') cells[2] = row.status === 'error' ? chalk.red(cells[2]!) : chalk.yellow(cells[2]!);
+    if (row.status === 'error' || rowIsInvalid(row)) cells[2] = chalk.red(cells[2]!);
+    else if (row.status !== 'ok' || (row.warnings ?? []).length > 0) cells[2] = chalk.yellow(cells[2]!);
     table.push(cells);
   }
   const out = [chalk.dim(settingsLine(report)), table.toString()];
@@ -31,5 +32,6 @@ export function renderTable(report: Report, options: RenderOptions): string {
   const stores = storeLines(report);
   if (stores.length > 0) out.push(chalk.dim(`stores: ${stores.join('; ')}`));
   for (const line of notRunLines(report)) out.push(chalk.yellow(line));
+  for (const row of report.results) for (const warning of row.warnings ?? []) out.push((warning.invalid ? chalk.red : chalk.yellow)(warningLine(row, warning)));
   return `${out.join('\n')}\n`;
 }

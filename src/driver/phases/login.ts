@@ -1,7 +1,12 @@
+import type { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { classifyAction } from '../driver.js';
+import { classifyAction, type Exchange } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { definePhase } from '../phase.js';
+import type { LoginRecord } from '../records.js';
+
+/** Enough of a failed login's answer to recognise it (an error page's title, a JSON error). */
+const BODY_START = 200;
 
 export const login = definePhase({
   kind: 'login',
@@ -9,15 +14,42 @@ export const login = definePhase({
   options: z.strictObject({}),
   async run(context) {
     const order = context.rng.shuffle(context.users.map((user) => user.index));
+    // Where the session must reach: the cookie counts if the read will carry it.
+    const readUrl = new URL(context.driver.origin + context.profile.read.path);
     const tasks = order.map((index) => {
       const user = context.users[index]!;
       return {
         user: index,
         run: async () => {
-          await context.driver.send(user.jar, context.profile.login(user.identity), { phase: context.phase, kind: context.kind, user: index }, classifyAction);
+          const exchange = await context.driver.send(user.jar, context.profile.login(user.identity), { phase: context.phase, kind: context.kind, user: index }, classifyAction);
+          context.logins.push(judgeLogin(index, context.driver.now(), exchange, user.jar, readUrl, context.profile.cookieName));
         },
       };
     });
     await runInOrder(tasks, context.concurrency, context.signal);
   },
 });
+
+/**
+ * Whether a login gave the user a session: an answer below 400 (a 302 after the POST is what
+ * most frameworks send) after which the jar holds the profile's cookie for the read's URL.
+ * Anything else leaves the user without a session, whatever the strategy.
+ */
+export function judgeLogin(user: number, end: number, exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): LoginRecord {
+  const record: LoginRecord = { user, end, status: exchange.status };
+  const failure = loginFailure(exchange, jar, readUrl, cookieName);
+  if (failure === undefined) return record;
+  return { ...record, failure, ...(exchange.status !== 0 ? { body: exchange.body.slice(0, BODY_START) } : {}) };
+}
+
+function loginFailure(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
+  if (exchange.status === 0) return `no answer (${exchange.error ?? 'unknown'})`;
+  if (exchange.status >= 400) return `answered ${exchange.status}`;
+  if (jar.getCookiesSync(readUrl).some((cookie) => cookie.key === cookieName)) return undefined;
+  const offered = exchange.setCookies.some((line) => line.trimStart().startsWith(`${cookieName}=`));
+  // A cookie the browser rules refuse (Secure over plain HTTP, a foreign Domain, a Path that
+  // excludes the read) is as good as none, and the message says which it was.
+  return offered
+    ? `answered ${exchange.status} with a ${cookieName} cookie that the browser rules did not keep for ${readUrl.pathname} (Secure over plain HTTP, Domain or Path?)`
+    : `answered ${exchange.status} without a ${cookieName} cookie`;
+}
