@@ -7,7 +7,7 @@ import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
 import type { StoreFaults } from './phase.js';
-import type { CounterRecord, Fault, Finding, Sample } from './records.js';
+import type { CounterRecord, Fault, Finding, RecordedFinding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 
@@ -75,7 +75,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       : {}),
   });
   const faults: Fault[] = [];
-  const findings: Finding[] = [];
+  const findings: RecordedFinding[] = [];
   const counters: CounterRecord[] = [];
   try {
     input.onActivity?.(activity);
