@@ -42,5 +42,6 @@ describe('did you mean', () => {
     expect(didYouMean('nnone', strategies)).toBe(' (did you mean none?)');
     expect(didYouMean('forged-id', ['forged-id-read', 'forged-id-adopted'])).toBe(' (did you mean forged-id-read or forged-id-adopted?)');
     expect(didYouMean('memcached', strategies)).toBe('');
+    expect(didYouMean('aof-alway', ['none', 'aof-everysec', 'aof-always'], (variant) => `redis:${variant}`)).toBe(' (did you mean redis:aof-always?)');
   });
 });

@@ -29,10 +29,13 @@ export function nearestNames(name: string, known: readonly string[]): string[] {
   return best.slice(0, MAX_SUGGESTIONS).map((entry) => entry.candidate);
 }
 
-/** ` (did you mean none?)`, for after the unknown name in an error, or '' when nothing is near. */
-export function didYouMean(name: string, known: readonly string[]): string {
+/**
+ * ` (did you mean none?)`, for after the unknown name in an error, or '' when nothing is near.
+ * `show` writes a suggestion as the user would type it (a variant with its strategy's name).
+ */
+export function didYouMean(name: string, known: readonly string[], show: (name: string) => string = (same) => same): string {
   const nearest = nearestNames(name, known);
-  return nearest.length === 0 ? '' : ` (did you mean ${nearest.join(' or ')}?)`;
+  return nearest.length === 0 ? '' : ` (did you mean ${nearest.map(show).join(' or ')}?)`;
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */

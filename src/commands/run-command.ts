@@ -3,7 +3,7 @@ import { demoProfile } from '../app/profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
 import { findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
 import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
-import { builtinScenarioNames, loadScenario } from '../config/scenario.js';
+import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
 import { InterruptedError } from '../errors.js';
@@ -34,7 +34,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
   const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
   try {
     const configFile = flags.config ?? (await findConfigFile(process.cwd()));
-    const config = configFile === undefined ? undefined : await loadConfigFile(configFile);
+    const scenarioFiles = given.has('scenario') ? (flags.scenario ?? '').split(',').map((entry) => entry.trim()).filter(isScenarioFile) : [];
+    const config = configFile === undefined ? undefined : await loadConfigFile(configFile, scenarioFiles);
     const merged = mergeFlags(config, flags, given);
     const settings = parseRunFlags(merged, process.env);
     const reports = {

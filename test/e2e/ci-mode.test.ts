@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { HACTL, runHactl, STACK_LINE } from './helpers.js';
+import { HACTL, runHactl, STACK_LINE, startHactl } from './helpers.js';
 
 /**
  * CI mode as a CI job written from the README uses it: a config file with expectations, the exit
@@ -117,6 +117,23 @@ describe('CI mode', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(new RegExp(`^hactl: ${file}: replicas: `));
     expect(stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a config with several mistakes: all of them at once, each with the name it meant, before anything starts', async () => {
+    const file = path.join(dir, 'typos.yaml');
+    await writeFile(file, ['strategy: [none, redis]', 'replica: 3', 'expect:', "  nnone: { login-raed: { hitrate: '>= 1' } }", '  redis: { login-read: { finding.logout: pass } }', ''].join('\n'));
+    const hactl = startHactl(['run', '--config', file]);
+    const { code, stderr, stdout } = await hactl.finished;
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      `hactl: ${file}: (top level): Unrecognized key: "replica" (did you mean replicas?)`,
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone: unknown strategy "nnone" \\(did you mean none\\?\\); `)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone\\.login-raed: unknown scenario "login-raed" \\(did you mean login-read\\?\\); expected one of .*, or \\*$`)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone\\.login-raed\\.hitrate: unknown figure "hitrate" \\(did you mean hitRate\\?\\); `)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.redis\\.login-read\\.finding\\.logout: unknown finding "logout" \\(did you mean logout-invalidates\\?\\); expected finding\\.<id> with <id> one of .*logout-invalidates`)),
+    ]);
+    expect(await hactl.leftovers()).toEqual([]);
   });
 
   it('a saved report that is not valid says where', async () => {
