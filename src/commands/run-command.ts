@@ -1,7 +1,7 @@
 import { open, writeFile } from 'node:fs/promises';
 import { demoProfile } from '../app/profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
-import { findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
+import { commandDir, findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
 import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
 import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
@@ -16,6 +16,7 @@ import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
 import { run } from '../run.js';
+import type { ExternalSettings } from '../runtime/runtime.js';
 import type { CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
@@ -52,7 +53,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     const scenarios = await Promise.all(references.map(loadScenario));
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
-    const customApp = customAppOf(settings.app, profile);
+    const customApp = customAppOf(settings.app, profile, commandDir(config, 'appCmd', given, process.cwd()));
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
 
@@ -77,7 +78,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
         profile,
         ...(customApp ? { customApp } : {}),
-        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
+        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
       },
       {
         signal: interrupts.signal,
@@ -150,11 +151,17 @@ export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, give
   return merged;
 }
 
+/** Where each fault command of --runtime external runs: the same rule as --app-cmd. */
+function faultCommandDirs(config: ConfigFile | undefined, given: ReadonlySet<string>): ExternalSettings['commandDirs'] {
+  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd'] as const;
+  return Object.fromEntries(keys.map((key) => [key, commandDir(config, key, given, process.cwd())]));
+}
+
 /** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
-function customAppOf(app: AppFlags, profile: AppProfile): CustomApp | undefined {
+function customAppOf(app: AppFlags, profile: AppProfile, cwd: string): CustomApp | undefined {
   if (app.command === undefined && app.image === undefined) return undefined;
   return {
-    ...(app.command !== undefined ? { command: app.command } : {}),
+    ...(app.command !== undefined ? { command: app.command, cwd } : {}),
     ...(app.image !== undefined ? { image: app.image } : {}),
     env: app.env,
     healthPath: profile.healthPath,

@@ -2,7 +2,8 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { mergeFlags } from '../commands/run-command.js';
 import { UsageError } from '../errors.js';
-import { parseConfig } from './config-file.js';
+import path from 'node:path';
+import { commandDir, parseConfig } from './config-file.js';
 import { parseRunFlags } from './options.js';
 import { STARTER_CONFIG } from './starter.js';
 
@@ -100,6 +101,15 @@ describe('config files', () => {
     expect(parseConfig({ expect: expectations }, 'c.yaml', known).expectations).toHaveLength(3);
     expect(parseConfig({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } }, 'c.yaml').expectations).toHaveLength(1);
     expect(problems({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } })).toEqual([expect.stringMatching(/^c\.yaml: expect\.\*\.not-known-yet: unknown scenario "not-known-yet"; /)]);
+  });
+
+  it("a command from the file runs in the file's folder, one typed on the command line in the working directory", () => {
+    const config = parseConfig({ 'app-cmd': 'php -S {host}:{port} app.php', 'kill-store-cmd': './kill.sh' }, 'ci/hactl.yaml');
+    expect(config.dir).toBe(path.resolve('ci'));
+    expect(commandDir(config, 'appCmd', new Set(), '/work')).toBe(path.resolve('ci'));
+    expect(commandDir(config, 'appCmd', new Set(['appCmd']), '/work')).toBe('/work');
+    expect(commandDir(config, 'killReplicaCmd', new Set(), '/work')).toBe('/work');
+    expect(commandDir(undefined, 'appCmd', new Set(['appCmd']), '/work')).toBe('/work');
   });
 
   it('flags typed on the command line override the file; repeatable ones add to it', () => {

@@ -17,6 +17,8 @@ export const DEFAULT_CONFIG_FILE = 'hactl.config.yaml';
 /** What a config file holds beyond the run's flags: where reports go, and what the run must show. */
 export interface ConfigFile {
   file: string;
+  /** The folder its paths and commands are relative to: the file's own, as an absolute path. */
+  dir: string;
   flags: RunFlags;
   reports: { junit?: string; html?: string; pricing?: string };
   strict?: boolean;
@@ -150,6 +152,7 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
   };
   return {
     file,
+    dir: path.resolve(path.dirname(file)),
     flags,
     reports: defined({ junit: relative(config.junit), html: relative(config.html), pricing: relative(config.pricing) }),
     ...(config.strict !== undefined ? { strict: config.strict } : {}),
@@ -157,9 +160,20 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
   };
 }
 
-/** Paths in a config file are relative to the file, wherever hactl is run from. */
+/**
+ * Paths and commands in a config file are relative to the file, wherever hactl is run from: a
+ * path is joined to its folder here, and a command runs in it (commandDir).
+ */
 function relativeTo(file: string, value: string): string {
   return path.isAbsolute(value) ? value : path.join(path.dirname(file), value);
+}
+
+/**
+ * Where a command flag's command runs: the config file's folder when the command came from the
+ * file, the working directory when it was typed on the command line (`given`, as mergeFlags takes it).
+ */
+export function commandDir(config: ConfigFile | undefined, key: keyof RunFlags, given: ReadonlySet<string>, cwd: string): string {
+  return config !== undefined && !given.has(key) && config.flags[key] !== undefined ? config.dir : cwd;
 }
 
 /** The entries of a `strategy:` or `scenario:` list, which may also be one comma-separated string. */
