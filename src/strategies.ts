@@ -1,5 +1,6 @@
 import type { SessionStoreKind } from './app/config.js';
 import type { StoreName } from './stores/store.js';
+import { didYouMean } from './did-you-mean.js';
 
 export const STRATEGY_NAMES = ['none', 'sticky', 'redis', 'postgres', 'mongo'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -75,15 +76,16 @@ export interface StrategyChoice {
 /** `redis`, `redis:aof-always`; an unknown name or variant is a one-line problem naming the choices. */
 export function chooseStrategy(text: string): StrategyChoice | string {
   const [name, variantName, ...extra] = text.split(':');
-  if (!(STRATEGY_NAMES as readonly string[]).includes(name!)) return `unknown strategy "${name}"; expected one or more of ${STRATEGY_NAMES.join(', ')}, or all`;
+  if (!(STRATEGY_NAMES as readonly string[]).includes(name!)) return `unknown strategy "${name}"${didYouMean(name!, STRATEGY_NAMES)}; expected one or more of ${STRATEGY_NAMES.join(', ')}, or all`;
   const strategy = strategies[name as StrategyName];
   const named = strategy.variants.filter((variant) => variant.name !== 'default');
   if (variantName === undefined) return { strategy, variant: strategy.variants[0]!, label: strategy.name };
   const variant = named.find((candidate) => candidate.name === variantName);
   if (!variant || extra.length > 0) {
-    return named.length === 0
-      ? `strategy "${name}" has no variants; got "${text}"`
-      : `unknown variant "${text}"; expected one of ${named.map((candidate) => `${name}:${candidate.name}`).join(', ')}`;
+    const labels = named.map((candidate) => `${name}:${candidate.name}`);
+    // Compared without the strategy's name, which every label shares and would make any variant look near.
+    const near = didYouMean(`${variantName}${extra.map((part) => `:${part}`).join('')}`, named.map((candidate) => candidate.name), (variant) => `${name}:${variant}`);
+    return named.length === 0 ? `strategy "${name}" has no variants; got "${text}"` : `unknown variant "${text}"${near}; expected one of ${labels.join(', ')}`;
   }
   // The default variant keeps the plain name, so `redis` and `redis:none` are one row.
   return { strategy, variant, label: variant === strategy.variants[0] ? strategy.name : `${strategy.name}:${variant.name}` };

@@ -1,9 +1,9 @@
 import { open, writeFile } from 'node:fs/promises';
 import { demoProfile } from '../app/profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
-import { findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
+import { commandDir, findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
 import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
-import { builtinScenarioNames, loadScenario } from '../config/scenario.js';
+import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
 import { ExitCode, InterruptedError } from '../errors.js';
@@ -16,6 +16,7 @@ import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
 import { check, run, type RunOptions } from '../run.js';
+import type { ExternalSettings } from '../runtime/runtime.js';
 import type { CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
@@ -34,7 +35,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
   const interrupts = trapInterrupts(process.stderr, TEARDOWN_DEADLINE_MS);
   try {
     const configFile = flags.config ?? (await findConfigFile(process.cwd()));
-    const config = configFile === undefined ? undefined : await loadConfigFile(configFile);
+    const scenarioFiles = given.has('scenario') ? (flags.scenario ?? '').split(',').map((entry) => entry.trim()).filter(isScenarioFile) : [];
+    const config = configFile === undefined ? undefined : await loadConfigFile(configFile, scenarioFiles);
     const merged = mergeFlags(config, flags, given);
     const settings = parseRunFlags(merged, process.env);
     const reports = {
@@ -51,7 +53,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     const scenarios = await Promise.all(references.map(loadScenario));
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
-    const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile);
+    const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile, commandDir(config, 'appCmd', given, process.cwd()));
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
 
@@ -73,7 +75,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
         profile,
         ...(customApp ? { customApp } : {}),
-        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath } } : {}),
+        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
         preflight: settings.preflight,
     };
     if (mode === 'check') {
@@ -129,7 +131,7 @@ async function checkCommand(options: RunOptions, hooks: { signal: AbortSignal; e
       if (event.type !== 'preflight-step') return;
       const { step } = event;
       process.stdout.write(`${event.strategy.padEnd(width)}  ${step.step.padEnd(6)}  ${step.ok ? 'ok  ' : 'FAIL'}  ${step.detail}\n`);
-      if (step.fix) process.stdout.write(`${''.padEnd(width)}  ${''.padEnd(6)}  fix   ${step.fix}\n`);
+      if (step.fix) process.stdout.write(`${event.strategy.padEnd(width)}  ${step.step.padEnd(6)}  fix   ${step.fix}\n`);
     },
   });
   for (const result of checks) if (result.skipped) process.stdout.write(`${result.strategy.padEnd(width)}  skipped: ${result.skipped}\n`);
@@ -178,11 +180,17 @@ export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, give
   return merged;
 }
 
+/** Where each fault command of --runtime external runs: the same rule as --app-cmd. */
+function faultCommandDirs(config: ConfigFile | undefined, given: ReadonlySet<string>): ExternalSettings['commandDirs'] {
+  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd'] as const;
+  return Object.fromEntries(keys.map((key) => [key, commandDir(config, key, given, process.cwd())]));
+}
+
 /** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */
-function customAppOf(app: AppFlags & { startupTimeoutMs: number }, profile: AppProfile): CustomApp | undefined {
+function customAppOf(app: AppFlags & { startupTimeoutMs: number }, profile: AppProfile, cwd: string): CustomApp | undefined {
   if (app.command === undefined && app.image === undefined) return undefined;
   return {
-    ...(app.command !== undefined ? { command: app.command } : {}),
+    ...(app.command !== undefined ? { command: app.command, cwd } : {}),
     ...(app.image !== undefined ? { image: app.image } : {}),
     env: app.env,
     healthPath: profile.healthPath,

@@ -63,8 +63,16 @@ describe('app profiles', () => {
     expect(profile.showsAnyUser(200, '<b>Please log in</b>')).toBe(false);
   });
 
+  it('takes a method in any case, and sends it in upper case', () => {
+    const profile = compileAppProfile({ ...minimal, login: { ...minimal.login, method: 'post' }, read: { ...minimal.read, method: 'Get' }, logout: { method: 'delete', path: '/session' } }, 'p.yaml');
+    expect(profile.login(kim).method).toBe('POST');
+    expect(profile.read.method).toBe('GET');
+    expect(profile.logout?.method).toBe('DELETE');
+  });
+
   it.each([
     [{ ...minimal, cookie: 'bad cookie' }, /^p\.yaml: cookie: expected a cookie name/],
+    [{ ...minimal, login: { ...minimal.login, method: 'fetch' } }, /^p\.yaml: login\.method: .*"GET"/],
     [{ ...minimal, read: { path: '/me' } }, /^p\.yaml: read\.hit: /],
     [{ ...minimal, read: { path: '/me', hit: { json: { 'user.id': '{{userId}}' } } } }, /^p\.yaml: read\.hit\.json\.user\.id: expected a JSON path such as \$\.user\.id/],
     [{ ...minimal, read: { path: '/me', hit: { json: { $: 'x' }, body: 'x' } } }, /^p\.yaml: read\.hit: give exactly one of json/],

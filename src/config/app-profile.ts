@@ -30,7 +30,12 @@ const regex = z.string().superRefine((value, context) => {
 const requestShape = (fields: readonly string[]) => {
   const template = templateOf(fields);
   return {
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    // Methods are case-sensitive on the wire (RFC 9110), but `get` in a profile can only mean GET.
+    method: z
+      .string()
+      .transform((method) => method.toUpperCase())
+      .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']))
+      .default('GET'),
     path: template
       .refine((path) => path.startsWith('/'), { message: 'expected a path starting with /' })
       .refine((path) => !/[\x00-\x20\x7f]/.test(path), { message: 'expected a path without spaces or control characters (percent-encode them)' }),

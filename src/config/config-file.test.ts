@@ -2,7 +2,8 @@ import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { mergeFlags } from '../commands/run-command.js';
 import { UsageError } from '../errors.js';
-import { parseConfig } from './config-file.js';
+import path from 'node:path';
+import { commandDir, parseConfig } from './config-file.js';
 import { parseRunFlags } from './options.js';
 import { STARTER_CONFIG } from './starter.js';
 
@@ -49,7 +50,7 @@ describe('config files', () => {
   it.each([
     [{ replica: 3 }, /^c\.yaml: \(top level\): Unrecognized key: "replica"/],
     [{ replicas: 'three' }, /^c\.yaml: replicas: /],
-    [{ expect: { redis: { 'login-read': { hitrate: '>= 1' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitrate: unknown figure "hitrate"; expected one of hitRate, /],
+    [{ expect: { redis: { 'login-read': { hitrate: '>= 1' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitrate: unknown figure "hitrate" \(did you mean hitRate\?\); expected one of hitRate, /],
     [{ expect: { redis: { 'login-read': { hitRate: 'high' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitRate: expected a comparison such as ">= 0\.99", "== 0" or "< 250", got "high"/],
     [{ expect: { redis: { 'login-read': { hitRate: 1 } } } }, /expected a comparison .*, got 1/],
     [{ expect: { redis: { 'cookie-swap': { 'finding.forged-id-read': '>= 1' } } } }, /finding\.forged-id-read: expected pass or fail/],
@@ -58,6 +59,57 @@ describe('config files', () => {
   ])('names file, path and what was expected (%#)', (data, message) => {
     expect(() => parseConfig(data, 'c.yaml')).toThrow(UsageError);
     expect(() => parseConfig(data, 'c.yaml')).toThrow(message);
+  });
+
+  const known = { scenarios: ['cookie-swap', 'kill-node', 'login-read', 'security', 'my-flow'] };
+  const problems = (data: unknown) => {
+    try {
+      parseConfig(data, 'c.yaml', known);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message.split('\n');
+    }
+    throw new Error('the config validated');
+  };
+
+  it('reports every problem at once, each naming file and path, with the names near a mistyped one', () => {
+    expect(
+      problems({
+        strategy: ['none', 'reddis'],
+        scenario: 'login-read,kill-nod',
+        replica: 3,
+        expect: {
+          nnone: { 'login-raed': { hitrate: '>= 1' } },
+          redis: { 'login-read': { 'finding.logout': 'pass', 'read.p90': '< 5' }, security: { 'finding.stolen-cookie': 'pass' } },
+        },
+      }),
+    ).toEqual([
+      'c.yaml: (top level): Unrecognized key: "replica" (did you mean replicas?)',
+      'c.yaml: strategy: unknown strategy "reddis" (did you mean redis?); expected one or more of none, sticky, redis, postgres, mongo, or all',
+      'c.yaml: scenario: unknown scenario "kill-nod" (did you mean kill-node?); expected one of cookie-swap, kill-node, login-read, security, my-flow, or a path to a scenario .yaml file',
+      'c.yaml: expect.nnone: unknown strategy "nnone" (did you mean none?); expected one or more of none, sticky, redis, postgres, mongo, or all; expected a strategy of the run (or *)',
+      'c.yaml: expect.nnone.login-raed: unknown scenario "login-raed" (did you mean login-read?); expected one of cookie-swap, kill-node, login-read, security, my-flow, or *',
+      'c.yaml: expect.nnone.login-raed.hitrate: unknown figure "hitrate" (did you mean hitRate?); expected one of hitRate, missRate, errors, requests, reads, sessionLoss, usersLost, recoveryMs, detectionMs, imbalance, lostUpdates, lostUpdates.rate, expiry.stale, storeFault.errorRate, storeFault.hung, storeFault.failOpen, <login|read>.<p50|p95|p99|max>, finding.<id>',
+      'c.yaml: expect.redis.login-read.finding.logout: unknown finding "logout" (did you mean logout-invalidates?); expected finding.<id> with <id> one of stolen-cookie, forged-id-read, forged-id-adopted, session-fixation, logout-invalidates, cookie-httponly, cookie-secure, cookie-samesite, cookie-path, cookie-no-domain, session-id-quality, idle-timeout',
+      expect.stringMatching(/^c\.yaml: expect\.redis\.login-read\.read\.p90: unknown figure "read\.p90" \(did you mean read\.p50 or read\.p95 or read\.p99\?\); /),
+      'c.yaml: expect.redis.security.finding.stolen-cookie: stolen-cookie is a fact on every strategy (a session id is a bearer token), recorded without pass or fail; no expectation on it can hold',
+    ]);
+  });
+
+  it('takes every finding id, the names of the scenarios it knows, and any scenario name when it knows none', () => {
+    const expectations = { '*': { security: { 'finding.logout-invalidates': 'pass', 'finding.idle-timeout': 'fail' }, 'my-flow': { hitRate: '>= 1' } } };
+    expect(parseConfig({ expect: expectations }, 'c.yaml', known).expectations).toHaveLength(3);
+    expect(parseConfig({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } }, 'c.yaml').expectations).toHaveLength(1);
+    expect(problems({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } })).toEqual([expect.stringMatching(/^c\.yaml: expect\.\*\.not-known-yet: unknown scenario "not-known-yet"; /)]);
+  });
+
+  it("a command from the file runs in the file's folder, one typed on the command line in the working directory", () => {
+    const config = parseConfig({ 'app-cmd': 'php -S {host}:{port} app.php', 'kill-store-cmd': './kill.sh' }, 'ci/hactl.yaml');
+    expect(config.dir).toBe(path.resolve('ci'));
+    expect(commandDir(config, 'appCmd', new Set(), '/work')).toBe(path.resolve('ci'));
+    expect(commandDir(config, 'appCmd', new Set(['appCmd']), '/work')).toBe('/work');
+    expect(commandDir(config, 'killReplicaCmd', new Set(), '/work')).toBe('/work');
+    expect(commandDir(undefined, 'appCmd', new Set(['appCmd']), '/work')).toBe('/work');
   });
 
   it('flags typed on the command line override the file; repeatable ones add to it', () => {

@@ -1,11 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseWith, readYamlFile } from './yaml-file.js';
+import { issueLine, readYamlFile } from './yaml-file.js';
+import { builtinScenarioNames, isScenarioFile, scenarioFileNames, unknownScenario } from './scenario.js';
+import { didYouMean } from '../did-you-mean.js';
 import { UsageError } from '../errors.js';
 import type { Expectation } from '../expectations/evaluate.js';
 import { parseBound } from '../expectations/expression.js';
-import { isFinding, metricReader, METRIC_NAMES } from '../expectations/metrics.js';
+import { isFinding, metricProblem } from '../expectations/metrics.js';
 import { chooseStrategy } from '../strategies.js';
 import type { RunFlags } from './options.js';
 
@@ -15,6 +17,8 @@ export const DEFAULT_CONFIG_FILE = 'hactl.config.yaml';
 /** What a config file holds beyond the run's flags: where reports go, and what the run must show. */
 export interface ConfigFile {
   file: string;
+  /** The folder its paths and commands are relative to: the file's own, as an absolute path. */
+  dir: string;
   flags: RunFlags;
   reports: { junit?: string; html?: string; pricing?: string };
   strict?: boolean;
@@ -26,6 +30,8 @@ const list = z.union([text, z.array(text).min(1)]).transform((value) => (Array.i
 const whole = z.number().int().transform(String);
 const map = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
 const SCENARIO_NAME = /^(\*|[a-z0-9][a-z0-9-]*)$/;
+/** `expect:` strategy (or *), scenario (or *), figure, bound. */
+const expectSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number()]))));
 
 /** Every `hactl run` flag, by its long name, plus reports and expectations. */
 const schema = z.strictObject({
@@ -64,11 +70,20 @@ const schema = z.strictObject({
   html: text.optional(),
   pricing: text.optional(),
   strict: z.boolean().optional(),
-  expect: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number()])))).optional(),
+  expect: expectSchema.optional(),
 });
 
-export async function loadConfigFile(file: string): Promise<ConfigFile> {
-  return parseConfig((await readYamlFile(file, '--config: cannot read')) ?? {}, file);
+const CONFIG_KEYS = Object.keys(schema.shape);
+
+/**
+ * Reads and validates a config file. `scenarioFiles` are scenario files given on the command line,
+ * whose names its expectations may use beside the built-in ones and those of its own files.
+ */
+export async function loadConfigFile(file: string, scenarioFiles: readonly string[] = []): Promise<ConfigFile> {
+  const data = (await readYamlFile(file, '--config: cannot read')) ?? {};
+  const own = listEntries((data as { scenario?: unknown }).scenario).filter(isScenarioFile).map((entry) => relativeTo(file, entry));
+  const named = await scenarioFileNames([...own, ...scenarioFiles]);
+  return parseConfig(data, file, named && { scenarios: [...(await builtinScenarioNames()), ...named] });
 }
 
 /** The default config file, when there is one where hactl runs. */
@@ -77,16 +92,32 @@ export async function findConfigFile(cwd: string): Promise<string | undefined> {
   return (await stat(file).catch(() => undefined))?.isFile() ? DEFAULT_CONFIG_FILE : undefined;
 }
 
-/** Validates a parsed config and reports every problem, each as `file: path: what was expected`. */
-export function parseConfig(data: unknown, file: string): ConfigFile {
-  const config = parseWith(schema, data, file);
-  // Paths in a config file are relative to the file, wherever hactl is run from.
-  const dir = path.dirname(file);
-  const relative = (value: string | undefined) => (value === undefined || path.isAbsolute(value) ? value : path.join(dir, value));
-  const scenarios = config.scenario?.split(',').map((entry) => {
-    const trimmed = entry.trim();
-    return trimmed.includes('/') || /\.ya?ml$/.test(trimmed) ? relative(trimmed)! : trimmed;
-  });
+/** Names a config's expectations are checked against: the scenarios whose rows a run may have. */
+export interface KnownNames {
+  scenarios: readonly string[];
+}
+
+/**
+ * Validates a parsed config and reports every problem at once, each as `file: path: what was
+ * expected`, with the names near a mistyped one. Scenario names are checked only when `known`
+ * says which exist (a scenario file that could not be read has a name nobody knows yet).
+ */
+export function parseConfig(data: unknown, file: string, known?: KnownNames): ConfigFile {
+  const parsed = schema.safeParse(data);
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap((issue) => schemaProblems(file, issue));
+  // Each part is checked on its own too, so that a wrong key elsewhere hides none of its problems.
+  const raw = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  const strategies = list.optional().safeParse(raw.strategy);
+  if (strategies.success) problems.push(...strategyProblems(file, strategies.data));
+  const scenarioList = list.optional().safeParse(raw.scenario);
+  if (scenarioList.success && known) problems.push(...scenarioProblems(file, scenarioList.data, known));
+  const expect = expectSchema.optional().safeParse(raw.expect);
+  const expectations = expect.success ? parseExpectations(expect.data ?? {}, file, known, problems) : [];
+  if (problems.length > 0 || !parsed.success) throw new UsageError(problems.join('\n'));
+  const config = parsed.data;
+
+  const relative = (value: string | undefined) => (value === undefined ? value : relativeTo(file, value));
+  const scenarios = config.scenario === undefined ? undefined : listEntries(config.scenario).map((entry) => (isScenarioFile(entry) ? relativeTo(file, entry) : entry));
 
   const flags: RunFlags = {
     ...(config.strategy !== undefined ? { strategy: config.strategy } : {}),
@@ -125,32 +156,75 @@ export function parseConfig(data: unknown, file: string): ConfigFile {
   };
   return {
     file,
+    dir: path.resolve(path.dirname(file)),
     flags,
     reports: defined({ junit: relative(config.junit), html: relative(config.html), pricing: relative(config.pricing) }),
     ...(config.strict !== undefined ? { strict: config.strict } : {}),
-    expectations: parseExpectations(config.expect ?? {}, file),
+    expectations,
   };
 }
 
-function parseExpectations(expect: Record<string, Record<string, Record<string, string | number>>>, file: string): Expectation[] {
-  const problems: string[] = [];
+/**
+ * Paths and commands in a config file are relative to the file, wherever hactl is run from: a
+ * path is joined to its folder here, and a command runs in it (commandDir).
+ */
+function relativeTo(file: string, value: string): string {
+  return path.isAbsolute(value) ? value : path.join(path.dirname(file), value);
+}
+
+/**
+ * Where a command flag's command runs: the config file's folder when the command came from the
+ * file, the working directory when it was typed on the command line (`given`, as mergeFlags takes it).
+ */
+export function commandDir(config: ConfigFile | undefined, key: keyof RunFlags, given: ReadonlySet<string>, cwd: string): string {
+  return config !== undefined && !given.has(key) && config.flags[key] !== undefined ? config.dir : cwd;
+}
+
+/** The entries of a `strategy:` or `scenario:` list, which may also be one comma-separated string. */
+function listEntries(value: unknown): string[] {
+  const entries = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+  return entries.flatMap((entry) => entry.split(',')).map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+}
+
+/** A schema problem as lines; a misspelt key names the key it meant. */
+function schemaProblems(file: string, issue: z.core.$ZodIssue): string[] {
+  if (issue.code !== 'unrecognized_keys' || issue.path.length > 0) return [issueLine(file, issue)];
+  return issue.keys.map((key) => issueLine(file, { path: [], message: `Unrecognized key: "${key}"${didYouMean(key, CONFIG_KEYS)}` }));
+}
+
+function strategyProblems(file: string, value: string | undefined): string[] {
+  return listEntries(value)
+    .filter((name) => name !== 'all')
+    .map(chooseStrategy)
+    .filter((choice): choice is string => typeof choice === 'string')
+    .map((problem) => `${file}: strategy: ${problem}`);
+}
+
+function scenarioProblems(file: string, value: string | undefined, known: KnownNames): string[] {
+  return listEntries(value)
+    .filter((name) => name !== 'all' && !isScenarioFile(name) && !known.scenarios.includes(name))
+    .map((name) => `${file}: scenario: ${unknownScenario(name, known.scenarios)}`);
+}
+
+/** The expectations under `expect:`, every problem with them added to `problems`. */
+function parseExpectations(expect: z.output<typeof expectSchema>, file: string, known: KnownNames | undefined, problems: string[]): Expectation[] {
   const expectations: Expectation[] = [];
   for (const [strategy, scenarios] of Object.entries(expect)) {
     const at = `${file}: expect.${strategy}`;
-    const known = strategy === '*' ? undefined : chooseStrategy(strategy);
-    if (typeof known === 'string') {
-      problems.push(`${at}: ${known}; expected a strategy of the run (or *)`);
-      continue;
-    }
+    const choice = strategy === '*' ? undefined : chooseStrategy(strategy);
+    // An unknown strategy is one problem; what is written under it is still checked.
+    if (typeof choice === 'string') problems.push(`${at}: ${choice}; expected a strategy of the run (or *)`);
     for (const [scenario, metrics] of Object.entries(scenarios)) {
       if (!SCENARIO_NAME.test(scenario)) {
         problems.push(`${at}.${scenario}: expected a scenario name (lower-case letters, digits, dashes) or *`);
-        continue;
+      } else if (scenario !== '*' && known && !known.scenarios.includes(scenario)) {
+        problems.push(`${at}.${scenario}: ${unknownScenario(scenario, known.scenarios, 'or *')}`);
       }
       for (const [metric, value] of Object.entries(metrics)) {
         const where = `${at}.${scenario}.${metric}`;
-        if (!metricReader(metric)) {
-          problems.push(`${where}: unknown figure "${metric}"; expected one of ${METRIC_NAMES.join(', ')}`);
+        const problem = metricProblem(metric);
+        if (problem) {
+          problems.push(`${where}: ${problem}`);
           continue;
         }
         const bound = parseBound(String(value));
@@ -162,7 +236,6 @@ function parseExpectations(expect: Record<string, Record<string, Record<string, 
       }
     }
   }
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return expectations;
 }
 

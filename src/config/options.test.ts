@@ -34,7 +34,10 @@ describe('run flags', () => {
   });
 
   it.each([
-    [{ strategy: 'redis:aof' }, '--strategy: unknown variant "redis:aof"; expected one of redis:none, redis:aof-everysec, redis:aof-always'],
+    [{ strategy: 'redis:aof' }, '--strategy: unknown variant "redis:aof" (did you mean redis:aof-everysec or redis:aof-always?); expected one of redis:none, redis:aof-everysec, redis:aof-always'],
+    [{ strategy: 'redis:aof-alway' }, '--strategy: unknown variant "redis:aof-alway" (did you mean redis:aof-always?); expected one of '],
+    [{ strategy: 'none,nnone' }, '--strategy: unknown strategy "nnone" (did you mean none?); expected one or more of none, sticky, redis, postgres, mongo, or all'],
+    [{ runtime: 'dokcer' }, '--runtime: expected one of local, docker, external, got "dokcer" (did you mean docker?)'],
     [{ strategy: 'postgres:fast' }, '--strategy: strategy "postgres" has no variants; got "postgres:fast"'],
     [{ balancer: 'nginx' }, '--balancer: expected one of hactl, haproxy, got "nginx"'],
     [{ balancerProfile: 'gcp' }, '--balancer-profile: expected one of fast, alb, got "gcp"'],

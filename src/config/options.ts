@@ -1,5 +1,6 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { didYouMean } from '../did-you-mean.js';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { FAULT_COMMAND_FIELDS } from '../runtime/fault-command.js';
@@ -256,7 +257,7 @@ export function parseInteger(flag: string, value: string | undefined, fallback: 
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag}: expected ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got "${value}"`);
+    throw new UsageError(`${flag}: expected ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got "${value}"${didYouMean(value, allowed)}`);
   }
   return value as T;
 }

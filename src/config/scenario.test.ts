@@ -24,6 +24,7 @@ describe('built-in scenarios', () => {
 
   it('names the valid scenarios when one is unknown', async () => {
     await expect(loadScenario('kill-everything')).rejects.toThrow(/unknown scenario "kill-everything"; expected one of .*kill-node.*login-read/);
+    await expect(loadScenario('login-raed')).rejects.toThrow(/^unknown scenario "login-raed" \(did you mean login-read\?\); expected one of /);
   });
 });
 
@@ -53,7 +54,7 @@ describe('scenario validation', () => {
     }
     const lines = message.split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^my\.yaml: phases\[0\]\.do: unknown phase kind "logon"; expected one of login, read/);
+    expect(lines[0]).toMatch(/^my\.yaml: phases\[0\]\.do: unknown phase kind "logon" \(did you mean login\?\); expected one of login, read/);
     expect(lines[1]).toMatch(/^my\.yaml: phases\[1\]\.reads: unknown name "readz"/);
     expect(lines[2]).toMatch(/^my\.yaml: phases\[2\]\.replica: /);
   });

@@ -6,6 +6,7 @@ import { formatPath } from './paths.js';
 import { parseWith, readYamlFile } from './yaml-file.js';
 import { phaseUnits } from '../driver/phases/index.js';
 import type { PhaseUnit } from '../driver/phase.js';
+import { didYouMean } from '../did-you-mean.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
 import type { AppSettings } from '../topology/plan.js';
@@ -69,17 +70,33 @@ export async function builtinScenarioNames(): Promise<string[]> {
   return files.filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
 }
 
+/** Whether a --scenario entry names a file (a path, or a .yaml name) rather than a built-in scenario. */
+export function isScenarioFile(reference: string): boolean {
+  return reference.includes('/') || /\.ya?ml$/.test(reference);
+}
+
+/** Why a scenario name is not one of `names`, naming the near ones and the rest. */
+export function unknownScenario(name: string, names: readonly string[], orElse = 'or a path to a scenario .yaml file'): string {
+  return `unknown scenario "${name}"${didYouMean(name, names)}; expected one of ${names.join(', ')}, ${orElse}`;
+}
+
 /** A built-in scenario by name, or a scenario file by path. */
 export async function loadScenario(reference: string): Promise<Scenario> {
-  const looksLikePath = reference.includes('/') || /\.ya?ml$/.test(reference);
-  if (!looksLikePath) {
+  if (!isScenarioFile(reference)) {
     const names = await builtinScenarioNames();
-    if (!names.includes(reference)) {
-      throw new UsageError(`unknown scenario "${reference}"; expected one of ${names.join(', ')}, or a path to a scenario .yaml file`);
-    }
+    if (!names.includes(reference)) throw new UsageError(unknownScenario(reference, names));
     return loadScenarioFile(path.join(BUILTIN_SCENARIO_DIR, `${reference}.yaml`));
   }
   return loadScenarioFile(reference);
+}
+
+/**
+ * The names scenario files give their rows, read before the run to check a config's expectations
+ * against; undefined when a file has none to read (loading it later says what is wrong with it).
+ */
+export async function scenarioFileNames(files: readonly string[]): Promise<string[] | undefined> {
+  const names = await Promise.all(files.map((file) => readYamlFile(file, 'cannot read scenario file').then((data) => (data as { name?: unknown } | null)?.name, () => undefined)));
+  return names.every((name): name is string => typeof name === 'string') ? names : undefined;
 }
 
 export async function loadScenarioFile(file: string): Promise<Scenario> {
@@ -95,7 +112,7 @@ export function parseScenario(data: unknown, file: string): Scenario {
     const { name, do: kind, ...rest } = entry;
     const unit = phaseUnits[kind];
     if (!unit) {
-      problems.push(`${file}: phases[${index}].do: unknown phase kind "${kind}"; expected one of ${Object.keys(phaseUnits).join(', ')}`);
+      problems.push(`${file}: phases[${index}].do: unknown phase kind "${kind}"${didYouMean(kind, Object.keys(phaseUnits))}; expected one of ${Object.keys(phaseUnits).join(', ')}`);
       return;
     }
     const options = unit.options.safeParse(rest);

@@ -4,7 +4,8 @@
  */
 export const STARTER_CONFIG = `# hactl.config.yaml: what \`hactl run\` runs, and what it must show.
 # hactl reads this file from the working directory (or --config FILE); flags on the command line
-# override it. Paths are relative to this file. Reference: README.md, "CI mode".
+# override it. Paths and commands are relative to this file's folder: app-cmd runs there.
+# Reference: README.md, "CI mode".
 
 # Session strategies to compare: none, sticky, redis, postgres, mongo, and variants such as
 # redis:aof-always or sticky:app_cookie.
@@ -37,7 +38,7 @@ junit: hactl-junit.xml
 # thresholds: <, <=, >, >=, ==, != and a number (a % after it divides by 100); findings take
 # pass or fail. Figures: hitRate, missRate, errors, sessionLoss, recoveryMs, detectionMs,
 # imbalance, lostUpdates, lostUpdates.rate, read.p50/p95/p99/max, login.p99, expiry.stale,
-# storeFault.errorRate, storeFault.hung, storeFault.failOpen, finding.<id>.
+# storeFault.errorRate, storeFault.hung, storeFault.failOpen, finding.<id> (README.md, "Finding ids").
 # Exit code 1 when one fails; the JUnit file names the figure and the bound.
 expect:
   none:

@@ -26,6 +26,11 @@ export async function readYamlFile(file: string, cannotRead: string): Promise<un
 /** Parses with a schema, or throws every problem as a line of its own: `file: path: what was expected`. */
 export function parseWith<Schema extends z.ZodType>(schema: Schema, data: unknown, file: string): z.output<Schema> {
   const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${file}: ${formatPath(issue.path)}: ${issue.message}`).join('\n'));
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => issueLine(file, issue)).join('\n'));
   return parsed.data;
+}
+
+/** One schema problem as a line: `file: path: what was expected`. */
+export function issueLine(file: string, issue: Pick<z.core.$ZodIssue, 'path' | 'message'>): string {
+  return `${file}: ${formatPath(issue.path)}: ${issue.message}`;
 }

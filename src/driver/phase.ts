@@ -6,7 +6,7 @@ import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
-import type { CounterRecord, Fault, Finding, LoginRecord, Outcome } from './records.js';
+import type { CounterRecord, Fault, LoginRecord, Outcome, RecordedFinding } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -24,7 +24,7 @@ export interface PhaseContext {
   concurrency: number;
   rng: Rng;
   faults: Fault[];
-  findings: Finding[];
+  findings: RecordedFinding[];
   counters: CounterRecord[];
   /** Every login of the scenario's login phases, failed or not. */
   logins: LoginRecord[];

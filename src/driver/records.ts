@@ -1,4 +1,5 @@
 /** What a scenario leaves behind: samples, faults and findings. The report is computed from these. */
+import type { FindingId } from './findings.js';
 
 /** `hit`/`miss` for reads; `ok`/`rejected` for other requests; `error` is no answer or a 5xx. */
 export type Outcome = 'hit' | 'miss' | 'ok' | 'rejected' | 'error';
@@ -75,3 +76,6 @@ export interface Finding {
   summary: string;
   evidence: Record<string, number | string>;
 }
+
+/** A finding as a phase records it: its id is one of FINDINGS, which config files may name. */
+export type RecordedFinding = Finding & { id: FindingId };

@@ -7,7 +7,7 @@ import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
 import type { StoreFaults } from './phase.js';
-import type { CounterRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
+import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import { storeUnused } from '../stores/usage.js';
@@ -78,7 +78,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       : {}),
   });
   const faults: Fault[] = [];
-  const findings: Finding[] = [];
+  const findings: RecordedFinding[] = [];
   const counters: CounterRecord[] = [];
   const logins: LoginRecord[] = [];
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.

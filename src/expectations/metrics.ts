@@ -1,3 +1,5 @@
+import { didYouMean } from '../did-you-mean.js';
+import { FINDING_IDS, isFact, isFindingId } from '../driver/findings.js';
 import type { ResultRow } from '../report/model.js';
 
 /**
@@ -37,6 +39,13 @@ const FINDING = /^finding\.([a-z0-9][a-z0-9-]*)$/;
 
 export const METRIC_NAMES = [...Object.keys(FIXED), '<login|read>.<p50|p95|p99|max>', 'finding.<id>'];
 
+/** Every figure by its full name, to find the one a mistyped name meant. */
+const EVERY_METRIC = [
+  ...Object.keys(FIXED),
+  ...['login', 'read'].flatMap((kind) => ['p50', 'p95', 'p99', 'max'].map((percentile) => `${kind}.${percentile}`)),
+  ...FINDING_IDS.map((id) => `finding.${id}`),
+];
+
 /** The reader for a metric name, or undefined when no such figure exists. */
 export function metricReader(name: string): Reader | undefined {
   if (FIXED[name]) return FIXED[name];
@@ -46,11 +55,25 @@ export function metricReader(name: string): Reader | undefined {
     return metric((m) => m.latencyByKind[kind]?.[percentile]);
   }
   const finding = FINDING.exec(name);
-  if (finding) return (row) => row.findings?.find((candidate) => candidate.id === finding[1])?.passed ?? null;
+  if (finding && isFindingId(finding[1]!)) return (row) => row.findings?.find((candidate) => candidate.id === finding[1])?.passed ?? null;
   return undefined;
 }
 
 /** Whether a metric is a pass/fail finding (compared with `pass`/`fail`) rather than a number. */
 export function isFinding(name: string): boolean {
   return FINDING.test(name);
+}
+
+/**
+ * Why an expectation cannot name this figure, or undefined when it can: an unknown figure or
+ * finding id (with the near ones), or a finding that is a fact and never passes or fails.
+ */
+export function metricProblem(name: string): string | undefined {
+  if (name.startsWith('finding.')) {
+    const id = name.slice('finding.'.length);
+    if (!isFindingId(id)) return `unknown finding "${id}"${didYouMean(id, FINDING_IDS)}; expected finding.<id> with <id> one of ${FINDING_IDS.join(', ')}`;
+    if (isFact(id)) return `${id} is a fact on every strategy (a session id is a bearer token), recorded without pass or fail; no expectation on it can hold`;
+    return undefined;
+  }
+  return metricReader(name) ? undefined : `unknown figure "${name}"${didYouMean(name, EVERY_METRIC)}; expected one of ${METRIC_NAMES.join(', ')}`;
 }

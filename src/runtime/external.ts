@@ -4,7 +4,15 @@ import { pollUntil } from '../time.js';
 import { fillReplicaTemplate, replicaId } from '../topology/plan.js';
 import { runFaultCommand } from './fault-command.js';
 import { answers2xx } from './http-probe.js';
-import type { Cluster, ClusterControl, ExternalSettings, Runtime, RuntimeOptions } from './runtime.js';
+import type { Cluster, ClusterControl, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
+
+/** The flag that gives each command, for messages. */
+const FLAG_OF: Record<FaultCommand, string> = {
+  killReplicaCmd: '--kill-replica-cmd',
+  startReplicaCmd: '--start-replica-cmd',
+  killStoreCmd: '--kill-store-cmd',
+  startStoreCmd: '--start-store-cmd',
+};
 
 /** How long hactl waits, after a fault, for the deployment to answer its health path again. */
 const SETTLE_INTERVAL_MS = 100;
@@ -21,8 +29,10 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
   const signal = options.signal;
   const replicaIds = Array.from({ length: options.replicas ?? 1 }, (_, i) => replicaId(i + 1));
 
-  const run = (what: string, template: string, fields: Record<string, string>) =>
-    runFaultCommand(what, fillReplicaTemplate(template, { target: settings.target, ...fields }), { env, ...(signal ? { signal } : {}) });
+  const run = (command: FaultCommand, template: string, fields: Record<string, string>) => {
+    const cwd = settings.commandDirs?.[command];
+    return runFaultCommand(FLAG_OF[command], fillReplicaTemplate(template, { target: settings.target, ...fields }), { env, ...(cwd !== undefined ? { cwd } : {}), ...(signal ? { signal } : {}) });
+  };
 
   return {
     name: 'external',
@@ -54,7 +64,7 @@ function unsupported(control: ClusterControl, settings: ExternalSettings): strin
   }
 }
 
-type Run = (what: string, template: string, fields: Record<string, string>) => Promise<void>;
+type Run = (command: FaultCommand, template: string, fields: Record<string, string>) => Promise<void>;
 
 function externalStore(store: StoreModule, settings: ExternalSettings, run: Run): RunningStore {
   const refuse = async () => {
@@ -67,10 +77,10 @@ function externalStore(store: StoreModule, settings: ExternalSettings, run: Run)
     restartable: settings.killStoreCmd !== undefined,
     async kill(signal) {
       if (!settings.killStoreCmd) throw new EnvironmentError(unsupported('kill-store', settings)!);
-      await run('--kill-store-cmd', settings.killStoreCmd, { signal: signal.replace(/^SIG/, ''), replica: '', ordinal: '' });
+      await run('killStoreCmd', settings.killStoreCmd, { signal: signal.replace(/^SIG/, ''), replica: '', ordinal: '' });
     },
     // Without a start command the platform brings the store back; the scenario's reads wait for it.
-    restart: async () => (settings.startStoreCmd ? run('--start-store-cmd', settings.startStoreCmd, { signal: '', replica: '', ordinal: '' }) : undefined),
+    restart: async () => (settings.startStoreCmd ? run('startStoreCmd', settings.startStoreCmd, { signal: '', replica: '', ordinal: '' }) : undefined),
     pause: refuse,
     unpause: refuse,
     stop: async () => {},
@@ -93,11 +103,11 @@ function externalCluster(settings: ExternalSettings, replicaIds: string[], run: 
     async killReplica(replica, killSignal) {
       if (!settings.killReplicaCmd) throw new EnvironmentError(unsupported('kill-replica', settings)!);
       const at = Date.now();
-      await run('--kill-replica-cmd', settings.killReplicaCmd, { ...fields(known(replica)), signal: killSignal.replace(/^SIG/, '') });
+      await run('killReplicaCmd', settings.killReplicaCmd, { ...fields(known(replica)), signal: killSignal.replace(/^SIG/, '') });
       return { at };
     },
     async startReplica(replica) {
-      if (settings.startReplicaCmd) await run('--start-replica-cmd', settings.startReplicaCmd, fields(known(replica)));
+      if (settings.startReplicaCmd) await run('startReplicaCmd', settings.startReplicaCmd, fields(known(replica)));
     },
     pauseReplica: noBalancer,
     unpauseReplica: noBalancer,

@@ -13,9 +13,9 @@ const OUTPUT_TAIL_BYTES = 2048;
  * overruns its time or the run is interrupted. Fails, with the command's output, when it exits
  * non-zero: a fault that did not happen must not be reported as one.
  */
-export async function runFaultCommand(what: string, command: string, options: { env: NodeJS.ProcessEnv; timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
+export async function runFaultCommand(what: string, command: string, options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<void> {
   const timeoutMs = options.timeoutMs ?? FAULT_COMMAND_TIMEOUT_MS;
-  const child = spawn('/bin/sh', ['-c', command], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('/bin/sh', ['-c', command], { env: options.env, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
   child.stdout.on('data', keep);

@@ -180,6 +180,7 @@ async function startCommandReplica(
     return waitUntilReady(
       await supervisor.spawn(`app ${plan.id} (${command})`, '/bin/sh', ['-c', command], {
         env: { ...options.env, PORT: String(port), HOST: listen.host, HACTL_REPLICA_ID: plan.id, ...appEnv },
+        ...(app.cwd !== undefined ? { cwd: app.cwd } : {}),
         wholeGroup: true,
       }),
       health.probe,

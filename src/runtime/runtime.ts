@@ -30,7 +30,11 @@ export interface ExternalSettings {
   startReplicaCmd?: string;
   killStoreCmd?: string;
   startStoreCmd?: string;
+  /** Where each command runs (the config file's folder for one written there); hactl's working directory when absent. */
+  commandDirs?: Partial<Record<FaultCommand, string>>;
 }
+
+export type FaultCommand = 'killReplicaCmd' | 'startReplicaCmd' | 'killStoreCmd' | 'startStoreCmd';
 
 /**
  * What a scenario's phases may ask of a cluster beyond sending requests. A runtime that cannot do

@@ -38,6 +38,8 @@ export interface AppSettings {
 export interface CustomApp {
   /** A shell command that starts one replica; its `{field}`s are filled per replica (replicaTemplateValues). */
   command?: string;
+  /** Where the command runs: the config file's folder when it came from one, else hactl's working directory. */
+  cwd?: string;
   /** An image whose containers are the replicas. */
   image?: string;
   /** Environment variables for every replica, templated the same way. */

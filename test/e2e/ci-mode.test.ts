@@ -3,10 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { HACTL, runHactl, STACK_LINE } from './helpers.js';
+import { HACTL, runHactl, STACK_LINE, startHactl } from './helpers.js';
+
+const DEMO_APP = fileURLToPath(new URL('../../dist/app/server.js', import.meta.url));
 
 /**
  * CI mode as a CI job written from the README uses it: a config file with expectations, the exit
@@ -118,6 +121,36 @@ describe('CI mode', () => {
     expect(stderr).toMatch(new RegExp(`^hactl: ${file}: replicas: `));
     expect(stderr).not.toMatch(STACK_LINE);
   });
+
+  it('a config with several mistakes: all of them at once, each with the name it meant, before anything starts', async () => {
+    const file = path.join(dir, 'typos.yaml');
+    await writeFile(file, ['strategy: [none, redis]', 'replica: 3', 'expect:', "  nnone: { login-raed: { hitrate: '>= 1' } }", '  redis: { login-read: { finding.logout: pass } }', ''].join('\n'));
+    const hactl = startHactl(['run', '--config', file]);
+    const { code, stderr, stdout } = await hactl.finished;
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      `hactl: ${file}: (top level): Unrecognized key: "replica" (did you mean replicas?)`,
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone: unknown strategy "nnone" \\(did you mean none\\?\\); `)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone\\.login-raed: unknown scenario "login-raed" \\(did you mean login-read\\?\\); expected one of .*, or \\*$`)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.nnone\\.login-raed\\.hitrate: unknown figure "hitrate" \\(did you mean hitRate\\?\\); `)),
+      expect.stringMatching(new RegExp(`^hactl: ${file}: expect\\.redis\\.login-read\\.finding\\.logout: unknown finding "logout" \\(did you mean logout-invalidates\\?\\); expected finding\\.<id> with <id> one of .*logout-invalidates`)),
+    ]);
+    expect(await hactl.leftovers()).toEqual([]);
+  });
+
+  it("app-cmd in a config file runs in the file's folder, where its paths are read too, wherever hactl runs", async () => {
+    const folder = await mkdtemp(path.join(dir, 'app-'));
+    // A relative script name, as a repository's config would give it: found only from the config's folder.
+    await writeFile(path.join(folder, 'start.sh'), `exec "${process.execPath}" "${DEMO_APP}"\n`);
+    const file = path.join(folder, 'hactl.yaml');
+    await writeFile(file, ['strategy: none', 'scenario: login-read', 'replicas: 2', 'users: 5', 'app-cmd: sh start.sh', 'format: json', 'out: app.json', 'expect:', "  none: { login-read: { errors: '== 0' } }", ''].join('\n'));
+    const { code, stderr } = await runHactl(['run', '--config', file, '--quiet']);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(await readFile(path.join(folder, 'app.json'), 'utf8')) as Report;
+    expect(report.results.map((row) => row.status)).toEqual(['ok']);
+    expect(report.settings.app).toMatchObject({ command: 'sh start.sh' });
+  }, 60_000);
 
   it('a saved report that is not valid says where', async () => {
     const file = path.join(dir, 'tampered.json');

@@ -29,6 +29,11 @@ describe('bad input', () => {
   it('unknown scenario: lists the valid ones', () =>
     expectUsageError(['run', '--scenario', 'login-read,kill-all'], /^hactl: unknown scenario "kill-all"; expected one of .*cookie-swap.*kill-node.*login-read/));
 
+  it('a mistyped strategy or scenario: the name it meant', async () => {
+    await expectUsageError(['run', '--strategy', 'nnone'], /^hactl: --strategy: unknown strategy "nnone" \(did you mean none\?\); /);
+    await expectUsageError(['run', '--scenario', 'login-raed'], /^hactl: unknown scenario "login-raed" \(did you mean login-read\?\); /);
+  });
+
   it.each([
     ['--replicas', 'abc'],
     ['--replicas', '0'],

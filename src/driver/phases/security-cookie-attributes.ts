@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { definePhase, type PhaseContext } from '../phase.js';
-import type { Finding } from '../records.js';
+import type { FindingId } from '../findings.js';
+import type { RecordedFinding } from '../records.js';
 import { jarsHolding, replay, sessionCookie } from './security-replay.js';
 import { parseSetCookie, redactSetCookie, type SetCookie } from './security-set-cookie.js';
 
@@ -18,7 +19,7 @@ interface Seen {
 }
 
 interface Check {
-  id: string;
+  id: FindingId;
   title: string;
   /** Whether one Set-Cookie is right. */
   ok(cookie: SetCookie): boolean;
@@ -85,7 +86,7 @@ export const securityCookieAttributes = definePhase({
   },
 });
 
-function finding(context: PhaseContext, check: Check, seen: readonly Seen[], silent: readonly string[]): Finding {
+function finding(context: PhaseContext, check: Check, seen: readonly Seen[], silent: readonly string[]): RecordedFinding {
   const failing = seen.filter((one) => !check.ok(one.cookie));
   const evidence: Record<string, number | string> = {
     setCookies: seen.length,

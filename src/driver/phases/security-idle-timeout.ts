@@ -4,7 +4,7 @@ import { sleep } from '../../time.js';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { definePhase, type PhaseContext } from '../phase.js';
-import type { Finding } from '../records.js';
+import type { RecordedFinding } from '../records.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
 /** The longest idle timeout this check waits out (it waits about twice that). */
@@ -133,7 +133,7 @@ function sleepUntil(context: PhaseContext, at: number): Promise<void> {
   return sleep(Math.max(0, at - context.driver.now()), undefined, { signal: context.signal });
 }
 
-function notChecked(reason: string, evidence: Record<string, number | string> = {}): Finding {
+function notChecked(reason: string, evidence: Record<string, number | string> = {}): RecordedFinding {
   return { id: ID, title: TITLE, passed: null, summary: `not checked: ${reason}`, evidence };
 }
 
