@@ -121,6 +121,17 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       }
       await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt);
     }
+  } catch (error) {
+    if (!hooks.signal.aborted) throw error;
+    // Stopped by a signal: the rows that finished are results, and the report still says so;
+    // the row in progress and those not begun are marked, not dropped.
+    const done = new Set(results.map((row) => `${row.strategy}\u0000${row.scenario}`));
+    const reason = errorMessage(hooks.signal.reason);
+    for (const choice of options.strategies) {
+      for (const scenario of options.scenarios) {
+        if (!done.has(`${choice.label}\u0000${scenario.name}`)) results.push({ strategy: choice.label, scenario: scenario.name, status: 'interrupted', reason });
+      }
+    }
   } finally {
     await runtime.close();
   }

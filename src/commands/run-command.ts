@@ -104,6 +104,12 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     };
     await writeReports(report, settings, reports, renderOptions);
     for (const line of expectationLines(report)) process.stderr.write(`hactl: ${line}\n`);
+    const signal = interrupts.interruptedBy();
+    if (signal) {
+      const finished = report.results.filter((row) => row.status !== 'interrupted').length;
+      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped; the report holds the ${finished} rows that finished\n`);
+      return new InterruptedError(signal).exitCode;
+    }
     return exitCodeFor(report, { strict });
   } catch (error) {
     const signal = interrupts.interruptedBy();

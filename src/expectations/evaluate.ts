@@ -58,6 +58,7 @@ function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   if (invalid.length > 0) {
     return { ...base, actual: null, status: 'failed', message: `${what}: the row's figures are invalid: ${invalid.map((warning) => `${warning.id}: ${warning.message}`).join('; ')}` };
   }
+  if (row.status === 'interrupted') return { ...base, actual: null, status: 'not-run', message: `${what}: the row did not finish: ${row.reason ?? 'the run was interrupted'}` };
   if (row.status !== 'ok') {
     return { ...base, actual: null, status: row.status === 'skipped' ? 'skipped' : 'error', message: `${what}: the row ${row.status === 'skipped' ? 'was skipped' : 'failed'}: ${row.reason ?? 'no reason given'}` };
   }

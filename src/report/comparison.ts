@@ -106,6 +106,7 @@ export function figure<T>(row: ResultRow | undefined, read: (metrics: ScenarioMe
   if (!row) return { state: 'not run' };
   // Before the status: an error row may be invalid too (most logins failed), and says more as that.
   if (rowIsInvalid(row)) return { state: 'invalid' };
+  if (row.status === 'interrupted') return { state: 'not run' };
   if (row.status !== 'ok') return { state: row.status };
   const value = row.metrics ? read(row.metrics) : null;
   return value === null ? { state: 'no data' } : { state: 'measured', value };

@@ -25,7 +25,7 @@ tbody th { font-weight: 600; }
 .nowrap { white-space: nowrap; }
 .figures { min-width: 180px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status.skipped { color: #7d4e00; background: #fff8c5; }
+.status.skipped, .status.interrupted { color: #7d4e00; background: #fff8c5; }
 .status.warned { color: #7d4e00; background: #fff8c5; }
 .status.error, .status.invalid, .verdict.fail { color: #82071e; background: #ffebe9; font-weight: 600; }
 .verdict.pass { color: #116329; background: #dafbe1; }

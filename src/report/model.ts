@@ -54,7 +54,8 @@ export interface ReportSettings {
   };
 }
 
-export type RowStatus = 'ok' | 'skipped' | 'error';
+/** `interrupted`: the run was stopped (Ctrl-C, SIGTERM) before this row finished, or before it began. */
+export type RowStatus = 'ok' | 'skipped' | 'error' | 'interrupted';
 
 export interface ResultRow {
   strategy: string;

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Report } from '../../src/report/model.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,8 +24,10 @@ describe('teardown', () => {
     ['SIGINT', 130, 'redis × kill-node: starting cluster', 'redis-server'],
     ['SIGTERM', 143, 'postgres × kill-node: starting cluster', 'postgres'],
     ['SIGHUP', 129, 'redis × kill-node: starting cluster', 'redis-server'],
-  ] as const)('%s in the middle of a run stops every replica and store, then exits %d', async (signal, exitCode, moment, store) => {
-    const hactl = startHactl(['run', '--strategy', 'redis,postgres', '--scenario', 'login-read,kill-node', '--users', '20']);
+  ] as const)('%s in the middle of a run stops every replica and store, writes the report of the rows that finished, then exits %d', async (signal, exitCode, moment, store) => {
+    const out = path.join(dir, `interrupted-${signal}.json`);
+    const junit = path.join(dir, `interrupted-${signal}.xml`);
+    const hactl = startHactl(['run', '--strategy', 'redis,postgres', '--scenario', 'login-read,kill-node', '--users', '20', '--format', 'json', '--out', out, '--junit', junit]);
     await hactl.waitForStderr(moment, 60_000);
     // Let the replicas come up, so that the signal lands with store and replicas running.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -36,6 +39,14 @@ describe('teardown', () => {
     // The probe saw the store and the replicas while they ran, so an empty answer means something.
     expect(names(hactl.seen())).toEqual(expect.arrayContaining([store, 'node']));
     expect(await hactl.leftovers()).toEqual([]);
+    // The rows that finished before the signal are kept; the one under way and those after it are marked.
+    const report = JSON.parse(await readFile(out, 'utf8')) as Report;
+    const statuses = Object.fromEntries(report.results.map((row) => [`${row.strategy} × ${row.scenario}`, row.status]));
+    const interruptedAt = moment.replace(': starting cluster', '');
+    const order = ['redis × login-read', 'redis × kill-node', 'postgres × login-read', 'postgres × kill-node'];
+    for (const [index, row] of order.entries()) expect(statuses[row], row).toBe(index < order.indexOf(interruptedAt) ? 'ok' : 'interrupted');
+    expect(report.results.find((row) => row.status === 'interrupted')!.reason).toBe(`interrupted by ${signal}`);
+    expect(await readFile(junit, 'utf8')).toContain(`<error message="${interruptedAt}: interrupted by ${signal}"`);
   }, 90_000);
 
   // The last two: a process that shows the fault was under way (the fault proxy beside 3 replicas;
