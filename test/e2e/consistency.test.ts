@@ -196,7 +196,7 @@ describe('balancer options: app_cookie stickiness, least outstanding requests, t
     });
     expect(albReport.settings.balancer).toMatchObject({
       profile: 'alb',
-      healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200' },
+      healthCheck: { intervalMs: 30_000, timeoutMs: 5_000, healthyThreshold: 5, unhealthyThreshold: 2, matcher: '200-299', path: '/health' },
       connectTimeoutMs: 10_000,
       deregistrationDelayMs: 300_000,
     });
