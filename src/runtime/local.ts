@@ -8,6 +8,7 @@ import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
 import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTemplateValues, type CustomApp, type ReplicaPlan, type Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
+import { GroupReaper } from './group-reaper.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
@@ -25,7 +26,10 @@ const FAULT_PROXY_READY_TIMEOUT_MS = 10_000;
 /** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
 export async function createLocalRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runDir = await mkdtemp(path.join(os.tmpdir(), `hactl-${options.runId}-`));
-  const supervisor = new ProcessSupervisor();
+  // No exit handler runs if hactl is SIGKILLed: the watcher that kills its groups then removes this.
+  const reaper = new GroupReaper();
+  reaper.addDirectory(runDir);
+  const supervisor = new ProcessSupervisor(reaper);
   const stopCleaningOnExit = cleanUpOnExit(supervisor, runDir);
   const balancers = new Set<Balancer>();
   const storeContext = { supervisor, runDir, runId: options.runId, env: options.env, signal: options.signal };
@@ -96,6 +100,8 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
       await supervisor.stopAll();
       stopCleaningOnExit();
       await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
+      reaper.forgetDirectory(runDir);
+      await reaper.close();
     },
   };
 }

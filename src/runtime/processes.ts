@@ -65,7 +65,18 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => process.plat
  */
 export class ProcessSupervisor {
   private readonly running = new Set<Supervised>();
-  private readonly reaper = new GroupReaper();
+  private readonly reaper: GroupReaper;
+  private readonly ownsReaper: boolean;
+
+  /**
+   * `reaper`: one shared with what else guards the run (the local runtime's run directory), so
+   * that a single watcher kills the groups before it removes the directory they may be using;
+   * its owner closes it. Without one, the supervisor has its own and closes it in stopAll.
+   */
+  constructor(reaper?: GroupReaper) {
+    this.reaper = reaper ?? new GroupReaper();
+    this.ownsReaper = reaper === undefined;
+  }
 
   /** Resolves once the process is running; a program that cannot be executed is an EnvironmentError. */
   async spawn(name: string, command: string, args: readonly string[], options: SuperviseOptions = {}): Promise<Supervised> {
@@ -199,7 +210,7 @@ export class ProcessSupervisor {
   /** Stops every tracked process, newest first: replicas before the store they depend on. */
   async stopAll(graceMs?: number): Promise<void> {
     for (const handle of [...this.running].reverse()) await handle.stop(graceMs).catch(() => undefined);
-    if (this.running.size === 0) this.reaper.close();
+    if (this.running.size === 0 && this.ownsReaper) await this.reaper.close();
   }
 
   /** Last resort on process exit: synchronous, so it works inside an 'exit' handler. */

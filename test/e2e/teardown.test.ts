@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../src/time.js';
-import { startHactl, STACK_LINE } from './helpers.js';
+import { runIdOf, startHactl, STACK_LINE } from './helpers.js';
 
 const names = (seen: Map<number, string>) => [...new Set(seen.values())];
 
@@ -134,10 +134,16 @@ describe('teardown', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(left).toEqual([]);
-    // A SIGKILLed hactl cannot remove its run directory; the test removes what it made it leave.
-    const runId = /hactl: run ([0-9a-f]+),/.exec((await hactl.finished).stderr)![1]!;
-    for (const entry of await readdir(os.tmpdir())) {
-      if (entry.startsWith(`hactl-${runId}-`)) await rm(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    // Nor does its run directory: the watcher that reaps what hactl started removes that too.
+    const runId = runIdOf((await hactl.finished).stderr);
+    const runDirs = async () => (await readdir(os.tmpdir())).filter((entry) => entry.startsWith(`hactl-${runId}-`));
+    let dirs = await runDirs();
+    for (let i = 0; i < 30 && dirs.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      dirs = await runDirs();
     }
+    // Removed here all the same, so that a failure leaves nothing behind either.
+    for (const entry of dirs) await rm(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+    expect(dirs).toEqual([]);
   }, 60_000);
 });
