@@ -114,7 +114,9 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     port: parseInteger('--port', flags.port, 0, 0, 65_535),
     requestTimeoutMs: parseInteger('--request-timeout', flags.requestTimeout, DEFAULTS.requestTimeoutMs, 100, 600_000),
     balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
-    balancerProfile: oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
+    // A deployment's own balancer has timings hactl cannot read: its waits on it are bounded by
+    // ALB's defaults, the slowest profile, so that a real ALB is given the minute it takes.
+    balancerProfile: runtime === 'external' ? 'alb' : oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
     algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),
     // ALB's range for deregistration_delay.timeout_seconds.
     ...(flags.deregistrationDelay !== undefined ? { deregistrationDelayMs: 1_000 * parseInteger('--deregistration-delay', flags.deregistrationDelay, 0, 0, 3_600) } : {}),
