@@ -124,8 +124,8 @@ const DETECTION_SLACK_MS = 10_000;
 /**
  * How long anything may wait for the balancer to take a target out of rotation, or put it back:
  * the window's latest, one more interval for where the change falls in the check cycle (HAProxy
- * times `inter` from a check's start and spreads a server's first check over an interval; a check
- * under way when the replica died may still pass), and slack. The one bound every runtime and
+ * spreads its servers' first checks over an interval, and a check under way when the replica died
+ * may still pass), and slack. The one bound every runtime and
  * phase waits by, and that a scenario's own `timeoutMs` is held to at load: the fast profile's is
  * 10.9 s, ALB's 110 s to notice a dead replica and 215 s to trust a restarted one.
  */

@@ -6,7 +6,10 @@ import { runFaultCommand } from './fault-command.js';
 import { answers2xx } from './http-probe.js';
 import type { Cluster, ClusterControl, ExternalSettings, Runtime, RuntimeOptions } from './runtime.js';
 
-/** How long hactl waits, after a fault, for the deployment to answer its health path again. */
+/**
+ * How often hactl probes the deployment's health path after a fault. How long it keeps probing is
+ * the phase's bound: detectionBoundMs at ALB's timing, since the deployment's own are unknown.
+ */
 const SETTLE_INTERVAL_MS = 100;
 
 /**

@@ -17,7 +17,8 @@ export const restartReplicas = definePhase({
     replicas: z.union([z.literal('all'), z.array(z.number().int().min(1)).min(1)]).default('all'),
     signal: z.enum(['SIGTERM', 'SIGINT', 'SIGKILL']).default('SIGTERM'),
   }),
-  // Each replica is waited for until the balancer puts it back: no scenario sets that bound.
+  // It waits on the balancer to put each replica back, always by the profile's bound: a scenario
+  // gives it no timeoutMs that could be too short.
   balancerWait: () => ({ direction: 'healthy' }),
   async run(context, options) {
     const ids = context.cluster.replicaIds;
