@@ -53,7 +53,7 @@ function runFlags(command: Command): Command {
     .option('--seed <n>', 'seed for users and request order; the same seed repeats a run (default: random, printed)')
     .option('--port <n>', 'balancer port on 127.0.0.1 (default: a free port)')
     .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it) (default: hactl)`)
-    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, deregistration 300 s) (default: fast)')
+    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, a dead replica out of rotation after 30-70 s, deregistration 300 s; fault scenarios take minutes) (default: fast)')
     .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')} (default: round_robin)`)
     .option('--deregistration-delay <s>', 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)')
     .option('--app-profile <file>', 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ (default: the demo app\'s)')

@@ -15,7 +15,7 @@ import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
-import type { Algorithm, BalancerProfile } from './balancer/settings.js';
+import { detectionBoundMs, type Algorithm, type BalancerProfile } from './balancer/settings.js';
 import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
@@ -486,8 +486,8 @@ async function failOpenAtStart(cluster: Cluster, topology: Topology, signal: Abo
   const probes = await probeHealthChecks(cluster.directTargets, check);
   if (probes.some((probe) => probe.passed)) return undefined;
   // One probe each could fail by chance on a loaded machine: the balancer's own verdict on
-  // every target, a threshold's worth of checks later, confirms it.
-  const bound = (check.unhealthyThreshold + 1) * (check.intervalMs + check.timeoutMs) + 1_000;
+  // every target, within the time it takes to mark one unhealthy, confirms it.
+  const bound = detectionBoundMs(check, 'unhealthy');
   const verdicts = await Promise.all(cluster.replicaIds.map((id) => cluster.waitForReplicaHealth(id, false, bound, signal).then(() => true, () => false)));
   signal.throwIfAborted();
   if (verdicts.some((unhealthy) => !unhealthy)) return undefined;

@@ -76,7 +76,7 @@ export const ALB_CONNECT_TIMEOUT_MS = 10_000;
 export const FAST_CONNECT_TIMEOUT_MS = 1_000;
 
 /**
- * ALB's target-group defaults, for reference and for `--balancer-profile alb` later
+ * ALB's target-group defaults, `--balancer-profile alb`
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html):
  * interval 30 s, timeout 5 s, healthy threshold 5, unhealthy threshold 2. At those settings a
  * dead replica keeps receiving requests for up to a minute, which is faithful but slow to test.
@@ -99,6 +99,39 @@ export const FAST_HEALTH_CHECK: HealthCheckSettings = {
   unhealthyThreshold: 2,
   matcher: '200',
 };
+
+/** Which way a target's health changes: out of rotation, or back into it. */
+export type HealthDirection = 'unhealthy' | 'healthy';
+
+/**
+ * When a target that died (or came back) changes state, counted from that moment: the threshold's
+ * worth of checks in a row, the first of which may come at once (earliest) or only after a full
+ * interval, each taking up to its timeout (latest: a vanished host answers nothing, and only the
+ * timeout ends the check). At ALB's defaults a dead replica leaves rotation 30 to 70 s after it dies.
+ */
+export function detectionWindowMs(healthCheck: HealthCheckSettings, direction: HealthDirection): { earliestMs: number; latestMs: number } {
+  const threshold = direction === 'unhealthy' ? healthCheck.unhealthyThreshold : healthCheck.healthyThreshold;
+  return { earliestMs: (threshold - 1) * healthCheck.intervalMs, latestMs: threshold * (healthCheck.intervalMs + healthCheck.timeoutMs) };
+}
+
+/**
+ * Beyond the window, for the news to reach hactl (a worker thread's event, HAProxy's `show stat`
+ * polled every 100 ms, a balancer in a container followed over HTTP) and for timers running late
+ * on a loaded machine.
+ */
+const DETECTION_SLACK_MS = 10_000;
+
+/**
+ * How long anything may wait for the balancer to take a target out of rotation, or put it back:
+ * the window's latest, one more interval for where the change falls in the check cycle (HAProxy
+ * spreads its servers' first checks over an interval, and a check under way when the replica died
+ * may still pass), and slack. The one bound every runtime and
+ * phase waits by, and that a scenario's own `timeoutMs` is held to at load: the fast profile's is
+ * 10.9 s, ALB's 110 s to notice a dead replica and 215 s to trust a restarted one.
+ */
+export function detectionBoundMs(healthCheck: HealthCheckSettings, direction: HealthDirection): number {
+  return detectionWindowMs(healthCheck, direction).latestMs + healthCheck.intervalMs + DETECTION_SLACK_MS;
+}
 
 export const ALB_DEREGISTRATION_DELAY_MS = 300_000;
 export const FAST_DEREGISTRATION_DELAY_MS = 5_000;

@@ -17,7 +17,7 @@ import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
 import { check, run, type RunOptions } from '../run.js';
 import type { ExternalSettings } from '../runtime/runtime.js';
-import type { CustomApp } from '../topology/plan.js';
+import { BALANCER_PROFILE_SETTINGS, type CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
 /** How long teardown may take after Ctrl-C before hactl stops waiting and kills what is left. */
@@ -50,7 +50,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     }
     const renderOptions: Omit<RenderOptions, 'color'> = reports.pricing === undefined ? {} : { pricing: await (await import('../report/pricing.js')).loadPricing(reports.pricing) };
     const references = settings.scenarios === 'all' ? await builtinScenarioNames() : settings.scenarios;
-    const scenarios = await Promise.all(references.map(loadScenario));
+    const timing = { profile: settings.balancerProfile, healthCheck: BALANCER_PROFILE_SETTINGS[settings.balancerProfile].healthCheck };
+    const scenarios = await Promise.all(references.map((reference) => loadScenario(reference, timing)));
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
     const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile, commandDir(config, 'appCmd', given, process.cwd()));

@@ -28,6 +28,11 @@ describe('run flags', () => {
     expect(choices.map((choice) => choice.variant.persistence ?? choice.variant.stickiness)).toEqual(['none', 'aof-everysec', 'aof-always', 'app_cookie']);
   });
 
+  it("bounds its waits on a deployment's own balancer by ALB's timing, which hactl cannot read from it", () => {
+    expect(parseRunFlags({ runtime: 'external', target: 'http://127.0.0.1:1', strategy: 'redis' }).balancerProfile).toBe('alb');
+    expect(() => parseRunFlags({ runtime: 'external', target: 'http://127.0.0.1:1', strategy: 'redis', balancerProfile: 'fast' })).toThrow("--balancer-profile: sets hactl's own balancer");
+  });
+
   it('takes the deregistration delay in seconds, as ALB does', () => {
     expect(parseRunFlags({ deregistrationDelay: '30' }).deregistrationDelayMs).toBe(30_000);
     expect(parseRunFlags({}).deregistrationDelayMs).toBeUndefined();

@@ -124,7 +124,9 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     startupTimeoutMs: 1_000 * parseInteger('--startup-timeout', flags.startupTimeout, DEFAULTS.startupTimeoutSeconds, 1, 3_600),
     preflight: flags.preflight !== false,
     balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
-    balancerProfile: oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
+    // A deployment's own balancer has timings hactl cannot read: its waits on it are bounded by
+    // ALB's defaults, the slowest profile, so that a real ALB is given the minute it takes.
+    balancerProfile: runtime === 'external' ? 'alb' : oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
     algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),
     // ALB's range for deregistration_delay.timeout_seconds.
     ...(flags.deregistrationDelay !== undefined ? { deregistrationDelayMs: 1_000 * parseInteger('--deregistration-delay', flags.deregistrationDelay, 0, 0, 3_600) } : {}),

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { demoProfile } from '../app/profile.js';
 import { compileAppProfile } from './app-profile.js';
 import { appConflict, builtinScenarioNames, loadScenario, parseScenario, scenarioConflict, strategyConflict } from './scenario.js';
+import { ALB_HEALTH_CHECK, FAST_HEALTH_CHECK } from '../balancer/settings.js';
 
 const counts = { reads: 10, replicas: 3, users: 30 };
 const memory = { strategy: 'none' };
@@ -91,6 +92,44 @@ describe('scenario validation', () => {
     expect(() => parseScenario({ ...valid, phases: [{ name: 'r', do: 'read', reads: 2, until: 'fault-detected' }] }, 'e.yaml')).toThrow(
       'give either reads or until, not both',
     );
+  });
+});
+
+describe("waits on the balancer, held to the profile's detection bound", () => {
+  const alb = { profile: 'alb' as const, healthCheck: ALB_HEALTH_CHECK };
+  const fast = { profile: 'fast' as const, healthCheck: FAST_HEALTH_CHECK };
+  const mine = (timeoutMs: number, until = 'fault-detected') => ({
+    name: 'mine',
+    description: 'd',
+    phases: [
+      { name: 'login', do: 'login' },
+      { name: 'before', do: 'read', reads: 4 },
+      { name: 'kill', do: 'kill-replica', replica: 1 },
+      { name: 'failover', do: 'read', until, timeoutMs },
+    ],
+  });
+
+  it('every built-in scenario loads under either profile, none bounding the detection itself', async () => {
+    for (const name of await builtinScenarioNames()) {
+      for (const timing of [fast, alb]) expect((await loadScenario(name, timing)).name).toBe(name);
+    }
+    const failover = (await loadScenario('kill-node', alb)).phases.find((phase) => phase.name === 'failover')!;
+    expect(failover.unit.balancerWait!(failover.options)).toEqual({ direction: 'unhealthy' });
+  });
+
+  it("refuses a user's timeout shorter than the profile's bound, in one line naming both", () => {
+    expect(() => parseScenario(mine(15_000), 'my.yaml', alb)).toThrow(
+      new UsageError("my.yaml: phases[3].timeoutMs: 15000 ms is shorter than the alb balancer profile's detection bound of 110000 ms; remove it or raise it"),
+    );
+    // The same file is fine at the fast profile's timing, and at ALB's once raised.
+    expect(parseScenario(mine(15_000), 'my.yaml', fast).phases).toHaveLength(4);
+    expect(parseScenario(mine(110_000), 'my.yaml', alb).phases).toHaveLength(4);
+    expect(() => parseScenario(mine(10_000), 'my.yaml', fast)).toThrow("10000 ms is shorter than the fast balancer profile's detection bound of 10900 ms");
+  });
+
+  it('leaves alone waits that are not on the balancer, and files loaded without a balancer', () => {
+    expect(parseScenario(mine(1_000, 'no-errors'), 'my.yaml', alb).phases).toHaveLength(4);
+    expect(parseScenario(mine(1_000), 'my.yaml').phases).toHaveLength(4);
   });
 });
 

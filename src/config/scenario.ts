@@ -12,6 +12,7 @@ import type { CountVariables } from './count.js';
 import type { AppSettings } from '../topology/plan.js';
 import { hasRequest, type AppProfile } from '../driver/app-profile.js';
 import type { StrategyName } from '../strategies.js';
+import { detectionBoundMs, type BalancerProfile, type HealthCheckSettings, type HealthDirection } from '../balancer/settings.js';
 
 export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -38,6 +39,15 @@ export interface ScenarioMeasures {
   expiry?: { before: string; after: string };
   /** A request slower than this counts as hung (store-latency, store-outage). */
   hangMs?: number;
+}
+
+/**
+ * The balancer a scenario will run behind, as far as its waits are concerned: a phase that waits
+ * for the balancer's health checks may not give up before they can have acted.
+ */
+export interface BalancerTiming {
+  profile: BalancerProfile;
+  healthCheck: HealthCheckSettings;
 }
 
 const fileSchema = z.strictObject({
@@ -80,14 +90,17 @@ export function unknownScenario(name: string, names: readonly string[], orElse =
   return `unknown scenario "${name}"${didYouMean(name, names)}; expected one of ${names.join(', ')}, ${orElse}`;
 }
 
-/** A built-in scenario by name, or a scenario file by path. */
-export async function loadScenario(reference: string): Promise<Scenario> {
+/**
+ * A built-in scenario by name, or a scenario file by path. With the run's balancer timing, a wait
+ * on the balancer shorter than its detection bound is refused here, before anything starts.
+ */
+export async function loadScenario(reference: string, balancer?: BalancerTiming): Promise<Scenario> {
   if (!isScenarioFile(reference)) {
     const names = await builtinScenarioNames();
     if (!names.includes(reference)) throw new UsageError(unknownScenario(reference, names));
-    return loadScenarioFile(path.join(BUILTIN_SCENARIO_DIR, `${reference}.yaml`));
+    return loadScenarioFile(path.join(BUILTIN_SCENARIO_DIR, `${reference}.yaml`), balancer);
   }
-  return loadScenarioFile(reference);
+  return loadScenarioFile(reference, balancer);
 }
 
 /**
@@ -99,12 +112,12 @@ export async function scenarioFileNames(files: readonly string[]): Promise<strin
   return names.every((name): name is string => typeof name === 'string') ? names : undefined;
 }
 
-export async function loadScenarioFile(file: string): Promise<Scenario> {
-  return parseScenario(await readYamlFile(file, 'cannot read scenario file'), file);
+export async function loadScenarioFile(file: string, balancer?: BalancerTiming): Promise<Scenario> {
+  return parseScenario(await readYamlFile(file, 'cannot read scenario file'), file, balancer);
 }
 
 /** Validates a parsed scenario and reports every problem, each as `file: path: what was expected`. */
-export function parseScenario(data: unknown, file: string): Scenario {
+export function parseScenario(data: unknown, file: string, balancer?: BalancerTiming): Scenario {
   const problems: string[] = [];
   const raw = parseWith(fileSchema, data, file);
   const phases: ScenarioPhase[] = [];
@@ -121,6 +134,8 @@ export function parseScenario(data: unknown, file: string): Scenario {
       return;
     }
     if (phases.some((phase) => phase.name === name)) problems.push(`${file}: phases[${index}].name: "${name}" is used by an earlier phase; names must be unique`);
+    const tooShort = balancer && shortWait(unit.balancerWait?.(options.data), balancer);
+    if (tooShort) problems.push(`${file}: phases[${index}].timeoutMs: ${tooShort}`);
     phases.push({ name, unit, options: options.data });
   });
   for (const measure of ['sessionLoss', 'expiry'] as const) {
@@ -134,6 +149,18 @@ export function parseScenario(data: unknown, file: string): Scenario {
   }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { name: raw.name, description: raw.description, file, requires: raw.requires, app: raw.app, phases, measure: raw.measure };
+}
+
+/**
+ * Why a scenario's own bound on a wait for the balancer cannot work: with ALB's timings a dead
+ * replica stays in rotation for up to 70 s, so a wait of 15 s would fail every run, on every
+ * strategy, as an error that says nothing about sessions.
+ */
+function shortWait(wait: { direction: HealthDirection; timeoutMs?: number } | undefined, balancer: BalancerTiming): string | undefined {
+  if (wait?.timeoutMs === undefined) return undefined;
+  const bound = detectionBoundMs(balancer.healthCheck, wait.direction);
+  if (wait.timeoutMs >= bound) return undefined;
+  return `${wait.timeoutMs} ms is shorter than the ${balancer.profile} balancer profile's detection bound of ${bound} ms; remove it or raise it`;
 }
 
 /**

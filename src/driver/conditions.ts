@@ -1,3 +1,4 @@
+import type { HealthDirection } from '../balancer/settings.js';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil } from '../time.js';
 import type { PhaseContext } from './phase.js';
@@ -49,3 +50,6 @@ export const conditions = {
 
 export type ConditionName = keyof typeof conditions;
 export const CONDITION_NAMES = Object.keys(conditions) as ConditionName[];
+
+/** The conditions that hold only once the balancer's health checks have acted, and which way. */
+export const BALANCER_CONDITIONS: Partial<Record<ConditionName, HealthDirection>> = { 'fault-detected': 'unhealthy' };

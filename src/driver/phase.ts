@@ -3,7 +3,7 @@ import { CountSyntaxError, parseCount, type CountExpression, type CountVariables
 import type { Cluster, ClusterControl } from '../runtime/runtime.js';
 import type { AppProfile, Identity, OptionalRequest } from './app-profile.js';
 import { isError, type Driver, type Exchange } from './driver.js';
-import type { HealthCheckSettings } from '../balancer/settings.js';
+import type { HealthCheckSettings, HealthDirection } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
 import type { CounterRecord, Fault, LoginRecord, Outcome, RecordedFinding } from './records.js';
@@ -45,16 +45,6 @@ export interface StoreFaults {
 }
 
 /**
- * How long a phase may wait for the balancer to notice a change in a target's health: the
- * threshold's worth of check intervals and timeouts, twice over, plus slack. At ALB's defaults
- * that is minutes, at the fast profile about two seconds.
- */
-export function healthWaitMs(context: Pick<PhaseContext, 'balancer'>, healthy: boolean): number {
-  const { intervalMs, timeoutMs, healthyThreshold, unhealthyThreshold } = context.balancer.healthCheck;
-  return 2 * (healthy ? healthyThreshold : unhealthyThreshold) * (intervalMs + timeoutMs) + 5_000;
-}
-
-/**
  * One kind of step in a scenario (`login`, `read`, `kill-replica`, ...): its options schema
  * and what it does. The scenario runner looks units up by kind and never switches on names.
  */
@@ -72,6 +62,11 @@ export interface PhaseUnit<Options = unknown> {
   controls?: readonly ClusterControl[];
   /** Requests of the app profile it sends beyond login and read: a profile without them skips the scenario. */
   needsRequests?: readonly OptionalRequest[];
+  /**
+   * A wait for the balancer to change a target's health, and the scenario's own bound on it if it
+   * set one: checked at load against the balancer's detection bound (detectionBoundMs).
+   */
+  balancerWait?(options: Options): { direction: HealthDirection; timeoutMs?: number } | undefined;
   /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
   run(context: PhaseContext, options: Options): Promise<void>;

@@ -161,6 +161,15 @@ describe('recovery time', () => {
     expect(metrics.detectionMs).toBe(80);
   });
 
+  it("takes a row as long as ALB's timing makes one: half a million samples, a third of them failed", () => {
+    // A rolling restart at the alb profile reads for minutes at full speed; Math.max(...samples) threw here.
+    const samples = Array.from({ length: 500_000 }, (_, i) => sample('r', i % 30, i < 300_000 && i % 3 === 0 ? 'error' : 'hit', { at: i, end: i + 1 }));
+    const metrics = aggregate({ samples, faults: [{ kind: 'kill-replica', target: 'replica-1', at: 0, detectedAt: 300_000 }], phases: [{ name: 'r', kind: 'read', ownSessionReads: true }] });
+    expect(metrics.recoveryMs).toBe(299_998);
+    expect(metrics.timeline!.bucketMs).toBe(1_000);
+    expect(metrics.timeline!.hits).toHaveLength(501);
+  });
+
   it('says not recovered, rather than a time, when requests were still failing at the end', () => {
     const metrics = aggregate({
       samples: [sample('r', 0, 'hit', { at: 130, end: 131 }), sample('r', 0, 'error', { at: 140, end: 150 })],

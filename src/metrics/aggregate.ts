@@ -276,9 +276,11 @@ export function recoveryMs(samples: readonly Sample[], faultAt: number): number 
   if (after.length === 0) return null;
   const lastCompleted = after.reduce((last, sample) => (sample.end > last.end ? sample : last));
   if (lastCompleted.outcome === 'error') return null;
-  const failures = after.filter((sample) => sample.outcome === 'error');
-  if (failures.length === 0) return 0;
-  return round(Math.max(...failures.map((sample) => sample.end)) - faultAt);
+  // A dead replica in rotation for a minute (ALB's timing) fails tens of thousands of requests:
+  // too many to spread into Math.max.
+  const lastFailure = after.reduce((last, sample) => (sample.outcome === 'error' ? Math.max(last, sample.end) : last), -Infinity);
+  if (lastFailure === -Infinity) return 0;
+  return round(lastFailure - faultAt);
 }
 
 /** Errors are counted apart, as for the hit rate: a 502 from the balancer is fast and would flatter p50. */

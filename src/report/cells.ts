@@ -1,3 +1,4 @@
+import { detectionBoundMs, detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import type { Report, ResultRow, RowWarning } from './model.js';
 import type { Finding } from '../driver/records.js';
@@ -131,15 +132,29 @@ function appText(s: Report['settings']): string {
   return ` · app ${app.profile} (${how})`;
 }
 
+/**
+ * The balancer and its timing. How long a dead replica stays in rotation is stated outright: at
+ * ALB's timing it is most of a minute, and a kill-node row that takes minutes is the profile's
+ * truth, not a slow run.
+ */
 function balancerText(s: Report['settings']): string {
-  if (s.balancer.kind === 'external') return "the deployment's own balancer";
   const hc = s.balancer.healthCheck;
+  if (s.balancer.kind === 'external') {
+    return `the deployment's own balancer (hactl waits up to ${seconds(detectionBoundMs(hc, 'unhealthy'))} s for it to take a dead replica out, the ${s.balancer.profile} profile's bound)`;
+  }
   const name = s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer';
+  const out = detectionWindowMs(hc, 'unhealthy');
   return (
     `${name} ` +
-    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold}, ` +
+    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold} ` +
+    `(a dead replica leaves rotation ${seconds(out.earliestMs)}–${seconds(out.latestMs)} s after it dies), ` +
     `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s)${overheadText(name, s.balancer.overheadMs)}`
   );
+}
+
+/** Milliseconds as seconds, to a tenth at most: 0.2, 30, 10.9. */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }
 
 /** The balancer's own share of the latencies in the table, as measured at the start of the run. */

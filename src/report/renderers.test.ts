@@ -78,7 +78,7 @@ const pricing: Pricing = {
 };
 
 const SETTINGS_LINE =
-  '_hactl 9.9.9 · run abcd1234 · local runtime · 3 replicas · 30 users · 10 reads each · concurrency 10 · seed 42 · hactl balancer (fast profile: round_robin, health check every 200 ms, unhealthy after 2, deregistration delay 5 s) · 12.3 s_';
+  '_hactl 9.9.9 · run abcd1234 · local runtime · 3 replicas · 30 users · 10 reads each · concurrency 10 · seed 42 · hactl balancer (fast profile: round_robin, health check every 200 ms, unhealthy after 2 (a dead replica leaves rotation 0.2–0.7 s after it dies), deregistration delay 5 s) · 12.3 s_';
 const RESULTS_AND_AFTER = [
   '### Results by scenario',
   '',

@@ -4,7 +4,7 @@ import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore, StoreModule, StoreOptions } from '../stores/store.js';
-import type { BalancerSettings } from '../balancer/settings.js';
+import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
 import { addressOf, withAddress } from './store-address.js';
@@ -21,11 +21,6 @@ import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOption
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Generously more than the healthy threshold's worth of check intervals. */
-function healthyThresholdWaitMs(topology: Topology): number {
-  const { healthyThreshold, intervalMs, timeoutMs } = topology.balancer.healthCheck;
-  return (healthyThreshold + 2) * (intervalMs + timeoutMs) + 10_000;
-}
 const REAPER = fileURLToPath(new URL('./docker/reap.js', import.meta.url));
 const REAP_TIMEOUT_MS = 20_000;
 
@@ -221,7 +216,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         const follower = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal, deregistrationDelayMs: topology.balancer.deregistrationDelayMs });
         balancer = follower;
         // Its targets start in ALB's initial state: the scenario starts once every one is in rotation.
-        const settle = healthyThresholdWaitMs(topology);
+        const settle = detectionBoundMs(topology.balancer.healthCheck, 'healthy');
         await Promise.all(replicaPlans.map((plan) => follower.waitForHealth(plan.service, true, settle, signal)));
       } else {
         balancer = await startBalancer(

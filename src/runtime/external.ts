@@ -14,7 +14,10 @@ const FLAG_OF: Record<FaultCommand, string> = {
   startStoreCmd: '--start-store-cmd',
 };
 
-/** How long hactl waits, after a fault, for the deployment to answer its health path again. */
+/**
+ * How often hactl probes the deployment's health path after a fault. How long it keeps probing is
+ * the phase's bound: detectionBoundMs at ALB's timing, since the deployment's own are unknown.
+ */
 const SETTLE_INTERVAL_MS = 100;
 
 /**

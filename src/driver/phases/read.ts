@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { settleWithin } from '../../time.js';
-import { CONDITION_NAMES, conditions } from '../conditions.js';
+import { detectionBoundMs } from '../../balancer/settings.js';
+import { BALANCER_CONDITIONS, CONDITION_NAMES, conditions, type ConditionName } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, healthWaitMs, readAs, type PhaseContext } from '../phase.js';
+import { count, definePhase, evaluateCount, readAs, type PhaseContext } from '../phase.js';
 
 const MAX_WAIT_MS = 900_000;
 /** How long a phase's background work may take to finish once reading has stopped. */
@@ -16,7 +17,10 @@ export const read = definePhase({
     .strictObject({
       reads: count.optional(),
       until: z.enum(CONDITION_NAMES as [string, ...string[]]).optional(),
-      /** Default: long enough for the balancer's health checks to notice, at its profile's timing. */
+      /**
+       * Default: the balancer's detection bound at its profile's timing. A wait on the balancer
+       * (fault-detected) may not be shorter than that bound: the loader refuses it.
+       */
       timeoutMs: z.number().int().positive().max(MAX_WAIT_MS).optional(),
       /** Send the session cookie even after the browser would have dropped it (expiry checks). */
       expiredCookies: z.boolean().default(false),
@@ -24,10 +28,14 @@ export const read = definePhase({
       heavy: z.strictObject({ users: count, factor: z.number().int().min(1).max(1_000) }).optional(),
     })
     .refine((options) => !(options.reads && options.until), { message: 'give either reads or until, not both' }),
+  balancerWait: (options) => {
+    const direction = options.until === undefined ? undefined : BALANCER_CONDITIONS[options.until as ConditionName];
+    return direction && { direction, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) };
+  },
   readsPerUser: (options, counts) => (options.until || options.heavy ? undefined : evaluateCount(options.reads ?? (() => counts.reads), counts)),
   async run(context, options) {
     if (options.until) {
-      await readUntil(context, options.until as keyof typeof conditions, options.timeoutMs ?? healthWaitMs(context, false));
+      await readUntil(context, options.until as ConditionName, options.timeoutMs ?? detectionBoundMs(context.balancer.healthCheck, 'unhealthy'));
       return;
     }
     const perUser = evaluateCount(options.reads ?? ((counts) => counts.reads), context.counts);
@@ -73,6 +81,6 @@ export async function readWhile<T>(context: PhaseContext, work: Promise<T>, time
   return outcome.value;
 }
 
-function readUntil(context: PhaseContext, name: keyof typeof conditions, timeoutMs: number): Promise<void> {
+function readUntil(context: PhaseContext, name: ConditionName, timeoutMs: number): Promise<void> {
   return readWhile(context, conditions[name](context, timeoutMs), timeoutMs);
 }

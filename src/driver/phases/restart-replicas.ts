@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { definePhase, healthWaitMs, type PhaseContext } from '../phase.js';
+import { detectionBoundMs } from '../../balancer/settings.js';
+import { definePhase, type PhaseContext } from '../phase.js';
 import { readWhile } from './read.js';
 
 /**
@@ -16,6 +17,9 @@ export const restartReplicas = definePhase({
     replicas: z.union([z.literal('all'), z.array(z.number().int().min(1)).min(1)]).default('all'),
     signal: z.enum(['SIGTERM', 'SIGINT', 'SIGKILL']).default('SIGTERM'),
   }),
+  // It waits on the balancer to put each replica back, always by the profile's bound: a scenario
+  // gives it no timeoutMs that could be too short.
+  balancerWait: () => ({ direction: 'healthy' }),
   async run(context, options) {
     const ids = context.cluster.replicaIds;
     const ordinals = options.replicas === 'all' ? ids.map((_, i) => i + 1) : options.replicas;
@@ -24,10 +28,22 @@ export const restartReplicas = definePhase({
       if (id === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
       return id;
     });
-    const perReplica = context.balancer.deregistrationDelayMs + healthWaitMs(context, true) + 30_000;
-    await readWhile(context, restartInTurn(context, targets, options.signal), perReplica * targets.length);
+    await readWhile(context, restartInTurn(context, targets, options.signal), restartBoundMs(context.balancer, targets.length));
   },
 });
+
+/** Stopping, starting and registering a replica, beside its drain and its health checks: generous for a slow container start. */
+const RESTART_STEPS_MS = 30_000;
+
+/**
+ * How long restarting `replicas` in turn may take: per replica, its drain (the deregistration
+ * delay at most), its restart, and the balancer's bound for putting it back. At ALB's defaults
+ * that is over nine minutes a replica; the demo app's restart takes about two and a half (five
+ * passing checks 30 s apart).
+ */
+export function restartBoundMs(balancer: PhaseContext['balancer'], replicas: number): number {
+  return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + detectionBoundMs(balancer.healthCheck, 'healthy'));
+}
 
 async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals): Promise<void> {
   const { cluster } = context;
@@ -39,7 +55,7 @@ async function restartInTurn(context: PhaseContext, targets: readonly string[], 
     await cluster.killReplica(target, signal);
     await cluster.startReplica(target);
     await cluster.registerReplica(target);
-    const change = await cluster.waitForReplicaHealth(target, true, healthWaitMs(context, true), context.signal);
+    const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), context.signal);
     Object.assign(fault, { endAt: Math.max(at, context.driver.fromEpoch(change.at)) });
   }
 }
