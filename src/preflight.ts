@@ -3,10 +3,11 @@ import { classifyAction, Driver, type Exchange } from './driver/driver.js';
 import { createRng } from './driver/rng.js';
 import { makeUsers } from './driver/users.js';
 import { errorMessage } from './errors.js';
-import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
+import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import type { Cluster, Runtime } from './runtime/runtime.js';
 import type { RunningStore } from './stores/store.js';
-import { storeUnused } from './stores/usage.js';
+import { stores } from './stores/index.js';
+import { countStoreEntries, storeUnused } from './stores/usage.js';
 import type { Topology } from './topology/plan.js';
 
 /** The steps of a pre-flight, in order; a failed step ends it (the later ones cannot be judged). */
@@ -58,9 +59,9 @@ export async function preflight(input: {
     steps.push({ step: 'start', ok: true, detail: `${cluster.replicaIds[0]} answered its health path` });
 
     const check = topology.balancer.healthCheck;
-    const probes = cluster.directTargets ? await probeHealthChecks(cluster.directTargets, check) : [];
-    const probe = probes[0];
-    if (probe && !probe.passed) {
+    const verdict = cluster.directTargets ? await healthCheckVerdict(cluster.directTargets, check, signal) : undefined;
+    const probe = verdict?.probes.find((answer) => answer.passed) ?? verdict?.probes[0];
+    if (verdict && !verdict.passing && probe) {
       steps.push({
         step: 'health',
         ok: false,
@@ -71,6 +72,7 @@ export async function preflight(input: {
     }
     steps.push({ step: 'health', ok: true, detail: probe ? `${describeProbe(probe, check.path)} (the balancer accepts ${check.matcher})` : `not probed directly (${check.path})` });
 
+    const storeBefore = input.store ? await countStoreEntries(input.store) : 0;
     const [user] = makeUsers(1, createRng(1).fork('pre-flight'));
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const login = profile.login(user!.identity);
@@ -106,8 +108,11 @@ export async function preflight(input: {
     steps.push({ step: 'read', ok: true, detail: `${readSeen}: the hit predicate holds` });
 
     if (input.store) {
-      const unused = await storeUnused(input.store, 1).catch((error: unknown) => `could not ask ${input.store!.name}: ${errorMessage(error)}`);
-      steps.push(unused ? { step: 'store', ok: false, detail: unused } : { step: 'store', ok: true, detail: `the app wrote its session to ${input.store.name}` });
+      const after = await countStoreEntries(input.store);
+      const unused = storeUnused(input.store, 1, storeBefore, after);
+      if (unused) steps.push({ step: 'store', ok: false, detail: unused, fix: `pass {${stores[input.store.name].urlField}} to the app (--app-env or --app-cmd) and have it keep its sessions there` });
+      else if (typeof storeBefore === 'number' && typeof after === 'number') steps.push({ step: 'store', ok: true, detail: `the app wrote its session to ${input.store.name} (${storeBefore} entries before the login, ${after} after)` });
+      else steps.push({ step: 'store', ok: true, detail: `not checked: ${typeof storeBefore === 'string' ? storeBefore : after}` });
     }
     return steps;
   } finally {

@@ -8,14 +8,15 @@ import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from
 import { aggregate } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
-import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
-import { describeProbe, probeHealthChecks } from './runtime/health-check-probe.js';
+import { noHitEvidence } from './metrics/hit-evidence.js';
+import { preflight, preflightFailure, type PreflightStep, type PreflightStepName } from './preflight.js';
+import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
-import { detectionBoundMs, type Algorithm, type BalancerProfile } from './balancer/settings.js';
+import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
@@ -106,20 +107,34 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   });
   // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
   // by a row of a strategy without a store: every later row would show the same, at full cost.
-  const halt: Halt = { preflightPending: options.preflight !== false && options.runtime !== 'external' };
+  const halt: Halt = {};
   try {
     const balancerProblem = await runtime.checkBalancer(options.balancer ?? 'hactl');
+    const preflightOn = options.preflight !== false && options.runtime !== 'external' && balancerProblem.available;
+    // Checked once, before any row, on a strategy without a store, where a failure can only be
+    // the app's: it halts the run. Without one, each store strategy is checked before its rows.
+    const storeless = preflightOn ? options.strategies.find((choice) => !choice.strategy.store && !strategyConflict(options.profile, choice.strategy.name)) : undefined;
+    if (storeless) {
+      const failed = preflightFailure(await preflightSteps(storeless, runtime, options, hooks, undefined));
+      if (failed) halt.preflight = { strategy: storeless.label, ...failed };
+    }
     for (const choice of options.strategies) {
       hooks.signal.throwIfAborted();
       if (!balancerProblem.available) {
         for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
         continue;
       }
-      if (halt.reason) {
-        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: halt.reason });
+      if (halt.preflight?.strategy === choice.label) {
+        const { reason, fix } = halt.preflight;
+        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'error', reason, ...(fix ? { fix } : {}) });
         continue;
       }
-      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt);
+      const haltReason = halt.preflight ? `not run: the pre-flight on ${halt.preflight.strategy} failed at its ${halt.preflight.step} step (see its rows)` : halt.reason;
+      if (haltReason) {
+        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: haltReason });
+        continue;
+      }
+      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt, preflightOn && !storeless);
     }
   } catch (error) {
     if (!hooks.signal.aborted) throw error;
@@ -209,6 +224,8 @@ export interface StrategyCheck {
   steps: PreflightStep[];
   /** Why no step ran: a store that could not be had, an app that cannot keep sessions this way. */
   skipped?: string;
+  /** Skipped because this machine lacks something (a store, HAProxy): the check could not judge. */
+  unavailable?: true;
 }
 
 /**
@@ -231,31 +248,27 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
     for (const choice of options.strategies) {
       hooks.signal.throwIfAborted();
       const { strategy, label } = choice;
-      const skipped = !balancer.available ? `${balancer.reason} (fix: ${balancer.fix})` : strategyConflict(options.profile, strategy.name);
-      if (skipped) {
-        checks.push({ strategy: label, steps: [], skipped });
+      if (!balancer.available) {
+        checks.push({ strategy: label, steps: [], skipped: `${balancer.reason} (fix: ${balancer.fix})`, unavailable: true });
         continue;
       }
-      let store: RunningStore | undefined;
-      if (strategy.store) {
-        const module = stores[strategy.store];
-        const availability = await runtime.checkStore(module);
-        if (!availability.available) {
-          checks.push({ strategy: label, steps: [], skipped: `${availability.reason} (fix: ${availability.fix})` });
-          continue;
-        }
-        try {
-          store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
-        } catch (error) {
-          hooks.signal.throwIfAborted();
-          checks.push({ strategy: label, steps: [{ step: 'start', ok: false, detail: `${strategy.store} did not start: ${errorMessage(error)}` }] });
-          continue;
-        }
+      const unsupported = strategyConflict(options.profile, strategy.name);
+      if (unsupported) {
+        checks.push({ strategy: label, steps: [], skipped: unsupported });
+        continue;
       }
+      const started = await startStrategyStore(choice, runtime, options, hooks.signal);
+      if ('skipped' in started) {
+        checks.push({ strategy: label, steps: [], skipped: `${started.skipped} (fix: ${started.fix})`, unavailable: true });
+        continue;
+      }
+      if ('error' in started) {
+        checks.push({ strategy: label, steps: [{ step: 'start', ok: false, detail: started.error }] });
+        continue;
+      }
+      const { store } = started;
       try {
-        const steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
-        for (const step of steps) hooks.onEvent?.({ type: 'preflight-step', strategy: label, step });
-        checks.push({ strategy: label, steps });
+        checks.push({ strategy: label, steps: await preflightSteps(choice, runtime, options, hooks, store) });
       } finally {
         await store?.stop();
       }
@@ -266,10 +279,58 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
   return checks;
 }
 
+/**
+ * The strategy's store, started for it (none for a strategy without one), with how long it took;
+ * or why it could not be had (a row reason and its fix) or did not start.
+ */
+async function startStrategyStore(
+  choice: StrategyChoice,
+  runtime: Runtime,
+  options: RunOptions,
+  signal: AbortSignal,
+): Promise<{ store?: RunningStore; storeStartMs?: number } | { skipped: string; fix: string } | { error: string }> {
+  const name = choice.strategy.store;
+  if (!name) return {};
+  const module = stores[name];
+  const availability = await runtime.checkStore(module);
+  if (!availability.available) return { skipped: availability.reason, fix: availability.fix };
+  try {
+    const storeStarted = Date.now();
+    const store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
+    return { store, storeStartMs: Date.now() - storeStarted };
+  } catch (error) {
+    signal.throwIfAborted();
+    return { error: `${name} did not start: ${errorMessage(error)}` };
+  }
+}
+
 /** Why the rest of the run is not worth running, once that is known. */
 interface Halt {
   reason?: string;
-  preflightPending: boolean;
+  /** The pre-flight on a strategy without a store failed: that strategy's rows say how, the rest are not run. */
+  preflight?: { strategy: string; step: PreflightStepName; reason: string; fix?: string };
+}
+
+/**
+ * One strategy's pre-flight, its steps told as progress. A pre-flight that could not finish (its
+ * cluster would not stop, say) is a failed `start`, not the end of the run.
+ */
+async function preflightSteps(
+  choice: StrategyChoice,
+  runtime: Runtime,
+  options: RunOptions,
+  hooks: Pick<RunHooks, 'signal' | 'onEvent'>,
+  store: RunningStore | undefined,
+): Promise<PreflightStep[]> {
+  let steps: PreflightStep[];
+  try {
+    steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
+  } catch (error) {
+    hooks.signal.throwIfAborted();
+    steps = [{ step: 'start', ok: false, detail: `the pre-flight did not finish: ${errorMessage(error)}` }];
+  }
+  for (const step of steps) hooks.onEvent?.({ type: 'preflight-step', strategy: choice.label, step });
+  return steps;
 }
 
 async function runStrategy(
@@ -281,6 +342,7 @@ async function runStrategy(
   addRow: (row: ResultRow) => void,
   overhead: RunOverhead,
   halt: Halt,
+  preflightHere: boolean,
 ): Promise<void> {
   const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
@@ -293,39 +355,23 @@ async function runStrategy(
     return;
   }
 
-  let store: RunningStore | undefined;
-  let storeStartMs: number | undefined;
-  if (strategy.store) {
-    const module = stores[strategy.store];
-    const availability = await runtime.checkStore(module);
-    if (!availability.available) {
-      rowsFor({ status: 'skipped', reason: availability.reason, fix: availability.fix });
-      return;
-    }
-    try {
-      const storeStarted = Date.now();
-      store = await runtime.startStore(module, topologyFor(choice, options).storeOptions);
-      storeStartMs = Date.now() - storeStarted;
-    } catch (error) {
-      hooks.signal.throwIfAborted();
-      rowsFor({ status: 'error', reason: `${strategy.store} did not start: ${errorMessage(error)}` });
-      return;
-    }
-    hooks.onEvent?.({ type: 'store-ready', strategy: name, description: store.description });
+  const started = await startStrategyStore(choice, runtime, options, hooks.signal);
+  if ('skipped' in started || 'error' in started) {
+    rowsFor('skipped' in started ? { status: 'skipped', reason: started.skipped, fix: started.fix } : { status: 'error', reason: started.error });
+    return;
   }
+  const { store } = started;
+  let { storeStartMs } = started;
+  if (store) hooks.onEvent?.({ type: 'store-ready', strategy: name, description: store.description });
 
   // Set when a scenario killed the store and it did not come back: the rest cannot use it.
   const lost: { reason?: string } = {};
   try {
-    if (halt.preflightPending) {
-      halt.preflightPending = false;
-      const steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
-      for (const step of steps) hooks.onEvent?.({ type: 'preflight-step', strategy: name, step });
-      const failed = preflightFailure(steps);
+    if (preflightHere) {
+      // A strategy with a store: whatever failed may be the store's doing, so only its rows say so.
+      const failed = preflightFailure(await preflightSteps(choice, runtime, options, hooks, store));
       if (failed) {
         rowsFor({ status: 'error', reason: failed.reason, ...(failed.fix ? { fix: failed.fix } : {}) });
-        // Only the store step depends on the strategy; the others are the app's own.
-        if (failed.step !== 'store') halt.reason = `not run: the pre-flight on ${name} failed at its ${failed.step} step (see ${name}'s rows)`;
         return;
       }
     }
@@ -449,6 +495,9 @@ async function runOne(
     });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
+    const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
+    const noHits = noHitEvidence(metrics.reads, metrics.hitRate, cluster.replicaIds.length, records.samples.filter((sample) => sample.outcome === 'miss' && ownReads.has(sample.phase)));
+    if (noHits) warnings.push({ id: 'no-hits', invalid: true, message: noHits });
     const loginWarning = failedLoginsWarning(records.logins);
     if (loginWarning) warnings.push(loginWarning);
     const findings = records.findings.length ? { findings: records.findings } : {};
@@ -483,20 +532,15 @@ async function runOne(
 async function failOpenAtStart(cluster: Cluster, topology: Topology, signal: AbortSignal): Promise<RowWarning | undefined> {
   if (!cluster.directTargets || cluster.directTargets.length === 0) return undefined;
   const check = topology.balancer.healthCheck;
-  const probes = await probeHealthChecks(cluster.directTargets, check);
-  if (probes.some((probe) => probe.passed)) return undefined;
-  // One probe each could fail by chance on a loaded machine: the balancer's own verdict on
-  // every target, within the time it takes to mark one unhealthy, confirms it.
-  const bound = detectionBoundMs(check, 'unhealthy');
-  const verdicts = await Promise.all(cluster.replicaIds.map((id) => cluster.waitForReplicaHealth(id, false, bound, signal).then(() => true, () => false)));
-  signal.throwIfAborted();
-  if (verdicts.some((unhealthy) => !unhealthy)) return undefined;
+  const { passing, probes } = await healthCheckVerdict(cluster.directTargets, check, signal);
+  if (passing) return undefined;
   const answers = [...new Set(probes.map((probe) => describeProbe(probe, check.path)))];
   return {
     id: 'fail-open',
     invalid: true,
     message:
-      `every replica failed the balancer's health check at start (${answers.join('; ')}), so the balancer failed open from the first moment ` +
+      `every replica failed the balancer's health check at start (${answers.join('; ')}), so from the first moment the balancer could take no dead replica out ` +
+      `(${topology.balancer.kind === 'haproxy' ? 'HAProxy answers 503 with every server down' : 'it fails open and routes to all of them'}) ` +
       `and these figures are not a measurement of the strategy; fix: the app profile's health path must answer ${check.matcher} within the check's timeout of ${check.timeoutMs} ms`,
   };
 }

@@ -55,7 +55,6 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
     const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile, commandDir(config, 'appCmd', given, process.cwd()));
-    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
 
     const runOptions: RunOptions = {
@@ -79,10 +78,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
         preflight: settings.preflight,
     };
-    if (mode === 'check') {
-      await samplesFile?.close();
-      return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
-    }
+    if (mode === 'check') return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
+    const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     // A terminal gets a live status line; a CI log, plain lines it can keep.
     const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr) : undefined;
     const ran = await run(runOptions,
@@ -107,8 +104,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     for (const line of expectationLines(report)) process.stderr.write(`hactl: ${line}\n`);
     const signal = interrupts.interruptedBy();
     if (signal) {
-      const finished = report.results.filter((row) => row.status !== 'interrupted').length;
-      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped; the report holds the ${finished} rows that finished\n`);
+      const finished = report.results.filter((row) => row.status === 'ok' || row.status === 'error').length;
+      process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped; the report holds the ${finished} rows that ran to the end\n`);
       return new InterruptedError(signal).exitCode;
     }
     return exitCodeFor(report, { strict });
@@ -145,7 +142,9 @@ async function checkCommand(options: RunOptions, hooks: { signal: AbortSignal; e
   const failed = checks.filter((result) => result.steps.some((step) => !step.ok));
   const passed = checks.filter((result) => !result.skipped && result.steps.length > 0 && result.steps.every((step) => step.ok));
   process.stderr.write(`hactl check: ${passed.length} of ${checks.length} strategies passed${failed.length ? `; failed: ${failed.map((result) => result.strategy).join(', ')}` : ''}\n`);
-  return failed.length > 0 ? ExitCode.expectationFailed : ExitCode.ok;
+  if (failed.length > 0) return ExitCode.expectationFailed;
+  // A store or balancer this machine lacks: those strategies were not checked at all.
+  return checks.some((result) => result.unavailable) ? ExitCode.environment : ExitCode.ok;
 }
 
 async function writeReports(

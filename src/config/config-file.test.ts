@@ -118,4 +118,9 @@ describe('config files', () => {
     const merged = mergeFlags(config, { strategy: 'none', users: '30', appEnv: ['B=2'], replicas: '3' }, new Set(['strategy', 'appEnv']));
     expect(merged).toMatchObject({ strategy: 'none', users: '50', appEnv: ['A=1', 'B=2'], replicas: '3' });
   });
+
+  it('takes a repeatable KEY=VALUE flag as a map or as a list of the flag\'s own form', () => {
+    expect(parseConfig({ 'app-env': ['REDIS_URL={redisUrl}', 'X=a=b'] }, 'c.yaml').flags.appEnv).toEqual(['REDIS_URL={redisUrl}', 'X=a=b']);
+    expect(() => parseConfig({ 'app-env': ['REDIS_URL'] }, 'c.yaml')).toThrow(/app-env/);
+  });
 });

@@ -28,7 +28,16 @@ export interface ConfigFile {
 const text = z.string().min(1);
 const list = z.union([text, z.array(text).min(1)]).transform((value) => (Array.isArray(value) ? value.join(',') : value));
 const whole = z.number().int().transform(String);
-const map = z.record(z.string(), z.union([z.string(), z.number()]).transform(String));
+/**
+ * A repeatable KEY=VALUE flag: a map, or the flag's own form as a list (`- REDIS_URL={redisUrl}`),
+ * which is what "every flag by its long name" suggests for a flag given more than once.
+ */
+const map = z.union([
+  z.record(z.string(), z.union([z.string(), z.number()]).transform(String)),
+  z
+    .array(z.string().regex(/^[^=]+=/, 'expected KEY=VALUE'))
+    .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))),
+]);
 const SCENARIO_NAME = /^(\*|[a-z0-9][a-z0-9-]*)$/;
 /** `expect:` strategy (or *), scenario (or *), figure, bound. */
 const expectSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number()]))));

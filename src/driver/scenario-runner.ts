@@ -10,7 +10,7 @@ import type { StoreFaults } from './phase.js';
 import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
-import { storeUnused } from '../stores/usage.js';
+import { countStoreEntries, storeUnused } from '../stores/usage.js';
 import { StoreUnusedError } from '../errors.js';
 
 export interface ScenarioRunInput {
@@ -90,6 +90,8 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       signal.throwIfAborted();
       activity.phase = phase.name;
       input.onActivity?.(activity);
+      const checksStore = phase.unit.kind === 'login' && input.store !== undefined && !storeChecked;
+      const before = checksStore ? await countStoreEntries(input.store!) : 0;
       await phase.unit.run(
         {
           scenario: scenario.name,
@@ -114,10 +116,10 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
         },
         phase.options,
       );
-      if (phase.unit.kind === 'login' && input.store && !storeChecked) {
+      if (checksStore) {
         storeChecked = true;
         const answered = driver.samples.filter((sample) => sample.phase === phase.name && sample.status >= 200 && sample.status < 400).length;
-        const unused = await storeUnused(input.store, answered);
+        const unused = storeUnused(input.store!, answered, before, await countStoreEntries(input.store!));
         if (unused) throw new StoreUnusedError(unused);
       }
     }

@@ -17,13 +17,15 @@ describe('suspect failover evidence', () => {
 
   it('flags requests the killed replica still received after detection, with their statuses', () => {
     const faults: Fault[] = [{ kind: 'kill-replica', target: 'replica-1', at: 1_000, detectedAt: 1_400 }];
-    const message = suspectFaultEvidence(faults, [sample('replica-1', 1_500, 502), sample('replica-1', 1_600, 200), sample('replica-2', 1_600)]);
+    const message = suspectFaultEvidence(faults, [sample('replica-1', 1_700, 502), sample('replica-1', 1_800, 200), sample('replica-2', 1_600)]);
     expect(message).toMatch(/replica-1 still received 2 requests after it was out of rotation \(1 answered below 500; statuses 200, 502\)/);
   });
 
   it('flags a restarted replica that got requests between its drain and its return, not before or after', () => {
     const faults: Fault[] = [{ kind: 'restart-replica', target: 'replica-2', at: 1_000, endAt: 3_000, detail: { drainedMs: 100, abandoned: 0 } }];
-    expect(suspectFaultEvidence(faults, [sample('replica-2', 1_050), sample('replica-2', 3_100)])).toBeUndefined();
+    // Before the drain ended, and just before hactl heard that the replica was back (the balancer
+    // knew first): not evidence.
+    expect(suspectFaultEvidence(faults, [sample('replica-2', 1_050), sample('replica-2', 2_900), sample('replica-2', 3_100)])).toBeUndefined();
     expect(suspectFaultEvidence(faults, [sample('replica-2', 2_000)])).toMatch(/suspect restart figures: replica-2 still received 1 requests/);
   });
 

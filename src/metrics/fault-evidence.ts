@@ -30,14 +30,16 @@ export function suspectFaultEvidence(faults: readonly Fault[], samples: readonly
 
 /**
  * When the replica must get no new requests: a killed one from its detection on; a restarted
- * one from the end of its drain until it is back in rotation. A little slack after the start
- * lets requests the balancer had already routed arrive.
+ * one from the end of its drain until it is back in rotation. hactl learns of each change a
+ * little after the balancer makes it (HAProxy's state is polled every 100 ms), and a request is
+ * stamped when the driver sends it, before the balancer routes it: slack at both ends keeps a
+ * request routed just before or just after the change out of the evidence.
  */
 function outOfRotation(fault: Fault): { from: number; to: number } | undefined {
-  const SLACK_MS = 50;
-  if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined) return { from: fault.detectedAt + SLACK_MS, to: fault.endAt ?? Number.POSITIVE_INFINITY };
+  const SLACK_MS = 250;
+  if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined) return { from: fault.detectedAt + SLACK_MS, to: fault.endAt === undefined ? Number.POSITIVE_INFINITY : fault.endAt - SLACK_MS };
   if (fault.kind === 'restart-replica' && typeof fault.detail?.drainedMs === 'number' && fault.endAt !== undefined) {
-    return { from: fault.at + fault.detail.drainedMs + SLACK_MS, to: fault.endAt };
+    return { from: fault.at + fault.detail.drainedMs + SLACK_MS, to: fault.endAt - SLACK_MS };
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../run.js';
 import { oneLine, percent, warningLine } from './cells.js';
+import { rowIsInvalid } from './model.js';
 
 /** Plain, line-oriented progress for stderr: readable in a terminal and in CI logs alike. */
 export function lineProgress(stream: { write(text: string): unknown }): (event: RunEvent) => void {
@@ -25,11 +26,12 @@ export function lineProgress(stream: { write(text: string): unknown }): (event: 
         const { row } = event;
         const m = row.metrics;
         const failed = m && m.failedLogins > 0 ? `, ${m.failedLogins}/${m.logins} logins failed` : '';
+        const invalid = rowIsInvalid(row);
         const detail =
-          row.status === 'ok' && m
+          row.status === 'ok' && m && !invalid
             ? `hit ${percent(m.hitRate)}, ${m.errors} errors${failed}${m.sessionLoss !== null ? `, session loss ${percent(m.sessionLoss)}` : ''}`
             : oneLine(row.reason ?? '');
-        write(`${row.strategy} × ${row.scenario}: ${row.status}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
+        write(`${row.strategy} × ${row.scenario}: ${invalid && row.status === 'ok' ? 'invalid' : row.status}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
         // Said as the row ends, not only in the report: a CI log read from the top sees it there.
         for (const warning of row.warnings ?? []) write(warningLine(row, warning));
         break;

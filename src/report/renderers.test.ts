@@ -197,7 +197,8 @@ describe('row warnings', () => {
   it('table: the hit-rate cell marked, the failed logins among the figures, and a line per warning under the tables', () => {
     const text = renderers.table(warned, { color: false });
     expect(text).toMatch(/│ none\s+│ login-read\s+│ 33\.3% ⚠\s+│/);
-    expect(text).toMatch(/│ redis\s+│ login-read\s+│ 33\.3% ⚠\s+│/);
+    // An invalid row's figures stay in the JSON as evidence; the table shows none of them.
+    expect(text).toMatch(/│ redis\s+│ login-read\s+│ invalid ⚠\s+│\s+│/);
     expect(text).toMatch(/│ logins failed 3\/30; lost updates 40\/240 \(16\.7%\)\s*│/);
     expect(text.trimEnd().split('\n').slice(-2)).toEqual([
       'none × login-read: warning: 3/30 logins failed (first: answered 403: "no CSRF token")',
@@ -208,13 +209,13 @@ describe('row warnings', () => {
   it('table: a warned row in yellow, an invalid one in red', () => {
     const text = renderers.table(warned, { color: true });
     expect(text).toContain('\u001b[33m33.3% ⚠\u001b[39m');
-    expect(text).toContain('\u001b[31m33.3% ⚠\u001b[39m');
+    expect(text).toContain('\u001b[31minvalid ⚠\u001b[39m');
   });
 
   it('markdown: the same marked cells, the warnings among the notes, and no comparison figure from an invalid row', () => {
     const text = renderers.markdown(warned);
     expect(text).toContain('| none | login-read | 33.3% ⚠ | 66.7% |');
-    expect(text).toContain('| redis | login-read | 33.3% ⚠ | 66.7% |');
+    expect(text).toContain('| redis | login-read | invalid ⚠ |  |');
     expect(text).toContain('| none | 33.3% |');
     expect(text).toContain('| redis | invalid | — | — | — | invalid | invalid |');
     expect(text).toContain('- **redis** was not measured: login-read (invalid).');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { httpOrigin, type BalancerTarget, type HealthCheckSettings } from '../balancer/settings.js';
 import { matchesStatus } from '../balancer/health.js';
@@ -41,4 +42,21 @@ function excerpt(body: string): string {
 /** `GET /health answered 404 "Not Found"` or `GET /health: connect ECONNREFUSED`, for messages. */
 export function describeProbe(probe: TargetProbe, path: string): string {
   return probe.status === undefined ? `GET ${path}: ${probe.excerpt}` : `GET ${path} answered ${probe.status}${probe.excerpt ? ` ${JSON.stringify(probe.excerpt)}` : ''}`;
+}
+
+/**
+ * Whether the targets pass the balancer's health check, judged as the balancer judges it: all
+ * of them failing means `unhealthyThreshold` rounds in a row, a check interval apart, so that a
+ * single slow answer on a loaded machine (or a JVM's first) is not taken for a failing check.
+ * A round in which any target passes ends it. Bounded by the threshold's rounds of intervals
+ * and timeouts. `probes` is the last round's answers.
+ */
+export async function healthCheckVerdict(targets: readonly BalancerTarget[], check: HealthCheckSettings, signal: AbortSignal): Promise<{ passing: boolean; probes: TargetProbe[] }> {
+  let probes: TargetProbe[] = [];
+  for (let round = 0; round < Math.max(1, check.unhealthyThreshold); round++) {
+    if (round > 0) await sleep(check.intervalMs, undefined, { signal });
+    probes = await probeHealthChecks(targets, check);
+    if (probes.some((probe) => probe.passed)) return { passing: true, probes };
+  }
+  return { passing: false, probes };
 }

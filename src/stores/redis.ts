@@ -2,7 +2,6 @@ import net from 'node:net';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { freePort } from '../runtime/ports.js';
-import { addressOf } from '../runtime/store-address.js';
 import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
 import { serverProcessStore } from './server-process.js';
@@ -55,8 +54,8 @@ export const redis: StoreModule = {
     settings: describe,
   },
   countEntries: (url) => {
-    const { host, port } = addressOf(url);
-    return dbsize(host, port);
+    const parsed = new URL(url);
+    return dbsize(parsed.hostname.replace(/^\[|\]$/g, ''), Number(parsed.port || 6379));
   },
   urlField: 'redisUrl',
 };

@@ -49,7 +49,8 @@ describe('hactl run --balancer-profile alb --strategy sticky,redis --scenario ki
   });
 
   it("states the profile and how long a dead replica stays in rotation, so a minute-long row reads as ALB's truth", () => {
-    expect(report.settings.balancer).toMatchObject({ profile: 'alb', healthCheck: ALB_HEALTH_CHECK });
+    // ALB's timing; the path and the codes accepted are the app profile's (the demo app's /health, any 2xx).
+    expect(report.settings.balancer).toMatchObject({ profile: 'alb', healthCheck: { ...ALB_HEALTH_CHECK, path: '/health', matcher: '200-299' } });
     expect(finished.stdout).toContain('alb profile: round_robin, health check every 30000 ms, unhealthy after 2 (a dead replica leaves rotation 30–70 s after it dies)');
   });
 });

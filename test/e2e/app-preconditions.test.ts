@@ -40,8 +40,12 @@ describe('an app that never answers its health path with 2xx', () => {
       const [first, ...rest] = report.results;
       expect(first!.status).toBe('error');
       expect(first!.reason).toMatch(/was not ready within 3000 ms; its health path last answered 503 "\{\\"up\\": false\}"/);
-      // Nothing about the strategy: every later row is left unrun, saying why.
-      for (const row of rest.filter((candidate) => candidate.strategy !== 'none')) expect(row).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^not run: /) });
+      // Nothing about the strategy: every later row is left unrun, saying why (the pre-flight's
+      // failure is the error of each of its strategy's rows).
+      for (const row of rest) {
+        if (preflight.length === 0 && row.strategy === 'none') expect(row).toMatchObject({ status: 'error', reason: first!.reason });
+        else expect(row).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^not run: /) });
+      }
       expect(report.results.filter((row) => row.metrics !== undefined)).toEqual([]);
     }
   }, 60_000);
@@ -54,11 +58,25 @@ describe('a store strategy whose app does not use the store', () => {
     expect(report.results.filter((row) => row.strategy === 'sticky').map((row) => row.status)).toEqual(['ok', 'ok']);
     for (const [store, field] of [['redis', 'redisUrl'], ['postgres', 'postgresUrl']]) {
       const [first, second] = report.results.filter((row) => row.strategy === store);
-      expect(first).toMatchObject({ status: 'error', reason: expect.stringContaining(`the app wrote no session to ${store} (it held nothing after 10 answered logins): is it wired to {${field}}?`) });
+      expect(first).toMatchObject({ status: 'error', reason: expect.stringMatching(new RegExp(`^the app wrote no session to ${store} \\(it held \\d+ entries before 10 answered logins and \\d+ after\\): is it wired to \\{${field}\\}\\?`)) });
       expect(first!.metrics).toBeUndefined();
       expect(second).toMatchObject({ status: 'skipped', reason: expect.stringContaining(`the app wrote no session to ${store}`) });
     }
   }, 90_000);
+});
+
+describe('a hit predicate that cannot hold for the app', () => {
+  it('makes the row invalid, with the statuses the reads got, never a measured 0% hit rate', async () => {
+    // Without the pre-flight, whose read step would stop the run first: the row must say it itself.
+    const { code, stderr, report } = await runJson(['--app-profile', 'fixtures/apps/pyapp-broken.yaml', '--app-cmd', py(), '--strategy', 'sticky', '--scenario', 'login-read', '--no-preflight']);
+    expect(code, stderr).toBe(3);
+    const row = report.results[0]!;
+    expect(row.warnings).toEqual([
+      { id: 'no-hits', invalid: true, message: expect.stringMatching(/^no read of the 300 answered satisfied the profile's hit predicate \(statuses: 200 ×300\)/) },
+    ]);
+    expect(stderr).toContain('sticky × login-read: invalid');
+    expect(stderr).not.toMatch(/hit 0\.0%/);
+  }, 60_000);
 });
 
 describe('the pre-flight of hactl run', () => {
@@ -77,7 +95,7 @@ describe('hactl check', () => {
     const { code, stdout, stderr } = await runHactl(['check', '--strategy', 'none,redis']);
     expect(code, stderr).toBe(0);
     for (const step of ['start', 'health', 'login', 'read']) expect(stdout).toMatch(new RegExp(`^none +${step} +ok `, 'm'));
-    expect(stdout).toMatch(/^redis +store +ok +the app wrote its session to redis$/m);
+    expect(stdout).toMatch(/^redis +store +ok +the app wrote its session to redis \(0 entries before the login, 1 after\)$/m);
     expect(stdout).toMatch(/^redis +health +ok +GET \/health answered 200/m);
   }, 60_000);
 

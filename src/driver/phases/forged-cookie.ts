@@ -61,15 +61,19 @@ export const forgedCookie = definePhase({
       {
         id: 'forged-id-read',
         title: 'a forged session id reads nothing',
-        passed: readsShowingData === 0,
-        summary: `${readsShowingData}/${attempts * perUser} reads with a forged id returned user data`,
+        // No forged id to try (no login set the cookie to copy the shape of): nothing was shown.
+        passed: attempts === 0 ? null : readsShowingData === 0,
+        summary: attempts === 0 ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like` : `${readsShowingData}/${attempts * perUser} reads with a forged id returned user data`,
         evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData },
       },
       {
         id: 'forged-id-adopted',
         title: 'a forged session id is not adopted at login',
-        passed: adopted === 0,
-        summary: `${adopted}/${attempts} forged ids were adopted at login; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins`,
+        passed: attempts === 0 ? null : adopted === 0,
+        summary:
+          attempts === 0
+            ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
+            : `${adopted}/${attempts} forged ids were adopted at login; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins`,
         evidence: { forgedIds: attempts, adopted, freshIdAtLogin },
       },
     );
