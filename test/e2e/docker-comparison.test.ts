@@ -38,7 +38,7 @@ describe.skipIf(!docker.available)('hactl run --runtime docker --docker-network 
   it('exits 0 and leaves no container, network or process behind', async () => {
     expect(finished.code, finished.stderr).toBe(0);
     expect(containers.settings.runtime).toBe('docker');
-    expect(row(containers, 'redis', 'login-read').store).toMatch(/^hactl-fixture\/redis:7 in container hactl-[0-9a-f]{8}-redis \(host network/);
+    expect(row(containers, 'redis', 'login-read').store).toMatch(/^hactl-fixture\/redis:7-[0-9a-f]{16} in container hactl-[0-9a-f]{8}-redis \(host network/);
     expect(await dockerLeftovers(containers.runId)).toEqual([]);
     expect(await hactl.leftovers()).toEqual([]);
   });

@@ -4,7 +4,7 @@ export interface DockerForTests {
   available: boolean;
   /** Why the Docker tests skip, when they do. */
   reason?: string;
-  /** `--image` flags naming the fixture images. */
+  /** `--image` flags naming this checkout's fixture images by their hash tags (hactl-fixture/node:20-<hash>). */
   imageFlags: string[];
 }
 
@@ -26,11 +26,13 @@ export default async function setup(project: TestProject): Promise<void> {
     await connectEngine(process.env);
     // @ts-expect-error: plain JavaScript test support, without type declarations
     const { buildFixtureImages, fixtureImageFlags } = (await import('../../fixtures/docker/build-images.mjs')) as {
-      buildFixtureImages(options?: { log?: (line: string) => void }): Promise<unknown>;
-      fixtureImageFlags(): string[];
+      buildFixtureImages(options?: { log?: (line: string) => void }): Promise<Record<string, string>>;
+      fixtureImageFlags(images: Record<string, string>): string[];
     };
-    await buildFixtureImages({ log: (line) => console.log(`docker fixtures: ${line}`) });
-    docker = { available: true, imageFlags: fixtureImageFlags() };
+    // This checkout's builds by their hash tags, not the usual names: those follow whichever
+    // checkout on the machine ran the script last.
+    const images = await buildFixtureImages({ log: (line) => console.log(`docker fixtures: ${line}`) });
+    docker = { available: true, imageFlags: fixtureImageFlags(images) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (process.env.HACTL_REQUIRE_DOCKER === '1') throw new Error(`HACTL_REQUIRE_DOCKER=1 but the Docker tests cannot run: ${reason}`);
