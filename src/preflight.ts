@@ -66,7 +66,7 @@ export async function preflight(input: {
         step: 'health',
         ok: false,
         detail: `the balancer's health check failed: ${describeProbe(probe, check.path)}`,
-        fix: `the profile's health path must answer ${check.matcher} within ${check.timeoutMs} ms, or the balancer fails open and never takes a dead replica out`,
+        fix: `the profile's health path must answer ${check.matcher} within ${check.timeoutMs} ms, or the balancer can never take a dead replica out`,
       });
       return steps;
     }
@@ -77,7 +77,8 @@ export async function preflight(input: {
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const login = profile.login(user!.identity);
     const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);
-    const cookie = user!.jar.getCookiesSync(cluster.balancerUrl).find((c) => c.key === profile.cookieName);
+    // Looked for where the session must arrive: a cookie with a Path may not cover the site's root.
+    const cookie = user!.jar.getCookiesSync(new URL(profile.read.path, cluster.balancerUrl).toString()).find((c) => c.key === profile.cookieName);
     const loginSeen = `${login.method} ${login.path} ${answered(loggedIn)}`;
     if (loggedIn.status === 0 || loggedIn.status >= 400 || !cookie) {
       steps.push({
