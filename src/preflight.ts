@@ -3,7 +3,9 @@ import { classifyAction, Driver, type Exchange } from './driver/driver.js';
 import { createRng } from './driver/rng.js';
 import { makeUsers } from './driver/users.js';
 import { errorMessage } from './errors.js';
+import { missingSessionCookie } from './driver/phases/login.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
+import { describeAnswer, excerptOf } from './runtime/http-probe.js';
 import type { Cluster, Runtime } from './runtime/runtime.js';
 import type { RunningStore } from './stores/store.js';
 import { stores } from './stores/index.js';
@@ -77,14 +79,15 @@ export async function preflight(input: {
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const login = profile.login(user!.identity);
     const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);
-    // Looked for where the session must arrive: a cookie with a Path may not cover the site's root.
-    const cookie = user!.jar.getCookiesSync(new URL(profile.read.path, cluster.balancerUrl).toString()).find((c) => c.key === profile.cookieName);
     const loginSeen = `${login.method} ${login.path} ${answered(loggedIn)}`;
-    if (loggedIn.status === 0 || loggedIn.status >= 400 || !cookie) {
+    const refused = loggedIn.status === 0 || loggedIn.status >= 400;
+    // Judged as the login phase judges it: the cookie counts where the read will carry it.
+    const missing = refused ? undefined : missingSessionCookie(loggedIn, user!.jar, new URL(profile.read.path, cluster.balancerUrl), profile.cookieName);
+    if (refused || missing !== undefined) {
       steps.push({
         step: 'login',
         ok: false,
-        detail: cookie ? loginSeen : `${loginSeen}, and no ${profile.cookieName} cookie was set (cookies set: ${setCookieNames(loggedIn) || 'none'})`,
+        detail: missing === undefined ? loginSeen : `${loginSeen}, ${missing} (cookies set: ${setCookieNames(loggedIn) || 'none'})`,
         fix:
           loggedIn.status === 403
             ? 'a 403 at login is often a CSRF check (Django, Rails and Spring Security want a token by default): exempt the login path for the test, or log in the way a browser would'
@@ -124,9 +127,7 @@ export async function preflight(input: {
 
 function answered(exchange: Exchange): string {
   if (exchange.status === 0) return `got no answer (${exchange.error ?? 'no response'})`;
-  const body = exchange.body.replace(/\s+/g, ' ').trim();
-  const excerpt = body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}…` : body;
-  return `answered ${exchange.status}${excerpt ? ` ${JSON.stringify(excerpt)}` : ''}`;
+  return describeAnswer({ status: exchange.status, excerpt: excerptOf(exchange.body, EXCERPT_CHARS) });
 }
 
 function setCookieNames(exchange: Exchange): string {

@@ -5,11 +5,11 @@ import type { AppProfile } from './driver/app-profile.js';
 import type { Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
-import { aggregate } from './metrics/aggregate.js';
+import { aggregate, withoutSession } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
 import { noHitEvidence } from './metrics/hit-evidence.js';
-import { preflight, preflightFailure, type PreflightStep, type PreflightStepName } from './preflight.js';
+import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
@@ -96,15 +96,9 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   const overhead = new RunOverhead(options.runtime !== 'external');
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
-  const runtime = await runtimes[options.runtime]({
-    runId,
-    env: hooks.env,
-    signal: hooks.signal,
-    docker: options.docker,
-    ...(options.external ? { external: options.external } : {}),
-    replicas: options.replicas,
-    onProgress: (message) => emit({ type: 'notice', message }),
-  });
+  const runtime = await createRuntime(options, runId, hooks);
+  const addRows = (strategy: string, fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
+    options.scenarios.forEach((scenario) => addRow({ strategy, scenario: scenario.name, ...fields }));
   // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
   // by a row of a strategy without a store: every later row would show the same, at full cost.
   const halt: Halt = {};
@@ -114,27 +108,21 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     // Checked once, before any row, on a strategy without a store, where a failure can only be
     // the app's: it halts the run. Without one, each store strategy is checked before its rows.
     const storeless = preflightOn ? options.strategies.find((choice) => !choice.strategy.store && !strategyConflict(options.profile, choice.strategy.name)) : undefined;
+    // The strategy the pre-flight failed on, with the rows that say how.
+    let preflightFailed: { strategy: string; rows: Omit<ResultRow, 'strategy' | 'scenario'> } | undefined;
     if (storeless) {
       const failed = preflightFailure(await preflightSteps(storeless, runtime, options, hooks, undefined));
-      if (failed) halt.preflight = { strategy: storeless.label, ...failed };
+      if (failed) {
+        preflightFailed = { strategy: storeless.label, rows: { status: 'error', reason: failed.reason, ...(failed.fix ? { fix: failed.fix } : {}) } };
+        halt.reason = `not run: the pre-flight on ${storeless.label} failed at its ${failed.step} step (see its rows)`;
+      }
     }
     for (const choice of options.strategies) {
       hooks.signal.throwIfAborted();
-      if (!balancerProblem.available) {
-        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
-        continue;
-      }
-      if (halt.preflight?.strategy === choice.label) {
-        const { reason, fix } = halt.preflight;
-        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'error', reason, ...(fix ? { fix } : {}) });
-        continue;
-      }
-      const haltReason = halt.preflight ? `not run: the pre-flight on ${halt.preflight.strategy} failed at its ${halt.preflight.step} step (see its rows)` : halt.reason;
-      if (haltReason) {
-        for (const scenario of options.scenarios) addRow({ strategy: choice.label, scenario: scenario.name, status: 'skipped', reason: haltReason });
-        continue;
-      }
-      await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt, preflightOn && !storeless);
+      if (!balancerProblem.available) addRows(choice.label, { status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
+      else if (preflightFailed?.strategy === choice.label) addRows(choice.label, preflightFailed.rows);
+      else if (halt.reason) addRows(choice.label, { status: 'skipped', reason: halt.reason });
+      else await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt, preflightOn && !storeless);
     }
   } catch (error) {
     if (!hooks.signal.aborted) throw error;
@@ -233,15 +221,7 @@ export interface StrategyCheck {
  * nothing else. Everything started is stopped before this returns or throws.
  */
 export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
-  const runtime = await runtimes[options.runtime]({
-    runId: randomBytes(4).toString('hex'),
-    env: hooks.env,
-    signal: hooks.signal,
-    docker: options.docker,
-    ...(options.external ? { external: options.external } : {}),
-    replicas: options.replicas,
-    onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
-  });
+  const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks);
   const checks: StrategyCheck[] = [];
   try {
     const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
@@ -279,6 +259,19 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
   return checks;
 }
 
+/** The run's runtime, its preparation (image pulls and builds) told as notices. */
+function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<Runtime> {
+  return runtimes[options.runtime]({
+    runId,
+    env: hooks.env,
+    signal: hooks.signal,
+    docker: options.docker,
+    ...(options.external ? { external: options.external } : {}),
+    replicas: options.replicas,
+    onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
+  });
+}
+
 /**
  * The strategy's store, started for it (none for a strategy without one), with how long it took;
  * or why it could not be had (a row reason and its fix) or did not start.
@@ -307,8 +300,6 @@ async function startStrategyStore(
 /** Why the rest of the run is not worth running, once that is known. */
 interface Halt {
   reason?: string;
-  /** The pre-flight on a strategy without a store failed: that strategy's rows say how, the rest are not run. */
-  preflight?: { strategy: string; step: PreflightStepName; reason: string; fix?: string };
 }
 
 /**
@@ -496,7 +487,10 @@ async function runOne(
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
     const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
-    const noHits = noHitEvidence(metrics.reads, metrics.hitRate, cluster.replicaIds.length, records.samples.filter((sample) => sample.outcome === 'miss' && ownReads.has(sample.phase)));
+    // The same reads as the hit rate's: users whose login failed read no session of the strategy.
+    const sessionless = withoutSession(records.logins);
+    const misses = records.samples.filter((sample) => sample.outcome === 'miss' && ownReads.has(sample.phase) && !sessionless(sample));
+    const noHits = noHitEvidence(metrics.reads, metrics.hitRate, cluster.replicaIds.length, misses);
     if (noHits) warnings.push({ id: 'no-hits', invalid: true, message: noHits });
     const loginWarning = failedLoginsWarning(records.logins);
     if (loginWarning) warnings.push(loginWarning);

@@ -1,4 +1,4 @@
-import type { Report, ResultRow } from '../report/model.js';
+import { invalidatingWarnings, type Report, type ResultRow } from '../report/model.js';
 import { holds, type Bound } from './expression.js';
 import { metricReader } from './metrics.js';
 
@@ -54,7 +54,7 @@ function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   const base = { strategy: row.strategy, scenario: row.scenario, metric: expectation.metric, expected: expectation.bound.text };
   const what = `${row.strategy} × ${row.scenario}: ${expectation.metric}`;
   // Before the status: a row invalid for a reason hactl can name fails on that reason, whatever it measured.
-  const invalid = (row.warnings ?? []).filter((warning) => warning.invalid);
+  const invalid = invalidatingWarnings(row);
   if (invalid.length > 0) {
     return { ...base, actual: null, status: 'failed', message: `${what}: the row's figures are invalid: ${invalid.map((warning) => `${warning.id}: ${warning.message}`).join('; ')}` };
   }

@@ -1,6 +1,6 @@
 import { detectionBoundMs, detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
-import { rowIsInvalid, type Report, type ResultRow, type RowWarning } from './model.js';
+import { rowIsInvalid, shownStatus, type Report, type ResultRow, type RowWarning } from './model.js';
 import type { Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
@@ -12,10 +12,9 @@ export const WARNING_MARK = ' ⚠';
 export function rowCells(row: ResultRow): string[] {
   const m = row.metrics;
   const mark = (row.warnings ?? []).length > 0 ? WARNING_MARK : '';
-  if (row.status !== 'ok' || !m) return [row.strategy, row.scenario, `${row.status}${mark}`, ...COLUMNS.slice(3).map(() => '')];
   // Figures the row's own warning says measure nothing of the strategy are kept in the JSON as
   // evidence, not shown in a table where they would read as results.
-  if (rowIsInvalid(row)) return [row.strategy, row.scenario, `invalid${mark}`, ...COLUMNS.slice(3).map(() => '')];
+  if (row.status !== 'ok' || !m || rowIsInvalid(row)) return [row.strategy, row.scenario, `${shownStatus(row)}${mark}`, ...COLUMNS.slice(3).map(() => '')];
   return [
     row.strategy,
     row.scenario,

@@ -1,6 +1,6 @@
 import type { ExpectationResult } from '../expectations/evaluate.js';
 import { warningLine } from './cells.js';
-import { rowIsInvalid, type Report, type ResultRow } from './model.js';
+import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
 
 /**
  * JUnit XML, as CI report viewers read it (Jenkins, GitLab, GitHub actions that annotate tests):
@@ -81,8 +81,8 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
   const shared = { time, properties: rowProperties(row), out: warnings };
   if (mine.length === 0) {
     const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
-    const invalid = (row.warnings ?? []).filter((warning) => warning.invalid).map((warning) => warningLine(row, warning));
-    const outcome: Outcome = rowIsInvalid(row)
+    const invalid = invalidatingWarnings(row).map((warning) => warningLine(row, warning));
+    const outcome: Outcome = invalid.length > 0
       ? { kind: 'failure', message: invalid.join('; ') }
       : row.status === 'ok'
         ? { kind: 'passed' }

@@ -95,7 +95,17 @@ export interface RowWarning {
 
 /** A row whose figures must not be read as a result: an error, or a warning that invalidates it. */
 export function rowIsInvalid(row: Pick<ResultRow, 'warnings'>): boolean {
-  return (row.warnings ?? []).some((warning) => warning.invalid === true);
+  return invalidatingWarnings(row).length > 0;
+}
+
+/** The warnings that say a row's figures measure nothing of the strategy. */
+export function invalidatingWarnings(row: Pick<ResultRow, 'warnings'>): RowWarning[] {
+  return (row.warnings ?? []).filter((warning) => warning.invalid === true);
+}
+
+/** The status a row is shown with: `invalid` for one that ran but whose warning voids its figures. */
+export function shownStatus(row: Pick<ResultRow, 'status' | 'warnings'>): string {
+  return row.status === 'ok' && rowIsInvalid(row) ? 'invalid' : row.status;
 }
 
 /**

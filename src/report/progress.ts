@@ -1,6 +1,6 @@
 import type { RunEvent } from '../run.js';
 import { oneLine, percent, warningLine } from './cells.js';
-import { rowIsInvalid } from './model.js';
+import { rowIsInvalid, shownStatus } from './model.js';
 
 /** Plain, line-oriented progress for stderr: readable in a terminal and in CI logs alike. */
 export function lineProgress(stream: { write(text: string): unknown }): (event: RunEvent) => void {
@@ -26,12 +26,11 @@ export function lineProgress(stream: { write(text: string): unknown }): (event: 
         const { row } = event;
         const m = row.metrics;
         const failed = m && m.failedLogins > 0 ? `, ${m.failedLogins}/${m.logins} logins failed` : '';
-        const invalid = rowIsInvalid(row);
         const detail =
-          row.status === 'ok' && m && !invalid
+          row.status === 'ok' && m && !rowIsInvalid(row)
             ? `hit ${percent(m.hitRate)}, ${m.errors} errors${failed}${m.sessionLoss !== null ? `, session loss ${percent(m.sessionLoss)}` : ''}`
             : oneLine(row.reason ?? '');
-        write(`${row.strategy} × ${row.scenario}: ${invalid && row.status === 'ok' ? 'invalid' : row.status}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
+        write(`${row.strategy} × ${row.scenario}: ${shownStatus(row)}${detail ? `: ${detail}` : ''}${row.durationMs !== undefined ? ` (${(row.durationMs / 1000).toFixed(1)} s)` : ''}`);
         // Said as the row ends, not only in the report: a CI log read from the top sees it there.
         for (const warning of row.warnings ?? []) write(warningLine(row, warning));
         break;

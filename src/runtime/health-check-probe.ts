@@ -1,19 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import { httpOrigin, type BalancerTarget, type HealthCheckSettings } from '../balancer/settings.js';
 import { matchesStatus } from '../balancer/health.js';
+import { answerOf, describeAnswer, type HttpAnswer } from './http-probe.js';
 
 /** One target's answer to the balancer's own health check, made directly. */
-export interface TargetProbe {
+export interface TargetProbe extends HttpAnswer {
   target: string;
-  /** The HTTP status; absent when no answer came. */
-  status?: number;
-  /** The start of the answer's body, or why no answer came. */
-  excerpt: string;
   passed: boolean;
 }
-
-const EXCERPT_CHARS = 80;
 
 /**
  * Each target asked, directly, what the balancer's health check asks it (path, timeout,
@@ -23,25 +17,15 @@ const EXCERPT_CHARS = 80;
 export async function probeHealthChecks(targets: readonly BalancerTarget[], check: HealthCheckSettings): Promise<TargetProbe[]> {
   return Promise.all(
     targets.map(async (target): Promise<TargetProbe> => {
-      try {
-        const response = await request(`${httpOrigin(target.host, target.port)}${check.path}`, { signal: AbortSignal.timeout(check.timeoutMs) });
-        const body = await response.body.text();
-        return { target: target.id, status: response.statusCode, excerpt: excerpt(body), passed: matchesStatus(response.statusCode, check.matcher) };
-      } catch (error) {
-        return { target: target.id, excerpt: error instanceof Error ? error.message : String(error), passed: false };
-      }
+      const answer = await answerOf(`${httpOrigin(target.host, target.port)}${check.path}`, check.timeoutMs);
+      return { target: target.id, ...answer, passed: answer.status !== undefined && matchesStatus(answer.status, check.matcher) };
     }),
   );
 }
 
-function excerpt(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
-}
-
 /** `GET /health answered 404 "Not Found"` or `GET /health: connect ECONNREFUSED`, for messages. */
 export function describeProbe(probe: TargetProbe, path: string): string {
-  return probe.status === undefined ? `GET ${path}: ${probe.excerpt}` : `GET ${path} answered ${probe.status}${probe.excerpt ? ` ${JSON.stringify(probe.excerpt)}` : ''}`;
+  return probe.status === undefined ? `GET ${path}: ${probe.excerpt}` : `GET ${path} ${describeAnswer(probe)}`;
 }
 
 /**

@@ -21,6 +21,33 @@ export async function answers2xx(url: string): Promise<boolean> {
   return status !== undefined && status >= 200 && status < 300;
 }
 
+/** What a GET answered: its status and the start of its body; without a status, why no answer came. */
+export interface HttpAnswer {
+  status?: number;
+  excerpt: string;
+}
+
+/** GET url within timeoutMs, for messages that must say what an app answered, not just that it failed. */
+export async function answerOf(url: string, timeoutMs: number): Promise<HttpAnswer> {
+  try {
+    const response = await request(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.statusCode, excerpt: excerptOf(await response.body.text()) };
+  } catch (error) {
+    return { excerpt: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The start of a body on one line: enough to recognise an error page or a JSON error. */
+export function excerptOf(body: string, chars = 80): string {
+  const flat = body.replace(/\s+/g, ' ').trim();
+  return flat.length > chars ? `${flat.slice(0, chars)}…` : flat;
+}
+
+/** `answered 404 "Not Found"`, or `did not answer (connect ECONNREFUSED …)`. */
+export function describeAnswer(answer: HttpAnswer): string {
+  return answer.status === undefined ? `did not answer (${answer.excerpt})` : `answered ${answer.status}${answer.excerpt ? ` ${JSON.stringify(answer.excerpt)}` : ''}`;
+}
+
 /**
  * A readiness probe for a user's app that remembers its last answer, so that an app that never
  * became ready is reported with what its health path said (`404 "Not Found"`), not just a
@@ -30,15 +57,9 @@ export function healthProbe(url: string): { probe: () => Promise<boolean>; last:
   let last = 'no answer yet';
   return {
     async probe() {
-      try {
-        const response = await request(url, { signal: AbortSignal.timeout(1_000) });
-        const body = (await response.body.text()).replace(/\s+/g, ' ').trim();
-        last = `answered ${response.statusCode}${body ? ` ${JSON.stringify(body.length > 80 ? `${body.slice(0, 80)}…` : body)}` : ''}`;
-        return response.statusCode >= 200 && response.statusCode < 300;
-      } catch (error) {
-        last = `did not answer (${error instanceof Error ? error.message : String(error)})`;
-        return false;
-      }
+      const answer = await answerOf(url, 1_000);
+      last = describeAnswer(answer);
+      return answer.status !== undefined && answer.status >= 200 && answer.status < 300;
     },
     last: () => last,
   };

@@ -45,11 +45,20 @@ export function judgeLogin(user: number, end: number, exchange: Exchange, jar: C
 function loginFailure(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
   if (exchange.status === 0) return `no answer (${exchange.error ?? 'unknown'})`;
   if (exchange.status >= 400) return `answered ${exchange.status}`;
+  const missing = missingSessionCookie(exchange, jar, readUrl, cookieName);
+  return missing === undefined ? undefined : `answered ${exchange.status} ${missing}`;
+}
+
+/**
+ * Why the jar holds no `cookieName` cookie for the read after an answered login (`without a
+ * JSESSIONID cookie`), or undefined when it does. A cookie the browser rules refuse (Secure over
+ * plain HTTP, a foreign Domain, a Path that excludes the read) is as good as none, and the
+ * message says which it was.
+ */
+export function missingSessionCookie(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
   if (jar.getCookiesSync(readUrl).some((cookie) => cookie.key === cookieName)) return undefined;
   const offered = exchange.setCookies.some((line) => line.trimStart().startsWith(`${cookieName}=`));
-  // A cookie the browser rules refuse (Secure over plain HTTP, a foreign Domain, a Path that
-  // excludes the read) is as good as none, and the message says which it was.
   return offered
-    ? `answered ${exchange.status} with a ${cookieName} cookie that the browser rules did not keep for ${readUrl.pathname} (Secure over plain HTTP, Domain or Path?)`
-    : `answered ${exchange.status} without a ${cookieName} cookie`;
+    ? `with a ${cookieName} cookie that the browser rules did not keep for ${readUrl.pathname} (Secure over plain HTTP, Domain or Path?)`
+    : `without a ${cookieName} cookie`;
 }
