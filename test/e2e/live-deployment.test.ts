@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sample } from '../../src/driver/records.js';
+import type { Report, ResultRow } from '../../src/report/model.js';
+import { freePorts } from '../../src/runtime/ports.js';
+import { runHactl, STACK_LINE } from './helpers.js';
+import { startDeployment, type Deployment } from './live-deployment.js';
+
+const PROFILE = fileURLToPath(new URL('../../fixtures/apps/php-behind-nginx.yaml', import.meta.url));
+
+/**
+ * `--runtime external` against a deployment the test builds itself, as a platform team runs one:
+ * PHP replicas (sessions in a real Redis) behind a real nginx that retries a failed request on the
+ * next upstream and names the upstream that answered in `X-Upstream`. Nothing of hactl's sits in
+ * between; hactl's only levers are the fault commands it is given, as on a real platform.
+ */
+describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
+  let deployment: Deployment;
+
+  beforeAll(async () => {
+    // The app fails closed as "not logged in" (401) when its store is down: misses, not errors.
+    deployment = await startDeployment({ storeDownStatus: 401 });
+  });
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+
+  const runJson = async (args: string[], options: { replicas?: number } = {}) => {
+    const out = path.join(deployment.dir, `report-${Date.now()}.json`);
+    const samples = path.join(deployment.dir, `samples-${Date.now()}.jsonl`);
+    const result = await runHactl([
+      'run',
+      '--runtime',
+      'external',
+      '--target',
+      deployment.target,
+      '--strategy',
+      'redis',
+      '--replicas',
+      String(options.replicas ?? 3),
+      '--app-profile',
+      PROFILE,
+      '--users',
+      '30',
+      '--seed',
+      '14',
+      '--format',
+      'json',
+      '--out',
+      out,
+      '--samples',
+      samples,
+      ...args,
+    ]);
+    const report = existsSync(out) ? (JSON.parse(await readFile(out, 'utf8')) as Report) : undefined;
+    const lines = existsSync(samples) ? (await readFile(samples, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Sample & { strategy: string }) : [];
+    return { ...result, report, samples: lines };
+  };
+  const rowOf = (report: Report | undefined, scenario: string): ResultRow => {
+    const found = report?.results.find((row) => row.scenario === scenario);
+    expect(found, `${scenario} in the report`).toBeDefined();
+    return found!;
+  };
+  const readsPerReplica = (samples: readonly Sample[]) => {
+    const counts: Record<string, number> = {};
+    for (const sample of samples) if (sample.kind === 'read' && sample.replica !== null) counts[sample.replica] = (counts[sample.replica] ?? 0) + 1;
+    return counts;
+  };
+
+  it("names replicas by nginx's X-Upstream: each replica's requests are what it counted itself", async () => {
+    await deployment.resetCounts();
+    // No pre-flight here: its read would be counted by the app and is no sample of the row.
+    const { code, stderr, report, samples } = await runJson(['--scenario', 'login-read', '--no-preflight']);
+    expect(code, stderr).toBe(0);
+    const metrics = rowOf(report, 'login-read').metrics!;
+    expect(metrics.hitRate).toBe(1);
+    expect(metrics.replicasKnown).toBe(true);
+    // The replicas seen, by the names nginx gave them, and no more: not replica-1..3 besides.
+    expect(Object.keys(metrics.requestsPerReplica).sort()).toEqual(Object.values(deployment.addresses).sort());
+    expect(readsPerReplica(samples)).toEqual(await deployment.readsCounted());
+    expect(metrics.imbalance).toBeGreaterThanOrEqual(1);
+    expect(metrics.imbalance).toBeLessThan(1.25);
+    expect(rowOf(report, 'login-read').warnings ?? []).toEqual([]);
+  });
+
+  it('kill-node: the fault verified by the replica leaving the answers, retries credited to the replica that answered, and the replica restarted', async () => {
+    await deployment.resetCounts();
+    const { code, stderr, report, samples } = await runJson([
+      '--scenario',
+      'kill-node',
+      '--kill-replica-cmd',
+      deployment.commands.killReplica,
+      '--start-replica-cmd',
+      deployment.commands.startReplica,
+    ]);
+    expect(code, stderr).toBe(0);
+    const row = rowOf(report, 'kill-node');
+    expect(row.status).toBe('ok');
+    expect(row.warnings ?? []).toEqual([]);
+    const [fault] = row.metrics!.faults;
+    expect(fault).toMatchObject({ kind: 'kill-replica', target: 'replica-1', observed: true });
+    expect(fault!.effect).toMatch(/^(first-failure|replica-gone)$/);
+    expect(fault!.commands![0]).toMatchObject({ flag: '--kill-replica-cmd', exit: 'exit 0' });
+    expect(fault!.commands!.some((run) => run.flag === '--start-replica-cmd' && run.exit === 'exit 0')).toBe(true);
+    expect(row.metrics!.sessionLoss).toBe(0);
+    expect(row.metrics!.detectionMs).not.toBeNull();
+    // Every answer is credited to one replica by its address, never to nginx's retry list.
+    const names = new Set(Object.values(deployment.addresses));
+    for (const sample of samples) if (sample.replica !== null) expect(names, sample.replica).toContain(sample.replica);
+    // What each replica counted itself, less the requests hactl made that are no samples (the
+    // pre-flight's and the restart's probes) and, on the killed one, reads it counted and died serving.
+    const counted = await deployment.readsCounted();
+    for (const [address, reads] of Object.entries(readsPerReplica(samples))) {
+      expect(counted[address]! - reads, address).toBeGreaterThanOrEqual(0);
+      expect(counted[address]! - reads, address).toBeLessThanOrEqual(12);
+    }
+    // Restored before the run ended.
+    for (const id of deployment.replicaIds) expect(await deployment.replicaAnswers(id), id).toBe(true);
+  });
+
+  it('a kill command that sleeps 3 s after killing: detection and recovery as without the sleep', async () => {
+    const timings = async (killCommand: string) => {
+      const { code, stderr, report } = await runJson(['--scenario', 'kill-node', '--kill-replica-cmd', killCommand, '--start-replica-cmd', deployment.commands.startReplica]);
+      expect(code, stderr).toBe(0);
+      const metrics = rowOf(report, 'kill-node').metrics!;
+      expect(metrics.faults[0]).toMatchObject({ observed: true });
+      expect(metrics.detectionMs).not.toBeNull();
+      expect(metrics.recoveryMs).not.toBeNull();
+      return metrics;
+    };
+    const plain = await timings(deployment.commands.killReplica);
+    const slow = await timings(`${deployment.commands.killReplica}; sleep 3`);
+    expect(Math.abs(slow.detectionMs! - plain.detectionMs!)).toBeLessThan(1000);
+    expect(Math.abs(slow.recoveryMs! - plain.recoveryMs!)).toBeLessThan(1000);
+    const run = slow.faults[0]!.commands![0]!;
+    expect(run.endAt - run.startAt).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('a kill command that does nothing: the fault is not observed, no loss figure is a result, and an expectation on it fails', async () => {
+    const config = path.join(deployment.dir, 'expect-loss.yaml');
+    await writeFile(config, "expect:\n  redis:\n    kill-node: { sessionLoss: '== 0' }\n");
+    const { code, stderr, report } = await runJson(['--scenario', 'kill-node', '--kill-replica-cmd', 'echo pretending to kill {replica}', '--config', config]);
+    expect(code, stderr).toBe(1);
+    const row = rowOf(report, 'kill-node');
+    expect(row.warnings).toEqual([expect.objectContaining({ id: 'fault-not-observed', invalid: true })]);
+    expect(row.metrics!.faults[0]).toMatchObject({ observed: false, observation: expect.stringMatching(/replica/) });
+    expect(report!.expectations![0]).toMatchObject({ status: 'failed' });
+    // The table shows no loss figure for it.
+    const table = await runHactl(['report', path.join(deployment.dir, (await latest(deployment.dir, 'report-'))!)]);
+    expect(table.stdout).toMatch(/invalid/);
+    for (const id of deployment.replicaIds) expect(await deployment.replicaAnswers(id), id).toBe(true);
+  });
+
+  it("logs every user out at the end, leaving no session of hactl's in the deployment's Redis, and --rate caps every second", async () => {
+    const { code, stderr, samples } = await runJson(['--scenario', 'login-read', '--rate', '200']);
+    expect(code, stderr).toBe(0);
+    expect(deployment.sessionKeys()).toEqual([]);
+    const sends = samples.map((sample) => sample.at).sort((a, b) => a - b);
+    expect(sends.length).toBeGreaterThan(300);
+    // Every sliding one-second window: the request 200 places later was sent a second or more after.
+    for (let i = 0; i + 200 < sends.length; i++) expect(sends[i + 200]! - sends[i]!).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+describe('a live deployment whose Redis the platform restarts by itself', () => {
+  const deployments: Deployment[] = [];
+  afterAll(async () => {
+    for (const deployment of deployments) await deployment.stop();
+  });
+
+  it.each([
+    ['aof-always', 0],
+    ['none', 1],
+  ] as const)('kill-store with no start command, Redis %s back 3 s later: session loss %d', async (persistence, loss) => {
+    const deployment = await startDeployment({ persistence, storeDownStatus: 401 });
+    deployments.push(deployment);
+    const out = path.join(deployment.dir, 'report.json');
+    const { code, stderr } = await runHactl([
+      'run',
+      '--runtime',
+      'external',
+      '--target',
+      deployment.target,
+      '--strategy',
+      'redis',
+      '--replicas',
+      '3',
+      '--app-profile',
+      PROFILE,
+      '--users',
+      '30',
+      '--seed',
+      '14',
+      '--scenario',
+      'kill-store',
+      '--kill-store-cmd',
+      deployment.commands.killRedis(3000),
+      '--format',
+      'json',
+      '--out',
+      out,
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(await readFile(out, 'utf8')) as Report;
+    const row = report.results[0]!;
+    expect(row.status, row.reason).toBe('ok');
+    expect(row.warnings ?? []).toEqual([]);
+    expect(row.metrics!.faults[0]).toMatchObject({ kind: 'kill-store', observed: true });
+    expect(row.metrics!.sessionLoss).toBe(loss);
+    expect(row.metrics!.usersWithSession).toBe(30);
+    // Measured once Redis was back, about the platform's 3 s after the kill; not as soon as the
+    // app stopped answering 5xx (it never did: it answered 401).
+    const [fault] = row.metrics!.faults;
+    expect(fault!.endAt! - fault!.at).toBeGreaterThanOrEqual(2500);
+  });
+});
+
+describe('a target where nothing listens', () => {
+  it('runs no fault command and exits non-zero with the reason', async () => {
+    const [port] = await freePorts(1);
+    const dir = path.dirname(PROFILE);
+    const marker = path.join(process.env.TMPDIR ?? '/tmp', `hactl-fired-${port}`);
+    const { code, stdout, stderr } = await runHactl([
+      'run',
+      '--runtime',
+      'external',
+      '--target',
+      `http://127.0.0.1:${port}`,
+      '--strategy',
+      'redis',
+      '--replicas',
+      '3',
+      '--app-profile',
+      path.join(dir, 'php-behind-nginx.yaml'),
+      '--scenario',
+      'kill-node',
+      '--kill-replica-cmd',
+      `touch ${marker}`,
+    ]);
+    expect(code).toBe(3);
+    expect(existsSync(marker)).toBe(false);
+    expect(`${stdout}\n${stderr}`).toMatch(/ECONNREFUSED|connection refused/i);
+    expect(stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+async function latest(dir: string, prefix: string): Promise<string | undefined> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir(dir)).filter((name) => name.startsWith(prefix)).sort().at(-1);
+}
