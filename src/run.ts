@@ -53,7 +53,8 @@ export type RunEvent =
   | { type: 'notice'; message: string }
   | { type: 'store-ready'; strategy: string; description: string }
   | { type: 'preflight-step'; strategy: string; step: PreflightStep }
-  | { type: 'scenario-start'; strategy: string; scenario: string }
+  /** `checking`: on an external deployment nothing is started, only its health path checked (this URL). */
+  | { type: 'scenario-start'; strategy: string; scenario: string; checking?: string }
   | { type: 'row'; row: ResultRow };
 
 /** Where a run is, for a live status line: updated after every request. */
@@ -434,7 +435,7 @@ async function runOne(
   overhead: RunOverhead,
 ): Promise<ResultRow> {
   const name = choice.label;
-  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
+  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name, ...(options.external ? { checking: `${options.external.target}${options.profile.healthPath}` } : {}) });
   const started = Date.now();
   // The row returned below holds this object; teardown's share is filled in by the finally
   // block, which runs before the caller sees the row.
