@@ -209,7 +209,7 @@ export function commandText(command: FaultCommandRun): string {
 
 /** The end of a command's output on one line, quoted; `no output` for none. */
 export function outputExcerpt(output: string): string {
-  const flat = oneLine(output);
+  const flat = oneLine(output.trim());
   if (!flat) return 'no output';
   return JSON.stringify(flat.length > OUTPUT_EXCERPT_CHARS ? `…${flat.slice(-OUTPUT_EXCERPT_CHARS)}` : flat);
 }

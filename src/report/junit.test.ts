@@ -104,4 +104,26 @@ describe('JUnit report', () => {
     expect(caseSum).toBe(5);
     expect(Number(suite.time)).toBeLessThanOrEqual(Number(root.time));
   });
+
+  it("puts the fault commands that ran in the row's system-out, after its warnings", () => {
+    const faulted: ResultRow = {
+      strategy: 'redis',
+      scenario: 'kill-node',
+      status: 'ok',
+      durationMs: 3000,
+      metrics: {
+        hitRate: 1,
+        faults: [{ kind: 'kill-replica', target: 'replica-1', at: 900, observed: false, effect: 'command-start', observation: 'replica-1 kept answering', commands: [{ flag: '--kill-replica-cmd', command: 'echo kill', startAt: 900, endAt: 950, exit: 'exit 0', output: 'kill' }] }],
+      } as unknown as ResultRow['metrics'],
+      warnings: [{ id: 'fault-not-observed', message: 'replica-1 kept answering after the kill command', invalid: true }],
+    };
+    const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 3500, settings: {}, results: [faulted] } as unknown as Report;
+    const testCase = parse(renderJunit(base)).testsuites.testsuite[0].testcase[0];
+    expect(testCase.failure.message).toBe('redis × kill-node: invalid: replica-1 kept answering after the kill command');
+    expect(testCase['system-out'].split('\n')).toEqual([
+      'redis × kill-node: invalid: replica-1 kept answering after the kill command',
+      "redis × kill-node: kill-replica replica-1: NOT observed (timed from the command's start): replica-1 kept answering",
+      'redis × kill-node: kill-replica replica-1: --kill-replica-cmd exit 0 after 0.05 s (from 0.90 s): "kill"',
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import type { ExpectationResult } from '../expectations/evaluate.js';
-import { warningLine } from './cells.js';
+import { faultRowLines, warningLine } from './cells.js';
 import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
 
 /**
@@ -76,7 +76,7 @@ interface TestCase {
   outcome: Outcome;
   /** Name and value pairs, shared by a row's test cases. */
   properties: [string, string][];
-  /** Lines of system-out: the row's warnings. */
+  /** Lines of system-out: the row's warnings, then its faults' observations and commands. */
   out: string[];
 }
 
@@ -85,7 +85,9 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
   const mine = expectations.filter((result) => result.strategy === row.strategy && result.scenario === row.scenario && result.status !== 'not-run');
   const skipped = (message: string): Outcome => (strict ? { kind: 'failure', message: `${message} (--strict: a skipped row fails the run)` } : { kind: 'skipped', message });
   const warnings = (row.warnings ?? []).map((warning) => warningLine(row, warning));
-  const shared = { time, properties: rowProperties(row), out: warnings };
+  // The user's fault commands that ran (--runtime external), as the other formats show them: a CI log is where they are looked for.
+  const faults = (row.metrics?.faults ?? []).flatMap((fault) => faultRowLines(row, fault));
+  const shared = { time, properties: rowProperties(row), out: [...warnings, ...faults] };
   if (mine.length === 0) {
     const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
     const invalid = invalidatingWarnings(row).map((warning) => warningLine(row, warning));
