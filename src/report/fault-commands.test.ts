@@ -97,6 +97,9 @@ describe('fault commands in reports', () => {
     // The detection mark of an external deployment is the replica leaving the answers, not a balancer's health check.
     expect(html).toContain('the replica stopped appearing in answers');
     expect(html).not.toContain('balancer took the target out');
+    expect(html).toContain('<title>replica-1 stopped appearing in answers at 1.13 s</title>');
+    expect(html).not.toContain('taken out of rotation');
+    expect(html).toContain('kill-replica replica-1 at 0.7 s (not observed to take effect)');
   });
 });
 

@@ -95,7 +95,7 @@ function stacks(timeline: Timeline, x: (ms: number) => number, y: (count: number
 function faultWindow(fault: Fault, x: (ms: number) => number): string {
   const end = fault.endAt ?? fault.detectedAt;
   if (end === undefined || end <= fault.at) return '';
-  const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `taken out of rotation at ${seconds(end)} s`;
+  const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(end)} s`;
   return `<rect class="fault-window" x="${num(x(fault.at))}" y="${num(PLOT.top)}" width="${num(x(end) - x(fault.at))}" height="${num(PLOT.bottom - PLOT.top)}"><title>${esc(`${fault.kind} ${fault.target}: ${until}`)}</title></rect>`;
 }
 
@@ -139,13 +139,18 @@ function labelPlacer(): (at: number, label: string) => { x: number; y: number; a
 function faultText(fault: Fault): string {
   const detected = fault.detectedAt !== undefined ? `, detected at ${seconds(fault.detectedAt)} s (after ${num(fault.detectedAt - fault.at, 0)} ms)` : '';
   const undone = fault.endAt !== undefined ? `, undone at ${seconds(fault.endAt)} s` : '';
-  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${detected}${undone}`;
+  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${fault.observed === false ? ' (not observed to take effect)' : ''}${detected}${undone}`;
+}
+
+/** A fault made by the user's command (--runtime external): hactl saw it leave the answers, not a balancer's health check. */
+function byCommand(fault: Fault): boolean {
+  return fault.commands !== undefined || fault.observed !== undefined;
 }
 
 function detection(fault: Fault, x: (ms: number) => number): string {
   if (fault.detectedAt === undefined) return '';
   const at = num(x(fault.detectedAt));
-  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} taken out of rotation at ${seconds(fault.detectedAt)} s`)}</title></line>`;
+  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} ${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(fault.detectedAt)} s`)}</title></line>`;
 }
 
 function describe(row: FaultedRow): string {
