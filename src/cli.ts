@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
+import { quietOnClosedPipe } from './closed-pipe.js';
 import { initCommand } from './commands/init-command.js';
 import { reportCommand, type ReportFlags } from './commands/report-command.js';
 import { reportError } from './commands/report-error.js';
@@ -72,6 +73,8 @@ function runFlags(command: Command): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const program = new Command('hactl')
     .description('Builds your web app as replicas behind a load balancer with a real session store, drives users through it, breaks it on purpose, and reports which session strategy survives what.')
     .version(VERSION)

@@ -43,6 +43,9 @@ export async function preflight(input: {
 }): Promise<PreflightStep[]> {
   const { topology, profile, signal } = input;
   const steps: PreflightStep[] = [];
+  // A deployment hactl did not build: its start is its target answering, and its balancer's health checks are its own.
+  const external = input.runtime.name === 'external';
+  const check = topology.balancer.healthCheck;
   let cluster: Cluster;
   try {
     cluster = await input.runtime.startCluster({ ...topology, replicas: topology.replicas.slice(0, 1) }, input.store);
@@ -52,15 +55,18 @@ export async function preflight(input: {
       step: 'start',
       ok: false,
       detail: errorMessage(error),
-      fix: `check that the app starts with the command or image given and answers ${topology.balancer.healthCheck.path} with 2xx (the profile's health path), within --startup-timeout`,
+      fix: external
+        ? `check --target and that the deployment answers ${check.path} (the profile's health path) with 2xx through it`
+        : `check that the app starts with the command or image given and answers ${check.path} with 2xx (the profile's health path), within --startup-timeout`,
     });
     return steps;
   }
   const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal });
+  // Set once a login gave the user a session: it logs out before the pre-flight ends, so a live deployment keeps none of it.
+  let session: { jar: ReturnType<typeof makeUsers>[number]['jar'] } | undefined;
   try {
-    steps.push({ step: 'start', ok: true, detail: `${cluster.replicaIds[0]} answered its health path` });
+    steps.push({ step: 'start', ok: true, detail: external ? `${cluster.balancerUrl}${check.path} answered 2xx` : `${cluster.replicaIds[0]} answered its health path` });
 
-    const check = topology.balancer.healthCheck;
     const verdict = cluster.directTargets ? await healthCheckVerdict(cluster.directTargets, check, signal) : undefined;
     const probe = verdict?.probes.find((answer) => answer.passed) ?? verdict?.probes[0];
     if (verdict && !verdict.passing && probe) {
@@ -72,7 +78,8 @@ export async function preflight(input: {
       });
       return steps;
     }
-    steps.push({ step: 'health', ok: true, detail: probe ? `${describeProbe(probe, check.path)} (the balancer accepts ${check.matcher})` : `not probed directly (${check.path})` });
+    const unprobed = external ? `not checked: the deployment's balancer runs its own health checks, which hactl cannot see` : `not probed directly (${check.path})`;
+    steps.push({ step: 'health', ok: true, detail: probe ? `${describeProbe(probe, check.path)} (the balancer accepts ${check.matcher})` : unprobed });
 
     const storeBefore = input.store ? await countStoreEntries(input.store) : 0;
     const [user] = makeUsers(1, createRng(1).fork('pre-flight'));
@@ -95,6 +102,7 @@ export async function preflight(input: {
       });
       return steps;
     }
+    session = { jar: user!.jar };
     steps.push({ step: 'login', ok: true, detail: `${loginSeen}, set ${profile.cookieName}` });
 
     const read = await driver.send(user!.jar, profile.read, meta, classifyAction);
@@ -116,10 +124,13 @@ export async function preflight(input: {
       const unused = storeUnused(input.store, 1, storeBefore, after);
       if (unused) steps.push({ step: 'store', ok: false, detail: unused, fix: `pass {${stores[input.store.name].urlField}} to the app (--app-env or --app-cmd) and have it keep its sessions there` });
       else if (typeof storeBefore === 'number' && typeof after === 'number') steps.push({ step: 'store', ok: true, detail: `the app wrote its session to ${input.store.name} (${storeBefore} entries before the login, ${after} after)` });
+      else if (!input.store.countEntries) steps.push({ step: 'store', ok: true, detail: `not checked: hactl cannot see ${input.store.description}` });
       else steps.push({ step: 'store', ok: true, detail: `not checked: ${typeof storeBefore === 'string' ? storeBefore : after}` });
     }
     return steps;
   } finally {
+    // Best effort: a failed logout changes no step's verdict, and the driver's timeout bounds it.
+    if (session && profile.logout && !signal.aborted) await driver.send(session.jar, profile.logout, { phase: 'pre-flight', kind: 'pre-flight', user: 0 }, classifyAction).catch(() => undefined);
     await driver.close();
     await cluster.stop();
   }

@@ -53,7 +53,8 @@ export type RunEvent =
   | { type: 'notice'; message: string }
   | { type: 'store-ready'; strategy: string; description: string }
   | { type: 'preflight-step'; strategy: string; step: PreflightStep }
-  | { type: 'scenario-start'; strategy: string; scenario: string }
+  /** `checking`: on an external deployment nothing is started, only its health path checked (this URL). */
+  | { type: 'scenario-start'; strategy: string; scenario: string; checking?: string }
   | { type: 'row'; row: ResultRow };
 
 /** Where a run is, for a live status line: updated after every request. */
@@ -104,7 +105,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   const halt: Halt = {};
   try {
     const balancerProblem = await runtime.checkBalancer(options.balancer ?? 'hactl');
-    const preflightOn = options.preflight !== false && options.runtime !== 'external' && balancerProblem.available;
+    // On an external deployment too: no fault command may be fired at a target that does not answer, log in and read.
+    const preflightOn = options.preflight !== false && balancerProblem.available;
     // Checked once, before any row, on a strategy without a store, where a failure can only be
     // the app's: it halts the run. Without one, each store strategy is checked before its rows.
     const storeless = preflightOn ? options.strategies.find((choice) => !choice.strategy.store && !strategyConflict(options.profile, choice.strategy.name)) : undefined;
@@ -163,7 +165,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
         ...(options.external ? { target: options.external.target } : {}),
       },
       requestTimeoutMs: options.requestTimeoutMs,
-      balancer: { ...balancerSummary(options), ...overhead.settings() },
+      balancer: balancerSummary(options, overhead),
     },
     results,
   };
@@ -188,14 +190,18 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
   });
 }
 
-/** The balancer settings the run's clusters used, as the report states them (stickiness: the run's first sticky strategy's). */
-function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
+/**
+ * The balancer settings the run's clusters used, as the report states them (stickiness: the run's
+ * first sticky strategy's). A deployment's own balancer is stated as what hactl knows of it: its
+ * address and the path probed; its settings are the deployment's and unknown to hactl.
+ */
+function balancerSummary(options: RunOptions, overhead: RunOverhead): ReportSettings['balancer'] {
+  if (options.runtime === 'external') return { kind: 'external', target: options.external?.target ?? '', probePath: options.profile.healthPath };
   const sticky = options.strategies.find((choice) => choice.strategy.sticky) ?? { strategy: strategies.sticky, variant: strategies.sticky.variants[0]!, label: 'sticky' };
   const { balancer } = topologyFor(sticky, options);
   const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
   return {
-    // The deployment's own balancer: hactl knows nothing of its settings.
-    kind: options.runtime === 'external' ? 'external' : balancer.kind,
+    kind: balancer.kind,
     profile: balancer.profile,
     algorithm: balancer.algorithm,
     healthCheck: balancer.healthCheck,
@@ -203,6 +209,7 @@ function balancerSummary(options: RunOptions): ReportSettings['balancer'] {
     upstreamTimeoutMs: balancer.upstreamTimeoutMs,
     connectTimeoutMs: balancer.connectTimeoutMs,
     deregistrationDelayMs: balancer.deregistrationDelayMs,
+    ...overhead.settings(),
   };
 }
 
@@ -428,7 +435,7 @@ async function runOne(
   overhead: RunOverhead,
 ): Promise<ResultRow> {
   const name = choice.label;
-  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name });
+  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name, ...(options.external ? { checking: `${options.external.target}${options.profile.healthPath}` } : {}) });
   const started = Date.now();
   // The row returned below holds this object; teardown's share is filled in by the finally
   // block, which runs before the caller sees the row.

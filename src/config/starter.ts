@@ -26,6 +26,22 @@ seed: 2026
 # app-cmd: sh fixtures/apps/php/launch.sh {port} {replica} {redisHost} {redisPort}
 # app-env: { SESSION_IDLE_SECONDS: 5 }
 
+# A deployment that exists already instead of a cluster hactl builds (see README.md, "External"):
+# hactl starts nothing, sends its users to target, and breaks things only with your commands.
+# Give strategy the one strategy it uses, and replicas how many it has.
+# runtime: external
+# target: https://staging.shop.example.com
+# kill-replica-cmd: ./ops/kill-task {replica} {signal}    # {replica}, {ordinal}, {signal}, {target} filled in
+# start-replica-cmd: ./ops/start-task {replica}           # default: the platform restarts it
+# kill-store-cmd: ./ops/stop-redis                       # without it, kill-store is skipped
+# start-store-cmd: ./ops/start-redis                     # default: the platform restarts it
+# verify-cmd: ./ops/task-gone {replica}                  # exits 0 once the fault took effect
+# store-ready-cmd: redis-cli -u "$REDIS_URL" ping          # exits 0 once the store is back
+# fault-timeout: 120                                     # seconds each fault command may take
+# rate: 200                                              # requests per second at most
+# warm-up: false                                         # external runs have none unless asked
+# id-sample: 100                                         # logins the security scenario samples session ids from
+
 # Reports for CI: JUnit XML for the CI's test view, JSON to keep, HTML to look at.
 junit: hactl-junit.xml
 # format: json

@@ -63,6 +63,28 @@ describe('evaluating expectations', () => {
   });
 });
 
+describe('a figure with no value', () => {
+  const ran = (values: Record<string, unknown>): ResultRow => ({ strategy: 'redis', scenario: 'login-read', status: 'ok', metrics: metrics({ hitRate: null, missRate: null, sessionLoss: null, faults: [], reads: 0, logins: 30, failedLogins: 0, ...values }) });
+
+  it('says a row that got no answers at all got none, not that its scenario does not measure the figure', () => {
+    const [result] = evaluateExpectations({ results: [ran({ requests: 330, errors: 330, failedLogins: 30 })] }, [expectation('redis', 'login-read', 'hitRate', '>= 0.99')]);
+    expect(result).toMatchObject({ status: 'failed', actual: null });
+    expect(result!.message).toBe('redis × login-read: hitRate has no value in this row (the row got no answers: all 330 requests failed (no answer or a 5xx)), expected >= 0.99');
+  });
+
+  it('says no read was answered when answers came but none to a read, with the failed logins', () => {
+    const [result] = evaluateExpectations({ results: [ran({ requests: 60, errors: 0, failedLogins: 30, latencyByKind: {} })] }, [expectation('redis', 'login-read', 'read.p99', '< 100')]);
+    expect(result!.message).toBe("redis × login-read: read.p99 has no value in this row (no read of a user's own session was answered; 30/30 logins failed), expected < 100");
+  });
+
+  it('keeps "does not measure it" for a figure the scenario does not measure, even on a row that got nothing', () => {
+    const [loss] = evaluateExpectations({ results: [ran({ requests: 60, errors: 0 })] }, [expectation('redis', 'login-read', 'sessionLoss', '== 0')]);
+    expect(loss!.message).toBe('redis × login-read: sessionLoss has no value in this row (login-read does not measure it), expected == 0');
+    const [sent] = evaluateExpectations({ results: [ran({ requests: 0, errors: 0 })] }, [expectation('redis', 'login-read', 'hitRate', '>= 1')]);
+    expect(sent!.message).toBe('redis × login-read: hitRate has no value in this row (the row sent no request), expected >= 1');
+  });
+});
+
 describe('rows with warnings', () => {
   const warned: ResultRow = { ...rows[1]!, warnings: [{ id: 'failed-logins', message: '3/30 logins failed (first: answered 403)' }] };
   const invalid: ResultRow = { ...rows[1]!, warnings: [{ id: 'fail-open', message: 'every request went to one replica', invalid: true }] };

@@ -64,12 +64,32 @@ function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   }
   const actual = metricReader(expectation.metric)!(row);
   if (actual === null) {
-    return { ...base, actual, status: 'failed', message: `${what} has no value in this row (${row.scenario} does not measure it), expected ${expectation.bound.text}` };
+    return { ...base, actual, status: 'failed', message: `${what} has no value in this row (${whyNoValue(row, expectation.metric)}), expected ${expectation.bound.text}` };
   }
   const { bound } = expectation;
   const passed = bound.kind === 'finding' ? actual === bound.passed : typeof actual === 'number' && holds(bound.op, actual, bound.value);
   const shown = typeof actual === 'boolean' ? (actual ? 'pass' : 'fail') : formatNumber(actual);
   return { ...base, actual, status: passed ? 'passed' : 'failed', message: `${what} was ${shown}, expected ${bound.text}` };
+}
+
+/**
+ * Why a row that ran has no value for a figure. Not measuring it is one reason; a row that got no
+ * answer at all (a target where nothing listens) or no answered read is another, and saying the
+ * scenario "does not measure" a hit rate there would send the user looking in the wrong place.
+ */
+export function whyNoValue(row: ResultRow, metric: string): string {
+  const m = row.metrics;
+  if (!m) return `${row.scenario} does not measure it`;
+  if (m.requests === 0) return 'the row sent no request';
+  if (m.requests > 0 && m.errors === m.requests) return `the row got no answers: all ${m.requests} requests failed (no answer or a 5xx)`;
+  // Session loss is measured only around a fault; without one, not answering is not why it is missing.
+  const lossFigure = (metric === 'sessionLoss' || metric === 'usersLost') && (m.faults ?? []).length > 0;
+  const readFigure = metric === 'hitRate' || metric === 'missRate' || metric.startsWith('read.') || lossFigure;
+  if (readFigure && m.reads === 0) {
+    const logins = m.failedLogins !== undefined && m.logins !== undefined && m.failedLogins > 0 ? `; ${m.failedLogins}/${m.logins} logins failed` : '';
+    return `no read of a user's own session was answered${logins}`;
+  }
+  return `${row.scenario} does not measure it`;
 }
 
 function formatNumber(value: number): string {

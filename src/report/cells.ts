@@ -1,7 +1,7 @@
-import { detectionBoundMs, detectionWindowMs } from '../balancer/settings.js';
+import { detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
-import { rowIsInvalid, shownStatus, type Report, type ResultRow, type RowWarning } from './model.js';
-import type { Finding } from '../driver/records.js';
+import { isExternalBalancer, rowIsInvalid, shownStatus, type ClusterBalancerSettings, type Report, type ResultRow, type RowWarning } from './model.js';
+import type { Fault, FaultCommandRun, Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
 export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms', 'imbalance', 'figures'];
@@ -140,17 +140,18 @@ function appText(s: Report['settings']): string {
  * truth, not a slow run.
  */
 function balancerText(s: Report['settings']): string {
-  const hc = s.balancer.healthCheck;
-  if (s.balancer.kind === 'external') {
-    return `the deployment's own balancer (hactl waits up to ${seconds(detectionBoundMs(hc, 'unhealthy'))} s for it to take a dead replica out, the ${s.balancer.profile} profile's bound)`;
+  const balancer = s.balancer;
+  if (isExternalBalancer(balancer)) {
+    return `the deployment's own balancer at ${balancer.target} (probed at ${balancer.probePath}; its health checks, stickiness and timings are its own, unknown to hactl)`;
   }
-  const name = s.balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer';
+  const hc = balancer.healthCheck;
+  const name = balancer.kind === 'haproxy' ? 'HAProxy' : 'hactl balancer';
   const out = detectionWindowMs(hc, 'unhealthy');
   return (
     `${name} ` +
-    `(${s.balancer.profile} profile: ${s.balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold} ` +
+    `(${balancer.profile} profile: ${balancer.algorithm}, health check every ${hc.intervalMs} ms, unhealthy after ${hc.unhealthyThreshold} ` +
     `(a dead replica leaves rotation ${seconds(out.earliestMs)}–${seconds(out.latestMs)} s after it dies), ` +
-    `deregistration delay ${s.balancer.deregistrationDelayMs / 1000} s)${overheadText(name, s.balancer.overheadMs)}`
+    `deregistration delay ${balancer.deregistrationDelayMs / 1000} s)${overheadText(name, balancer.overheadMs)}`
   );
 }
 
@@ -160,7 +161,55 @@ function seconds(ms: number): string {
 }
 
 /** The balancer's own share of the latencies in the table, as measured at the start of the run. */
-function overheadText(name: string, overhead: Report['settings']['balancer']['overheadMs']): string {
+function overheadText(name: string, overhead: ClusterBalancerSettings['overheadMs']): string {
   if (!overhead) return '';
   return ` · ${name} adds ${overhead.p50.toFixed(2)} ms p50 / ${overhead.p99.toFixed(2)} ms p99 over direct requests (${overhead.samples} each way)`;
+}
+
+/** How much of a fault command's output a report line shows: its end, where the error usually is. */
+const OUTPUT_EXCERPT_CHARS = 160;
+
+/**
+ * What hactl saw of each fault it did not do itself (--runtime external), one line each: whether
+ * the fault was seen to take effect and how, then every fault command that ran for it, with its
+ * exit, how long it ran and the end of its output
+ * (`redis × kill-node: kill-replica replica-1: --kill-replica-cmd exit 0 after 3.02 s (from 0.81 s): "task stopped"`).
+ */
+export function faultLines(report: Pick<Report, 'results'>): string[] {
+  const lines: string[] = [];
+  for (const row of report.results) {
+    for (const fault of row.metrics?.faults ?? []) lines.push(...faultRowLines(row, fault));
+  }
+  return lines;
+}
+
+export function faultRowLines(row: Pick<ResultRow, 'strategy' | 'scenario'>, fault: Fault): string[] {
+  const what = `${row.strategy} × ${row.scenario}: ${fault.kind} ${fault.target}`;
+  const lines: string[] = [];
+  if (fault.observed !== undefined) {
+    const how = fault.effect ? ` (${EFFECT_TEXT[fault.effect]})` : '';
+    lines.push(`${what}: ${fault.observed ? 'observed' : 'NOT observed'}${how}${fault.observation ? `: ${oneLine(fault.observation)}` : ''}`);
+  }
+  for (const command of fault.commands ?? []) lines.push(`${what}: ${commandText(command)}`);
+  return lines;
+}
+
+/** How the moment a fault took effect was found, in words. */
+const EFFECT_TEXT: Record<NonNullable<Fault['effect']>, string> = {
+  'first-failure': 'timed from the first failed request',
+  'replica-gone': "timed from the replica's disappearance from answers",
+  'command-start': "timed from the command's start",
+};
+
+/** `--kill-replica-cmd exit 0 after 3.02 s (from 0.81 s): "task stopped"`. */
+export function commandText(command: FaultCommandRun): string {
+  const took = Math.max(0, command.endAt - command.startAt) / 1000;
+  return `${command.flag} ${command.exit} after ${took.toFixed(2)} s (from ${(command.startAt / 1000).toFixed(2)} s): ${outputExcerpt(command.output)}`;
+}
+
+/** The end of a command's output on one line, quoted; `no output` for none. */
+export function outputExcerpt(output: string): string {
+  const flat = oneLine(output.trim());
+  if (!flat) return 'no output';
+  return JSON.stringify(flat.length > OUTPUT_EXCERPT_CHARS ? `…${flat.slice(-OUTPUT_EXCERPT_CHARS)}` : flat);
 }

@@ -31,6 +31,8 @@ tbody th { font-weight: 600; }
 .verdict.pass { color: #116329; background: #dafbe1; }
 .verdict.info, .verdict.na { color: #0550ae; background: #ddf4ff; }
 .notes { font-size: 13px; padding-left: 20px; }
+.fault-notes { margin: -6px 0 0; overflow-wrap: anywhere; }
+.fault-notes .not-observed { color: #82071e; font-weight: 600; }
 figure { margin: 0; }
 .chart { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px 8px; background: #fff; }
 .chart-svg { display: block; width: 100%; height: auto; }

@@ -1,7 +1,8 @@
 import type { Fault } from '../driver/records.js';
 import type { Timeline } from '../metrics/series.js';
 import { byScenario, figure, measuredRows, type MeasuredRow } from './html-figure.js';
-import type { Report } from './model.js';
+import { faultRowLines } from './cells.js';
+import { isExternalBalancer, type Report } from './model.js';
 import { esc, legend, linear, niceTicks, num, seconds, svgOpen, xAxis, yAxis, type Plot } from './svg.js';
 
 const PLOT: Plot = { width: 960, height: 270, left: 56, right: 944, top: 46, bottom: 226 };
@@ -21,8 +22,29 @@ export function timelineCharts(report: Report): string {
   const rows = measuredRows(report).filter((row): row is FaultedRow => row.metrics.faults.length > 0 && row.metrics.timeline !== null);
   if (rows.length === 0) return '<p class="empty">No scenario in this run broke anything, so there is no fault to show.</p>';
   let n = 0;
-  const charts = byScenario(report, rows).map(([scenario, list]) => `<h3>${esc(scenario)}</h3><div class="stack">${list.map((row) => timelineChart(`timeline-${n++}`, row)).join('')}</div>`);
-  return timelineLegend() + charts.join('');
+  const charts = byScenario(report, rows).map(
+    ([scenario, list]) => `<h3>${esc(scenario)}</h3><div class="stack">${list.map((row) => timelineChart(`timeline-${n++}`, row) + faultNotes(row)).join('')}</div>`,
+  );
+  return timelineLegend(isExternalBalancer(report.settings.balancer)) + charts.join('');
+}
+
+/**
+ * Under a chart, what hactl saw of the faults it did not do itself: whether each took effect, and
+ * the user's commands that did it (the full command line on hover).
+ */
+function faultNotes(row: FaultedRow): string {
+  const items = row.metrics.faults.flatMap((fault) => {
+    const lines = faultRowLines(row, fault);
+    const commands = fault.commands ?? [];
+    // faultRowLines gives the observation first (when there is one), then one line per command.
+    const offset = lines.length - commands.length;
+    return lines.map((line, i) => {
+      const command = i >= offset ? commands[i - offset] : undefined;
+      const cls = command ? 'fault-command' : fault.observed === false ? 'fault-observation not-observed' : 'fault-observation';
+      return `<li class="${cls}"${command ? ` title="${esc(command.command)}"` : ''}>${esc(line)}</li>`;
+    });
+  });
+  return items.length > 0 ? `<ul class="notes fault-notes" data-strategy="${esc(row.strategy)}" data-scenario="${esc(row.scenario)}">${items.join('')}</ul>` : '';
 }
 
 function timelineChart(id: string, row: FaultedRow): string {
@@ -73,7 +95,7 @@ function stacks(timeline: Timeline, x: (ms: number) => number, y: (count: number
 function faultWindow(fault: Fault, x: (ms: number) => number): string {
   const end = fault.endAt ?? fault.detectedAt;
   if (end === undefined || end <= fault.at) return '';
-  const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `taken out of rotation at ${seconds(end)} s`;
+  const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(end)} s`;
   return `<rect class="fault-window" x="${num(x(fault.at))}" y="${num(PLOT.top)}" width="${num(x(end) - x(fault.at))}" height="${num(PLOT.bottom - PLOT.top)}"><title>${esc(`${fault.kind} ${fault.target}: ${until}`)}</title></rect>`;
 }
 
@@ -117,13 +139,18 @@ function labelPlacer(): (at: number, label: string) => { x: number; y: number; a
 function faultText(fault: Fault): string {
   const detected = fault.detectedAt !== undefined ? `, detected at ${seconds(fault.detectedAt)} s (after ${num(fault.detectedAt - fault.at, 0)} ms)` : '';
   const undone = fault.endAt !== undefined ? `, undone at ${seconds(fault.endAt)} s` : '';
-  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${detected}${undone}`;
+  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${fault.observed === false ? ' (not observed to take effect)' : ''}${detected}${undone}`;
+}
+
+/** A fault made by the user's command (--runtime external): hactl saw it leave the answers, not a balancer's health check. */
+function byCommand(fault: Fault): boolean {
+  return fault.commands !== undefined || fault.observed !== undefined;
 }
 
 function detection(fault: Fault, x: (ms: number) => number): string {
   if (fault.detectedAt === undefined) return '';
   const at = num(x(fault.detectedAt));
-  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} taken out of rotation at ${seconds(fault.detectedAt)} s`)}</title></line>`;
+  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} ${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(fault.detectedAt)} s`)}</title></line>`;
 }
 
 function describe(row: FaultedRow): string {
@@ -134,11 +161,11 @@ function describe(row: FaultedRow): string {
 }
 
 /** One legend for all timelines: they share their colours and marks. */
-function timelineLegend(): string {
+function timelineLegend(external: boolean): string {
   return legend([
     ...OUTCOMES.map((o) => ({ label: o.label, swatch: `<rect x="1" y="1" width="20" height="10" fill="${o.color}"/>` })),
     { label: 'fault', swatch: '<line class="fault-marker" x1="11" x2="11" y1="0" y2="12"/>' },
-    { label: 'balancer took the target out', swatch: '<line class="fault-detected" x1="11" x2="11" y1="0" y2="12"/>' },
+    { label: external ? 'the replica stopped appearing in answers' : 'balancer took the target out', swatch: '<line class="fault-detected" x1="11" x2="11" y1="0" y2="12"/>' },
     { label: 'fault in effect (until undone, else until detected)', swatch: '<rect class="fault-window" x="1" y="1" width="20" height="10"/>' },
   ]);
 }

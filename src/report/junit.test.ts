@@ -82,4 +82,48 @@ describe('JUnit report', () => {
   it('is the same for the same report', () => {
     expect(renderJunit(report())).toBe(renderJunit(JSON.parse(JSON.stringify(report())) as Report));
   });
+
+  it("counts a row's time once however many expectations judge it: suites add up to no more than the run", () => {
+    const timed: ResultRow[] = [
+      { strategy: 'redis', scenario: 'login-read', status: 'ok', durationMs: 2000, metrics: { hitRate: 1, errors: 0, latencyByKind: { read: { count: 1, p50: 1, p95: 1, p99: 1, max: 1 } } } as unknown as ResultRow['metrics'] },
+      { strategy: 'redis', scenario: 'kill-node', status: 'ok', durationMs: 3000, metrics: { hitRate: 1, errors: 0, latencyByKind: { read: { count: 1, p50: 1, p95: 1, p99: 1, max: 1 } } } as unknown as ResultRow['metrics'] },
+    ];
+    const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 5500, settings: {}, results: timed } as unknown as Report;
+    const on = (scenario: string, metric: string) => ({ strategy: 'redis', scenario, metric, bound: parseBound('>= 0')! });
+    const judged = { ...base, expectations: evaluateExpectations(base, [on('login-read', 'hitRate'), on('login-read', 'errors'), on('login-read', 'read.p99'), on('kill-node', 'hitRate')]) };
+    const root = parse(renderJunit(judged)).testsuites;
+    const suite = root.testsuite[0];
+    expect(suite.testcase.map((c: { name: string; time: string }) => [c.name, c.time])).toEqual([
+      ['login-read: hitRate >= 0', '2.000'],
+      ['login-read: errors >= 0', '0.000'],
+      ['login-read: read.p99 >= 0', '0.000'],
+      ['kill-node: hitRate >= 0', '3.000'],
+    ]);
+    const caseSum = suite.testcase.reduce((sum: number, c: { time: string }) => sum + Number(c.time), 0);
+    expect(Number(suite.time)).toBe(5);
+    expect(caseSum).toBe(5);
+    expect(Number(suite.time)).toBeLessThanOrEqual(Number(root.time));
+  });
+
+  it("puts the fault commands that ran in the row's system-out, after its warnings", () => {
+    const faulted: ResultRow = {
+      strategy: 'redis',
+      scenario: 'kill-node',
+      status: 'ok',
+      durationMs: 3000,
+      metrics: {
+        hitRate: 1,
+        faults: [{ kind: 'kill-replica', target: 'replica-1', at: 900, observed: false, effect: 'command-start', observation: 'replica-1 kept answering', commands: [{ flag: '--kill-replica-cmd', command: 'echo kill', startAt: 900, endAt: 950, exit: 'exit 0', output: 'kill' }] }],
+      } as unknown as ResultRow['metrics'],
+      warnings: [{ id: 'fault-not-observed', message: 'replica-1 kept answering after the kill command', invalid: true }],
+    };
+    const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 3500, settings: {}, results: [faulted] } as unknown as Report;
+    const testCase = parse(renderJunit(base)).testsuites.testsuite[0].testcase[0];
+    expect(testCase.failure.message).toBe('redis × kill-node: invalid: replica-1 kept answering after the kill command');
+    expect(testCase['system-out'].split('\n')).toEqual([
+      'redis × kill-node: invalid: replica-1 kept answering after the kill command',
+      "redis × kill-node: kill-replica replica-1: NOT observed (timed from the command's start): replica-1 kept answering",
+      'redis × kill-node: kill-replica replica-1: --kill-replica-cmd exit 0 after 0.05 s (from 0.90 s): "kill"',
+    ]);
+  });
 });

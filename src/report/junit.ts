@@ -1,5 +1,5 @@
 import type { ExpectationResult } from '../expectations/evaluate.js';
-import { warningLine } from './cells.js';
+import { faultRowLines, warningLine } from './cells.js';
 import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
 
 /**
@@ -9,6 +9,9 @@ import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
  * that were skipped or failed are still seen. A row's warnings are in its cases' system-out, and
  * one that invalidates the row makes its case a failure: CI must not pass figures that measure
  * nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
+ * Times add up as viewers add them: a case's is its row's (on the row's first case only), a
+ * suite's the sum of its cases', and the whole the run's wall time, which also holds what no row
+ * owns (pre-flight, store start-up), so it is never less than the suites' sum.
  */
 export function renderJunit(report: Report): string {
   const strict = report.settings.strict === true;
@@ -64,12 +67,16 @@ export function renderJunit(report: Report): string {
 type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string };
 interface TestCase {
   name: string;
-  /** Milliseconds: the row's, shared by its test cases. */
+  /**
+   * Milliseconds: the row's wall time, on the row's first case only. Its other cases judge the
+   * same run, and counting the row once per expectation would make a suite's time (the sum of
+   * its cases', as viewers add them up) exceed the run's.
+   */
   time: number;
   outcome: Outcome;
   /** Name and value pairs, shared by a row's test cases. */
   properties: [string, string][];
-  /** Lines of system-out: the row's warnings. */
+  /** Lines of system-out: the row's warnings, then its faults' observations and commands. */
   out: string[];
 }
 
@@ -78,7 +85,9 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
   const mine = expectations.filter((result) => result.strategy === row.strategy && result.scenario === row.scenario && result.status !== 'not-run');
   const skipped = (message: string): Outcome => (strict ? { kind: 'failure', message: `${message} (--strict: a skipped row fails the run)` } : { kind: 'skipped', message });
   const warnings = (row.warnings ?? []).map((warning) => warningLine(row, warning));
-  const shared = { time, properties: rowProperties(row), out: warnings };
+  // The user's fault commands that ran (--runtime external), as the other formats show them: a CI log is where they are looked for.
+  const faults = (row.metrics?.faults ?? []).flatMap((fault) => faultRowLines(row, fault));
+  const shared = { time, properties: rowProperties(row), out: [...warnings, ...faults] };
   if (mine.length === 0) {
     const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
     const invalid = invalidatingWarnings(row).map((warning) => warningLine(row, warning));
@@ -91,9 +100,10 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
           : { kind: 'error', message: reason };
     return [{ name: row.scenario, ...shared, outcome }];
   }
-  return mine.map((result) => ({
+  return mine.map((result, i) => ({
     name: `${row.scenario}: ${result.metric} ${result.expected}`,
     ...shared,
+    time: i === 0 ? time : 0,
     outcome:
       result.status === 'passed'
         ? { kind: 'passed' }

@@ -40,5 +40,18 @@ export async function loadReport(file: string): Promise<Report> {
   }
   const problems = await reportProblems(data);
   if (problems.length > 0) throw new UsageError(problems.map((problem) => `${file}: ${problem}`).join('\n'));
-  return data as Report;
+  return readAsToday(data as Report);
+}
+
+/**
+ * A valid report in today's shapes. External reports written before the balancer was stated as
+ * what hactl knows of it carry a cluster balancer's settings under kind `external` (a profile,
+ * health checks, stickiness the deployment never had): read back, they say only the target and
+ * the path probed, which were true.
+ */
+export function readAsToday(report: Report): Report {
+  const balancer = report.settings.balancer as Report['settings']['balancer'] | { kind: 'external'; healthCheck?: { path?: string } };
+  if (balancer.kind !== 'external' || 'target' in balancer) return report;
+  const probePath = 'healthCheck' in balancer && typeof balancer.healthCheck?.path === 'string' ? balancer.healthCheck.path : '';
+  return { ...report, settings: { ...report.settings, balancer: { kind: 'external', target: report.settings.app?.target ?? '', probePath } } };
 }

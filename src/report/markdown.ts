@@ -1,5 +1,5 @@
 import { comparisonCells, comparisonHeader, hasComparedScenarios, summarize, tradeOffLine } from './comparison.js';
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLines } from './cells.js';
+import { COLUMNS, faultLines, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLines } from './cells.js';
 import type { Report } from './model.js';
 import { pricingNote } from './pricing.js';
 import type { RenderOptions } from './renderers.js';
@@ -15,6 +15,7 @@ export function renderMarkdown(report: Report, options: Partial<RenderOptions> =
     comparisonSection(report, options),
     resultsSection(report),
     findingsSection(report),
+    faultsSection(report),
     notesSection(report),
   ].filter((section) => section.length > 0);
   return `${sections.map((section) => section.join('\n')).join('\n\n')}\n`;
@@ -46,6 +47,13 @@ function findingsSection(report: Report): string[] {
     tableRow(['---', '---', '---', '---']),
     ...findings.map(({ row, finding }) => tableRow([row.strategy, finding.title, verdict(finding), finding.summary])),
   ];
+}
+
+/** The faults hactl did not do itself: whether each was seen to happen, and the user's commands that did it. */
+function faultsSection(report: Report): string[] {
+  const lines = faultLines(report);
+  if (lines.length === 0) return [];
+  return ['### Faults', '', ...lines.map((line) => `- ${line}`)];
 }
 
 function notesSection(report: Report): string[] {

@@ -37,21 +37,41 @@ export interface ReportSettings {
   strict?: boolean;
   /** The config file the run read, if any. */
   config?: string;
-  balancer: {
-    /** hactl's own balancer, or HAProxy standing in for it. */
-    kind: string;
-    /** `fast` (test speed) or `alb` (AWS ALB's defaults). */
-    profile: string;
-    algorithm: string;
-    healthCheck: HealthCheckSettings;
-    /** The settings of the `sticky` strategy's lb_cookie stickiness. */
-    stickiness: { cookieName: string; durationSeconds: number };
-    upstreamTimeoutMs: number;
-    connectTimeoutMs: number;
-    deregistrationDelayMs: number;
-    /** What the balancer added to a request, measured at the start of the run (absent for an external deployment). */
-    overheadMs?: { p50: number; p99: number; samples: number };
-  };
+  balancer: ClusterBalancerSettings | ExternalBalancerSettings;
+}
+
+/** The balancer of a cluster hactl started: its own settings, which hactl chose and knows. */
+export interface ClusterBalancerSettings {
+  /** hactl's own balancer, or HAProxy standing in for it. */
+  kind: 'hactl' | 'haproxy';
+  /** `fast` (test speed) or `alb` (AWS ALB's defaults). */
+  profile: string;
+  algorithm: string;
+  healthCheck: HealthCheckSettings;
+  /** The settings of the `sticky` strategy's lb_cookie stickiness. */
+  stickiness: { cookieName: string; durationSeconds: number };
+  upstreamTimeoutMs: number;
+  connectTimeoutMs: number;
+  deregistrationDelayMs: number;
+  /** What the balancer added to a request, measured at the start of the run. */
+  overheadMs?: { p50: number; p99: number; samples: number };
+}
+
+/**
+ * A deployment's own balancer (--runtime external): only what hactl knows of it, the address it
+ * sent its users to and the path it probed. Its health checks, stickiness and timings are the
+ * deployment's, which hactl cannot see, so the report states none.
+ */
+export interface ExternalBalancerSettings {
+  kind: 'external';
+  /** --target: the deployment's origin. */
+  target: string;
+  /** The path hactl probed through the target: the app profile's health path. */
+  probePath: string;
+}
+
+export function isExternalBalancer(balancer: ReportSettings['balancer']): balancer is ExternalBalancerSettings {
+  return balancer.kind === 'external';
 }
 
 /** `interrupted`: the run was stopped (Ctrl-C, SIGTERM) before this row finished, or before it began. */
@@ -82,7 +102,7 @@ export interface ResultRow {
 }
 
 /** Ids of row warnings: stable, for tools reading the JSON report. */
-export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'no-hits'] as const;
+export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'no-hits', 'fault-not-observed', 'not-restored', 'replicas-seen'] as const;
 export type RowWarningId = (typeof ROW_WARNING_IDS)[number];
 
 export interface RowWarning {

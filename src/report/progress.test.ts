@@ -41,4 +41,12 @@ describe('line progress', () => {
   it('a row without failed logins reads as before', () => {
     expect(lines({ strategy: 'none', scenario: 'login-read', status: 'ok', metrics: metrics({ hitRate: 0.34 }) })).toEqual(['hactl: none × login-read: ok: hit 34.0%, 0 errors']);
   });
+
+  it('says a cluster starts, or on an external deployment which health path is checked instead', () => {
+    let text = '';
+    const progress = lineProgress({ write: (line: string) => (text += line) });
+    progress({ type: 'scenario-start', strategy: 'redis', scenario: 'login-read' });
+    progress({ type: 'scenario-start', strategy: 'redis', scenario: 'kill-node', checking: 'https://shop.example.com/healthz' });
+    expect(text.trimEnd().split('\n')).toEqual(['hactl: redis × login-read: starting cluster', 'hactl: redis × kill-node: checking https://shop.example.com/healthz']);
+  });
 });

@@ -20,7 +20,8 @@ export function lineProgress(stream: { write(text: string): unknown }): (event: 
         write(`${event.strategy}: pre-flight ${event.step.step}: ${event.step.ok ? 'ok' : 'FAILED'}: ${oneLine(event.step.detail)}${event.step.fix ? ` (fix: ${event.step.fix})` : ''}`);
         break;
       case 'scenario-start':
-        write(`${event.strategy} × ${event.scenario}: starting cluster`);
+        // An external deployment is not started, only checked: its health path must answer before the scenario runs.
+        write(`${event.strategy} × ${event.scenario}: ${event.checking !== undefined ? `checking ${event.checking}` : 'starting cluster'}`);
         break;
       case 'row': {
         const { row } = event;

@@ -1,6 +1,6 @@
 import { Chalk } from 'chalk';
 import Table from 'cli-table3';
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine } from './cells.js';
+import { COLUMNS, faultLines, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine } from './cells.js';
 import { rowIsInvalid, type Report } from './model.js';
 import type { RenderOptions } from './renderers.js';
 
@@ -31,6 +31,7 @@ export function renderTable(report: Report, options: RenderOptions): string {
   }
   const stores = storeLines(report);
   if (stores.length > 0) out.push(chalk.dim(`stores: ${stores.join('; ')}`));
+  for (const line of faultLines(report)) out.push(chalk.dim(line));
   for (const line of notRunLines(report)) out.push(chalk.yellow(line));
   for (const row of report.results) for (const warning of row.warnings ?? []) out.push((warning.invalid ? chalk.red : chalk.yellow)(warningLine(row, warning)));
   return `${out.join('\n')}\n`;

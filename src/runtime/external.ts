@@ -4,6 +4,7 @@ import { pollUntil } from '../time.js';
 import { fillReplicaTemplate, replicaId } from '../topology/plan.js';
 import { runFaultCommand } from './fault-command.js';
 import { answers2xx } from './http-probe.js';
+import { checkTarget } from './target-check.js';
 import type { Cluster, ClusterControl, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
 
 /** The flag that gives each command, for messages. */
@@ -47,7 +48,11 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
     startStoreProxy: async () => {
       throw new EnvironmentError(unsupported('store-proxy', settings)!);
     },
-    startCluster: async () => externalCluster(settings, replicaIds, run, signal),
+    // Nothing to start: "started" means the target answers its health path, checked before any fault can be fired at it.
+    startCluster: async () => {
+      await checkTarget(`${settings.target}${settings.healthPath}`, signal ? { signal } : {});
+      return externalCluster(settings, replicaIds, run, signal);
+    },
     close: async () => {},
   };
 }

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runHactl, startHactl, STACK_LINE } from './helpers.js';
+import { HACTL, runHactl, startHactl, STACK_LINE } from './helpers.js';
 
 /** Bad input: one clear line on stderr, exit code 2, no stack trace, nothing started. */
 describe('bad input', () => {
@@ -69,5 +70,16 @@ describe('bad input', () => {
     for (const option of ['--strategy', '--scenario', '--replicas', '--users', '--reads', '--runtime', '--format', '--out', '--seed']) expect(stdout).toContain(option);
     const top = await runHactl(['--help']);
     expect(top.stdout).toContain('Exit codes:');
+  });
+
+  it('a reader that went away (`hactl run --help | head`) is no error: exit 0, no EPIPE stack trace', async () => {
+    // The read end closed before hactl writes a byte: every write of the help meets EPIPE, every time.
+    const child = spawn(process.execPath, [HACTL, 'run', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

@@ -29,7 +29,7 @@ describe("the balancer's health checks follow the app profile's health path", ()
     it(`kill-node behind ${balancer} gives DESIGN.md's figures for an app healthy only at /healthz`, async () => {
       const { code, stderr, report } = await runJson(['--app-cmd', command(), '--balancer', balancer, '--strategy', 'none,sticky', '--scenario', 'kill-node', '--users', '30']);
       expect(code, stderr).toBe(0);
-      expect(report.settings.balancer.healthCheck).toMatchObject({ path: '/healthz', matcher: '200-299' });
+      expect(report.settings.balancer).toMatchObject({ kind: balancer, healthCheck: { path: '/healthz', matcher: '200-299' } });
       expectKillNode(report, 'none');
       expectKillNode(report, 'sticky');
     }, 120_000);
