@@ -56,7 +56,7 @@ export async function preflight(input: {
     });
     return steps;
   }
-  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal });
+  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal, ...(profile.replica ? { replica: profile.replica } : {}) });
   try {
     steps.push({ step: 'start', ok: true, detail: `${cluster.replicaIds[0]} answered its health path` });
 

@@ -53,7 +53,7 @@ export async function replay(context: PhaseContext, user: number, jars: () => Co
   const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0 };
   const minimum = MIN_READS_PER_REPLICA * all.length;
   const maximum = MAX_READS_PER_REPLICA * all.length;
-  const everyReplicaAnswered = () => result.unknownReplica > 0 || all.every((replica) => result.replicas.has(replica));
+  const everyReplicaAnswered = () => result.unknownReplica > 0 || unreached(result.replicas, all).length === 0;
   while (result.reads < maximum && (result.reads < minimum || !everyReplicaAnswered())) {
     context.signal.throwIfAborted();
     let showed = false;
@@ -86,7 +86,7 @@ export function mergeReplays(replays: readonly Replay[]): Replay {
 /** Which replicas answered, for a finding's evidence; says so when the balancer does not tell. */
 export function replicasAnswered(replay: Replay, all: readonly string[]): string {
   if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? 'replicas unknown (no x-hactl-replica header)' : 'none answered';
-  const missing = all.filter((replica) => !replay.replicas.has(replica));
+  const missing = unreached(replay.replicas, all);
   const named = [...replay.replicas].sort().join(', ');
   return missing.length === 0 ? named : `${named} (never reached: ${missing.join(', ')})`;
 }
@@ -108,5 +108,16 @@ export function whereShown(replay: Replay): string {
 
 /** Whether replays reached every replica; a check that missed one has not shown what it claims. */
 export function reachedEveryReplica(replay: Replay, all: readonly string[]): boolean {
-  return replay.unknownReplica > 0 || all.every((replica) => replay.replicas.has(replica));
+  return replay.unknownReplica > 0 || unreached(replay.replicas, all).length === 0;
+}
+
+/**
+ * The replicas of `all` that no answer came from. Behind hactl's balancer answers name replicas
+ * by the cluster's ids; names from an app profile's `replica:` source or a deployment's own
+ * proxy are other words for the same replicas, and only their number can be compared.
+ */
+export function unreached(seen: ReadonlySet<string>, all: readonly string[]): string[] {
+  if ([...seen].every((name) => all.includes(name))) return all.filter((replica) => !seen.has(replica));
+  const missing = all.length - seen.size;
+  return missing > 0 ? [`${missing} of ${all.length} replicas`] : [];
 }
