@@ -1,6 +1,7 @@
 import { CookieJar, type Cookie } from 'tough-cookie';
 import type { Exchange } from '../driver.js';
 import { classifyRead, type PhaseContext } from '../phase.js';
+import { PROXY_ERRORS } from '../replica-identity.js';
 
 /**
  * Replaying a session cookie "on every replica", shared by the security checks. A replay carries
@@ -38,7 +39,7 @@ export interface Replay {
   /** Replicas that answered a read, and those that showed the data. */
   replicas: Set<string>;
   showingReplicas: Set<string>;
-  /** Answers without the balancer's replica header. */
+  /** Answers that named no replica (no balancer tag, no profile source, or a source that matched nothing). */
   unknownReplica: number;
 }
 
@@ -61,7 +62,9 @@ export async function replay(context: PhaseContext, user: number, jars: () => Co
     result.reads++;
     if (showed) result.shown++;
     if (exchange.replica === null) {
-      if (exchange.status !== 0) result.unknownReplica++;
+      // No answer, or (under a profile's replica: source) a proxy's own error: no replica gave it.
+      const byNoReplica = exchange.status === 0 || (context.profile.replica !== undefined && PROXY_ERRORS.has(exchange.status));
+      if (!byNoReplica) result.unknownReplica++;
       continue;
     }
     result.replicas.add(exchange.replica);
@@ -85,7 +88,7 @@ export function mergeReplays(replays: readonly Replay[]): Replay {
 
 /** Which replicas answered, for a finding's evidence; says so when the balancer does not tell. */
 export function replicasAnswered(replay: Replay, all: readonly string[]): string {
-  if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? 'replicas unknown (no x-hactl-replica header)' : 'none answered';
+  if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? "replicas unknown (no answer named its replica; see the app profile's replica: key)" : 'none answered';
   const missing = unreached(replay.replicas, all);
   const named = [...replay.replicas].sort().join(', ');
   return missing.length === 0 ? named : `${named} (never reached: ${missing.join(', ')})`;
