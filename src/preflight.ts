@@ -61,7 +61,7 @@ export async function preflight(input: {
     });
     return steps;
   }
-  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal });
+  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal, ...(profile.replica ? { replica: profile.replica } : {}) });
   // Set once a login gave the user a session: it logs out before the pre-flight ends, so a live deployment keeps none of it.
   let session: { jar: ReturnType<typeof makeUsers>[number]['jar'] } | undefined;
   try {

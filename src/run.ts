@@ -9,6 +9,7 @@ import { aggregate, withoutSession } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
 import { noHitEvidence } from './metrics/hit-evidence.js';
+import { replicasSeenMessage } from './metrics/replicas-seen.js';
 import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
@@ -488,9 +489,11 @@ async function runOne(
       expiry: scenario.measure.expiry,
       hangMs: scenario.measure.hangMs,
       counters: records.counters,
-      replicaIds: cluster.replicaIds,
+      ...(balancerNames(options) ? { replicaIds: cluster.replicaIds } : {}),
       logins: records.logins,
     });
+    const seen = balancerNames(options) ? undefined : replicasSeenMessage(records.samples, cluster.replicaIds.length, records.faults);
+    if (seen) warnings.push({ id: 'replicas-seen', message: seen });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
     const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
@@ -550,6 +553,15 @@ async function failOpenAtStart(cluster: Cluster, topology: Topology, signal: Abo
 function idleTimeout(options: RunOptions, scenario: Scenario): { idleTimeoutSeconds?: number } {
   const seconds = testsOwnApp(options) ? options.profile.idleTimeoutSeconds : (scenario.app.sessionTtlSeconds ?? options.profile.idleTimeoutSeconds);
   return seconds === undefined ? {} : { idleTimeoutSeconds: seconds };
+}
+
+/**
+ * Whether answers name replicas by the cluster's own ids: hactl's balancer's tag, with no
+ * profile `replica:` source. A deployment's own proxy may send that header too, with its own
+ * values: there, as with a profile source, only replicas seen in answers count.
+ */
+function balancerNames(options: RunOptions): boolean {
+  return options.profile.replica === undefined && options.runtime !== 'external';
 }
 
 /** The user's own app (a command, an image, a deployment): scenarios cannot change its session settings. */

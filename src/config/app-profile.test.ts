@@ -32,6 +32,17 @@ describe('app profiles', () => {
     expect(demoProfile.counterValue!(200, '{"counter":7}')).toBe(7);
   });
 
+  it('compiles a replica source into how answers name replicas; without one, hactl\'s balancer\'s tag', () => {
+    expect(compileAppProfile(minimal, 'p.yaml').replica).toBeUndefined();
+    const profile = compileAppProfile({ ...minimal, replica: { header: 'X-Upstream', pattern: ':(\\d+)$', names: { 18081: 'web-1', 18082: 2 } } }, 'p.yaml');
+    expect(profile.replica).toMatchObject({ header: 'x-upstream', fromProfile: true });
+    expect(profile.replica!.name(200, '127.0.0.1:18080, 127.0.0.1:18081', 1, '', [])).toBe('web-1');
+    expect(profile.replica!.name(200, '127.0.0.1:18082', 1, '', [])).toBe('2');
+    expect(profile.replica!.name(502, '127.0.0.1:18082', 1, '', [])).toBeNull();
+    const json = compileAppProfile({ ...minimal, replica: { json: '$.replica' } }, 'p.yaml');
+    expect(json.replica!.name(200, null, 0, '{"replica":"replica-2"}', [])).toBe('replica-2');
+  });
+
   it('finds the id inside express-session\'s signed, URI-encoded cookie value', () => {
     expect(demoProfile.sessionId('s%3AabcDEF123_-.sig%2Bnature')).toBe('abcDEF123_-');
     expect(compileAppProfile(minimal, 'p.yaml').sessionId('plainid42')).toBe('plainid42');
@@ -86,6 +97,16 @@ describe('app profiles', () => {
     [{ ...minimal, read: { path: '/me x', hit: { body: 'x' } } }, /^p\.yaml: read\.path: expected a path without spaces or control characters/],
     [{ ...minimal, login: { path: '/login', headers: { 'x-a': 'one\r\nx-b: two' } } }, /^p\.yaml: login\.headers\.x-a: expected a header value on one line/],
     [{ ...minimal, login: { path: '/login', headers: { 'bad name': 'x' } } }, /^p\.yaml: login\.headers\.bad name: expected a header name/],
+    [{ ...minimal, replica: {} }, /^p\.yaml: replica: give exactly one of header \(a response header\), json \(a JSON path into the body\) and cookie/],
+    [{ ...minimal, replica: { header: 'X-Upstream', cookie: 'SERVERID' } }, /^p\.yaml: replica: give exactly one of header/],
+    [{ ...minimal, replica: { header: 'X Upstream' } }, /^p\.yaml: replica\.header: expected a header name \(letters, digits/],
+    [{ ...minimal, replica: { header: 'Set-Cookie' } }, /^p\.yaml: replica\.header: expected a header other than Set-Cookie \(.*cookie: NAME\)/],
+    [{ ...minimal, replica: { cookie: 'SERVER;ID' } }, /^p\.yaml: replica\.cookie: expected a cookie name/],
+    [{ ...minimal, replica: { json: 'served.by' } }, /^p\.yaml: replica\.json: expected a JSON path such as \$\.user\.id/],
+    [{ ...minimal, replica: { header: 'X-Upstream', pattern: ':(\\d+' } }, /^p\.yaml: replica\.pattern: not a valid regular expression/],
+    [{ ...minimal, replica: { header: 'X-Upstream', pattern: '(\\w+):(\\d+)' } }, /^p\.yaml: replica\.pattern: expected a regular expression with at most one group .* got 2 groups/],
+    [{ ...minimal, replica: { header: 'X-Upstream', names: { a: '' } } }, /^p\.yaml: replica\.names\.a: expected a non-empty name/],
+    [{ ...minimal, replica: { header: 'X-Upstream', hop: 'last' } }, /^p\.yaml: replica: .*hop/],
   ])('names the file and field of what is wrong (%#)', (data, message) => {
     const attempt = () => compileAppProfile(data, 'p.yaml');
     expect(attempt).toThrow(UsageError);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseWith, readYamlFile } from './yaml-file.js';
 import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
 import { safeDecode } from '../driver/forge.js';
+import { captureGroups, compileReplicaIdentity } from '../driver/replica-identity.js';
 import { UsageError } from '../errors.js';
 import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../http-token.js';
 import { STRATEGY_NAMES } from '../strategies.js';
@@ -76,6 +77,35 @@ const hit = z
   })
   .refine((value) => (value.json === undefined) !== (value.body === undefined), { message: 'give exactly one of json (JSON path: expected value) and body (a regular expression)' });
 
+const headerName = z
+  .string()
+  .regex(HTTP_TOKEN, `expected a header name (${HTTP_TOKEN_CHARS})`)
+  .refine((name) => name.toLowerCase() !== 'set-cookie', { message: 'expected a header other than Set-Cookie (a cookie the answer sets is read with cookie: NAME)' });
+
+/** Where answers name the replica that gave them (src/driver/replica-identity.ts). */
+const replicaSource = z
+  .strictObject({
+    header: headerName.optional(),
+    json: jsonPath.optional(),
+    cookie: z.string().regex(HTTP_TOKEN, `expected a cookie name (${HTTP_TOKEN_CHARS})`).optional(),
+    pattern: z
+      .string()
+      .superRefine((value, context) => {
+        let groups: number;
+        try {
+          groups = captureGroups(value);
+        } catch (error) {
+          return void context.addIssue({ code: 'custom', message: `not a valid regular expression: ${(error as Error).message}` });
+        }
+        if (groups > 1) context.addIssue({ code: 'custom', message: `expected a regular expression with at most one group (its value names the replica), got ${groups} groups; make the others (?:...)` });
+      })
+      .optional(),
+    names: z.record(z.string(), z.union([z.string().trim().min(1, 'expected a non-empty name'), z.number().transform(String)])).optional(),
+  })
+  .refine((source) => [source.header, source.json, source.cookie].filter((one) => one !== undefined).length === 1, {
+    message: 'give exactly one of header (a response header), json (a JSON path into the body) and cookie (a cookie the answer sets)',
+  });
+
 const profileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
   cookie: z.string().regex(HTTP_TOKEN, `expected a cookie name (${HTTP_TOKEN_CHARS})`),
@@ -89,6 +119,7 @@ const profileSchema = z.strictObject({
   logout: request.optional(),
   increment: request.optional(),
   counter: z.strictObject({ ...requestShape([]), value: jsonPath }).refine(oneBody, ONE_BODY).optional(),
+  replica: replicaSource.optional(),
 });
 
 export type AppProfileFile = z.input<typeof profileSchema>;
@@ -136,6 +167,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
           },
         }
       : {}),
+    ...(file.replica ? { replica: compileReplicaIdentity(file.replica) } : {}),
   };
 }
 

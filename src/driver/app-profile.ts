@@ -1,3 +1,5 @@
+import type { ReplicaIdentity } from './replica-identity.js';
+
 /**
  * How to talk to an app: its cookie, how to log a user in and read the session back, and what a
  * hit looks like. Profiles are written in YAML (src/config/app-profile.ts compiles them); the
@@ -46,6 +48,11 @@ export interface AppProfile {
   /** Reads that counter back; `counterValue` extracts it from the answer. */
   counter?: HttpRequest;
   counterValue?(status: number, body: string): number | undefined;
+  /**
+   * Where answers name the replica that gave them (the profile's `replica:`), on every runtime;
+   * absent: hactl's balancer's x-hactl-replica tag.
+   */
+  replica?: ReplicaIdentity;
 }
 
 /** Whether the profile has a request a scenario needs (increment needs its counter read too). */

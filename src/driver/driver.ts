@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { CookieJar } from 'tough-cookie';
-import { REPLICA_HEADER } from '../balancer/index.js';
 import type { HttpRequest } from './app-profile.js';
 import { cookieHeader, storeSetCookies } from './cookie-memo.js';
 import { Http1Client, type Http1Handler } from './http1-client.js';
 import type { Http1Response } from './http1-response.js';
 import type { Outcome, Sample } from './records.js';
+import { BALANCER_TAG, type ReplicaIdentity } from './replica-identity.js';
 
 /** The most requests one phase step may send at once (a user's burst of parallel increments and reads). */
 export const MAX_BURST = 64;
@@ -30,6 +30,8 @@ export interface DriverOptions {
   concurrency: number;
   requestTimeoutMs: number;
   signal: AbortSignal;
+  /** How answers name the replica that gave them (the app profile's `replica:`); absent: hactl's balancer's tag. */
+  replica?: ReplicaIdentity;
   /** Told of every request once it has its sample (live progress). */
   onSample?(sample: Sample): void;
 }
@@ -55,6 +57,7 @@ export class Driver {
   /** Parsed once per path: tough-cookie takes a URL object as is, where a string is parsed again on every call. */
   private readonly urls = new Map<string, URL>();
   private readonly inFlight = new Set<Pending>();
+  private readonly identity: ReplicaIdentity;
   private readonly onAbort = () => {
     for (const pending of this.inFlight) pending.abort(this.options.signal.reason);
   };
@@ -66,6 +69,7 @@ export class Driver {
     // Phases keep at most `concurrency` requests in flight; a burst of parallel increments sends
     // more at once, on connections of their own, so that the burst is not serialised here.
     this.client = new Http1Client(origin, Math.max(options.concurrency, MAX_BURST));
+    this.identity = options.replica ?? BALANCER_TAG;
     options.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -125,7 +129,7 @@ export class Driver {
     const { signal } = this.options;
     // The run is being torn down: stop here rather than record a bogus error sample.
     signal.throwIfAborted();
-    const pending = new Pending(this.inFlight, signal);
+    const pending = new Pending(this.inFlight, signal, this.identity);
     pending.timer = setTimeout(expire, this.options.requestTimeoutMs, pending);
     this.inFlight.add(pending);
     this.client.request({ path: request.path, method: request.method, headers, body: request.body ?? null }, pending);
@@ -154,10 +158,11 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * What the driver makes of one request's answer: status, the two headers hactl reads and the
- * body (UTF-8, a BOM skipped, as fetch().text() decodes it); it settles `answer`. It holds its
- * own timer and its place in the driver's in-flight set, so that a request costs no closures
- * beyond its promise's.
+ * What the driver makes of one request's answer: status, the replica that gave it (one pass over
+ * the headers collects the identity's header and the Set-Cookies together), and the body (UTF-8,
+ * a BOM skipped, as fetch().text() decodes it); it settles `answer`. It holds its own timer and
+ * its place in the driver's in-flight set, so that a request costs no closures beyond its
+ * promise's.
  */
 class Pending implements Http1Handler {
   readonly answer: Promise<Exchange>;
@@ -169,6 +174,7 @@ class Pending implements Http1Handler {
   constructor(
     private readonly inFlight: Set<Pending>,
     private readonly signal: AbortSignal,
+    private readonly identity: ReplicaIdentity,
   ) {
     this.answer = new Promise<Exchange>((resolve, reject) => {
       this.resolve = resolve;
@@ -187,17 +193,18 @@ class Pending implements Http1Handler {
 
   onResponse(response: Http1Response): void {
     this.settle();
-    let replica: string | null = null;
-    let replicas = 0;
+    const wanted = this.identity.header;
+    let value: string | null = null;
+    let count = 0;
     const setCookies: string[] = [];
-    for (const [name, value] of response.headers) {
-      if (name === REPLICA_HEADER) {
-        replicas++;
-        replica = value;
-      } else if (name === SET_COOKIE) setCookies.push(value);
+    for (const [name, field] of response.headers) {
+      if (name === wanted) {
+        count++;
+        value = field;
+      } else if (name === SET_COOKIE) setCookies.push(field);
     }
-    // A repeated x-hactl-replica names no single replica.
-    this.resolve({ status: response.status, body: response.body, replica: replicas > 1 ? null : replica, setCookies });
+    const replica = this.identity.name(response.status, value, count, response.body, setCookies);
+    this.resolve({ status: response.status, body: response.body, replica, setCookies });
   }
 
   onError(error: Error): void {

@@ -10,7 +10,7 @@ export interface Sample {
   /** The phase's kind (`login`, `read`, ...), which the report groups latencies by. */
   kind: string;
   user: number;
-  /** The replica that answered, from the balancer's x-hactl-replica header; null without an answer. */
+  /** The replica that answered: hactl's balancer's x-hactl-replica tag, or the app profile's replica: source; null when the answer named none. */
   replica: string | null;
   /** HTTP status; 0 when no answer came. */
   status: number;

@@ -64,6 +64,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     concurrency: input.concurrency,
     requestTimeoutMs: input.requestTimeoutMs,
     signal,
+    ...(input.profile.replica ? { replica: input.profile.replica } : {}),
     ...(input.onActivity
       ? {
           onSample: (sample: Sample) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoginRecord, Outcome, Sample } from '../driver/records.js';
-import { aggregate, expiry, imbalance, lostUpdates, recoveryAfterFaults, recoveryMs, sessionLoss, storeFault } from './aggregate.js';
+import { aggregate, expiry, imbalance, lostUpdates, recoveryAfterFaults, recoveryMs, replicasKnown, sessionLoss, storeFault } from './aggregate.js';
 
 let clock = 0;
 function sample(phase: string, user: number, outcome: Outcome, fields: Partial<Sample> = {}): Sample {
@@ -206,6 +206,44 @@ describe('imbalance (busiest replica / mean per replica)', () => {
     // 4 requests over 2 replicas, all on one: 4 / 2 = 2.
     expect(imbalance([on('replica-1'), on('replica-1'), on('replica-1'), on('replica-1')], ['replica-1', 'replica-2'])).toBe(2);
     expect(imbalance([], ['replica-1'])).toBeNull();
+  });
+
+  it("counts only the replicas seen when names are not the cluster's ids (run.ts passes no ids): even traffic is 1", () => {
+    const on = (replica: string | null, status = 200) => sample('read', 0, 'hit', { replica, status });
+    const even = ['127.0.0.1:18081', '127.0.0.1:18082', '127.0.0.1:18083'].flatMap((replica) => Array.from({ length: 110 }, () => on(replica)));
+    expect(imbalance(even, [])).toBe(1);
+    // The bug of issue 14: the cluster's ids beside a proxy's names made 6 replicas of 3.
+    expect(imbalance(even, ['replica-1', 'replica-2', 'replica-3'])).toBe(2);
+    // A proxy's own 502s name no replica and are in no replica's count.
+    expect(imbalance([...even, ...Array.from({ length: 50 }, () => on(null, 502))], [])).toBe(1);
+    expect(imbalance(Array.from({ length: 9 }, () => on(null, 502)), [])).toBeNull();
+  });
+
+  it('per-replica figures of a row with names from a profile: only answers that named a replica count', () => {
+    const samples = [
+      sample('read', 0, 'hit', { replica: 'web-1' }),
+      sample('read', 1, 'hit', { replica: 'web-2' }),
+      sample('read', 2, 'error', { replica: null, status: 502 }),
+      sample('read', 3, 'hit', { replica: 'web-1' }),
+      sample('read', 4, 'hit', { replica: 'web-2' }),
+    ];
+    const metrics = aggregate({ samples, faults: [], phases: [{ name: 'read', kind: 'read', ownSessionReads: true }] });
+    expect(metrics.requestsPerReplica).toEqual({ 'web-1': 2, 'web-2': 2 });
+    expect(metrics.imbalance).toBe(1);
+    expect(metrics.replicasKnown).toBe(true);
+    expect(metrics.phases[0]!.byReplica).toEqual({ 'web-1': { hits: 2, misses: 0, errors: 0 }, 'web-2': { hits: 2, misses: 0, errors: 0 } });
+  });
+});
+
+describe('replicasKnown', () => {
+  it('is false only when replicas answered and no answer named one', () => {
+    const answered = (replica: string | null, status = 200) => sample('read', 0, 'hit', { replica, status });
+    expect(replicasKnown([answered(null), answered(null)])).toBe(false);
+    expect(replicasKnown([answered(null), answered('web-1')])).toBe(true);
+    // Nothing a replica gave: no answer at all, or only a proxy's own errors; nothing to name.
+    expect(replicasKnown([answered(null, 0), answered(null, 502), answered(null, 503), answered(null, 504)])).toBe(true);
+    expect(replicasKnown([answered(null, 502), answered(null, 500)])).toBe(false);
+    expect(replicasKnown([])).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { CounterRecord, Fault, LoginRecord, Sample } from '../driver/records.js';
+import { PROXY_ERRORS } from '../driver/replica-identity.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
 import { latencyDistribution, timeline, type LatencyDistribution, type Timeline } from './series.js';
 
@@ -37,10 +38,19 @@ export interface ScenarioMetrics {
   latencyMs: Record<string, LatencySummary>;
   /** The same, pooled by phase kind (all `read` phases together, ...): the table's login and read columns. */
   latencyByKind: Record<string, LatencySummary>;
+  /** Requests per replica named in the answers; answers that named none (no answer, a proxy's own 502/503/504 under a profile's `replica:` source) are in no replica's count. */
   requestsPerReplica: Record<string, number>;
-  /** False when answers came without the balancer's x-hactl-replica tag (an external deployment): per-replica figures are unknown, not zero. */
+  /**
+   * False when replicas answered and none of their answers named the replica (no x-hactl-replica
+   * tag and no profile `replica:` source, or a source that matched nothing): per-replica figures
+   * are unknown, not zero.
+   */
   replicasKnown: boolean;
-  /** Requests on the busiest replica / mean requests per replica of the cluster (1 is even). */
+  /**
+   * Requests on the busiest replica / mean requests per replica (1 is even). Over every replica
+   * of the cluster when answers carry hactl's balancer's tag (a replica that got nothing is real
+   * imbalance); over the replicas seen in answers when the names are the app's or its proxy's.
+   */
   imbalance: number | null;
   /** Concurrent increments: acknowledged with a 2xx, kept in the counter, and the difference. */
   lostUpdates: { acknowledged: number; kept: number; lost: number; rate: number | null; usersAffected: number } | null;
@@ -110,7 +120,10 @@ export interface AggregateInput {
   expiry?: { before: string; after: string };
   hangMs?: number;
   counters?: readonly CounterRecord[];
-  /** Every replica of the cluster, including any that answered nothing. */
+  /**
+   * Every replica of the cluster, including any that answered nothing: only when answers name
+   * replicas by these ids (hactl's balancer's tag). Without them, only replicas seen count.
+   */
   replicaIds?: readonly string[];
   /** The logins of the scenario's login phases: users whose login failed had no session to read. */
   logins?: readonly LoginRecord[];
@@ -148,7 +161,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     latencyMs: latencyBy(measured, (sample) => sample.phase),
     latencyByKind: latencyBy(measured, (sample) => sample.kind),
     requestsPerReplica: countBy(samples, (sample) => sample.replica),
-    replicasKnown: samples.every((sample) => sample.status === 0) || samples.some((sample) => sample.replica !== null),
+    replicasKnown: replicasKnown(samples),
     imbalance: imbalance(samples, input.replicaIds ?? []),
     lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
     expiry: input.expiry ? expiry(sessionReads, input.expiry, input.replicaIds ?? []) : null,
@@ -179,6 +192,15 @@ export function withoutSession(logins: readonly LoginRecord[]): (sample: Sample)
     }
     return latest?.failure !== undefined;
   };
+}
+
+/**
+ * Whether answers name replicas: some answer did, or no replica answered at all (no answer, or
+ * only a proxy's own 502/503/504, which no replica gave): then there is nothing to name, and
+ * per-replica figures are empty rather than unknown.
+ */
+export function replicasKnown(samples: readonly Sample[]): boolean {
+  return samples.some((sample) => sample.replica !== null) || samples.every((sample) => sample.status === 0 || PROXY_ERRORS.has(sample.status));
 }
 
 /** DESIGN.md: requests on the busiest replica / mean requests per replica. */

@@ -4,7 +4,7 @@ import { esc, linear, niceTicks, num, svgOpen, xAxis, yAxis, type Plot } from '.
 
 const PLOT: Plot = { width: 260, height: 180, left: 58, right: 250, top: 18, bottom: 138 };
 
-export const UNKNOWN_REPLICAS = "unknown (the deployment's balancer does not tag answers)";
+export const UNKNOWN_REPLICAS = "unknown (no answer named its replica: the app profile's replica: key says where answers do)";
 
 /** Small multiples: one bar chart per strategy × scenario, grouped by scenario. */
 export function replicaCharts(report: Report): string {

@@ -93,7 +93,7 @@ describe('renderHtml', () => {
     const charts = figures(renderHtml(report), 'replicas');
     expect(charts.length).toBeGreaterThan(0);
     for (const chart of charts) {
-      expect(chart).toContain("unknown (the deployment&#39;s balancer does not tag answers)");
+      expect(chart).toContain('unknown (no answer named its replica: the app profile&#39;s replica: key says where answers do)');
       expect(chart).not.toContain('<rect class="bar"');
     }
   });

@@ -5,7 +5,7 @@ import { runInOrder } from '../order.js';
 import { definePhase, type PhaseContext } from '../phase.js';
 import type { FindingId } from '../findings.js';
 import type { RecordedFinding } from '../records.js';
-import { jarsHolding, replay, sessionCookie } from './security-replay.js';
+import { jarsHolding, replay, sessionCookie, unreached } from './security-replay.js';
 import { parseSetCookie, redactSetCookie, type SetCookie } from './security-set-cookie.js';
 
 /** Extra logins, per replica, to hear from a replica no user's login reached. */
@@ -76,7 +76,7 @@ export const securityCookieAttributes = definePhase({
     await runInOrder(context.users.map((user) => ({ user: user.index, run: () => loginAndReplay(user.index) })), context.concurrency, context.signal);
 
     // A replica that keeps sessions to itself sets the cookie only at the logins it serves.
-    const silent = () => (seen.some((one) => one.replica === UNKNOWN) ? [] : all.filter((replica) => !seen.some((one) => one.replica === replica)));
+    const silent = () => (seen.some((one) => one.replica === UNKNOWN) ? [] : unreached(new Set(seen.map((one) => one.replica)), all));
     for (let extra = 0; extra < EXTRA_LOGINS_PER_REPLICA * all.length && silent().length > 0; extra++) {
       context.signal.throwIfAborted();
       await loginAndReplay(extra % context.users.length);

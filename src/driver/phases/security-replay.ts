@@ -1,6 +1,7 @@
 import { CookieJar, type Cookie } from 'tough-cookie';
 import type { Exchange } from '../driver.js';
 import { classifyRead, type PhaseContext } from '../phase.js';
+import { PROXY_ERRORS } from '../replica-identity.js';
 
 /**
  * Replaying a session cookie "on every replica", shared by the security checks. A replay carries
@@ -38,7 +39,7 @@ export interface Replay {
   /** Replicas that answered a read, and those that showed the data. */
   replicas: Set<string>;
   showingReplicas: Set<string>;
-  /** Answers without the balancer's replica header. */
+  /** Answers that named no replica (no balancer tag, no profile source, or a source that matched nothing). */
   unknownReplica: number;
 }
 
@@ -53,7 +54,7 @@ export async function replay(context: PhaseContext, user: number, jars: () => Co
   const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0 };
   const minimum = MIN_READS_PER_REPLICA * all.length;
   const maximum = MAX_READS_PER_REPLICA * all.length;
-  const everyReplicaAnswered = () => result.unknownReplica > 0 || all.every((replica) => result.replicas.has(replica));
+  const everyReplicaAnswered = () => result.unknownReplica > 0 || unreached(result.replicas, all).length === 0;
   while (result.reads < maximum && (result.reads < minimum || !everyReplicaAnswered())) {
     context.signal.throwIfAborted();
     let showed = false;
@@ -61,7 +62,9 @@ export async function replay(context: PhaseContext, user: number, jars: () => Co
     result.reads++;
     if (showed) result.shown++;
     if (exchange.replica === null) {
-      if (exchange.status !== 0) result.unknownReplica++;
+      // No answer, or (under a profile's replica: source) a proxy's own error: no replica gave it.
+      const byNoReplica = exchange.status === 0 || (context.profile.replica !== undefined && PROXY_ERRORS.has(exchange.status));
+      if (!byNoReplica) result.unknownReplica++;
       continue;
     }
     result.replicas.add(exchange.replica);
@@ -85,8 +88,8 @@ export function mergeReplays(replays: readonly Replay[]): Replay {
 
 /** Which replicas answered, for a finding's evidence; says so when the balancer does not tell. */
 export function replicasAnswered(replay: Replay, all: readonly string[]): string {
-  if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? 'replicas unknown (no x-hactl-replica header)' : 'none answered';
-  const missing = all.filter((replica) => !replay.replicas.has(replica));
+  if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? "replicas unknown (no answer named its replica; see the app profile's replica: key)" : 'none answered';
+  const missing = unreached(replay.replicas, all);
   const named = [...replay.replicas].sort().join(', ');
   return missing.length === 0 ? named : `${named} (never reached: ${missing.join(', ')})`;
 }
@@ -108,5 +111,16 @@ export function whereShown(replay: Replay): string {
 
 /** Whether replays reached every replica; a check that missed one has not shown what it claims. */
 export function reachedEveryReplica(replay: Replay, all: readonly string[]): boolean {
-  return replay.unknownReplica > 0 || all.every((replica) => replay.replicas.has(replica));
+  return replay.unknownReplica > 0 || unreached(replay.replicas, all).length === 0;
+}
+
+/**
+ * The replicas of `all` that no answer came from. Behind hactl's balancer answers name replicas
+ * by the cluster's ids; names from an app profile's `replica:` source or a deployment's own
+ * proxy are other words for the same replicas, and only their number can be compared.
+ */
+export function unreached(seen: ReadonlySet<string>, all: readonly string[]): string[] {
+  if ([...seen].every((name) => all.includes(name))) return all.filter((replica) => !seen.has(replica));
+  const missing = all.length - seen.size;
+  return missing > 0 ? [`${missing} of ${all.length} replicas`] : [];
 }
