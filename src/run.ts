@@ -253,6 +253,7 @@ export interface StrategyCheck {
 export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
   const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks);
   const checks: StrategyCheck[] = [];
+  const load = loadOf(options);
   try {
     const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
     for (const choice of options.strategies) {
@@ -278,7 +279,7 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
       }
       const { store } = started;
       try {
-        checks.push({ strategy: label, steps: await preflightSteps(choice, runtime, options, hooks, store, loadOf(options)) });
+        checks.push({ strategy: label, steps: await preflightSteps(choice, runtime, options, hooks, store, load) });
       } finally {
         await store?.stop();
       }

@@ -154,7 +154,7 @@ export class Driver {
   }
 }
 
-/** The request took longer than requestTimeoutMs from being asked for (waiting for a free connection included) to its last byte. */
+/** The request took longer than requestTimeoutMs from being asked for (waiting for a free connection included, waiting for --rate's limiter not) to its last byte. */
 class RequestTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
