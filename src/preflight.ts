@@ -3,6 +3,8 @@ import { classifyAction, Driver, type Exchange } from './driver/driver.js';
 import { createRng } from './driver/rng.js';
 import { makeUsers } from './driver/users.js';
 import type { RateLimiter } from './driver/rate-limit.js';
+import { logOutSessions } from './driver/logout.js';
+import type { CookieJar } from 'tough-cookie';
 import { errorMessage } from './errors.js';
 import { missingSessionCookie } from './driver/phases/login.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
@@ -42,6 +44,8 @@ export async function preflight(input: {
   requestTimeoutMs: number;
   /** --rate: the run's limiter; the pre-flight's requests count too. */
   limiter?: RateLimiter;
+  /** Log the pre-flight's user out at the end (a deployment's store keeps nothing of the run's). */
+  logOut?: boolean;
   signal: AbortSignal;
 }): Promise<PreflightStep[]> {
   const { topology, profile, signal } = input;
@@ -60,6 +64,7 @@ export async function preflight(input: {
     return steps;
   }
   const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal, ...(input.limiter ? { limiter: input.limiter } : {}) });
+  const jars = new Set<CookieJar>();
   try {
     steps.push({ step: 'start', ok: true, detail: `${cluster.replicaIds[0]} answered its health path` });
 
@@ -79,6 +84,7 @@ export async function preflight(input: {
 
     const storeBefore = input.store ? await countStoreEntries(input.store) : 0;
     const [user] = makeUsers(1, createRng(1).fork('pre-flight'), profile.accounts);
+    jars.add(user!.jar);
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const login = profile.login(user!.identity);
     const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);
@@ -124,6 +130,9 @@ export async function preflight(input: {
     return steps;
   } finally {
     await driver.close();
+    if (input.logOut && profile.logout && !signal.aborted) {
+      await logOutSessions({ origin: cluster.balancerUrl, profile, jars, concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, ...(input.limiter ? { limiter: input.limiter } : {}), signal });
+    }
     await cluster.stop();
   }
 }

@@ -354,6 +354,7 @@ async function preflightSteps(
       ...(store ? { store } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
       ...(load.limiter ? { limiter: load.limiter } : {}),
+      logOut: load.logOut,
       signal: hooks.signal,
     });
   } catch (error) {

@@ -9,8 +9,9 @@ import type { RateLimiter } from './rate-limit.js';
 /** What logging out at the end did: sessions found in jars, logouts sent, and those that failed. */
 export interface LogoutResult {
   sessions: number;
+  /** Logouts started (sessions - sent were never started: the deadline passed first). */
   sent: number;
-  /** Sent and answered with no 2xx/3xx, or not answered. */
+  /** Started and answered with no 2xx/3xx, not answered, or cut short by the deadline. */
   failed: number;
   /** Why some were never sent (the cleanup's deadline passed), if so. */
   unsent?: string;
@@ -60,9 +61,11 @@ export async function logOutSessions(input: {
       [...byValue.values()].map((jar, index) => ({
         user: index,
         run: async () => {
-          const answer = await driver.send(jar, logout, { phase: 'logout', kind: 'logout', user: index }, classifyAction);
+          // Counted as failed until answered: one the deadline cuts short ended nothing that hactl saw.
           result.sent++;
-          if (classifyAction(answer) !== 'ok') result.failed++;
+          result.failed++;
+          const answer = await driver.send(jar, logout, { phase: 'logout', kind: 'logout', user: index }, classifyAction);
+          if (classifyAction(answer) === 'ok') result.failed--;
         },
       })),
       input.concurrency,
