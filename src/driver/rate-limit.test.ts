@@ -18,25 +18,36 @@ describe('RateLimiter', () => {
     vi.useRealTimers();
   });
 
-  it('lets the first n go at once and the next only once the oldest is more than a second old (fake clock)', async () => {
+  it('spreads sends one every 1000/n ms, never more than n in a closed second (fake clock)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const limiter = new RateLimiter(3, () => Date.now());
     const signal = new AbortController().signal;
     const sent: number[] = [];
-    const send = () => sent.push(Date.now());
+    const start = Date.now();
+    const send = () => sent.push(Date.now() - start);
     const all = Array.from({ length: 7 }, () => limiter.schedule(send, signal));
-    expect(sent).toHaveLength(3);
-    await vi.advanceTimersByTimeAsync(1_000);
-    // Exactly a second after the first: a closed window would hold four.
-    expect(sent).toHaveLength(3);
-    await vi.advanceTimersByTimeAsync(5);
-    expect(sent).toHaveLength(6);
-    await vi.advanceTimersByTimeAsync(1_010);
-    expect(sent).toHaveLength(7);
+    // The first at once; the next when its spacing (333 ms, up to 20 ms early) comes.
+    expect(sent).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(3_000);
     await Promise.all(all);
+    // The 4th would be due at 980 by spacing, but the 1st was sent at 0: it waits until more than a second has passed.
+    expect(sent).toEqual([0, 314, 647, 1001, 1315, 1648, 2002]);
     expect(busiestWindow(sent)).toBe(3);
-    const start = sent[0]!;
-    expect(sent.map((time) => time - start)).toEqual([0, 0, 0, 1001, 1001, 1001, 2002]);
+  });
+
+  it('lets an idle limiter send at once, and no more than a few ms of spacing early', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const limiter = new RateLimiter(100, () => Date.now());
+    const signal = new AbortController().signal;
+    const sent: number[] = [];
+    const start = Date.now();
+    const send = () => sent.push(Date.now() - start);
+    await vi.advanceTimersByTimeAsync(5_000);
+    const all = Array.from({ length: 10 }, () => limiter.schedule(send, signal));
+    await vi.advanceTimersByTimeAsync(200);
+    await Promise.all(all);
+    // 10 ms apart at 100 a second; the tolerance lets the first three go together, then one per 10 ms.
+    expect(sent.map((time) => time - 5_000)).toEqual([0, 0, 0, 10, 20, 30, 40, 50, 60, 70]);
   });
 
   it('keeps waiters in the order they came and returns what their send returned', async () => {
@@ -68,6 +79,31 @@ describe('RateLimiter', () => {
     expect(sent).toEqual(['first', 'later']);
     // Already aborted: not even queued.
     expect(() => limiter.schedule(() => sent.push('never'), stopped.signal)).toThrow('stop');
+  });
+
+  it('listens once per signal however many of its requests wait, and an abort rejects them all', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const limiter = new RateLimiter(1, () => Date.now());
+    const run = new AbortController();
+    const listen = vi.spyOn(run.signal, 'addEventListener');
+    const unlisten = vi.spyOn(run.signal, 'removeEventListener');
+    limiter.schedule(() => 0, run.signal);
+    const waiting = Array.from({ length: 20 }, (_, i) => limiter.schedule(() => i, run.signal));
+    expect(listen).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1_002);
+    await expect(waiting[0]).resolves.toBe(0);
+    const rest = Promise.allSettled(waiting.slice(1));
+    run.abort(new Error('stop'));
+    expect((await rest).every((result) => result.status === 'rejected' && (result.reason as Error).message === 'stop')).toBe(true);
+    expect(limiter.queued).toBe(0);
+    // A signal whose waiters all went is let go of.
+    const other = new AbortController();
+    const otherUnlisten = vi.spyOn(other.signal, 'removeEventListener');
+    const one = limiter.schedule(() => 'x', other.signal);
+    await vi.advanceTimersByTimeAsync(1_002);
+    await expect(one).resolves.toBe('x');
+    expect(otherUnlisten).toHaveBeenCalledTimes(1);
+    expect(unlisten).not.toHaveBeenCalled();
   });
 
   it('a send that throws is not counted and rejects its waiter', async () => {

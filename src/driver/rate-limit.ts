@@ -3,10 +3,22 @@ import { performance } from 'node:perf_hooks';
 /** The window --rate counts requests in. */
 const WINDOW_MS = 1_000;
 
+/**
+ * How far ahead of its even spacing a send may go: enough to catch up on a timer that fired a
+ * little late (the average rate holds), too little to bunch a second's budget into a burst.
+ */
+const PACING_TOLERANCE_MS = 20;
+
 interface Waiter {
   go(): void;
+  fail(reason: unknown): void;
   signal: AbortSignal;
+}
+
+/** One abort listener per signal, however many of its requests wait (a listener each would be a leak warning at 11). */
+interface Watch {
   onAbort(): void;
+  waiting: number;
 }
 
 /**
@@ -14,6 +26,11 @@ interface Waiter {
  * run send them. It keeps the send times of the last `perSecond` requests; the next may go once
  * the oldest of them was sent more than a second ago, so no window of one second (closed at both
  * ends) ever holds more than `perSecond` sends.
+ *
+ * Within that bound, sends are also spread evenly, one every 1000/perSecond ms (a generic cell
+ * rate: a send may come at most PACING_TOLERANCE_MS early): a second's budget spent in one burst
+ * would leave the rest of the second silent, and a replica killed in that silence would meet no
+ * user, so that a failover phase would measure no errors where steady traffic has them.
  *
  * A request's send is run by the limiter itself, synchronously when its turn comes, and its time
  * is taken after the send returns: a sample's own send time (taken inside it) is then never later
@@ -25,7 +42,11 @@ export class RateLimiter {
   private readonly sent: Float64Array;
   private next = 0;
   private filled = 0;
-  private readonly waiting: Waiter[] = [];
+  /** When the next send is due by even spacing (the cell rate's theoretical arrival time). */
+  private due = Number.NEGATIVE_INFINITY;
+  private readonly spacingMs: number;
+  private waiting: Waiter[] = [];
+  private readonly watches = new Map<AbortSignal, Watch>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -34,6 +55,7 @@ export class RateLimiter {
   ) {
     if (!Number.isSafeInteger(perSecond) || perSecond < 1) throw new RangeError(`rate: expected a positive whole number, got ${perSecond}`);
     this.sent = new Float64Array(perSecond);
+    this.spacingMs = WINDOW_MS / perSecond;
   }
 
   /**
@@ -44,27 +66,45 @@ export class RateLimiter {
     if (this.waiting.length === 0 && this.free()) return this.go(send);
     signal.throwIfAborted();
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = {
+      this.waiting.push({
         signal,
         go: () => {
-          signal.removeEventListener('abort', waiter.onAbort);
+          this.unwatch(signal);
           try {
             resolve(this.go(send));
           } catch (error) {
             reject(error);
           }
         },
-        onAbort: () => {
-          const index = this.waiting.indexOf(waiter);
-          if (index >= 0) this.waiting.splice(index, 1);
-          if (this.waiting.length === 0) this.stopTimer();
-          reject(signal.reason);
-        },
-      };
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-      this.waiting.push(waiter);
+        fail: reject,
+      });
+      this.watch(signal);
       this.pump();
     });
+  }
+
+  private watch(signal: AbortSignal): void {
+    const watch = this.watches.get(signal);
+    if (watch) {
+      watch.waiting++;
+      return;
+    }
+    const onAbort = () => {
+      this.watches.delete(signal);
+      const aborted = this.waiting.filter((waiter) => waiter.signal === signal);
+      this.waiting = this.waiting.filter((waiter) => waiter.signal !== signal);
+      if (this.waiting.length === 0) this.stopTimer();
+      for (const waiter of aborted) waiter.fail(signal.reason);
+    };
+    this.watches.set(signal, { onAbort, waiting: 1 });
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  private unwatch(signal: AbortSignal): void {
+    const watch = this.watches.get(signal);
+    if (!watch || --watch.waiting > 0) return;
+    this.watches.delete(signal);
+    signal.removeEventListener('abort', watch.onAbort);
   }
 
   /** Requests waiting for their turn. */
@@ -73,12 +113,15 @@ export class RateLimiter {
   }
 
   private free(): boolean {
-    return this.filled < this.perSecond || this.clock() - this.sent[this.next]! > WINDOW_MS;
+    const now = this.clock();
+    return now >= this.due - PACING_TOLERANCE_MS && (this.filled < this.perSecond || now - this.sent[this.next]! > WINDOW_MS);
   }
 
   private go<T>(send: () => T): T {
     const result = send();
-    this.sent[this.next] = this.clock();
+    const now = this.clock();
+    this.due = Math.max(this.due, now) + this.spacingMs;
+    this.sent[this.next] = now;
     this.next = (this.next + 1) % this.perSecond;
     if (this.filled < this.perSecond) this.filled++;
     return result;
@@ -87,8 +130,10 @@ export class RateLimiter {
   private pump(): void {
     while (this.waiting.length > 0 && this.free()) this.waiting.shift()!.go();
     if (this.waiting.length === 0 || this.timer !== undefined) return;
-    // The oldest send leaves the window just after this; +1 for the "more than a second" edge.
-    const delay = Math.max(1, Math.ceil(this.sent[this.next]! + WINDOW_MS - this.clock()) + 1);
+    // The next send's turn by spacing, or (+1 for the "more than a second" edge) when the oldest send leaves the window.
+    const now = this.clock();
+    const windowFree = this.filled < this.perSecond ? now : this.sent[this.next]! + WINDOW_MS + 1;
+    const delay = Math.max(1, Math.ceil(Math.max(this.due - PACING_TOLERANCE_MS, windowFree) - now));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.pump();
