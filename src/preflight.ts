@@ -2,6 +2,7 @@ import type { AppProfile } from './driver/app-profile.js';
 import { classifyAction, Driver, type Exchange } from './driver/driver.js';
 import { createRng } from './driver/rng.js';
 import { makeUsers } from './driver/users.js';
+import type { RateLimiter } from './driver/rate-limit.js';
 import { errorMessage } from './errors.js';
 import { missingSessionCookie } from './driver/phases/login.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
@@ -39,6 +40,8 @@ export async function preflight(input: {
   profile: AppProfile;
   store?: RunningStore;
   requestTimeoutMs: number;
+  /** --rate: the run's limiter; the pre-flight's requests count too. */
+  limiter?: RateLimiter;
   signal: AbortSignal;
 }): Promise<PreflightStep[]> {
   const { topology, profile, signal } = input;
@@ -61,7 +64,14 @@ export async function preflight(input: {
     });
     return steps;
   }
-  const driver = new Driver(cluster.balancerUrl, { scenario: 'pre-flight', concurrency: 1, requestTimeoutMs: input.requestTimeoutMs, signal, ...(profile.replica ? { replica: profile.replica } : {}) });
+  const driver = new Driver(cluster.balancerUrl, {
+    scenario: 'pre-flight',
+    concurrency: 1,
+    requestTimeoutMs: input.requestTimeoutMs,
+    signal,
+    ...(profile.replica ? { replica: profile.replica } : {}),
+    ...(input.limiter ? { limiter: input.limiter } : {}),
+  });
   // Set once a login gave the user a session: it logs out before the pre-flight ends, so a live deployment keeps none of it.
   let session: { jar: ReturnType<typeof makeUsers>[number]['jar'] } | undefined;
   try {
@@ -82,7 +92,7 @@ export async function preflight(input: {
     steps.push({ step: 'health', ok: true, detail: probe ? `${describeProbe(probe, check.path)} (the balancer accepts ${check.matcher})` : unprobed });
 
     const storeBefore = input.store ? await countStoreEntries(input.store) : 0;
-    const [user] = makeUsers(1, createRng(1).fork('pre-flight'));
+    const [user] = makeUsers(1, createRng(1).fork('pre-flight'), profile.accounts);
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const login = profile.login(user!.identity);
     const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);

@@ -22,6 +22,8 @@ import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
+import { RateLimiter } from './driver/rate-limit.js';
+import { describeLogouts, type LogoutResult } from './driver/logout.js';
 
 export interface RunOptions {
   strategies: StrategyChoice[];
@@ -47,6 +49,12 @@ export interface RunOptions {
   external?: ExternalSettings;
   /** Check the app (start, health, login, read, store) on the first strategy before any row; default on. */
   preflight?: boolean;
+  /** --rate: at most this many requests a second from hactl to the app (absent: no limit). */
+  rate?: number;
+  /** Warm the replicas up before each scenario (absent: on, except for --runtime external). */
+  warmUp?: boolean;
+  /** --id-sample: the id-quality check's logins. */
+  idSample?: number;
 }
 
 export type RunEvent =
@@ -99,6 +107,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
   const runtime = await createRuntime(options, runId, hooks);
+  const load = loadOf(options);
   const addRows = (strategy: string, fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy, scenario: scenario.name, ...fields }));
   // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
@@ -114,7 +123,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     // The strategy the pre-flight failed on, with the rows that say how.
     let preflightFailed: { strategy: string; rows: Omit<ResultRow, 'strategy' | 'scenario'> } | undefined;
     if (storeless) {
-      const failed = preflightFailure(await preflightSteps(storeless, runtime, options, hooks, undefined));
+      const failed = preflightFailure(await preflightSteps(storeless, runtime, options, hooks, undefined, load));
       if (failed) {
         preflightFailed = { strategy: storeless.label, rows: { status: 'error', reason: failed.reason, ...(failed.fix ? { fix: failed.fix } : {}) } };
         halt.reason = `not run: the pre-flight on ${storeless.label} failed at its ${failed.step} step (see its rows)`;
@@ -125,7 +134,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       if (!balancerProblem.available) addRows(choice.label, { status: 'skipped', reason: balancerProblem.reason, fix: balancerProblem.fix });
       else if (preflightFailed?.strategy === choice.label) addRows(choice.label, preflightFailed.rows);
       else if (halt.reason) addRows(choice.label, { status: 'skipped', reason: halt.reason });
-      else await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt, preflightOn && !storeless);
+      else await runStrategy(choice, runtime, options, counts, hooks, addRow, overhead, halt, preflightOn && !storeless, load);
     }
   } catch (error) {
     if (!hooks.signal.aborted) throw error;
@@ -166,9 +175,30 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
         ...(options.external ? { target: options.external.target } : {}),
       },
       requestTimeoutMs: options.requestTimeoutMs,
+      warmUp: load.warmUp,
+      ...(options.rate !== undefined ? { rate: options.rate } : {}),
+      ...(options.idSample !== undefined ? { idSample: options.idSample } : {}),
+      ...(options.profile.accountsSource !== undefined ? { accounts: options.profile.accountsSource } : {}),
       balancer: balancerSummary(options, overhead),
     },
     results,
+  };
+}
+
+/** How much load a run puts on the app and what it leaves there, for every scenario and pre-flight of the run. */
+interface Load {
+  /** One per run: every driver of the run shares its budget. */
+  limiter?: RateLimiter;
+  warmUp: boolean;
+  /** Every session a scenario made is logged out at its end: a deployment's store keeps nothing of the run's. */
+  logOut: boolean;
+}
+
+function loadOf(options: RunOptions): Load {
+  return {
+    ...(options.rate !== undefined ? { limiter: new RateLimiter(options.rate) } : {}),
+    warmUp: options.warmUp ?? options.runtime !== 'external',
+    logOut: options.runtime === 'external' && options.profile.logout !== undefined,
   };
 }
 
@@ -231,6 +261,7 @@ export interface StrategyCheck {
 export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
   const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks);
   const checks: StrategyCheck[] = [];
+  const load = loadOf(options);
   try {
     const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
     for (const choice of options.strategies) {
@@ -256,7 +287,7 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
       }
       const { store } = started;
       try {
-        checks.push({ strategy: label, steps: await preflightSteps(choice, runtime, options, hooks, store) });
+        checks.push({ strategy: label, steps: await preflightSteps(choice, runtime, options, hooks, store, load) });
       } finally {
         await store?.stop();
       }
@@ -320,10 +351,19 @@ async function preflightSteps(
   options: RunOptions,
   hooks: Pick<RunHooks, 'signal' | 'onEvent'>,
   store: RunningStore | undefined,
+  load: Load,
 ): Promise<PreflightStep[]> {
   let steps: PreflightStep[];
   try {
-    steps = await preflight({ topology: topologyFor(choice, options), runtime, profile: options.profile, ...(store ? { store } : {}), requestTimeoutMs: options.requestTimeoutMs, signal: hooks.signal });
+    steps = await preflight({
+      topology: topologyFor(choice, options),
+      runtime,
+      profile: options.profile,
+      ...(store ? { store } : {}),
+      requestTimeoutMs: options.requestTimeoutMs,
+      ...(load.limiter ? { limiter: load.limiter } : {}),
+      signal: hooks.signal,
+    });
   } catch (error) {
     hooks.signal.throwIfAborted();
     steps = [{ step: 'start', ok: false, detail: `the pre-flight did not finish: ${errorMessage(error)}` }];
@@ -342,6 +382,7 @@ async function runStrategy(
   overhead: RunOverhead,
   halt: Halt,
   preflightHere: boolean,
+  load: Load,
 ): Promise<void> {
   const { strategy, label: name } = choice;
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
@@ -368,7 +409,7 @@ async function runStrategy(
   try {
     if (preflightHere) {
       // A strategy with a store: whatever failed may be the store's doing, so only its rows say so.
-      const failed = preflightFailure(await preflightSteps(choice, runtime, options, hooks, store));
+      const failed = preflightFailure(await preflightSteps(choice, runtime, options, hooks, store, load));
       if (failed) {
         rowsFor({ status: 'error', reason: failed.reason, ...(failed.fix ? { fix: failed.fix } : {}) });
         return;
@@ -385,7 +426,7 @@ async function runStrategy(
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
       }
-      const row = await runOne(choice, scenario, store, runtime, options, counts, hooks, lost, overhead);
+      const row = await runOne(choice, scenario, store, runtime, options, counts, hooks, lost, overhead, load);
       if (row.status === 'error' && row.reason?.startsWith(CLUSTER_START_FAILED)) {
         // The same app, started the same way, fails the same way on the strategy's next row; on a
         // strategy without a store, on every strategy's.
@@ -434,6 +475,7 @@ async function runOne(
   hooks: RunHooks,
   lost: { reason?: string },
   overhead: RunOverhead,
+  load: Load,
 ): Promise<ResultRow> {
   const name = choice.label;
   hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name, ...(options.external ? { checking: `${options.external.target}${options.profile.healthPath}` } : {}) });
@@ -476,6 +518,17 @@ async function runOne(
       ...(proxy ? { storeFaults: proxy } : {}),
       balancer: topology.balancer,
       ...idleTimeout(options, scenario),
+      warmUp: load.warmUp,
+      ...(load.limiter ? { limiter: load.limiter } : {}),
+      ...(options.idSample !== undefined ? { idSample: options.idSample } : {}),
+      ...(load.logOut
+        ? {
+            onLogouts: (result: LogoutResult) => {
+              timings.logouts = { sessions: result.sessions, sent: result.sent, failed: result.failed, ms: result.ms };
+              hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${describeLogouts(result)}` });
+            },
+          }
+        : {}),
       ...(hooks.onActivity ? { onActivity: (activity: ScenarioActivity) => hooks.onActivity!({ strategy: name, scenario: scenario.name, ...activity }) } : {}),
     });
     const failure = cluster.failure();

@@ -6,7 +6,8 @@ import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../c
 import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
-import { ExitCode, InterruptedError } from '../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { accountsShortfall } from '../config/accounts.js';
 import { evaluateExpectations } from '../expectations/evaluate.js';
 import { exitCodeFor } from '../expectations/verdict.js';
 import { trapInterrupts } from '../interrupts.js';
@@ -54,6 +55,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     const scenarios = await Promise.all(references.map((reference) => loadScenario(reference, timing)));
     const seed = settings.seed ?? randomSeed();
     const profile = settings.app.profileFile === undefined ? demoProfile : await loadAppProfile(settings.app.profileFile);
+    const short = accountsShortfall(profile, settings.users);
+    if (short) throw new UsageError(short);
     const customApp = customAppOf({ ...settings.app, startupTimeoutMs: settings.startupTimeoutMs }, profile, commandDir(config, 'appCmd', given, process.cwd()));
     if (config && !flags.quiet) process.stderr.write(`hactl: config ${config.file}${config.expectations.length > 0 ? `, ${config.expectations.length} expectations` : ''}\n`);
 
@@ -77,6 +80,9 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(customApp ? { customApp } : {}),
         ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
         preflight: settings.preflight,
+        warmUp: settings.warmUp,
+        ...(settings.rate !== undefined ? { rate: settings.rate } : {}),
+        ...(settings.idSample !== undefined ? { idSample: settings.idSample } : {}),
     };
     if (mode === 'check') return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');

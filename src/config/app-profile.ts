@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../http-token.js';
 import { STRATEGY_NAMES } from '../strategies.js';
 import { compileJsonPath, validJsonPath } from './json-path.js';
+import { loadAccounts, type Accounts } from './accounts.js';
 import { compileTemplate, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 /**
@@ -51,31 +52,49 @@ const requestShape = (fields: readonly string[]) => {
         }
       })
       .optional(),
-    json: z.record(z.string(), z.unknown()).optional(),
+    json: z
+      .record(z.string(), z.unknown())
+      .superRefine((json, context) => {
+        for (const { path, text } of jsonStrings(json, [])) {
+          const problem = templateProblem(text, fields);
+          if (problem) context.addIssue({ code: 'custom', path, message: problem });
+        }
+      })
+      .optional(),
     form: z.record(z.string(), z.union([template, z.number(), z.boolean()])).optional(),
     body: template.optional(),
   };
 };
+/** Every string in a JSON body, with where it is, for its template fields to be checked. */
+function* jsonStrings(value: unknown, path: (string | number)[]): Generator<{ path: (string | number)[]; text: string }> {
+  if (typeof value === 'string') yield { path, text: value };
+  else if (Array.isArray(value)) for (const [index, item] of value.entries()) yield* jsonStrings(item, [...path, index]);
+  else if (value !== null && typeof value === 'object') for (const [key, item] of Object.entries(value)) yield* jsonStrings(item, [...path, key]);
+}
+
 const ONE_BODY = { message: 'give at most one of json, form and body' };
 const oneBody = (value: { json?: unknown; form?: unknown; body?: unknown }) => [value.json, value.form, value.body].filter((body) => body !== undefined).length <= 1;
 const requestOf = (fields: readonly string[]) => z.strictObject(requestShape(fields)).refine(oneBody, ONE_BODY);
 const request = requestOf([]);
-const userTemplate = templateOf(TEMPLATE_FIELDS);
 
-const hit = z
-  .strictObject({
-    status: z.number().int().min(100).max(599).default(200),
-    json: z
-      .record(z.string(), z.union([userTemplate, z.number(), z.boolean()]))
-      .superRefine((paths, context) => {
-        for (const path of Object.keys(paths)) {
-          if (!validJsonPath(path)) context.addIssue({ code: 'custom', path: [path], message: 'expected a JSON path such as $.user.id or $.items[0].name' });
-        }
-      })
-      .optional(),
-    body: regex.pipe(userTemplate).optional(),
-  })
-  .refine((value) => (value.json === undefined) !== (value.body === undefined), { message: 'give exactly one of json (JSON path: expected value) and body (a regular expression)' });
+/** The hit predicate, its expected values templated over the user's fields. */
+const hitOf = (fields: readonly string[]) => {
+  const userTemplate = templateOf(fields);
+  return z
+    .strictObject({
+      status: z.number().int().min(100).max(599).default(200),
+      json: z
+        .record(z.string(), z.union([userTemplate, z.number(), z.boolean()]))
+        .superRefine((paths, context) => {
+          for (const path of Object.keys(paths)) {
+            if (!validJsonPath(path)) context.addIssue({ code: 'custom', path: [path], message: 'expected a JSON path such as $.user.id or $.items[0].name' });
+          }
+        })
+        .optional(),
+      body: regex.pipe(userTemplate).optional(),
+    })
+    .refine((value) => (value.json === undefined) !== (value.body === undefined), { message: 'give exactly one of json (JSON path: expected value) and body (a regular expression)' });
+};
 
 const headerName = z
   .string()
@@ -106,7 +125,8 @@ const replicaSource = z
     message: 'give exactly one of header (a response header), json (a JSON path into the body) and cookie (a cookie the answer sets)',
   });
 
-const profileSchema = z.strictObject({
+/** The profile's schema, its per-user templates over `fields`: the seeded ones, or the accounts file's columns. */
+const profileSchemaOf = (fields: readonly string[]) => z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name of letters, digits and dashes'),
   cookie: z.string().regex(HTTP_TOKEN, `expected a cookie name (${HTTP_TOKEN_CHARS})`),
   sessionId: regex.optional(),
@@ -114,23 +134,33 @@ const profileSchema = z.strictObject({
   containerPort: z.number().int().min(1).max(65_535).default(8080),
   idleTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   strategies: z.array(z.enum(STRATEGY_NAMES)).min(1).optional(),
-  login: requestOf(TEMPLATE_FIELDS),
-  read: z.strictObject({ ...requestShape([]), hit }).refine(oneBody, ONE_BODY),
+  /** Test accounts: a CSV file, relative to the profile, whose columns are the template fields. */
+  users: z.string().min(1, 'expected the path of a CSV file of test accounts, such as accounts.csv').optional(),
+  login: requestOf(fields),
+  read: z.strictObject({ ...requestShape([]), hit: hitOf(fields) }).refine(oneBody, ONE_BODY),
   logout: request.optional(),
   increment: request.optional(),
   counter: z.strictObject({ ...requestShape([]), value: jsonPath }).refine(oneBody, ONE_BODY).optional(),
   replica: replicaSource.optional(),
 });
 
-export type AppProfileFile = z.input<typeof profileSchema>;
+const seededSchema = profileSchemaOf(TEMPLATE_FIELDS);
+type ProfileSchema = typeof seededSchema;
+type Hit = z.output<ProfileSchema>['read']['hit'];
 
-/** Reads, validates and compiles a profile file; every problem is one line naming file and field. */
+export type AppProfileFile = z.input<ProfileSchema>;
+
+/** Reads, validates and compiles a profile file (and its accounts file); every problem is one line naming file and field. */
 export async function loadAppProfile(file: string): Promise<AppProfile> {
-  return compileAppProfile(await readYamlFile(file, '--app-profile: cannot read'), file);
+  const data = await readYamlFile(file, '--app-profile: cannot read');
+  const users = (data as { users?: unknown } | null)?.users;
+  return compileAppProfile(data, file, typeof users === 'string' && users !== '' ? await loadAccounts(file, users) : undefined);
 }
 
-export function compileAppProfile(data: unknown, source: string): AppProfile {
-  const file = parseWith(profileSchema, data, source);
+/** `accounts`: the file `users:` names, read (loadAppProfile reads it); its columns are then the template fields. */
+export function compileAppProfile(data: unknown, source: string, accounts?: Accounts): AppProfile {
+  const file = parseWith(accounts ? profileSchemaOf(accounts.columns) : seededSchema, data, source);
+  if (file.users !== undefined && !accounts) throw new UsageError(`${source}: users: the accounts file ${file.users} was not read`);
   if (file.increment && !file.counter) throw new UsageError(`${source}: counter: expected a counter request (with value: a JSON path) beside increment`);
   const { hit: predicate, ...readRequest } = file.read;
   const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);
@@ -145,6 +175,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
     containerPort: file.containerPort,
     ...(file.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: file.idleTimeoutSeconds } : {}),
     ...(file.strategies ? { strategies: file.strategies } : {}),
+    ...(accounts ? { accounts: accounts.rows, accountsSource: accounts.file } : {}),
     login: (identity) => buildRequest(file.login, identity),
     read: buildRequest(readRequest, undefined),
     isHit: (status, body, identity) => status === predicate.status && matches(body, identity),
@@ -172,6 +203,7 @@ export function compileAppProfile(data: unknown, source: string): AppProfile {
 }
 
 type RequestFile = z.output<ReturnType<typeof requestOf>>;
+
 
 /** A request with the user's fields filled in; without an identity, templates must not use any. */
 function buildRequest(file: RequestFile, identity: Identity | undefined): HttpRequest {
@@ -203,7 +235,7 @@ function fillJson(value: unknown, fill: (text: string) => string): unknown {
  * holds a non-empty value, or the expression matches with any text in place of each field.
  * Compiled once per profile: it judges every read.
  */
-function compileMatch(predicate: z.output<typeof hit>): (body: string, identity: Identity | undefined) => boolean {
+function compileMatch(predicate: Hit): (body: string, identity: Identity | undefined) => boolean {
   if (predicate.json) {
     const checks = Object.entries(predicate.json).map(([path, expected]) => ({
       read: compileJsonPath(path),

@@ -1,6 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { didYouMean } from '../did-you-mean.js';
+import { ID_SAMPLE_RANGE } from '../driver/phases/security-id-quality.js';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { FAULT_COMMAND_FIELDS } from '../runtime/fault-command.js';
@@ -46,6 +47,11 @@ export interface RunFlags {
   startReplicaCmd?: string;
   killStoreCmd?: string;
   startStoreCmd?: string;
+  /** Requests per second, at most, from hactl to the app. */
+  rate?: string;
+  /** commander's --warm-up / --no-warm-up: absent, the runtime's default. */
+  warmUp?: boolean;
+  idSample?: string;
 }
 
 /** --runtime external: the deployment's address and the user's fault commands (the health path comes from the app profile). */
@@ -88,6 +94,12 @@ export interface RunSettings {
   deregistrationDelayMs?: number;
   app: AppFlags;
   external?: ExternalFlags;
+  /** --rate: at most this many requests a second to the app (absent: no limit). */
+  rate?: number;
+  /** Throwaway users warm the replicas up before each scenario: on, except for --runtime external. */
+  warmUp: boolean;
+  /** --id-sample: the id-quality check's logins (absent: the scenario's, 1,000 in security). */
+  idSample?: number;
 }
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
@@ -137,6 +149,7 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     },
     app: parseAppFlags(flags, runtime),
     ...(external ? { external } : {}),
+    ...parseLoadFlags(flags, runtime),
   };
 }
 
@@ -180,6 +193,21 @@ export function parseExternalFlags(flags: RunFlags, runtime: RuntimeName): Exter
   if (commands.startReplicaCmd !== undefined && commands.killReplicaCmd === undefined) throw new UsageError('--start-replica-cmd: give --kill-replica-cmd too; hactl starts only replicas it killed');
   if (commands.startStoreCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--start-store-cmd: give --kill-store-cmd too; hactl starts the store only after killing it');
   return { target: url.origin, ...commands };
+}
+
+/** The most --rate allows: far beyond what one hactl process can send. */
+const MAX_RATE = 1_000_000;
+
+/**
+ * How much load a run puts on the app, and what it leaves there: a deployment's (--runtime
+ * external) is nobody's to warm up unasked.
+ */
+export function parseLoadFlags(flags: Pick<RunFlags, 'rate' | 'warmUp' | 'idSample'>, runtime: RuntimeName): Pick<RunSettings, 'rate' | 'warmUp' | 'idSample'> {
+  return {
+    ...(flags.rate !== undefined ? { rate: parseInteger('--rate', flags.rate, 0, 1, MAX_RATE) } : {}),
+    warmUp: flags.warmUp ?? runtime !== 'external',
+    ...(flags.idSample !== undefined ? { idSample: parseInteger('--id-sample', flags.idSample, 0, ID_SAMPLE_RANGE.min, ID_SAMPLE_RANGE.max) } : {}),
+  };
 }
 
 /** --app-cmd starts replicas as processes (local), --app-image as containers (docker); --app-env goes with either. */

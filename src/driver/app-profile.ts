@@ -5,10 +5,11 @@ import type { ReplicaIdentity } from './replica-identity.js';
  * hit looks like. Profiles are written in YAML (src/config/app-profile.ts compiles them); the
  * demo app's matches the classic Spring controller.
  */
-export interface Identity {
-  userId: string;
-  userNm: string;
-}
+/**
+ * A user's template fields: `userId` and `userNm` (seeded), or one row of the profile's test
+ * accounts, by the CSV file's column names.
+ */
+export type Identity = Readonly<Record<string, string>>;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -32,6 +33,10 @@ export interface AppProfile {
   containerPort: number;
   /** The app's idle timeout, when the profile states it: the security scenario waits it out. */
   idleTimeoutSeconds?: number;
+  /** Test accounts from the profile's `users:` CSV file, in its order; absent, identities are seeded. */
+  accounts?: readonly Identity[];
+  /** Where the accounts came from (the CSV file's path), for messages. */
+  accountsSource?: string;
   /** Strategies the app can keep sessions with; rows of the others are skipped. Absent: all. */
   strategies?: readonly string[];
   login(identity: Identity): HttpRequest;

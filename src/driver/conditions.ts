@@ -28,12 +28,20 @@ export const conditions = {
     const samples = context.driver.samples;
     const from = samples.length;
     const wanted = Math.max(context.users.length, 2 * context.cluster.replicaIds.length);
+    // The streak last seen, and whether an error ended it: a streak cut short by the clock alone
+    // (a low --rate) is not "still failing".
+    let run = 0;
+    let failing = false;
     await pollUntil(
       () => {
-        let run = 0;
+        run = 0;
+        failing = false;
         for (let i = samples.length - 1; i >= from && run < wanted; i--) {
           if (samples[i]!.phase !== context.phase) continue;
-          if (samples[i]!.outcome === 'error') return undefined;
+          if (samples[i]!.outcome === 'error') {
+            failing = true;
+            return undefined;
+          }
           run++;
         }
         return run >= wanted || undefined;
@@ -42,7 +50,12 @@ export const conditions = {
         timeoutMs,
         intervalMs: 50,
         signal: context.signal,
-        onTimeout: () => new EnvironmentError(`phase ${context.phase}: requests were still failing after ${timeoutMs} ms`),
+        onTimeout: () =>
+          new EnvironmentError(
+            failing
+              ? `phase ${context.phase}: requests were still failing after ${timeoutMs} ms`
+              : `phase ${context.phase}: only ${run} of the ${wanted} answers in a row without an error it waits for came within ${timeoutMs} ms, none of them failing (is --rate too low for this wait?)`,
+          ),
       },
     );
   },

@@ -4,6 +4,7 @@ import type { HttpRequest } from './app-profile.js';
 import { cookieHeader, storeSetCookies } from './cookie-memo.js';
 import { Http1Client, type Http1Handler } from './http1-client.js';
 import type { Http1Response } from './http1-response.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Outcome, Sample } from './records.js';
 import { BALANCER_TAG, type ReplicaIdentity } from './replica-identity.js';
 
@@ -34,6 +35,10 @@ export interface DriverOptions {
   replica?: ReplicaIdentity;
   /** Told of every request once it has its sample (live progress). */
   onSample?(sample: Sample): void;
+  /** --rate: the run's one limiter, shared by all its drivers; absent, requests go at once. */
+  limiter?: RateLimiter;
+  /** Every jar an answer set a cookie in is added here, so that its session can be logged out at the end. */
+  jars?: Set<CookieJar>;
 }
 
 /** Cookies past their expiry too (a stale tab, a replayed cookie). */
@@ -92,10 +97,21 @@ export class Driver {
     const cookie = options.expiredCookies ? jar.getCookieStringSync(url, EXPIRED_COOKIES) : cookieHeader(jar, url);
     const headers = cookie ? { ...request.headers, cookie } : request.headers;
 
-    const at = this.now();
-    const exchange = await this.exchange(request, headers);
+    let at: number;
+    let exchange: Exchange;
+    const { limiter } = this.options;
+    if (limiter === undefined) {
+      at = this.now();
+      exchange = await this.exchange(request, headers);
+    } else {
+      // Latency and the request timeout start when the limiter lets the request go, not when it queued.
+      const started = await limiter.schedule(() => ({ at: this.now(), answer: this.exchange(request, headers) }), this.options.signal);
+      at = started.at;
+      exchange = await started.answer;
+    }
     const end = this.now();
     storeSetCookies(jar, url, exchange.setCookies);
+    if (this.options.jars !== undefined && exchange.setCookies.length > 0) this.options.jars.add(jar);
 
     // Built field by field, not spread: one of these per request, and every run keeps them all.
     const sample: Sample = {
@@ -142,7 +158,7 @@ export class Driver {
   }
 }
 
-/** The request took longer than requestTimeoutMs from being asked for (waiting for a free connection included) to its last byte. */
+/** The request took longer than requestTimeoutMs from being asked for (waiting for a free connection included, waiting for --rate's limiter not) to its last byte. */
 class RequestTimeout extends Error {
   override readonly name = 'TimeoutError';
 }

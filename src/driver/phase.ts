@@ -36,6 +36,8 @@ export interface PhaseContext {
   balancer: { healthCheck: HealthCheckSettings; deregistrationDelayMs: number };
   /** The idle timeout the app runs with (the scenario's for the demo app, the profile's otherwise), when known. */
   idleTimeoutSeconds?: number;
+  /** --id-sample: how many logins the id-quality check makes, over its scenario's own figure. */
+  idSample?: number;
   signal: AbortSignal;
 }
 

@@ -10,6 +10,9 @@ import type { StoreFaults } from './phase.js';
 import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
+import type { CookieJar } from 'tough-cookie';
+import { logOutSessions, type LogoutResult } from './logout.js';
+import type { RateLimiter } from './rate-limit.js';
 import { countStoreEntries, storeUnused } from '../stores/usage.js';
 import { StoreUnusedError } from '../errors.js';
 
@@ -29,6 +32,17 @@ export interface ScenarioRunInput {
   idleTimeoutSeconds?: number;
   /** Told how the scenario is going after every request and at every phase (live progress). */
   onActivity?(activity: ScenarioActivity): void;
+  /** Throwaway users log in and read before the phases (default on). */
+  warmUp?: boolean;
+  /** --rate: the run's limiter, shared by every driver of the run. */
+  limiter?: RateLimiter;
+  /** --id-sample: the id-quality check's logins, over the scenario's own figure. */
+  idSample?: number;
+  /**
+   * Log out every session the scenario made once its phases are done (or it failed), and tell
+   * how that went: --runtime external with a profile that has a logout request.
+   */
+  onLogouts?(result: LogoutResult): void;
 }
 
 /** How far a scenario has got: its current phase, requests so far, and how its users' reads are faring. */
@@ -56,8 +70,12 @@ export interface ScenarioRecords {
 export async function runScenario(input: ScenarioRunInput): Promise<ScenarioRecords> {
   const { scenario, signal } = input;
   const rng = createRng(input.seed);
-  const users = makeUsers(input.counts.users, rng.fork(`users:${scenario.name}`));
-  const activity: ScenarioActivity = { phase: 'warm-up', requests: 0, answeredReads: 0, hits: 0 };
+  const users = makeUsers(input.counts.users, rng.fork(`users:${scenario.name}`), input.profile.accounts);
+  const warmUpOn = input.warmUp !== false;
+  const activity: ScenarioActivity = { phase: warmUpOn ? 'warm-up' : (scenario.phases[0]?.name ?? ''), requests: 0, answeredReads: 0, hits: 0 };
+  // Every jar of the scenario's that got a cookie, when its sessions are to be logged out at the end.
+  const jars = input.onLogouts && input.profile.logout ? new Set<CookieJar>() : undefined;
+  const shared = { ...(input.limiter ? { limiter: input.limiter } : {}), ...(jars ? { jars } : {}) };
   const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
   const driver = new Driver(input.cluster.balancerUrl, {
     scenario: scenario.name,
@@ -65,6 +83,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     requestTimeoutMs: input.requestTimeoutMs,
     signal,
     ...(input.profile.replica ? { replica: input.profile.replica } : {}),
+    ...shared,
     ...(input.onActivity
       ? {
           onSample: (sample: Sample) => {
@@ -86,7 +105,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   let storeChecked = false;
   try {
     input.onActivity?.(activity);
-    await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
+    if (warmUpOn) await warmUp(input, rng.fork(`warm-up:${scenario.name}`), shared);
     for (const phase of scenario.phases) {
       signal.throwIfAborted();
       activity.phase = phase.name;
@@ -113,6 +132,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
           ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
           balancer: input.balancer,
           ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: input.idleTimeoutSeconds } : {}),
+          ...(input.idSample !== undefined ? { idSample: input.idSample } : {}),
           signal,
         },
         phase.options,
@@ -126,6 +146,22 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     }
   } finally {
     await driver.close();
+    // After a failure too (best effort, bounded); not when the run is being stopped.
+    if (jars && !signal.aborted) {
+      activity.phase = 'logout';
+      input.onActivity?.(activity);
+      input.onLogouts!(
+        await logOutSessions({
+          origin: input.cluster.balancerUrl,
+          profile: input.profile,
+          jars,
+          concurrency: input.concurrency,
+          requestTimeoutMs: input.requestTimeoutMs,
+          ...(input.limiter ? { limiter: input.limiter } : {}),
+          signal,
+        }),
+      );
+    }
   }
   return { samples: driver.samples, faults, findings, counters, logins };
 }
@@ -138,14 +174,15 @@ export const WARM_UP_CYCLES_PER_REPLICA = 20;
  * connections, and would show up as login latency. Throwaway users log in and read through the
  * balancer first, on a driver whose samples are discarded; the scenario's users are untouched.
  */
-async function warmUp(input: ScenarioRunInput, rng: Rng): Promise<void> {
+async function warmUp(input: ScenarioRunInput, rng: Rng, shared: { limiter?: RateLimiter; jars?: Set<CookieJar> }): Promise<void> {
   const driver = new Driver(input.cluster.balancerUrl, {
     scenario: 'warm-up',
     concurrency: input.concurrency,
     requestTimeoutMs: input.requestTimeoutMs,
     signal: input.signal,
+    ...shared,
   });
-  const users = makeUsers(WARM_UP_CYCLES_PER_REPLICA * input.counts.replicas, rng);
+  const users = makeUsers(WARM_UP_CYCLES_PER_REPLICA * input.counts.replicas, rng, input.profile.accounts);
   const meta = { phase: 'warm-up', kind: 'warm-up' };
   try {
     await runInOrder(

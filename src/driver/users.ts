@@ -14,13 +14,26 @@ export interface VirtualUser {
 const NAMES = ['Minji', 'Seojun', 'Jiwoo', 'Hajun', 'Seoyeon', 'Doyun', 'Jiho', 'Yuna', 'Eunwoo', 'Subin', 'Hyunwoo', 'Chaewon'];
 const FAMILY = ['Kim', 'Lee', 'Park', 'Choi', 'Jung', 'Kang', 'Cho', 'Yoon', 'Jang', 'Lim'];
 
-/** The same seed makes the same users: ids and names come from the seeded generator only. */
-export function makeUsers(count: number, rng: Rng): VirtualUser[] {
+/**
+ * The same seed makes the same users: ids and names come from the seeded generator only. With
+ * the profile's test accounts (`users:`), users take its rows in order, cycling when there are
+ * more users than rows (throwaway logins; a run's --users was checked against the rows).
+ */
+export function makeUsers(count: number, rng: Rng, accounts?: readonly Identity[]): VirtualUser[] {
   return Array.from({ length: count }, (_, index) => ({
     index,
-    identity: makeIdentity(rng, `u${String(index + 1).padStart(4, '0')}`),
+    identity: accounts && accounts.length > 0 ? accounts[index % accounts.length]! : makeIdentity(rng, `u${String(index + 1).padStart(4, '0')}`),
     jar: newJar(),
   }));
+}
+
+/**
+ * Someone other than `victim` who can log in: a seeded identity, or with test accounts the row
+ * after the victim's (an invented identity cannot log in to an app with real accounts).
+ */
+export function attackerIdentity(rng: Rng, victim: VirtualUser, accounts?: readonly Identity[]): Identity {
+  if (accounts && accounts.length > 0) return accounts[(victim.index + 1) % accounts.length]!;
+  return makeIdentity(rng, 'attacker');
 }
 
 export function makeIdentity(rng: Rng, prefix: string): Identity {

@@ -81,8 +81,13 @@ export function settingsLine(report: Report): string {
   const s = report.settings;
   return (
     `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''}${appText(s)} · ${s.replicas} replicas · ${s.users} users · ` +
-    `${s.reads} reads each · concurrency ${s.concurrency} · seed ${s.seed} · ${balancerText(s)} · ${(report.durationMs / 1000).toFixed(1)} s`
+    `${s.reads} reads each · concurrency ${s.concurrency}${loadText(s)} · seed ${s.seed} · ${balancerText(s)} · ${(report.durationMs / 1000).toFixed(1)} s`
   );
+}
+
+/** What the run held its load to: --rate, and no warm-up (absent from reports before the flags: warm-up ran). */
+function loadText(s: Report['settings']): string {
+  return `${s.rate !== undefined ? ` · at most ${s.rate} requests/s` : ''}${s.warmUp === false ? ' · no warm-up' : ''}`;
 }
 
 /** Rows that did not run, with why and what to do; one line each. */

@@ -33,6 +33,14 @@ export interface ReportSettings {
   /** For the docker runtime: its network, where the balancer ran, and the image overrides. */
   docker?: { network: string; balancer: string; images: Record<string, string> };
   requestTimeoutMs: number;
+  /** Whether throwaway users warmed the replicas up before each scenario (absent in reports older than the flag: on). */
+  warmUp?: boolean;
+  /** --rate: at most this many requests a second went from hactl to the app (absent: no limit). */
+  rate?: number;
+  /** --id-sample: the id-quality check's logins, when set. */
+  idSample?: number;
+  /** The app profile's test accounts file (`users:`), when it has one. */
+  accounts?: string;
   /** --strict: a skipped row fails the run (and is a failure in JUnit). */
   strict?: boolean;
   /** The config file the run read, if any. */
@@ -142,4 +150,10 @@ export interface RowTimings {
   scenarioMs: number;
   /** Stopping the balancer, the replicas and the fault proxy. */
   teardownMs: number;
+  /**
+   * --runtime external with a profile logout: the sessions the scenario left (its users', the
+   * warm-up's, the security checks' jars), the logouts sent and those that failed, and how long
+   * that took (part of scenarioMs).
+   */
+  logouts?: { sessions: number; sent: number; failed: number; ms: number };
 }

@@ -4,7 +4,7 @@ import { classifyAction, type Exchange } from '../driver.js';
 import { forgeLike } from '../forge.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
-import { makeIdentity } from '../users.js';
+import { attackerIdentity } from '../users.js';
 
 /**
  * A random, well-formed session id must read nothing, and must not be adopted: logging in while
@@ -47,7 +47,7 @@ export const forgedCookie = definePhase({
         };
         readsShowingData += (await readWithForged()).filter((e) => profile.showsAnyUser(e.status, e.body)).length;
 
-        const attacker = makeIdentity(rng, 'attacker');
+        const attacker = attackerIdentity(rng, user, profile.accounts);
         const loginJar = onlyForged();
         await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
         if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, definePhase, type PhaseContext } from '../phase.js';
-import { makeIdentity, type VirtualUser } from '../users.js';
+import { attackerIdentity, type VirtualUser } from '../users.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
 /**
@@ -90,7 +90,7 @@ async function issuedId(context: PhaseContext, user: VirtualUser): Promise<{ coo
   await driver.send(jar, profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
   const preLogin = sessionCookie(jar, driver.origin, profile.cookieName);
   if (preLogin) return { cookie: preLogin, preLogin: true };
-  const attacker = makeIdentity(context.rng.fork(`attacker:${user.index}`), 'attacker');
+  const attacker = attackerIdentity(context.rng.fork(`attacker:${user.index}`), user, profile.accounts);
   await driver.send(jar, profile.login(attacker), meta(context, user.index), classifyAction);
   const issued = sessionCookie(jar, driver.origin, profile.cookieName);
   return issued ? { cookie: issued, preLogin: false } : undefined;

@@ -10,19 +10,28 @@ import { sessionCookie } from './security-replay.js';
 const MIN_ENTROPY_BITS = 64;
 
 /**
+ * Fewer ids than this leave the per-position estimate too noisy (and biased low) to tell 64 bits
+ * apart: a smaller sample (--id-sample) can still show duplicates, but judges no entropy.
+ */
+export const CONCLUSIVE_ID_SAMPLE = 1_000;
+
+/** --id-sample's bounds: a sample smaller than 30 shows nothing, not even a telling duplicate. */
+export const ID_SAMPLE_RANGE = { min: 30, max: 100_000 } as const;
+
+/**
  * Session ids must be unguessable: many logins, each with a fresh jar (so each gets a new id),
  * and the ids judged by src/metrics/id-quality.ts.
  */
 export const securityIdQuality = definePhase({
   kind: 'security-id-quality',
   description: 'logs in many times with fresh cookie jars and estimates the entropy of the session ids issued; counts duplicates',
-  // Fewer than a thousand ids leaves the per-position estimate too noisy to tell 64 bits apart.
-  options: z.strictObject({ ids: z.number().int().min(1_000).max(100_000).default(1_000) }),
+  options: z.strictObject({ ids: z.number().int().min(CONCLUSIVE_ID_SAMPLE).max(ID_SAMPLE_RANGE.max).default(CONCLUSIVE_ID_SAMPLE) }),
   async run(context, options) {
     const { profile, driver, users } = context;
+    const sample = context.idSample ?? options.ids;
     const ids: string[] = [];
     let failed = 0;
-    const tasks = Array.from({ length: options.ids }, (_, attempt) => {
+    const tasks = Array.from({ length: sample }, (_, attempt) => {
       const user = users[attempt % users.length]!;
       return {
         user: user.index,
@@ -41,6 +50,7 @@ export const securityIdQuality = definePhase({
     const bits = Math.round(quality.entropyBits * 10) / 10;
     const length = quality.minLength === quality.maxLength ? `${quality.minLength}` : `${quality.minLength}-${quality.maxLength}`;
     const evidence = {
+      logins: sample,
       ids: quality.count,
       loginsWithoutId: failed,
       length,
@@ -48,15 +58,17 @@ export const securityIdQuality = definePhase({
       entropyBits: bits,
       duplicates: quality.duplicates,
     };
-    const enough = quality.count >= options.ids;
+    const allIds = quality.count >= sample;
+    const enough = allIds && sample >= CONCLUSIVE_ID_SAMPLE;
+    const inconclusive = !allIds ? `${failed}/${sample} logins yielded no id` : !enough ? `a sample of ${sample} ids is too small to judge entropy (${CONCLUSIVE_ID_SAMPLE} needed)` : undefined;
     context.findings.push({
       id: 'session-id-quality',
       title: `session ids carry at least ${MIN_ENTROPY_BITS} bits of entropy and never repeat`,
       // Too few ids judge nothing either way, unless those few already repeat.
       passed: quality.duplicates > 0 ? false : enough ? quality.entropyBits >= MIN_ENTROPY_BITS : null,
       summary:
-        `${quality.count} ids, length ${length}, ${quality.alphabet.name}: about ${bits} bits, ${quality.duplicates} duplicates` +
-        (enough ? '' : `; not conclusive: ${failed}/${options.ids} logins yielded no id`),
+        `${quality.count} ids from ${sample} logins, length ${length}, ${quality.alphabet.name}: about ${bits} bits, ${quality.duplicates} duplicates` +
+        (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
       evidence,
     });
   },
