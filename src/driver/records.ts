@@ -53,6 +53,29 @@ export interface Fault {
   endAt?: number;
   /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */
   detail?: Record<string, number | string>;
+  /** The user's commands run for this fault (--runtime external), in order. */
+  commands?: FaultCommandRun[];
+  /** How `at` (the moment the fault took effect) was found where hactl did not do the fault itself. */
+  effect?: 'first-failure' | 'replica-gone' | 'command-start';
+  /** false: hactl did not see the fault take effect, so the figures after it are no result. Absent where hactl did the fault itself. */
+  observed?: boolean;
+  /** What was seen: how the fault was verified, or why it was not. One sentence. */
+  observation?: string;
+}
+
+/** One run of a user's fault command. */
+export interface FaultCommandRun {
+  /** '--kill-replica-cmd', '--start-replica-cmd', '--kill-store-cmd', '--start-store-cmd', '--verify-cmd', '--store-ready-cmd' */
+  flag: string;
+  /** The command line as run (fields filled in). */
+  command: string;
+  /** Milliseconds since the scenario started. */
+  startAt: number;
+  endAt: number;
+  /** 'exit 0', 'exit 4', 'SIGKILL', 'timeout'. */
+  exit: string;
+  /** The last <= 500 characters of stdout+stderr, trimmed. */
+  output: string;
 }
 
 /** One user's counter after concurrent increments: what the app acknowledged, and what it kept. */

@@ -11,7 +11,8 @@ import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sampl
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import { countStoreEntries, storeUnused } from '../stores/usage.js';
-import { StoreUnusedError } from '../errors.js';
+import { errorMessage, StoreUnusedError } from '../errors.js';
+import { restoreReplicas } from './phases/command-faults.js';
 
 export interface ScenarioRunInput {
   scenario: Scenario;
@@ -46,6 +47,8 @@ export interface ScenarioRecords {
   findings: Finding[];
   counters: CounterRecord[];
   logins: LoginRecord[];
+  /** Replicas the user's commands killed that were not seen back by the end (--runtime external), with why. */
+  notRestored?: string[];
 }
 
 /**
@@ -83,6 +86,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const logins: LoginRecord[] = [];
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
   let storeChecked = false;
+  let notRestored: string[] = [];
   try {
     input.onActivity?.(activity);
     await warmUp(input, rng.fork(`warm-up:${scenario.name}`));
@@ -124,9 +128,14 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       }
     }
   } finally {
+    // A deployment is left as it was found: replicas the user's commands killed are started again,
+    // whatever became of the scenario, unless the run is being torn down.
+    if (!signal.aborted) {
+      notRestored = await restoreReplicas({ driver, profile: input.profile, cluster: input.cluster, faults, signal }).catch((error: unknown) => [`restoring the killed replicas failed: ${errorMessage(error)}`]);
+    }
     await driver.close();
   }
-  return { samples: driver.samples, faults, findings, counters, logins };
+  return { samples: driver.samples, faults, findings, counters, logins, ...(notRestored.length > 0 ? { notRestored } : {}) };
 }
 
 /** Logins and reads per replica, by throwaway users, before anything is measured. */

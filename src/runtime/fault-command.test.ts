@@ -10,7 +10,7 @@ describe('fault commands', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-fault-cmd-'));
     try {
       await writeFile(path.join(dir, 'kill.sh'), 'exit 0\n');
-      await expect(runFaultCommand('--kill-store-cmd', 'sh kill.sh', { env: process.env, cwd: dir })).resolves.toBeUndefined();
+      await expect(runFaultCommand('--kill-store-cmd', 'sh kill.sh', { env: process.env, cwd: dir })).resolves.toMatchObject({ exit: 'exit 0', ok: true });
       await expect(runFaultCommand('--kill-store-cmd', 'sh kill.sh', { env: process.env })).rejects.toThrow(EnvironmentError);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -117,7 +117,7 @@ describe('hactl run --runtime external', () => {
     expect(skipped('store-outage')).toMatchObject({ status: 'skipped', reason: expect.stringContaining('fault proxy') });
   });
 
-  it('kills a replica with --kill-replica-cmd: the deployment fails over and Redis keeps every session', async () => {
+  it('kills a replica with --kill-replica-cmd, verified by --verify-cmd: the deployment fails over and Redis keeps every session', async () => {
     const victim = await replicaPid('replica-1');
     const { code, stderr, report } = await runJson([
       '--strategy',
@@ -126,17 +126,67 @@ describe('hactl run --runtime external', () => {
       'kill-node',
       '--kill-replica-cmd',
       `kill -s {signal} $(cat ${dir}/{replica}.pid)`,
+      '--verify-cmd',
+      `test {fault} = kill-replica && ! kill -0 $(cat ${dir}/{replica}.pid)`,
+      '--start-replica-cmd',
+      `sh ${dir}/start-replica.sh {replica}`,
     ]);
     expect(code, stderr).toBe(0);
-    // The fault happened: the process the command named is gone.
+    // The fault happened: the process the command named is gone, and the start command replaced it.
     expect(alive(victim)).toBe(false);
-    const metrics = row(report!, 'redis', 'kill-node').metrics!;
-    expect(metrics.faults).toEqual([expect.objectContaining({ kind: 'kill-replica', target: 'replica-1' })]);
+    expect(alive(await replicaPid('replica-1'))).toBe(true);
+    const result = row(report!, 'redis', 'kill-node');
+    expect(result.warnings ?? []).toEqual([]);
+    const metrics = result.metrics!;
+    expect(metrics.faults).toEqual([expect.objectContaining({ kind: 'kill-replica', target: 'replica-1', observed: true, observation: expect.stringContaining('--verify-cmd passed') })]);
+    const fault = metrics.faults[0]!;
+    expect(fault.commands!.map((run) => [run.flag, run.exit])).toEqual([
+      ['--kill-replica-cmd', 'exit 0'],
+      ['--verify-cmd', 'exit 0'],
+      ['--start-replica-cmd', 'exit 0'],
+    ]);
+    expect(fault.commands![0]!.command).toBe(`kill -s KILL $(cat ${dir}/replica-1.pid)`);
+    // HAProxy (no retries) fails the requests sent to the dead replica: that is when the fault took effect.
+    expect(fault.effect).toBe('first-failure');
+    expect(fault.at).toBeGreaterThanOrEqual(fault.commands![0]!.startAt);
+    // Answers do not say which replica gave them: detection cannot be seen, and is not guessed from health probes.
+    expect(fault.detectedAt).toBeUndefined();
+    expect(metrics.detectionMs).toBeNull();
+    // Back in the answers' health streak after the start command.
+    expect(fault.endAt).toBeGreaterThan(fault.commands![2]!.endAt - 1);
     expect(metrics.sessionLoss).toBe(0);
     expect(metrics.usersWithSession).toBe(30);
     expect(metrics.recovered).toBe(true);
     expect(metrics.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
-    execFileSync('sh', [path.join(dir, 'start-replica.sh'), 'replica-1'], { env });
+  });
+
+  it('a kill command that does nothing: the fault is not observed, the row is invalid (exit 3) and fails its expectation (exit 1)', async () => {
+    const pids = await Promise.all(['replica-1', 'replica-2', 'replica-3'].map(replicaPid));
+    const args = ['--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', 'echo pretending to kill {replica}'];
+    const { code, stderr, report } = await runJson(args);
+    expect(code, stderr).toBe(3);
+    const result = report!.results[0]!;
+    expect(result.status).toBe('ok');
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ id: 'fault-not-observed', invalid: true, message: expect.stringContaining('cannot see which replica answers') }),
+      expect.objectContaining({ id: 'not-restored', message: expect.stringContaining('replica-1') }),
+    ]);
+    expect(result.metrics!.faults[0]).toMatchObject({ observed: false, effect: 'command-start', commands: [{ flag: '--kill-replica-cmd', exit: 'exit 0', output: 'pretending to kill replica-1' }] });
+    // Nothing was harmed, and no wait for a detection that could not come.
+    expect(pids.every(alive)).toBe(true);
+    const config = path.join(dir, 'expect.yaml');
+    await writeFile(config, "expect:\n  redis:\n    kill-node: { sessionLoss: '<= 0.5' }\n");
+    const table = await runHactl(['run', '--config', config, '--runtime', 'external', '--target', target, '--replicas', '3', '--users', '30', '--seed', '11', ...args, '--format', 'table']);
+    expect(table.code, table.stderr).toBe(1);
+    expect(table.stdout).toMatch(/invalid/);
+  });
+
+  it('refuses to fire a fault at a target that does not answer: no command runs', async () => {
+    const [closed] = await freePorts(1);
+    const marker = path.join(dir, 'fired');
+    const result = await runHactl(['run', '--runtime', 'external', '--target', `http://127.0.0.1:${closed}`, '--replicas', '3', '--users', '5', '--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', `touch ${marker}`, '--quiet', '--format', 'json']);
+    expect(result.code).not.toBe(0);
+    await expect(readFile(marker)).rejects.toThrow();
   });
 
   it('a fault command that fails gives an error row with its output, and exit 3', async () => {
