@@ -68,7 +68,7 @@ describe('a fault of the user\'s command, seen in the samples', () => {
     const samples = traffic(0, 3000, { dead: 'replica-1', deadFrom: 300 });
     // HAProxy took it out at 1200: no failures after; the last one was sent at 1170.
     const detected = samples.filter((s) => !(s.outcome === 'error' && s.at >= 1200));
-    expect(detectionMoment(detected, 'replica-1', 300, 3000)).toBe(1175);
+    expect(detectionMoment(detected, 'replica-1', 300, 3000)).toBe(1170);
     expect(cleanRun(detected, 'replica-1', 200, 6)).toBe(true);
     expect(cleanRun(samples, 'replica-1', 200, 6)).toBe(false);
     // A retrying proxy: gone at once, so detected at once.

@@ -86,17 +86,18 @@ export function cleanRun(samples: readonly Sample[], target: string, from: numbe
 }
 
 /**
- * When the killed replica got its last traffic, seen from users: the end of its last answer, or
- * of the last failure no other replica gave (with identity known, a failure that names no
- * replica is a request sent to the dead one), from the fault's moment until `until`. Never
- * before the fault's moment.
+ * When the killed replica got its last traffic, seen from users: when the last request was sent
+ * that it answered, or that failed with no other replica naming itself (with identity known, a
+ * failure that names no replica is a request sent to the dead one), from the fault's moment until
+ * `until`. The send, not the answer: a proxy that retries a refused connection for seconds
+ * answers late a request it routed at once. Never before the fault's moment.
  */
 export function detectionMoment(samples: readonly Sample[], target: string, at: number, until: number): number {
   let last = at;
   for (const sample of samples) {
     if (sample.end < at || sample.at > until) continue;
     const toTarget = sample.replica === target || (sample.outcome === 'error' && !named(sample));
-    if (toTarget) last = Math.max(last, Math.min(sample.end, until));
+    if (toTarget) last = Math.max(last, sample.at);
   }
   return last;
 }

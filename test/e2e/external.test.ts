@@ -22,6 +22,8 @@ const PATH = `${process.env.PATH}:/usr/local/sbin:/usr/sbin`;
 describe('hactl run --runtime external', () => {
   let dir: string;
   let target: string;
+  /** The same replicas behind a frontend that names the replica in each answer (x-hactl-replica): replica identity known. */
+  let tagged: string;
   const servers: ChildProcess[] = [];
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
 
@@ -37,7 +39,7 @@ describe('hactl run --runtime external', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-external-'));
-    const [redisPort, balancerPort, ...replicaPorts] = await freePorts(5);
+    const [redisPort, balancerPort, taggedPort, ...replicaPorts] = await freePorts(6);
     servers.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env: { ...env, PATH } }));
     // The platform's way to (re)start a replica: a script that records the PID it started.
     await writeFile(
@@ -67,10 +69,20 @@ describe('hactl run --runtime external', () => {
         '  option httpchk GET /health',
         '  default-server inter 200 fall 2 rise 2',
         ...replicaPorts.map((port, i) => `  server replica-${i + 1} 127.0.0.1:${port} check`),
+        'frontend tagged',
+        `  bind 127.0.0.1:${taggedPort}`,
+        '  default_backend tagged',
+        'backend tagged',
+        '  balance roundrobin',
+        '  option httpchk GET /health',
+        '  default-server inter 200 fall 2 rise 2',
+        '  http-response set-header x-hactl-replica %s',
+        ...replicaPorts.map((port, i) => `  server replica-${i + 1} 127.0.0.1:${port} check`),
       ].join('\n') + '\n',
     );
     servers.push(spawn('haproxy', ['-f', path.join(dir, 'haproxy.cfg')], { stdio: 'ignore', env: { ...env, PATH } }));
     target = `http://127.0.0.1:${balancerPort}`;
+    tagged = `http://127.0.0.1:${taggedPort}`;
     // Ready once every replica answers through HAProxy's round robin.
     let streak = 0;
     await pollUntil(async () => ((streak = (await answers200(`${target}/health`)) ? streak + 1 : 0) >= 6 ? true : undefined), {
@@ -89,9 +101,9 @@ describe('hactl run --runtime external', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const runJson = async (args: string[]) => {
+  const runJson = async (args: string[], at = target) => {
     const out = path.join(dir, `report-${Date.now()}.json`);
-    const result = await runHactl(['run', '--runtime', 'external', '--target', target, '--replicas', '3', '--users', '30', '--seed', '11', '--quiet', '--format', 'json', '--out', out, ...args]);
+    const result = await runHactl(['run', '--runtime', 'external', '--target', at, '--replicas', '3', '--users', '30', '--seed', '11', '--quiet', '--format', 'json', '--out', out, ...args]);
     const report = result.code === 0 || result.code === 3 ? (JSON.parse(await readFile(out, 'utf8')) as Report) : undefined;
     return { ...result, report };
   };
@@ -186,7 +198,53 @@ describe('hactl run --runtime external', () => {
     const marker = path.join(dir, 'fired');
     const result = await runHactl(['run', '--runtime', 'external', '--target', `http://127.0.0.1:${closed}`, '--replicas', '3', '--users', '5', '--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', `touch ${marker}`, '--quiet', '--format', 'json']);
     expect(result.code).not.toBe(0);
+    expect((JSON.parse(result.stdout) as Report).results[0]!.reason).toMatch(/\/health gave no answer \(connect ECONNREFUSED .*hactl fires no fault/);
     await expect(readFile(marker)).rejects.toThrow();
+  });
+
+  describe('with replica identity (answers name the replica)', () => {
+    const killArgs = (kill: string) => ['--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', kill, '--start-replica-cmd', `sh ${dir}/start-replica.sh {replica}`];
+
+    it('dates the fault from when it took effect: a kill command that sleeps 3 s after killing times as the same kill without the sleep', async () => {
+      const figures = [];
+      for (const kill of [`kill -s {signal} $(cat ${dir}/{replica}.pid)`, `kill -s {signal} $(cat ${dir}/{replica}.pid); sleep 3`]) {
+        const victim = await replicaPid('replica-1');
+        const { code, stderr, report } = await runJson(killArgs(kill), tagged);
+        expect(code, stderr).toBe(0);
+        expect(alive(victim)).toBe(false);
+        const result = row(report!, 'redis', 'kill-node');
+        expect(result.warnings ?? []).toEqual([]);
+        const metrics = result.metrics!;
+        const fault = metrics.faults[0]!;
+        expect(fault).toMatchObject({ observed: true, observation: expect.stringContaining('replica-1 answered none of the') });
+        expect(['first-failure', 'replica-gone']).toContain(fault.effect);
+        // Killed and seen back in the answers to probes after the start command.
+        expect(fault.commands!.map((run) => run.flag)).toEqual(['--kill-replica-cmd', '--start-replica-cmd']);
+        expect(fault.endAt).toBeDefined();
+        expect(alive(await replicaPid('replica-1'))).toBe(true);
+        expect(metrics.recovered).toBe(true);
+        expect(metrics.sessionLoss).toBe(0);
+        // HAProxy checks every 200 ms and needs 2 failures: the replica got its last traffic within about a second.
+        expect(metrics.detectionMs).not.toBeNull();
+        expect(metrics.detectionMs!).toBeLessThan(2_000);
+        figures.push({ detectionMs: metrics.detectionMs!, recoveryMs: metrics.recoveryMs!, commandMs: fault.commands![0]!.endAt - fault.commands![0]!.startAt });
+      }
+      const [plain, sleeping] = figures as [(typeof figures)[number], (typeof figures)[number]];
+      expect(sleeping.commandMs).toBeGreaterThan(3_000);
+      expect(Math.abs(sleeping.detectionMs - plain.detectionMs)).toBeLessThan(1_000);
+      expect(Math.abs(sleeping.recoveryMs - plain.recoveryMs)).toBeLessThan(1_000);
+    });
+
+    it('a kill command that does nothing: the replica keeps answering, so the fault is not observed, without waiting out the detection bound', async () => {
+      const started = Date.now();
+      const { code, stderr, report } = await runJson(killArgs('echo pretending to kill {replica}'), tagged);
+      expect(code, stderr).toBe(3);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      const result = report!.results[0]!;
+      expect(result.warnings![0]).toMatchObject({ id: 'fault-not-observed', invalid: true, message: expect.stringMatching(/replica-1 answered \d+ requests? sent after the kill command ended: the fault did not happen/) });
+      expect(result.metrics!.faults[0]).toMatchObject({ observed: false, effect: 'command-start' });
+      expect(result.metrics!.detectionMs).toBeNull();
+    });
   });
 
   it('a fault command that fails gives an error row with its output, and exit 3', async () => {
