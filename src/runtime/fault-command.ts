@@ -44,6 +44,7 @@ export interface CommandOptions {
   signal?: AbortSignal;
   /** Told every PROGRESS_EVERY_MS while the command runs past its first PROGRESS_EVERY_MS. */
   onProgress?(line: string): void;
+  progressEveryMs?: number;
 }
 
 /**
@@ -76,7 +77,7 @@ export async function execCommand(flag: string, command: string, options: Comman
     ? setInterval(() => {
         const seconds = Math.round((Date.now() - startAt) / 1000);
         options.onProgress!(`${flag} still running (${seconds} s of ${Math.round(timeoutMs / 1000)} s): ${command}`);
-      }, PROGRESS_EVERY_MS)
+      }, options.progressEveryMs ?? PROGRESS_EVERY_MS)
     : undefined;
   options.signal?.addEventListener('abort', killGroup, { once: true });
   process.once('exit', killGroup);

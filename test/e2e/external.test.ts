@@ -40,7 +40,18 @@ describe('hactl run --runtime external', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-external-'));
     const [redisPort, balancerPort, taggedPort, ...replicaPorts] = await freePorts(6);
-    servers.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env: { ...env, PATH } }));
+    // The platform's way to (re)start the store: with an append-only file fsynced on every write
+    // (`aof`), or without persistence (`none`, which also ignores the file an `aof` one left).
+    await writeFile(
+      path.join(dir, 'start-redis.sh'),
+      [
+        'set -e',
+        `case $1 in aof) persist="--appendonly yes --appendfsync always";; none) persist="--appendonly no";; *) exit 2;; esac`,
+        `setsid redis-server --port ${redisPort} --bind 127.0.0.1 --save '' --dir "${dir}" $persist >"${dir}/redis.log" 2>&1 </dev/null &`,
+        `echo $! >"${dir}/redis.pid"`,
+      ].join('\n'),
+    );
+    execFileSync('sh', [path.join(dir, 'start-redis.sh'), 'aof'], { env: { ...env, PATH } });
     // The platform's way to (re)start a replica: a script that records the PID it started.
     await writeFile(
       path.join(dir, 'start-replica.sh'),
@@ -200,6 +211,39 @@ describe('hactl run --runtime external', () => {
     expect(result.code).not.toBe(0);
     expect((JSON.parse(result.stdout) as Report).results[0]!.reason).toMatch(/\/health gave no answer \(connect ECONNREFUSED .*hactl fires no fault/);
     await expect(readFile(marker)).rejects.toThrow();
+  });
+
+  describe('kill-store, the store restarted by the platform (no --start-store-cmd) 3 s after the kill', () => {
+    // Kills Redis and, as a platform would, starts it again 3 s later, in the background.
+    const killStore = (persistence: string) =>
+      `kill -9 $(cat ${dir}/redis.pid); (sleep 3; PATH="${PATH}" sh ${dir}/start-redis.sh ${persistence}) >/dev/null 2>&1 </dev/null &`;
+
+    it.each([
+      ['aof', 0],
+      ['none', 1],
+    ])('Redis with persistence %s: session loss %d, measured once the store is back', async (persistence, loss) => {
+      const { code, stderr, report } = await runJson(['--strategy', 'redis', '--scenario', 'kill-store', '--kill-store-cmd', killStore(persistence as string)]);
+      expect(code, stderr).toBe(0);
+      const result = row(report!, 'redis', 'kill-store');
+      expect(result.warnings ?? []).toEqual([]);
+      const metrics = result.metrics!;
+      const fault = metrics.faults[0]!;
+      expect(fault).toMatchObject({ kind: 'kill-store', observed: true, effect: 'first-failure' });
+      expect(fault.commands!.map((run) => run.flag)).toEqual(['--kill-store-cmd']);
+      // Back only once the platform had started it: about 3 s after the kill, not at once.
+      expect(fault.endAt! - fault.commands![0]!.startAt).toBeGreaterThan(2_500);
+      expect(metrics.usersWithSession).toBe(30);
+      expect(metrics.sessionLoss).toBe(loss);
+      expect(metrics.recovered).toBe(true);
+    });
+
+    it('a store that does not come back within --fault-timeout is an error row, never a loss figure', async () => {
+      const { code, report } = await runJson(['--strategy', 'redis', '--scenario', 'kill-store', '--kill-store-cmd', `kill -9 $(cat ${dir}/redis.pid)`, '--fault-timeout', '2']);
+      execFileSync('sh', [path.join(dir, 'start-redis.sh'), 'aof'], { env: { ...env, PATH } });
+      expect(code).toBe(3);
+      expect(report!.results[0]).toMatchObject({ status: 'error', reason: expect.stringMatching(/the store did not come back within 2 s of the kill \(last seen: a control user/) });
+      expect(report!.results[0]!.metrics).toBeUndefined();
+    });
   });
 
   describe('with replica identity (answers name the replica)', () => {
