@@ -252,7 +252,8 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
   const commands = input.cluster.commandFaults;
   if (!commands) return [];
   const problems: string[] = [];
-  const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined);
+  // A kill command that could not even be run touched nothing.
+  const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined && fault.commands.length > 0);
   for (const fault of killed) {
     input.signal.throwIfAborted();
     if (commands.start) {
