@@ -281,10 +281,16 @@ describe('hactl run --runtime external', () => {
 
     it('a kill command that does nothing: the replica keeps answering, so the fault is not observed, without waiting out the detection bound', async () => {
       const started = Date.now();
+      const victim = await replicaPid('replica-1');
       const { code, stderr, report } = await runJson(killArgs('echo pretending to kill {replica}'), tagged);
       expect(code, stderr).toBe(3);
       expect(Date.now() - started).toBeLessThan(30_000);
+      // It never went down: no second one was started beside it, and the deployment is as it was.
+      expect(await replicaPid('replica-1')).toBe(victim);
+      expect(alive(victim)).toBe(true);
       const result = report!.results[0]!;
+      expect(result.warnings).toHaveLength(1);
+      expect(result.metrics!.faults[0]!.commands!.map((run) => run.flag)).toEqual(['--kill-replica-cmd']);
       expect(result.warnings![0]).toMatchObject({ id: 'fault-not-observed', invalid: true, message: expect.stringMatching(/replica-1 answered \d+ requests? sent after the kill command ended: the fault did not happen/) });
       expect(result.metrics!.faults[0]).toMatchObject({ observed: false, effect: 'command-start' });
       expect(result.metrics!.detectionMs).toBeNull();

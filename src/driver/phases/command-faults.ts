@@ -256,6 +256,10 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
   const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined && fault.commands.length > 0);
   for (const fault of killed) {
     input.signal.throwIfAborted();
+    const kill = fault.commands![0]!;
+    const identity = identityBefore(input.driver.samples, kill.startAt, fault.target);
+    // It answered after its kill command: it never went down, and starting it again would start a second one.
+    if (identity.targetSeen && replicaVerdict(input.driver.samples, fault.target, kill.endAt, Number.POSITIVE_INFINITY)?.verdict === 'answered') continue;
     if (commands.start) {
       let run: CommandRun;
       try {
@@ -267,7 +271,6 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
       }
       fault.commands!.push(recordRun(input.driver, run));
     }
-    const identity = identityBefore(input.driver.samples, fault.commands![0]!.startAt, fault.target);
     const waitMs = commands.start ? commands.timeoutMs : PLATFORM_RESTART_LOOK_MS;
     let back: boolean;
     if (identity.targetSeen) back = await seenAgain(input, fault.target, waitMs);
