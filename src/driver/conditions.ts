@@ -2,7 +2,7 @@ import type { HealthDirection } from '../balancer/settings.js';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil } from '../time.js';
 import type { PhaseContext } from './phase.js';
-import { cleanRun, detectionMoment, identityBefore } from './fault-effect.js';
+import { answeringName, cleanRun, detectionMoment } from './fault-effect.js';
 import type { Fault } from './records.js';
 
 /**
@@ -66,18 +66,19 @@ async function commandFaultDetected(context: PhaseContext, fault: Fault, timeout
   if (fault.observed === false) return;
   const command = fault.commands![0]!;
   const samples = context.driver.samples;
-  if (!identityBefore(samples, command.startAt, fault.target).targetSeen) {
+  const name = answeringName(fault, samples);
+  if (name === undefined) {
     await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
     return;
   }
   const wanted = 2 * context.cluster.replicaIds.length;
-  await pollUntil(() => cleanRun(samples, fault.target, command.endAt, wanted) || undefined, {
+  await pollUntil(() => cleanRun(samples, name, command.endAt, wanted) || undefined, {
     timeoutMs,
     intervalMs: 50,
     signal: context.signal,
-    onTimeout: () => new EnvironmentError(`phase ${context.phase}: within ${timeoutMs} ms of the kill, ${wanted} requests in a row were never all answered by replicas other than ${fault.target}`),
+    onTimeout: () => new EnvironmentError(`phase ${context.phase}: within ${timeoutMs} ms of the kill, ${wanted} requests in a row were never all answered by replicas other than ${name}`),
   });
-  fault.detectedAt = detectionMoment(samples, fault.target, fault.at, context.driver.now());
+  fault.detectedAt = detectionMoment(samples, name, fault.at, context.driver.now());
 }
 
 export type ConditionName = keyof typeof conditions;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanRun, detectionMoment, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from './fault-effect.js';
+import { answeringName, candidateNames, cleanRun, detectionMoment, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from './fault-effect.js';
 import type { Outcome, Sample } from './records.js';
 
 /** A sample sent at `at`, answered 5 ms later. */
@@ -22,26 +22,45 @@ describe('a fault of the user\'s command, seen in the samples', () => {
   it('knows identity only from answers that name replicas, and whether the target was among them', () => {
     const named = traffic(0, 100);
     expect(identityBefore(named, 200, 'replica-1')).toEqual({ known: true, targetSeen: true, names: ['replica-1', 'replica-2', 'replica-3'] });
-    expect(identityGap(identityBefore(named, 200, 'replica-1'), 'replica-1')).toBeUndefined();
+    expect(identityGap(identityBefore(named, 200, 'replica-1'))).toBeUndefined();
+    expect(candidateNames(identityBefore(named, 200, 'replica-1'), 'replica-1')).toEqual(['replica-1']);
     const anonymous = named.map((s) => ({ ...s, replica: null }));
-    expect(identityGap(identityBefore(anonymous, 200, 'replica-1'), 'replica-1')).toMatch(/cannot see which replica answers: give the app profile a replica: source, or --verify-cmd/);
-    const otherNames = named.map((s) => ({ ...s, replica: s.replica!.replace('replica-', '127.0.0.1:808') }));
-    expect(identityGap(identityBefore(otherNames, 200, 'replica-1'), 'replica-1')).toMatch(/never replica-1/);
+    expect(identityGap(identityBefore(anonymous, 200, 'replica-1'))).toMatch(/cannot see which replica answers: give the app profile a replica: source, or --verify-cmd/);
+    // Answers that name replicas their own way (nginx's upstream address): any of them may be replica-1.
+    const addresses = named.map((s) => ({ ...s, replica: s.replica!.replace('replica-', '127.0.0.1:808') }));
+    expect(candidateNames(identityBefore(addresses, 200, 'replica-1'), 'replica-1')).toEqual(['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083']);
     // Only what was answered before the command counts.
     expect(identityBefore(named, 0, 'replica-1').known).toBe(false);
   });
 
   it('says the fault did not happen as soon as the replica answers a request sent after the command ended', () => {
     const samples = traffic(0, 1000);
-    expect(replicaVerdict(samples, 'replica-1', 500, 6)).toEqual({ verdict: 'answered', answers: 17 });
+    expect(replicaVerdict(samples, ['replica-1'], 500, 6)).toEqual({ verdict: 'answered', names: ['replica-1'], answers: 17 });
+    expect(replicaVerdict(samples.filter((s) => s.at <= 510), ['replica-1'], 500, 6)).toEqual({ verdict: 'answered', names: ['replica-1'], answers: 1 });
     // Answers before the command's end are no evidence either way.
-    expect(replicaVerdict(traffic(0, 500), 'replica-1', 500, 6)).toBeUndefined();
+    expect(replicaVerdict(traffic(0, 500), ['replica-1'], 500, 6)).toBeUndefined();
+    // Names of the deployment's own: once every replica seen before answered again.
+    const all = ['replica-1', 'replica-2', 'replica-3'];
+    expect(replicaVerdict(samples.filter((s) => s.at <= 510), all, 500, 6)).toBeUndefined();
+    expect(replicaVerdict(samples, all, 500, 6)).toEqual({ verdict: 'answered', names: all, answers: 50 });
   });
 
   it('sees the replica gone once 2 x replicas answers after the command named only others', () => {
     const samples = traffic(0, 1000, { dead: 'replica-1', deadFrom: 300, retried: true });
-    expect(replicaVerdict(samples.filter((s) => s.at < 540), 'replica-1', 500, 6)).toBeUndefined();
-    expect(replicaVerdict(samples, 'replica-1', 500, 6)).toEqual({ verdict: 'gone', answers: 50 });
+    expect(replicaVerdict(samples.filter((s) => s.at < 540), ['replica-1'], 500, 6)).toBeUndefined();
+    expect(replicaVerdict(samples, ['replica-1'], 500, 6)).toEqual({ verdict: 'gone', name: 'replica-1', answers: 50 });
+    // With names of the deployment's own, the killed one is the one that disappeared.
+    const addresses = samples.map((s) => ({ ...s, replica: s.replica!.replace('replica-', '10.0.0.') }));
+    const candidates = ['10.0.0.1', '10.0.0.2', '10.0.0.3'];
+    expect(replicaVerdict(addresses.filter((s) => s.at < 540), candidates, 500, 6)).toBeUndefined();
+    expect(replicaVerdict(addresses, candidates, 500, 6)).toEqual({ verdict: 'gone', name: '10.0.0.1', answers: 50 });
+  });
+
+  it('knows the killed replica by the name answers gave it', () => {
+    const samples = traffic(0, 100);
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50 }, samples)).toBe('replica-1');
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50, detail: { answersAs: '10.0.0.1:80' } }, samples)).toBe('10.0.0.1:80');
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50 }, samples.map((s) => ({ ...s, replica: null })))).toBeUndefined();
   });
 
   it('dates the fault from the first failure, not from the command, however long the command ran', () => {

@@ -24,26 +24,47 @@ export function identityBefore(samples: readonly Sample[], until: number, target
   return { known: names.length > 0, targetSeen: names.includes(target), names };
 }
 
-/** Why identity cannot tell whether `target` left the answers, or undefined when it can. */
-export function identityGap(identity: IdentityView, target: string): string | undefined {
-  if (!identity.known) return "hactl cannot see which replica answers: give the app profile a replica: source, or --verify-cmd";
-  if (!identity.targetSeen) return `answers named ${identity.names.join(', ')} but never ${target}, the replica killed: map the replica: source's values to replica-1..N, or give --verify-cmd`;
-  return undefined;
+/** Why identity cannot tell whether the killed replica left the answers, or undefined when it can. */
+export function identityGap(identity: IdentityView): string | undefined {
+  return identity.known ? undefined : 'hactl cannot see which replica answers: give the app profile a replica: source, or --verify-cmd';
+}
+
+/**
+ * The names among which the killed replica's is: its own when answers used it; else (answers
+ * name replicas their own way, such as nginx's upstream address) every name seen before the
+ * command, the killed one being the one that disappears.
+ */
+export function candidateNames(identity: IdentityView, target: string): string[] {
+  return identity.targetSeen ? [target] : identity.names;
 }
 
 /** The killed replica's state in the answers to requests sent after the kill command ended. */
-export type ReplicaVerdict = { verdict: 'gone'; answers: number } | { verdict: 'answered'; answers: number } | undefined;
+export type ReplicaVerdict = { verdict: 'gone'; name: string; answers: number } | { verdict: 'answered'; names: string[]; answers: number } | undefined;
 
 /**
- * `answered` as soon as the replica answers a request sent after the command ended (the fault
- * did not happen); `gone` once `wanted` answers (2 x replicas: round robin offered it each twice)
- * named other replicas; undefined while neither is known.
+ * `answered` as soon as the killed replica answers a request sent after the command ended (the
+ * fault did not happen; with several candidates, once every one of them has); `gone` once
+ * `wanted` answers (2 x replicas: round robin offered it each twice) came from the others and
+ * exactly one candidate is missing from them; undefined while neither is known.
  */
-export function replicaVerdict(samples: readonly Sample[], target: string, commandEnd: number, wanted: number): ReplicaVerdict {
+export function replicaVerdict(samples: readonly Sample[], candidates: readonly string[], commandEnd: number, wanted: number): ReplicaVerdict {
   const after = samples.filter((sample) => sample.at >= commandEnd && named(sample));
-  const byTarget = after.filter((sample) => sample.replica === target).length;
-  if (byTarget > 0) return { verdict: 'answered', answers: byTarget };
-  return after.length >= wanted ? { verdict: 'gone', answers: after.length } : undefined;
+  if (candidates.length === 1) {
+    const name = candidates[0]!;
+    const byIt = after.filter((sample) => sample.replica === name).length;
+    if (byIt > 0) return { verdict: 'answered', names: [name], answers: byIt };
+    return after.length >= wanted ? { verdict: 'gone', name, answers: after.length } : undefined;
+  }
+  const answering = new Set(after.map((sample) => sample.replica));
+  const missing = candidates.filter((name) => !answering.has(name));
+  if (candidates.length > 0 && missing.length === 0) return { verdict: 'answered', names: [...candidates], answers: after.length };
+  return missing.length === 1 && after.length >= wanted ? { verdict: 'gone', name: missing[0]!, answers: after.length } : undefined;
+}
+
+/** The name answers gave the killed replica, once known: its own, or the one that disappeared (`detail.answersAs`). */
+export function answeringName(fault: Fault, samples: readonly Sample[]): string | undefined {
+  if (typeof fault.detail?.answersAs === 'string') return fault.detail.answersAs;
+  return identityBefore(samples, fault.commands?.[0]?.startAt ?? fault.at, fault.target).targetSeen ? fault.target : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { RunningStore } from '../../stores/store.js';
 import { sleep } from '../../time.js';
 import { newJar } from '../cookie-memo.js';
 import { classifyAction, type Driver } from '../driver.js';
-import { effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from '../fault-effect.js';
+import { answeringName, candidateNames, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
 import type { PhaseContext } from '../phase.js';
@@ -112,9 +112,12 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
   fault.at = run.startAt;
   const samples = context.driver.samples;
   const identity = identityBefore(samples, run.startAt, target);
-  const gap = identityGap(identity, target);
+  const gap = identityGap(identity);
+  const candidates = candidateNames(identity, target);
   const wanted = 2 * context.cluster.replicaIds.length;
   const verify = commands.verify ? verifier(context, () => commands.verify!('kill-replica', target)) : undefined;
+  /** The name answers gave the killed replica, once its disappearance showed it. */
+  let name: string | undefined;
   let verdict: { observed: boolean; observation: string } | undefined;
   if (gap !== undefined && !verify) {
     verdict = { observed: false, observation: gap };
@@ -123,11 +126,13 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       context,
       () => {
         if (gap === undefined) {
-          const seen = replicaVerdict(samples, target, run.endAt, wanted);
-          if (seen?.verdict === 'answered') {
-            return { observed: false, observation: `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} sent after the kill command ended: the fault did not happen` };
+          const seen = replicaVerdict(samples, candidates, run.endAt, wanted);
+          if (seen?.verdict === 'answered') return { observed: false, observation: answeredAfter(target, seen) };
+          if (seen?.verdict === 'gone') {
+            name = seen.name;
+            const who = seen.name === target ? target : `${seen.name}, the one replica seen before the kill that stopped answering (taken for ${target}),`;
+            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests answered after the kill command ended` };
           }
-          if (seen?.verdict === 'gone') return { observed: true, observation: `${target} answered none of the ${seen.answers} requests answered after the kill command ended` };
         }
         if (verify?.tick()) return { observed: true, observation: `--verify-cmd passed ${secondsSince(context, run.endAt)} after the kill command ended${gap ? ` (${gap.split(':')[0]})` : ''}` };
         return undefined;
@@ -141,14 +146,24 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       observed: false,
       observation:
         `within ${Math.round(commands.timeoutMs / 1000)} s of the kill command ` +
-        [gap === undefined ? `${target} neither answered again nor left ${wanted} answers in a row` : gap, verify ? `--verify-cmd did not pass (${verify.tries} tries, last ${verify.last?.exit ?? 'none'})` : ''].filter(Boolean).join('; '),
+        [gap === undefined ? `no replica left the answers (${wanted} in a row from the others) and none answered again` : gap, verify ? `--verify-cmd did not pass (${verify.tries} tries, last ${verify.last?.exit ?? 'none'})` : '']
+          .filter(Boolean)
+          .join('; '),
     };
   }
   Object.assign(fault, verdict);
+  if (name !== undefined && name !== target) fault.detail = { ...fault.detail, answersAs: name };
   // Measured from when the fault took effect, not from when the command was started: a command
   // that waits (kubectl delete pod) would otherwise count its own run as detection and recovery.
-  const effect = verdict.observed ? effectMoment(samples, run.startAt, gap === undefined ? { target } : {}) : { at: run.startAt, effect: 'command-start' as const };
+  const effect = verdict.observed ? effectMoment(samples, run.startAt, name !== undefined ? { target: name } : {}) : { at: run.startAt, effect: 'command-start' as const };
   Object.assign(fault, effect);
+}
+
+function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
+  if (seen.names.length === 1 && seen.names[0] === target) {
+    return `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} sent after the kill command ended: the fault did not happen`;
+  }
+  return `every replica answering before the kill (${seen.names.join(', ')}) answered requests sent after the kill command ended (${seen.answers} answers): the fault did not happen`;
 }
 
 function secondsSince(context: PhaseContext, at: number): string {
@@ -257,9 +272,11 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
   for (const fault of killed) {
     input.signal.throwIfAborted();
     const kill = fault.commands![0]!;
-    const identity = identityBefore(input.driver.samples, kill.startAt, fault.target);
+    const samples = input.driver.samples;
+    const identity = identityBefore(samples, kill.startAt, fault.target);
+    const name = answeringName(fault, samples);
     // It answered after its kill command: it never went down, and starting it again would start a second one.
-    if (identity.targetSeen && replicaVerdict(input.driver.samples, fault.target, kill.endAt, Number.POSITIVE_INFINITY)?.verdict === 'answered') continue;
+    if (identity.known && replicaVerdict(samples, name !== undefined ? [name] : identity.names, kill.endAt, Number.POSITIVE_INFINITY)?.verdict === 'answered') continue;
     if (commands.start) {
       let run: CommandRun;
       try {
@@ -273,34 +290,42 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
     }
     const waitMs = commands.start ? commands.timeoutMs : PLATFORM_RESTART_LOOK_MS;
     let back: boolean;
-    if (identity.targetSeen) back = await seenAgain(input, fault.target, waitMs);
+    if (name !== undefined) back = await seenAgain(input, name, waitMs);
     else if (commands.start) back = await commands.healthStreak(waitMs, input.signal);
     else {
-      problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and answers do not name replicas`);
+      problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and no answer was seen to be its`);
       continue;
     }
     if (back) fault.endAt = input.driver.now();
     else {
-      const how = identity.targetSeen ? `did not answer a probe through the target within ${Math.round(waitMs / 1000)} s` : `the health path did not answer ${2 * input.cluster.replicaIds.length} times in a row within ${Math.round(waitMs / 1000)} s`;
+      const how = name !== undefined ? `did not answer a probe through the target within ${Math.round(waitMs / 1000)} s` : `the health path did not answer ${2 * input.cluster.replicaIds.length} times in a row within ${Math.round(waitMs / 1000)} s`;
       problems.push(`${fault.target} was killed and ${commands.start ? `after --start-replica-cmd ${how}` : `no --start-replica-cmd was given, and it ${how}`}`);
     }
   }
   return problems;
 }
 
-/** Probes through the target, alternating the health path and the read path, until `target` answers one. */
+/** How often hactl probes for a restarted replica, and how many of the probes read the read path (the rest, the health path). */
+const PROBE_EVERY_MS = 200;
+const READ_PROBE_EVERY = 4;
+
+/**
+ * Probes through the target, the health path and now and then the read path (an app may name
+ * itself only in its own answers), until `target` answers one. Gently: a deployment whose proxy
+ * keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe every 200 ms.
+ */
 async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, target: string, waitMs: number): Promise<boolean> {
   const driver = input.driver.fork('probe');
   const meta = { phase: 'probe', kind: 'probe', user: -1 };
   // A fresh jar each time: no cookie, so no session and no stickiness pins the probe to one replica.
-  const requests: HttpRequest[] = [{ method: 'GET', path: input.profile.healthPath }, input.profile.read];
+  const health: HttpRequest = { method: 'GET', path: input.profile.healthPath };
   const deadline = Date.now() + waitMs;
   try {
-    for (let i = 0; Date.now() < deadline; i++) {
+    for (let i = 1; Date.now() < deadline; i++) {
       input.signal.throwIfAborted();
-      const answer = await driver.send(newJar(), requests[i % 2]!, meta, classifyAction);
+      const answer = await driver.send(newJar(), i % READ_PROBE_EVERY === 0 ? input.profile.read : health, meta, classifyAction);
       if (answer.replica === target) return true;
-      await sleep(LOOK_EVERY_MS / 2, undefined, { signal: input.signal });
+      await sleep(PROBE_EVERY_MS, undefined, { signal: input.signal });
     }
     return false;
   } finally {
