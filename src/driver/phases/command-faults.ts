@@ -74,7 +74,7 @@ async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T
 /** --verify-cmd, polled: the first run that exits 0, else the last run. */
 function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
   let last: CommandRun | undefined;
-  let running: Promise<CommandRun> | undefined;
+  let running: Promise<void> | undefined;
   let tries = 0;
   let lastStart = -Infinity;
   return {
@@ -84,12 +84,18 @@ function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
       if (!running && Date.now() - lastStart >= POLL_COMMAND_EVERY_MS) {
         lastStart = Date.now();
         tries++;
-        running = verify().then((run) => ((last = run), (running = undefined), run));
+        // Handled at once: a run that could not start (or was cut by the run's interruption) is a try that did not pass.
+        running = verify()
+          .then(
+            (run) => void (last = run),
+            () => undefined,
+          )
+          .finally(() => (running = undefined));
       }
       return false;
     },
     async settle(): Promise<void> {
-      await running?.catch(() => undefined);
+      await running;
     },
     get last() {
       return last;
@@ -293,7 +299,7 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
     if (name !== undefined) back = await seenAgain(input, name, waitMs);
     else if (commands.start) back = await commands.healthStreak(waitMs, input.signal);
     else {
-      problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and no answer was seen to be its`);
+      problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and ${identity.known ? 'no answer was seen to be its' : 'answers do not name replicas'}`);
       continue;
     }
     if (back) fault.endAt = input.driver.now();
