@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
-import type { Sample } from './driver/records.js';
+import type { Fault, Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
 import { aggregate, withoutSession } from './metrics/aggregate.js';
@@ -549,6 +549,7 @@ async function runOne(
     if (seen) warnings.push({ id: 'replicas-seen', message: seen });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
+    warnings.push(...commandFaultWarnings(records.faults, records.notRestored));
     const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
     // The same reads as the hit rate's: users whose login failed read no session of the strategy.
     const sessionless = withoutSession(records.logins);
@@ -578,6 +579,18 @@ async function runOne(
     await proxy?.stop();
     timings.teardownMs = Date.now() - stopping;
   }
+}
+
+/**
+ * Faults made by the user's commands: one hactl did not see take effect voids the row's figures
+ * (a loss measured after a fault that did not happen is no result); a replica left dead is said.
+ */
+function commandFaultWarnings(faults: readonly Fault[], notRestored: readonly string[] = []): RowWarning[] {
+  const warnings: RowWarning[] = faults
+    .filter((fault) => fault.observed === false)
+    .map((fault) => ({ id: 'fault-not-observed', invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${fault.observation ?? 'nothing showed it'}` }));
+  for (const problem of notRestored) warnings.push({ id: 'not-restored', message: `the deployment was not restored: ${problem}` });
+  return warnings;
 }
 
 /**

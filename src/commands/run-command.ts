@@ -194,7 +194,7 @@ export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, give
 
 /** Where each fault command of --runtime external runs: the same rule as --app-cmd. */
 function faultCommandDirs(config: ConfigFile | undefined, given: ReadonlySet<string>): ExternalSettings['commandDirs'] {
-  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd'] as const;
+  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const;
   return Object.fromEntries(keys.map((key) => [key, commandDir(config, key, given, process.cwd())]));
 }
 

@@ -93,4 +93,18 @@ describe('app flags', () => {
     expect(() => parseRunFlags(flags)).toThrow(UsageError);
     expect(() => parseRunFlags(flags)).toThrow(message);
   });
+
+  it('takes --verify-cmd (with {fault}), --store-ready-cmd and --fault-timeout for --runtime external only', () => {
+    const external = { runtime: 'external', target: 'http://127.0.0.1:1', strategy: 'redis' };
+    expect(parseRunFlags({ ...external, killStoreCmd: 'k', verifyCmd: 'check {fault} {replica}', storeReadyCmd: 'redis-cli ping', faultTimeout: '30' }).external).toMatchObject({
+      verifyCmd: 'check {fault} {replica}',
+      storeReadyCmd: 'redis-cli ping',
+      faultTimeoutMs: 30_000,
+    });
+    expect(parseRunFlags(external).external!.faultTimeoutMs).toBeUndefined();
+    expect(() => parseRunFlags({ ...external, killStoreCmd: 'k {fault}' })).toThrow('--kill-store-cmd: unknown field {fault}');
+    expect(() => parseRunFlags({ ...external, storeReadyCmd: 'true' })).toThrow('--store-ready-cmd: give --kill-store-cmd too');
+    expect(() => parseRunFlags({ ...external, faultTimeout: '0' })).toThrow(UsageError);
+    expect(() => parseRunFlags({ verifyCmd: 'true' })).toThrow('--verify-cmd: apply to --runtime external; this run uses --runtime local');
+  });
 });

@@ -4,7 +4,7 @@ import { didYouMean } from '../did-you-mean.js';
 import { ID_SAMPLE_RANGE } from '../driver/phases/security-id-quality.js';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
-import { FAULT_COMMAND_FIELDS } from '../runtime/fault-command.js';
+import { FAULT_COMMAND_FIELDS, VERIFY_COMMAND_FIELDS } from '../runtime/fault-command.js';
 import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type ExternalSettings, type RuntimeName } from '../runtime/runtime.js';
 import { stores } from '../stores/index.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
@@ -52,12 +52,15 @@ export interface RunFlags {
   /** commander's --warm-up / --no-warm-up: absent, the runtime's default. */
   warmUp?: boolean;
   idSample?: string;
+  verifyCmd?: string;
+  storeReadyCmd?: string;
+  faultTimeout?: string;
 }
 
 /** --runtime external: the deployment's address and the user's fault commands (the health path comes from the app profile). */
 export type ExternalFlags = Omit<ExternalSettings, 'healthPath'>;
 
-const EXTERNAL_FLAGS = { target: '--target', killReplicaCmd: '--kill-replica-cmd', startReplicaCmd: '--start-replica-cmd', killStoreCmd: '--kill-store-cmd', startStoreCmd: '--start-store-cmd' } as const;
+const EXTERNAL_FLAGS = { target: '--target', killReplicaCmd: '--kill-replica-cmd', startReplicaCmd: '--start-replica-cmd', killStoreCmd: '--kill-store-cmd', startStoreCmd: '--start-store-cmd', verifyCmd: '--verify-cmd', storeReadyCmd: '--store-ready-cmd', faultTimeout: '--fault-timeout' } as const;
 
 /** The app under test, as flags give it: a profile file, and a command or image per replica. */
 export interface AppFlags {
@@ -181,15 +184,18 @@ export function parseExternalFlags(flags: RunFlags, runtime: RuntimeName): Exter
     throw new UsageError(`--target: expected the deployment's origin, http(s)://host[:port] with no path, got "${flags.target}"`);
   }
   const commands: Partial<ExternalFlags> = {};
-  for (const key of ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd'] as const) {
+  for (const key of ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const) {
     const command = flags[key];
     if (command === undefined) continue;
-    const unknown = unknownReplicaFields(command, FAULT_COMMAND_FIELDS);
+    const fields: readonly string[] = key === 'verifyCmd' ? VERIFY_COMMAND_FIELDS : FAULT_COMMAND_FIELDS;
+    const unknown = unknownReplicaFields(command, fields);
     if (command.trim() === '' || unknown.length > 0) {
-      throw new UsageError(`${EXTERNAL_FLAGS[key]}: ${command.trim() === '' ? 'expected a shell command, got an empty one' : `unknown field ${unknown.map((field) => `{${field}}`).join(', ')}`}; it may use ${FAULT_COMMAND_FIELDS.map((field) => `{${field}}`).join(', ')}`);
+      throw new UsageError(`${EXTERNAL_FLAGS[key]}: ${command.trim() === '' ? 'expected a shell command, got an empty one' : `unknown field ${unknown.map((field) => `{${field}}`).join(', ')}`}; it may use ${fields.map((field) => `{${field}}`).join(', ')}`);
     }
     commands[key] = command;
   }
+  if (commands.storeReadyCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--store-ready-cmd: give --kill-store-cmd too; hactl asks whether the store is back only after killing it');
+  if (flags.faultTimeout !== undefined) commands.faultTimeoutMs = 1_000 * parseInteger('--fault-timeout', flags.faultTimeout, 120, 1, 3_600);
   if (commands.startReplicaCmd !== undefined && commands.killReplicaCmd === undefined) throw new UsageError('--start-replica-cmd: give --kill-replica-cmd too; hactl starts only replicas it killed');
   if (commands.startStoreCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--start-store-cmd: give --kill-store-cmd too; hactl starts the store only after killing it');
   return { target: url.origin, ...commands };

@@ -2,6 +2,8 @@ import type { HealthDirection } from '../balancer/settings.js';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil } from '../time.js';
 import type { PhaseContext } from './phase.js';
+import { answeringName, cleanRun, detectionMoment } from './fault-effect.js';
+import type { Fault } from './records.js';
 
 /**
  * Conditions a phase can wait for while users keep going (`read` with `until:`). Each resolves
@@ -10,10 +12,12 @@ import type { PhaseContext } from './phase.js';
 export const conditions = {
   /** The balancer has taken every replica killed so far out of rotation. */
   'fault-detected': async (context: PhaseContext, timeoutMs: number) => {
-    const pending = context.faults.filter((fault) => fault.kind === 'kill-replica' && fault.detectedAt === undefined);
+    const pending = context.faults.filter((fault) => fault.kind === 'kill-replica' && fault.detectedAt === undefined && !waited.has(fault));
     if (pending.length === 0) throw new EnvironmentError(`phase ${context.phase} waits for a fault to be detected, but no replica was killed before it`);
     await Promise.all(
       pending.map(async (fault) => {
+        waited.add(fault);
+        if (fault.commands !== undefined) return commandFaultDetected(context, fault, timeoutMs);
         const change = await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
         fault.detectedAt = Math.max(fault.at, context.driver.fromEpoch(change.at));
       }),
@@ -60,6 +64,35 @@ export const conditions = {
     );
   },
 } as const;
+
+/** Faults a fault-detected wait has dealt with, whether or not it could date their detection. */
+const waited = new WeakSet<Fault>();
+
+/**
+ * A replica the user's command killed. Not observed: nothing to wait for. With identity known,
+ * detection is seen in the answers: the wait ends once 2 x replicas requests in a row were
+ * answered by other replicas without an error, and detectedAt is when the replica got its last
+ * traffic. Without identity the wait ends on the health path's streak, and detectedAt stays
+ * unknown: a probe streak through a retrying proxy says nothing of when the replica left.
+ */
+async function commandFaultDetected(context: PhaseContext, fault: Fault, timeoutMs: number): Promise<void> {
+  if (fault.observed === false) return;
+  const command = fault.commands![0]!;
+  const samples = context.driver.samples;
+  const name = answeringName(fault, samples);
+  if (name === undefined) {
+    await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
+    return;
+  }
+  const wanted = 2 * context.cluster.replicaIds.length;
+  await pollUntil(() => cleanRun(samples, name, command.endAt, wanted) || undefined, {
+    timeoutMs,
+    intervalMs: 50,
+    signal: context.signal,
+    onTimeout: () => new EnvironmentError(`phase ${context.phase}: within ${timeoutMs} ms of the kill, ${wanted} requests in a row were never all answered by replicas other than ${name}`),
+  });
+  fault.detectedAt = detectionMoment(samples, name, fault.at, context.driver.now());
+}
 
 export type ConditionName = keyof typeof conditions;
 export const CONDITION_NAMES = Object.keys(conditions) as ConditionName[];

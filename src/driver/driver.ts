@@ -78,6 +78,15 @@ export class Driver {
     options.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /**
+   * A driver of its own to the same origin, sending as this one does, whose samples are no
+   * sample of the row: a control user, probes after a fault.
+   */
+  fork(scenario: string): Driver {
+    const { onSample: _unused, ...options } = this.options;
+    return new Driver(this.origin, { ...options, scenario, concurrency: 1 });
+  }
+
   /** Milliseconds since the scenario started. */
   now(): number {
     return performance.now() - this.startedAt;

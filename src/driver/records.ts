@@ -53,7 +53,7 @@ export interface Fault {
   endAt?: number;
   /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */
   detail?: Record<string, number | string>;
-  /** The user's fault commands that ran for it (--runtime external). */
+  /** The user's commands run for this fault (--runtime external), in order. */
   commands?: FaultCommandRun[];
   /** How `at` (the moment the fault took effect) was found where hactl did not do the fault itself. */
   effect?: 'first-failure' | 'replica-gone' | 'command-start';
@@ -65,12 +65,17 @@ export interface Fault {
 
 /** One run of a user's fault command. */
 export interface FaultCommandRun {
-  flag: string; // '--kill-replica-cmd', '--start-replica-cmd', '--kill-store-cmd', '--start-store-cmd', '--verify-cmd', '--store-ready-cmd'
-  command: string; // the command line as run (fields filled in)
-  startAt: number; // ms since the scenario started
+  /** '--kill-replica-cmd', '--start-replica-cmd', '--kill-store-cmd', '--start-store-cmd', '--verify-cmd', '--store-ready-cmd' */
+  flag: string;
+  /** The command line as run (fields filled in). */
+  command: string;
+  /** Milliseconds since the scenario started. */
+  startAt: number;
   endAt: number;
-  exit: string; // 'exit 0', 'exit 4', 'SIGKILL', 'timeout'
-  output: string; // the last <= 500 characters of stdout+stderr, trimmed
+  /** 'exit 0', 'exit 4', 'SIGKILL', 'timeout'. */
+  exit: string;
+  /** The last <= 500 characters of stdout+stderr, trimmed. */
+  output: string;
 }
 
 /** One user's counter after concurrent increments: what the app acknowledged, and what it kept. */

@@ -14,7 +14,8 @@ import type { CookieJar } from 'tough-cookie';
 import { logOutSessions, type LogoutResult } from './logout.js';
 import type { RateLimiter } from './rate-limit.js';
 import { countStoreEntries, storeUnused } from '../stores/usage.js';
-import { StoreUnusedError } from '../errors.js';
+import { errorMessage, StoreUnusedError } from '../errors.js';
+import { restoreReplicas } from './phases/command-faults.js';
 
 export interface ScenarioRunInput {
   scenario: Scenario;
@@ -60,6 +61,8 @@ export interface ScenarioRecords {
   findings: Finding[];
   counters: CounterRecord[];
   logins: LoginRecord[];
+  /** Replicas the user's commands killed that were not seen back by the end (--runtime external), with why. */
+  notRestored?: string[];
 }
 
 /**
@@ -103,6 +106,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const logins: LoginRecord[] = [];
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
   let storeChecked = false;
+  let notRestored: string[] = [];
   try {
     input.onActivity?.(activity);
     if (warmUpOn) await warmUp(input, rng.fork(`warm-up:${scenario.name}`), shared);
@@ -145,6 +149,11 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       }
     }
   } finally {
+    // A deployment is left as it was found: replicas the user's commands killed are started again,
+    // whatever became of the scenario, unless the run is being torn down.
+    if (!signal.aborted) {
+      notRestored = await restoreReplicas({ driver, profile: input.profile, cluster: input.cluster, faults, signal }).catch((error: unknown) => [`restoring the killed replicas failed: ${errorMessage(error)}`]);
+    }
     await driver.close();
     // After a failure too (best effort, bounded); not when the run is being stopped.
     if (jars && !signal.aborted) {
@@ -163,7 +172,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       );
     }
   }
-  return { samples: driver.samples, faults, findings, counters, logins };
+  return { samples: driver.samples, faults, findings, counters, logins, ...(notRestored.length > 0 ? { notRestored } : {}) };
 }
 
 /** Logins and reads per replica, by throwaway users, before anything is measured. */

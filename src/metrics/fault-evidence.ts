@@ -15,10 +15,13 @@ export function suspectFaultEvidence(faults: readonly Fault[], samples: readonly
   for (const fault of faults) {
     const window = outOfRotation(fault);
     if (!window) continue;
-    if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined && fault.detectedAt - fault.at <= 0) {
+    // A fault of the user's command is dated from the samples, and a retrying proxy hides it at once: 0 ms is what users saw.
+    if (fault.kind === 'kill-replica' && fault.commands === undefined && fault.detectedAt !== undefined && fault.detectedAt - fault.at <= 0) {
       problems.push(`${fault.target} was reported out of rotation ${Math.round(fault.detectedAt - fault.at)} ms after the kill, before any health check could have noticed`);
     }
-    const after = samples.filter((sample) => sample.replica === fault.target && sample.at > window.from && sample.at < window.to);
+    // A deployment's answers may name the killed replica their own way (its upstream address).
+    const name = typeof fault.detail?.answersAs === 'string' ? fault.detail.answersAs : fault.target;
+    const after = samples.filter((sample) => sample.replica === name && sample.at > window.from && sample.at < window.to);
     if (after.length > 0) {
       const answered = after.filter((sample) => sample.status > 0 && sample.status < 500).length;
       const statuses = [...new Set(after.map((sample) => sample.status))].sort((a, b) => a - b).slice(0, 5).join(', ');

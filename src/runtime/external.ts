@@ -2,10 +2,10 @@ import { EnvironmentError } from '../errors.js';
 import type { RunningStore, StoreModule } from '../stores/store.js';
 import { pollUntil } from '../time.js';
 import { fillReplicaTemplate, replicaId } from '../topology/plan.js';
-import { runFaultCommand } from './fault-command.js';
-import { answers2xx } from './http-probe.js';
+import { execCommand, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, type CommandRun } from './fault-command.js';
+import { answerOf, answers2xx } from './http-probe.js';
 import { checkTarget } from './target-check.js';
-import type { Cluster, ClusterControl, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
+import type { Cluster, ClusterControl, CommandFaults, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
 
 /** The flag that gives each command, for messages. */
 const FLAG_OF: Record<FaultCommand, string> = {
@@ -13,7 +13,12 @@ const FLAG_OF: Record<FaultCommand, string> = {
   startReplicaCmd: '--start-replica-cmd',
   killStoreCmd: '--kill-store-cmd',
   startStoreCmd: '--start-store-cmd',
+  verifyCmd: '--verify-cmd',
+  storeReadyCmd: '--store-ready-cmd',
 };
+
+/** How long hactl waits for a killed store to be back when --fault-timeout does not say. */
+const STORE_BACK_DEFAULT_MS = 60_000;
 
 /**
  * How often hactl probes the deployment's health path after a fault. How long it keeps probing is
@@ -33,9 +38,16 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
   const signal = options.signal;
   const replicaIds = Array.from({ length: options.replicas ?? 1 }, (_, i) => replicaId(i + 1));
 
-  const run = (command: FaultCommand, template: string, fields: Record<string, string>) => {
+  const timeoutMs = settings.faultTimeoutMs ?? FAULT_COMMAND_TIMEOUT_MS;
+  // A fault command that fails is an error row; --verify-cmd and --store-ready-cmd answer by their exit.
+  const run: Run = (command, template, fields) => {
     const cwd = settings.commandDirs?.[command];
-    return runFaultCommand(FLAG_OF[command], fillReplicaTemplate(template, { target: settings.target, ...fields }), { env, ...(cwd !== undefined ? { cwd } : {}), ...(signal ? { signal } : {}) });
+    const polled = command === 'verifyCmd' || command === 'storeReadyCmd';
+    // A long fault command is told about as it runs (notices); a polled one runs again and again, briefly.
+    const onProgress = polled ? undefined : options.onProgress;
+    const commandOptions = { env, timeoutMs, ...(cwd !== undefined ? { cwd } : {}), ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
+    const line = fillReplicaTemplate(template, { target: settings.target, ...fields });
+    return polled ? execCommand(FLAG_OF[command], line, commandOptions) : runFaultCommand(FLAG_OF[command], line, commandOptions);
   };
 
   return {
@@ -51,7 +63,7 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
     // Nothing to start: "started" means the target answers its health path, checked before any fault can be fired at it.
     startCluster: async () => {
       await checkTarget(`${settings.target}${settings.healthPath}`, signal ? { signal } : {});
-      return externalCluster(settings, replicaIds, run, signal);
+      return externalCluster(settings, replicaIds, run, timeoutMs, signal);
     },
     close: async () => {},
   };
@@ -72,9 +84,13 @@ function unsupported(control: ClusterControl, settings: ExternalSettings): strin
   }
 }
 
-type Run = (command: FaultCommand, template: string, fields: Record<string, string>) => Promise<void>;
+type Run = (command: FaultCommand, template: string, fields: Record<string, string>) => Promise<CommandRun>;
 
 function externalStore(store: StoreModule, settings: ExternalSettings, run: Run): RunningStore {
+  const kill = (signal: NodeJS.Signals) => {
+    if (!settings.killStoreCmd) throw new EnvironmentError(unsupported('kill-store', settings)!);
+    return run('killStoreCmd', settings.killStoreCmd, { signal: signal.replace(/^SIG/, ''), replica: '', ordinal: '' });
+  };
   const refuse = async () => {
     throw new EnvironmentError(`hactl cannot pause the deployment's ${store.name}`);
   };
@@ -84,18 +100,23 @@ function externalStore(store: StoreModule, settings: ExternalSettings, run: Run)
     description: `the deployment's own ${store.name} (not started by hactl)`,
     restartable: settings.killStoreCmd !== undefined,
     async kill(signal) {
-      if (!settings.killStoreCmd) throw new EnvironmentError(unsupported('kill-store', settings)!);
-      await run('killStoreCmd', settings.killStoreCmd, { signal: signal.replace(/^SIG/, ''), replica: '', ordinal: '' });
+      await kill(signal);
     },
-    // Without a start command the platform brings the store back; the scenario's reads wait for it.
-    restart: async () => (settings.startStoreCmd ? run('startStoreCmd', settings.startStoreCmd, { signal: '', replica: '', ordinal: '' }) : undefined),
+    // Without a start command the platform brings the store back; kill-store waits for it.
+    restart: async () => void (settings.startStoreCmd ? await run('startStoreCmd', settings.startStoreCmd, { signal: '', replica: '', ordinal: '' }) : undefined),
+    commandFaults: {
+      kill,
+      ...(settings.startStoreCmd ? { start: () => run('startStoreCmd', settings.startStoreCmd!, { signal: '', replica: '', ordinal: '' }) } : {}),
+      ...(settings.storeReadyCmd ? { ready: () => run('storeReadyCmd', settings.storeReadyCmd!, { signal: '', replica: '', ordinal: '', fault: 'kill-store' }) } : {}),
+      backWithinMs: settings.faultTimeoutMs ?? STORE_BACK_DEFAULT_MS,
+    },
     pause: refuse,
     unpause: refuse,
     stop: async () => {},
   };
 }
 
-function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, signal: AbortSignal | undefined): Cluster {
+function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined): Cluster {
   const fields = (replica: string) => ({ replica, ordinal: String(replicaIds.indexOf(replica) + 1), signal: '' });
   const known = (replica: string) => {
     if (!replicaIds.includes(replica)) throw new EnvironmentError(`no replica named ${replica}; --replicas says the deployment has ${replicaIds.length}`);
@@ -105,40 +126,66 @@ function externalCluster(settings: ExternalSettings, replicaIds: string[], run: 
   const noBalancer = async (): Promise<never> => {
     throw new EnvironmentError(unsupported('deregister-replica', settings)!);
   };
+  const wanted = 2 * replicaIds.length;
+  /**
+   * The deployment's balancer cannot be asked about its targets. A change counts as seen once
+   * 2 x replicas health probes in a row through it succeed: by then round robin has been offered
+   * every replica twice, so a dead one is out of rotation (or back, for a start).
+   */
+  const healthStreak = async (waitMs: number, waitSignal?: AbortSignal) => {
+    let streak = 0;
+    const stop = waitSignal ?? signal;
+    return pollUntil(
+      async () => {
+        streak = (await answers2xx(health)) ? streak + 1 : 0;
+        return streak >= wanted || undefined;
+      },
+      { timeoutMs: waitMs, intervalMs: SETTLE_INTERVAL_MS, ...(stop ? { signal: stop } : {}), onTimeout: () => new EnvironmentError('timeout') },
+    ).then(
+      () => true,
+      (error: unknown) => {
+        stop?.throwIfAborted();
+        if (error instanceof EnvironmentError && error.message === 'timeout') return false;
+        throw error;
+      },
+    );
+  };
+  const shared: CommandFaults = {
+    timeoutMs,
+    targetProblem: async () => {
+      const answer = await answerOf(health, 2_000);
+      if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) return undefined;
+      return `${health} ${answer.status === undefined ? `gave no answer (${answer.excerpt})` : `answered ${answer.status}`} just before the fault: hactl fires no fault at a deployment that is not answering`;
+    },
+    ...(settings.verifyCmd ? { verify: (fault: 'kill-replica' | 'kill-store', replica?: string) => run('verifyCmd', settings.verifyCmd!, { ...(replica ? fields(replica) : { replica: '', ordinal: '', signal: '' }), fault }) } : {}),
+    healthStreak,
+  };
+  const killCommand = (replica: string, killSignal: NodeJS.Signals) => {
+    if (!settings.killReplicaCmd) throw new EnvironmentError(unsupported('kill-replica', settings)!);
+    return run('killReplicaCmd', settings.killReplicaCmd, { ...fields(known(replica)), signal: killSignal.replace(/^SIG/, '') });
+  };
   return {
     balancerUrl: settings.target,
     replicaIds,
     async killReplica(replica, killSignal) {
-      if (!settings.killReplicaCmd) throw new EnvironmentError(unsupported('kill-replica', settings)!);
-      const at = Date.now();
-      await run('killReplicaCmd', settings.killReplicaCmd, { ...fields(known(replica)), signal: killSignal.replace(/^SIG/, '') });
-      return { at };
+      const { startAt } = await killCommand(replica, killSignal);
+      return { at: startAt };
     },
     async startReplica(replica) {
       if (settings.startReplicaCmd) await run('startReplicaCmd', settings.startReplicaCmd, fields(known(replica)));
     },
+    commandFaults: {
+      ...shared,
+      kill: killCommand,
+      ...(settings.startReplicaCmd ? { start: (replica: string) => run('startReplicaCmd', settings.startReplicaCmd!, fields(known(replica))) } : {}),
+    },
     pauseReplica: noBalancer,
     unpauseReplica: noBalancer,
-    /**
-     * The deployment's balancer cannot be asked about its targets. A change counts as seen once
-     * 2 x replicas health probes in a row through it succeed: by then round robin has been offered
-     * every replica twice, so a dead one is out of rotation (or back, for `healthy`).
-     */
-    async waitForReplicaHealth(replica, healthy, timeoutMs, waitSignal) {
-      let streak = 0;
-      const wanted = 2 * replicaIds.length;
-      await pollUntil(
-        async () => {
-          streak = (await answers2xx(health)) ? streak + 1 : 0;
-          return streak >= wanted || undefined;
-        },
-        {
-          timeoutMs,
-          intervalMs: SETTLE_INTERVAL_MS,
-          ...((waitSignal ?? signal) ? { signal: (waitSignal ?? signal)! } : {}),
-          onTimeout: () => new EnvironmentError(`${settings.target} did not answer ${settings.healthPath} ${wanted} times in a row within ${timeoutMs} ms of the fault on ${replica}`),
-        },
-      );
+    /** See healthStreak: the only sign of a change hactl has without replica identity. */
+    async waitForReplicaHealth(replica, healthy, waitMs, waitSignal) {
+      if (!(await healthStreak(waitMs, waitSignal))) {
+        throw new EnvironmentError(`${settings.target} did not answer ${settings.healthPath} ${wanted} times in a row within ${waitMs} ms of the fault on ${replica}`);
+      }
       return { targetId: known(replica), healthy, at: Date.now() };
     },
     deregisterReplica: noBalancer,

@@ -4,6 +4,7 @@ import type { StoreModule, Availability, RunningStore, StoreOptions } from '../s
 import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
+import type { CommandRun } from './fault-command.js';
 
 export const RUNTIME_NAMES = ['local', 'docker', 'external'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
@@ -30,11 +31,54 @@ export interface ExternalSettings {
   startReplicaCmd?: string;
   killStoreCmd?: string;
   startStoreCmd?: string;
+  /** Exits 0 once the fault it is asked about ({fault}) has taken effect: how hactl verifies a fault it cannot see. */
+  verifyCmd?: string;
+  /** Exits 0 once the store is back after kill-store. */
+  storeReadyCmd?: string;
+  /** How long one fault command may run, and how long hactl waits for a fault's outcome (--fault-timeout); 120 s when absent. */
+  faultTimeoutMs?: number;
   /** Where each command runs (the config file's folder for one written there); hactl's working directory when absent. */
   commandDirs?: Partial<Record<FaultCommand, string>>;
 }
 
-export type FaultCommand = 'killReplicaCmd' | 'startReplicaCmd' | 'killStoreCmd' | 'startStoreCmd';
+export type FaultCommand = 'killReplicaCmd' | 'startReplicaCmd' | 'killStoreCmd' | 'startStoreCmd' | 'verifyCmd' | 'storeReadyCmd';
+
+/**
+ * A cluster (or store) whose faults are the user's commands (--runtime external): hactl does not
+ * know when a fault takes effect, nor whether it did, so the phases keep users reading while a
+ * command runs, find the moment from what users saw, and verify the fault. Absent where hactl
+ * does the faults itself.
+ */
+export interface CommandFaults {
+  /** How long one command may run, and the bound of the waits for a fault's outcome. */
+  timeoutMs: number;
+  /** Why no fault may be fired now (the target's health path does not answer 2xx through it), or undefined. */
+  targetProblem(): Promise<string | undefined>;
+  /** Runs --verify-cmd for `fault` (exit 0: the fault took effect); undefined without one. */
+  verify?(fault: 'kill-replica' | 'kill-store', replica?: string): Promise<CommandRun>;
+  /** Whether the target's health path answered 2xx 2 x replicas times in a row within timeoutMs (probes, not samples). */
+  healthStreak(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** The replica commands of a cluster whose faults are the user's. */
+export interface ReplicaCommandFaults extends CommandFaults {
+  /** Runs --kill-replica-cmd; throws FaultCommandError (with the run) when it fails. */
+  kill(replica: string, signal: NodeJS.Signals): Promise<CommandRun>;
+  /** Runs --start-replica-cmd; undefined without one. */
+  start?(replica: string): Promise<CommandRun>;
+}
+
+/** The store commands of a deployment's own store. */
+export interface StoreCommandFaults {
+  /** Runs --kill-store-cmd; throws FaultCommandError (with the run) when it fails. */
+  kill(signal: NodeJS.Signals): Promise<CommandRun>;
+  /** Runs --start-store-cmd; undefined without one (the platform restarts the store). */
+  start?(): Promise<CommandRun>;
+  /** Runs --store-ready-cmd (exit 0: the store is back); undefined without one. */
+  ready?(): Promise<CommandRun>;
+  /** How long hactl waits for the store to be back: --fault-timeout, else 60 s. */
+  backWithinMs: number;
+}
 
 /**
  * What a scenario's phases may ask of a cluster beyond sending requests. A runtime that cannot do
@@ -99,6 +143,8 @@ export interface Cluster {
   deregisterReplica(replicaId: string): Promise<DrainResult>;
   /** Puts a deregistered replica back; it serves once health checks pass (waitForReplicaHealth). */
   registerReplica(replicaId: string): Promise<void>;
+  /** Present when faults are the user's commands (--runtime external): see CommandFaults. */
+  commandFaults?: ReplicaCommandFaults;
   /** Why the cluster stopped working on its own (its balancer died), if it did. */
   failure(): string | undefined;
   stop(): Promise<void>;

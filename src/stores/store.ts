@@ -1,6 +1,7 @@
 import type { SessionStoreKind } from '../app/config.js';
 import type { ProcessSupervisor } from '../runtime/processes.js';
 import type { RedisPersistence } from '../strategies.js';
+import type { StoreCommandFaults } from '../runtime/runtime.js';
 
 export type StoreName = 'redis' | 'postgres' | 'mongo';
 
@@ -42,6 +43,8 @@ export interface RunningStore {
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again after a kill, on the same address and data. */
   restart(): Promise<void>;
+  /** Present when the store's faults are the user's commands (--runtime external): kill-store waits for it to be back and verifies the fault. */
+  commandFaults?: StoreCommandFaults;
   /** Freezes the server (SIGSTOP, docker pause): connections stay open, nothing answers. */
   pause(): Promise<void>;
   unpause(): Promise<void>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { definePhase } from '../phase.js';
+import { killReplicaByCommand } from './command-faults.js';
 
 export const killReplica = definePhase({
   kind: 'kill-replica',
@@ -14,6 +15,8 @@ export const killReplica = definePhase({
     const ordinal = options.replica === 'random' ? context.rng.int(ids.length) + 1 : options.replica;
     const target = ids[ordinal - 1];
     if (target === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
+    // The user's command kills it (--runtime external): timed and verified from what users see.
+    if (context.cluster.commandFaults) return killReplicaByCommand(context, context.cluster.commandFaults, target, options.signal);
     const { at } = await context.cluster.killReplica(target, options.signal);
     context.faults.push({ kind: 'kill-replica', target, at: context.driver.fromEpoch(at) });
   },

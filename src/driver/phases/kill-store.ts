@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
+import { killStoreByCommand } from './command-faults.js';
 
 export const killStore = definePhase({
   kind: 'kill-store',
@@ -15,6 +16,8 @@ export const killStore = definePhase({
   async run(context, options) {
     const store = context.store;
     if (!store) throw new EnvironmentError(`phase ${context.phase}: this cluster has no session store to kill`);
+    // The user's commands kill it and the platform may restart it: wait until it is back, then verify.
+    if (store.commandFaults) return killStoreByCommand(context, store, store.commandFaults, options);
     const fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
     await store.kill(options.signal);
     // On record from the kill on, so that the report says what was done whatever follows.

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { answeringName, candidateNames, cleanRun, detectionMoment, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from './fault-effect.js';
+import type { Outcome, Sample } from './records.js';
+
+/** A sample sent at `at`, answered 5 ms later. */
+function sample(at: number, replica: string | null, outcome: Outcome = 'hit', user = 0): Sample {
+  return { scenario: 's', phase: 'p', kind: 'read', user, replica, status: outcome === 'error' ? (replica === null ? 502 : 500) : 200, latencyMs: 5, outcome, at, end: at + 5 };
+}
+
+/** Round robin over three replicas every 10 ms from `from` to `to`, `dead` (from `deadFrom`) failing or skipped. */
+function traffic(from: number, to: number, options: { dead?: string; deadFrom?: number; retried?: boolean } = {}): Sample[] {
+  const samples: Sample[] = [];
+  for (let at = from, i = 0; at < to; at += 10, i++) {
+    const replica = `replica-${(i % 3) + 1}`;
+    if (options.dead === replica && at >= (options.deadFrom ?? Infinity)) samples.push(options.retried ? sample(at, `replica-${((i + 1) % 3) + 1}`) : sample(at, null, 'error'));
+    else samples.push(sample(at, replica));
+  }
+  return samples;
+}
+
+describe('a fault of the user\'s command, seen in the samples', () => {
+  it('knows identity only from answers that name replicas, and whether the target was among them', () => {
+    const named = traffic(0, 100);
+    expect(identityBefore(named, 200, 'replica-1')).toEqual({ known: true, targetSeen: true, names: ['replica-1', 'replica-2', 'replica-3'] });
+    expect(identityGap(identityBefore(named, 200, 'replica-1'))).toBeUndefined();
+    expect(candidateNames(identityBefore(named, 200, 'replica-1'), 'replica-1')).toEqual(['replica-1']);
+    const anonymous = named.map((s) => ({ ...s, replica: null }));
+    expect(identityGap(identityBefore(anonymous, 200, 'replica-1'))).toMatch(/cannot see which replica answers: give the app profile a replica: source, or --verify-cmd/);
+    // Answers that name replicas their own way (nginx's upstream address): any of them may be replica-1.
+    const addresses = named.map((s) => ({ ...s, replica: s.replica!.replace('replica-', '127.0.0.1:808') }));
+    expect(candidateNames(identityBefore(addresses, 200, 'replica-1'), 'replica-1')).toEqual(['127.0.0.1:8081', '127.0.0.1:8082', '127.0.0.1:8083']);
+    // Only what was answered before the command counts.
+    expect(identityBefore(named, 0, 'replica-1').known).toBe(false);
+  });
+
+  it('says the fault did not happen as soon as the replica answers a request sent after the command ended', () => {
+    const samples = traffic(0, 1000);
+    expect(replicaVerdict(samples, ['replica-1'], 500, 6)).toEqual({ verdict: 'answered', names: ['replica-1'], answers: 17 });
+    expect(replicaVerdict(samples.filter((s) => s.at <= 510), ['replica-1'], 500, 6)).toEqual({ verdict: 'answered', names: ['replica-1'], answers: 1 });
+    // Answers before the command's end are no evidence either way.
+    expect(replicaVerdict(traffic(0, 500), ['replica-1'], 500, 6)).toBeUndefined();
+    // Names of the deployment's own: once every replica seen before answered again.
+    const all = ['replica-1', 'replica-2', 'replica-3'];
+    expect(replicaVerdict(samples.filter((s) => s.at <= 510), all, 500, 6)).toBeUndefined();
+    expect(replicaVerdict(samples, all, 500, 6)).toEqual({ verdict: 'answered', names: all, answers: 50 });
+  });
+
+  it('sees the replica gone once 2 x replicas answers after the command named only others', () => {
+    const samples = traffic(0, 1000, { dead: 'replica-1', deadFrom: 300, retried: true });
+    expect(replicaVerdict(samples.filter((s) => s.at < 540), ['replica-1'], 500, 6)).toBeUndefined();
+    expect(replicaVerdict(samples, ['replica-1'], 500, 6)).toEqual({ verdict: 'gone', name: 'replica-1', answers: 50 });
+    // With names of the deployment's own, the killed one is the one that disappeared.
+    const addresses = samples.map((s) => ({ ...s, replica: s.replica!.replace('replica-', '10.0.0.') }));
+    const candidates = ['10.0.0.1', '10.0.0.2', '10.0.0.3'];
+    expect(replicaVerdict(addresses.filter((s) => s.at < 540), candidates, 500, 6)).toBeUndefined();
+    expect(replicaVerdict(addresses, candidates, 500, 6)).toEqual({ verdict: 'gone', name: '10.0.0.1', answers: 50 });
+  });
+
+  it('knows the killed replica by the name answers gave it', () => {
+    const samples = traffic(0, 100);
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50 }, samples)).toBe('replica-1');
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50, detail: { answersAs: '10.0.0.1:80' } }, samples)).toBe('10.0.0.1:80');
+    expect(answeringName({ kind: 'kill-replica', target: 'replica-1', at: 50 }, samples.map((s) => ({ ...s, replica: null })))).toBeUndefined();
+  });
+
+  it('dates the fault from the first failure, not from the command, however long the command ran', () => {
+    // The command started at 100 and slept long after killing at 300: the failures say when.
+    const samples = traffic(0, 4000, { dead: 'replica-1', deadFrom: 300 });
+    expect(effectMoment(samples, 100, {})).toEqual({ at: 300, effect: 'first-failure' });
+    // With identity, its last answer (sent at 270) ended before its first failure.
+    expect(effectMoment(samples, 100, { target: 'replica-1' })).toEqual({ at: 275, effect: 'replica-gone' });
+  });
+
+  it('dates the fault from the replica leaving the answers when a retrying proxy hides every failure', () => {
+    const samples = traffic(0, 2000, { dead: 'replica-1', deadFrom: 600, retried: true });
+    expect(effectMoment(samples, 100, { target: 'replica-1' })).toEqual({ at: 575, effect: 'replica-gone' });
+    // Without identity nothing shows it: the command's start, said as such.
+    expect(effectMoment(samples.map((s) => ({ ...s, replica: null })), 100, {})).toEqual({ at: 100, effect: 'command-start' });
+  });
+
+  it('never dates a fault before its command started', () => {
+    const samples = [sample(50, null, 'error'), ...traffic(100, 200)];
+    expect(effectMoment(samples, 52, {}).at).toBe(52);
+  });
+
+  it('detects when the replica got its last traffic: its answers and the failures no other replica gave', () => {
+    const samples = traffic(0, 3000, { dead: 'replica-1', deadFrom: 300 });
+    // HAProxy took it out at 1200: no failures after; the last one was sent at 1170.
+    const detected = samples.filter((s) => !(s.outcome === 'error' && s.at >= 1200));
+    expect(detectionMoment(detected, 'replica-1', 300, 3000)).toBe(1170);
+    expect(cleanRun(detected, 'replica-1', 200, 6)).toBe(true);
+    expect(cleanRun(samples, 'replica-1', 200, 6)).toBe(false);
+    // A retrying proxy: gone at once, so detected at once.
+    expect(detectionMoment(traffic(0, 3000, { dead: 'replica-1', deadFrom: 300, retried: true }), 'replica-1', 275, 3000)).toBe(275);
+  });
+
+  it('counts as a store failure an error, or a miss of a user whose reads hit before the command', () => {
+    const samples = [sample(0, null, 'hit', 1), sample(0, null, 'miss', 2), sample(100, null, 'miss', 1), sample(100, null, 'miss', 2), sample(110, null, 'error', 3)];
+    const failed = storeFailure(samples, 50);
+    expect(samples.map(failed)).toEqual([false, false, true, false, true]);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * What users' samples say about a fault hactl did not make itself (the user's command did):
+ * whether it took effect, when, and when the balancer stopped sending to the replica. Pure:
+ * samples in, moments (scenario time) out.
+ */
+import type { Fault, Sample } from './records.js';
+
+/** An answer that names the replica that gave it (`none`: hactl's balancer had no target to give it to). */
+function named(sample: Sample): sample is Sample & { replica: string } {
+  return sample.replica !== null && sample.replica !== 'none';
+}
+
+/** What hactl knew of replica identity before a fault: the names answers carried, and whether the fault's target was among them. */
+export interface IdentityView {
+  /** Some answer named the replica that gave it. */
+  known: boolean;
+  /** The fault's target answered under its own name: its disappearance can be seen. */
+  targetSeen: boolean;
+  names: string[];
+}
+
+export function identityBefore(samples: readonly Sample[], until: number, target: string): IdentityView {
+  const names = [...new Set(samples.filter((sample) => sample.end <= until && named(sample)).map((sample) => sample.replica!))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return { known: names.length > 0, targetSeen: names.includes(target), names };
+}
+
+/** Why identity cannot tell whether the killed replica left the answers, or undefined when it can. */
+export function identityGap(identity: IdentityView): string | undefined {
+  return identity.known ? undefined : 'hactl cannot see which replica answers: give the app profile a replica: source, or --verify-cmd';
+}
+
+/**
+ * The names among which the killed replica's is: its own when answers used it; else (answers
+ * name replicas their own way, such as nginx's upstream address) every name seen before the
+ * command, the killed one being the one that disappears.
+ */
+export function candidateNames(identity: IdentityView, target: string): string[] {
+  return identity.targetSeen ? [target] : identity.names;
+}
+
+/** The killed replica's state in the answers to requests sent after the kill command ended. */
+export type ReplicaVerdict = { verdict: 'gone'; name: string; answers: number } | { verdict: 'answered'; names: string[]; answers: number } | undefined;
+
+/**
+ * `answered` as soon as the killed replica answers a request sent after the command ended (the
+ * fault did not happen; with several candidates, once every one of them has); `gone` once
+ * `wanted` answers (2 x replicas: round robin offered it each twice) came from the others and
+ * exactly one candidate is missing from them; undefined while neither is known.
+ */
+export function replicaVerdict(samples: readonly Sample[], candidates: readonly string[], commandEnd: number, wanted: number): ReplicaVerdict {
+  const after = samples.filter((sample) => sample.at >= commandEnd && named(sample));
+  if (candidates.length === 1) {
+    const name = candidates[0]!;
+    const byIt = after.filter((sample) => sample.replica === name).length;
+    if (byIt > 0) return { verdict: 'answered', names: [name], answers: byIt };
+    return after.length >= wanted ? { verdict: 'gone', name, answers: after.length } : undefined;
+  }
+  const answering = new Set(after.map((sample) => sample.replica));
+  const missing = candidates.filter((name) => !answering.has(name));
+  if (candidates.length > 0 && missing.length === 0) return { verdict: 'answered', names: [...candidates], answers: after.length };
+  return missing.length === 1 && after.length >= wanted ? { verdict: 'gone', name: missing[0]!, answers: after.length } : undefined;
+}
+
+/** The name answers gave the killed replica, once known: its own, or the one that disappeared (`detail.answersAs`). */
+export function answeringName(fault: Fault, samples: readonly Sample[]): string | undefined {
+  if (typeof fault.detail?.answersAs === 'string') return fault.detail.answersAs;
+  return identityBefore(samples, fault.commands?.[0]?.startAt ?? fault.at, fault.target).targetSeen ? fault.target : undefined;
+}
+
+/**
+ * The moment the fault took effect, from the samples since the command started: the first
+ * failure (when it was sent, not before the command), or the end of the killed replica's last
+ * answer (when its identity is known), whichever is earlier. `command-start` when neither shows.
+ */
+export function effectMoment(
+  samples: readonly Sample[],
+  commandStart: number,
+  options: { target?: string; failed?: (sample: Sample) => boolean; until?: number },
+): { at: number; effect: NonNullable<Fault['effect']> } {
+  const failed = options.failed ?? ((sample: Sample) => sample.outcome === 'error');
+  const until = options.until ?? Number.POSITIVE_INFINITY;
+  const since = samples.filter((sample) => sample.end >= commandStart && sample.at <= until);
+  let firstFailure = Number.POSITIVE_INFINITY;
+  for (const sample of since) if (failed(sample)) firstFailure = Math.min(firstFailure, Math.max(sample.at, commandStart));
+  let gone = Number.POSITIVE_INFINITY;
+  if (options.target !== undefined) {
+    gone = commandStart;
+    for (const sample of since) if (sample.replica === options.target) gone = Math.max(gone, sample.end);
+  }
+  if (firstFailure === Number.POSITIVE_INFINITY && gone === Number.POSITIVE_INFINITY) return { at: commandStart, effect: 'command-start' };
+  return firstFailure <= gone ? { at: firstFailure, effect: 'first-failure' } : { at: gone, effect: 'replica-gone' };
+}
+
+/**
+ * Whether the last `wanted` requests sent since `from` were all answered (no error) by replicas
+ * other than `target`: the balancer has taken it out, and what was failing no longer does.
+ */
+export function cleanRun(samples: readonly Sample[], target: string, from: number, wanted: number): boolean {
+  let run = 0;
+  for (let i = samples.length - 1; i >= 0 && run < wanted; i--) {
+    const sample = samples[i]!;
+    if (sample.at < from) continue;
+    if (sample.outcome === 'error' || !named(sample) || sample.replica === target) return false;
+    run++;
+  }
+  return run >= wanted;
+}
+
+/**
+ * When the killed replica got its last traffic, seen from users: when the last request was sent
+ * that it answered, or that failed with no other replica naming itself (with identity known, a
+ * failure that names no replica is a request sent to the dead one), from the fault's moment until
+ * `until`. The send, not the answer: a proxy that retries a refused connection for seconds
+ * answers late a request it routed at once. Never before the fault's moment.
+ */
+export function detectionMoment(samples: readonly Sample[], target: string, at: number, until: number): number {
+  let last = at;
+  for (const sample of samples) {
+    if (sample.end < at || sample.at > until) continue;
+    const toTarget = sample.replica === target || (sample.outcome === 'error' && !named(sample));
+    if (toTarget) last = Math.max(last, sample.at);
+  }
+  return last;
+}
+
+/**
+ * For a store fault: a request that shows the store gone. An error, or a miss of a user whose
+ * own reads hit before the command (an app that fails closed answers 401, not 5xx).
+ */
+export function storeFailure(samples: readonly Sample[], commandStart: number): (sample: Sample) => boolean {
+  const hitBefore = new Set(samples.filter((sample) => sample.end <= commandStart && sample.outcome === 'hit').map((sample) => sample.user));
+  return (sample) => sample.outcome === 'error' || (sample.outcome === 'miss' && hitBefore.has(sample.user));
+}

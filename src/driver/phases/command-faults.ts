@@ -1,0 +1,340 @@
+/**
+ * Faults made by the user's commands (a cluster or store with `commandFaults`, --runtime
+ * external): users keep reading while a command runs, the fault's moment is found from what
+ * they saw, and the fault is verified before any figure after it is taken as a result.
+ */
+import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
+import { FaultCommandError, type CommandRun } from '../../runtime/fault-command.js';
+import type { CommandFaults, ReplicaCommandFaults, StoreCommandFaults } from '../../runtime/runtime.js';
+import type { RunningStore } from '../../stores/store.js';
+import { sleep } from '../../time.js';
+import { newJar } from '../cookie-memo.js';
+import { classifyAction, type Driver } from '../driver.js';
+import { answeringName, candidateNames, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from '../fault-effect.js';
+import { makeIdentity } from '../users.js';
+import type { HttpRequest } from '../app-profile.js';
+import type { PhaseContext } from '../phase.js';
+import type { Fault, FaultCommandRun } from '../records.js';
+import { readWhile } from './read.js';
+
+/** How often hactl looks at the samples for a fault's effect, and runs a polled command. */
+const LOOK_EVERY_MS = 100;
+const POLL_COMMAND_EVERY_MS = 500;
+/** Reading goes on this much past a command's own limit: the command bounds itself. */
+const COMMAND_GRACE_MS = 5_000;
+
+/** A command's run in scenario time, as the report keeps it. */
+export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
+  return { flag: run.flag, command: run.command, startAt: driver.fromEpoch(run.startAt), endAt: driver.fromEpoch(run.endAt), exit: run.exit, output: run.output };
+}
+
+/**
+ * Refuses a fault at a deployment that is not answering, or before any read of the scenario hit:
+ * its figures could measure nothing, and the fault would harm a deployment for no result.
+ */
+export async function guardFault(context: PhaseContext, commands: CommandFaults | undefined): Promise<void> {
+  const problem = await commands?.targetProblem();
+  if (problem) throw new EnvironmentError(`phase ${context.phase}: ${problem}`);
+  if (!context.driver.samples.some((sample) => sample.outcome === 'hit')) {
+    throw new EnvironmentError(`phase ${context.phase}: no read of this scenario hit before the fault, so nothing after it could be measured; hactl fires no fault then (check the app profile's login and read)`);
+  }
+}
+
+/** Runs a fault command while users read, and records the run on the fault (a failed one too). */
+async function runRecorded(context: PhaseContext, fault: Fault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
+  const recorded = command.then(
+    (run) => recordRun(context.driver, run),
+    (error: unknown) => {
+      if (error instanceof FaultCommandError) (fault.commands ??= []).push(recordRun(context.driver, error.run));
+      throw error;
+    },
+  );
+  const run = await readWhile(context, recorded, timeoutMs + COMMAND_GRACE_MS);
+  (fault.commands ??= []).push(run);
+  return run;
+}
+
+/**
+ * Polls `check` every `everyMs` (the next poll once the last one is done), while users read,
+ * until it gives a value or `timeoutMs` passes (undefined then).
+ */
+async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
+  const deadline = context.driver.now() + timeoutMs;
+  const polling = (async () => {
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (context.driver.now() >= deadline) return undefined;
+      await sleep(everyMs, undefined, { signal: context.signal });
+    }
+  })();
+  return readWhile(context, polling, timeoutMs + COMMAND_GRACE_MS);
+}
+
+/** --verify-cmd, polled: the first run that exits 0, else the last run. */
+function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
+  let last: CommandRun | undefined;
+  let running: Promise<void> | undefined;
+  let tries = 0;
+  let lastStart = -Infinity;
+  return {
+    /** Starts a run when none is going and the last began POLL_COMMAND_EVERY_MS ago; true once one passed. */
+    tick(): boolean {
+      if (last?.ok) return true;
+      if (!running && Date.now() - lastStart >= POLL_COMMAND_EVERY_MS) {
+        lastStart = Date.now();
+        tries++;
+        // Handled at once: a run that could not start (or was cut by the run's interruption) is a try that did not pass.
+        running = verify()
+          .then(
+            (run) => void (last = run),
+            () => undefined,
+          )
+          .finally(() => (running = undefined));
+      }
+      return false;
+    },
+    async settle(): Promise<void> {
+      await running;
+    },
+    get last() {
+      return last;
+    },
+    get tries() {
+      return tries;
+    },
+    record(fault: Fault) {
+      if (last) (fault.commands ??= []).push(recordRun(context.driver, last));
+    },
+  };
+}
+
+/** kill-replica through --kill-replica-cmd: verified by the replica leaving the answers, or by --verify-cmd. */
+export async function killReplicaByCommand(context: PhaseContext, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
+  await guardFault(context, commands);
+  const fault: Fault = { kind: 'kill-replica', target, at: context.driver.now(), commands: [] };
+  context.faults.push(fault);
+  const run = await runRecorded(context, fault, commands.kill(target, signal), commands.timeoutMs);
+  fault.at = run.startAt;
+  const samples = context.driver.samples;
+  const identity = identityBefore(samples, run.startAt, target);
+  const gap = identityGap(identity);
+  const candidates = candidateNames(identity, target);
+  const wanted = 2 * context.cluster.replicaIds.length;
+  const verify = commands.verify ? verifier(context, () => commands.verify!('kill-replica', target)) : undefined;
+  /** The name answers gave the killed replica, once its disappearance showed it. */
+  let name: string | undefined;
+  let verdict: { observed: boolean; observation: string } | undefined;
+  if (gap !== undefined && !verify) {
+    verdict = { observed: false, observation: gap };
+  } else {
+    verdict = await pollWhileReading(
+      context,
+      () => {
+        if (gap === undefined) {
+          const seen = replicaVerdict(samples, candidates, run.endAt, wanted);
+          if (seen?.verdict === 'answered') return { observed: false, observation: answeredAfter(target, seen) };
+          if (seen?.verdict === 'gone') {
+            name = seen.name;
+            const who = seen.name === target ? target : `${seen.name}, the one replica seen before the kill that stopped answering (taken for ${target}),`;
+            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests answered after the kill command ended` };
+          }
+        }
+        if (verify?.tick()) return { observed: true, observation: `--verify-cmd passed ${secondsSince(context, run.endAt)} after the kill command ended${gap ? ` (${gap.split(':')[0]})` : ''}` };
+        return undefined;
+      },
+      LOOK_EVERY_MS,
+      commands.timeoutMs,
+    );
+    await verify?.settle();
+    verify?.record(fault);
+    verdict ??= {
+      observed: false,
+      observation:
+        `within ${Math.round(commands.timeoutMs / 1000)} s of the kill command ` +
+        [gap === undefined ? `no replica left the answers (${wanted} in a row from the others) and none answered again` : gap, verify ? `--verify-cmd did not pass (${verify.tries} tries, last ${verify.last?.exit ?? 'none'})` : '']
+          .filter(Boolean)
+          .join('; '),
+    };
+  }
+  Object.assign(fault, verdict);
+  if (name !== undefined && name !== target) fault.detail = { ...fault.detail, answersAs: name };
+  // Measured from when the fault took effect, not from when the command was started: a command
+  // that waits (kubectl delete pod) would otherwise count its own run as detection and recovery.
+  const effect = verdict.observed ? effectMoment(samples, run.startAt, name !== undefined ? { target: name } : {}) : { at: run.startAt, effect: 'command-start' as const };
+  Object.assign(fault, effect);
+}
+
+function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
+  if (seen.names.length === 1 && seen.names[0] === target) {
+    return `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} sent after the kill command ended: the fault did not happen`;
+  }
+  return `every replica answering before the kill (${seen.names.join(', ')}) answered requests sent after the kill command ended (${seen.answers} answers): the fault did not happen`;
+}
+
+function secondsSince(context: PhaseContext, at: number): string {
+  return `${((context.driver.now() - at) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * kill-store through --kill-store-cmd (and --start-store-cmd): users read until the store is
+ * back (--store-ready-cmd passes, or a control user logged in after the kill reads its session),
+ * so that session loss is measured on a store that is up; verified by --verify-cmd or by a
+ * request that failed in between.
+ */
+export async function killStoreByCommand(context: PhaseContext, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
+  await guardFault(context, context.cluster.commandFaults);
+  const fault: Fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
+  context.faults.push(fault);
+  const limit = context.cluster.commandFaults?.timeoutMs ?? commands.backWithinMs;
+  const run = await runRecorded(context, fault, commands.kill(options.signal), limit);
+  fault.at = run.startAt;
+  const verify = context.cluster.commandFaults?.verify ? verifier(context, () => context.cluster.commandFaults!.verify!('kill-store')) : undefined;
+  if (options.downMs > 0) await readWhile(context, sleep(options.downMs, undefined, { signal: context.signal }), options.downMs + COMMAND_GRACE_MS);
+  if (commands.start) await runRecorded(context, fault, commands.start(), limit);
+
+  const control = controlUser(context);
+  let lastSeen = 'nothing answered yet';
+  let readyRun: CommandRun | undefined;
+  try {
+    const back = await pollWhileReading(
+      context,
+      async () => {
+        verify?.tick();
+        if (commands.ready) {
+          readyRun = await commands.ready();
+          lastSeen = `--store-ready-cmd: ${readyRun.exit}${readyRun.output ? `, ${readyRun.output}` : ''}`;
+          return readyRun.ok || undefined;
+        }
+        const seen = await control.reads();
+        lastSeen = `a control user logged in after the kill: ${seen.detail}`;
+        return seen.hit || undefined;
+      },
+      POLL_COMMAND_EVERY_MS,
+      commands.backWithinMs,
+    );
+    if (readyRun) fault.commands!.push(recordRun(context.driver, readyRun));
+    if (!back) throw new StoreLostError(`the store did not come back within ${Math.round(commands.backWithinMs / 1000)} s of the kill (last seen: ${lastSeen}); no session loss can be measured on a store that is down`);
+  } finally {
+    await verify?.settle();
+    await control.close();
+  }
+  fault.endAt = context.driver.now();
+  verify?.record(fault);
+
+  const samples = context.driver.samples;
+  const failed = storeFailure(samples, run.startAt);
+  const failures = samples.filter((sample) => sample.end >= run.startAt && sample.at <= fault.endAt! && failed(sample)).length;
+  if (verify?.last?.ok) Object.assign(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
+  else if (failures > 0) Object.assign(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
+  else Object.assign(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });
+  Object.assign(fault, fault.observed ? effectMoment(samples, run.startAt, { failed, until: fault.endAt }) : { at: run.startAt, effect: 'command-start' });
+}
+
+/** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
+function controlUser(context: PhaseContext) {
+  const driver = context.driver.fork('control');
+  const identity = makeIdentity(context.rng.fork('control-user'), 'control');
+  const meta = { phase: 'control', kind: 'control', user: -1 };
+  let jar = newJar();
+  return {
+    async reads(): Promise<{ hit: boolean; detail: string }> {
+      jar = newJar();
+      try {
+        const login = await driver.send(jar, context.profile.login(identity), meta, classifyAction);
+        if (login.status === 0 || login.status >= 400) return { hit: false, detail: `its login answered ${login.status === 0 ? `nothing (${login.error ?? 'no answer'})` : login.status}` };
+        const read = await driver.send(jar, context.profile.read, meta, classifyAction);
+        const hit = context.profile.isHit(read.status, read.body, identity);
+        return { hit, detail: hit ? 'its read hit' : `its read answered ${read.status === 0 ? `nothing (${read.error ?? 'no answer'})` : `${read.status} without its session`}` };
+      } catch (error) {
+        context.signal.throwIfAborted();
+        return { hit: false, detail: errorMessage(error) };
+      }
+    },
+    async close() {
+      // Leaves no session of its own behind when the app can log out.
+      if (context.profile.logout && !context.signal.aborted) await driver.send(jar, context.profile.logout, meta, classifyAction).catch(() => undefined);
+      await driver.close();
+    },
+  };
+}
+
+/** How long hactl looks for a killed replica the platform restarts by itself (no --start-replica-cmd). */
+const PLATFORM_RESTART_LOOK_MS = 10_000;
+
+/**
+ * After a scenario that killed replicas through the user's command: --start-replica-cmd for each
+ * (recorded on its fault), then a bounded wait until the replica is seen again: in the answers
+ * to probes through the target (its health path and read path, without cookies; no sample of
+ * the row) when answers name replicas, else the health path answering 2 x replicas times in a
+ * row. The fault's endAt is when it was back. Returns, per replica not restored, why.
+ */
+export async function restoreReplicas(input: { driver: Driver; profile: PhaseContext['profile']; cluster: PhaseContext['cluster']; faults: readonly Fault[]; signal: AbortSignal }): Promise<string[]> {
+  const commands = input.cluster.commandFaults;
+  if (!commands) return [];
+  const problems: string[] = [];
+  // A kill command that could not even be run touched nothing.
+  const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined && fault.commands.length > 0);
+  for (const fault of killed) {
+    input.signal.throwIfAborted();
+    const kill = fault.commands![0]!;
+    const samples = input.driver.samples;
+    const identity = identityBefore(samples, kill.startAt, fault.target);
+    const name = answeringName(fault, samples);
+    // It answered after its kill command: it never went down, and starting it again would start a second one.
+    if (identity.known && replicaVerdict(samples, name !== undefined ? [name] : identity.names, kill.endAt, Number.POSITIVE_INFINITY)?.verdict === 'answered') continue;
+    if (commands.start) {
+      let run: CommandRun;
+      try {
+        run = await commands.start(fault.target);
+      } catch (error) {
+        if (error instanceof FaultCommandError) fault.commands!.push(recordRun(input.driver, error.run));
+        problems.push(`${fault.target} was killed and --start-replica-cmd failed: ${errorMessage(error)}`);
+        continue;
+      }
+      fault.commands!.push(recordRun(input.driver, run));
+    }
+    const waitMs = commands.start ? commands.timeoutMs : PLATFORM_RESTART_LOOK_MS;
+    let back: boolean;
+    if (name !== undefined) back = await seenAgain(input, name, waitMs);
+    else if (commands.start) back = await commands.healthStreak(waitMs, input.signal);
+    else {
+      problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and ${identity.known ? 'no answer was seen to be its' : 'answers do not name replicas'}`);
+      continue;
+    }
+    if (back) fault.endAt = input.driver.now();
+    else {
+      const how = name !== undefined ? `did not answer a probe through the target within ${Math.round(waitMs / 1000)} s` : `the health path did not answer ${2 * input.cluster.replicaIds.length} times in a row within ${Math.round(waitMs / 1000)} s`;
+      problems.push(`${fault.target} was killed and ${commands.start ? `after --start-replica-cmd ${how}` : `no --start-replica-cmd was given, and it ${how}`}`);
+    }
+  }
+  return problems;
+}
+
+/** How often hactl probes for a restarted replica, and how many of the probes read the read path (the rest, the health path). */
+const PROBE_EVERY_MS = 200;
+const READ_PROBE_EVERY = 4;
+
+/**
+ * Probes through the target, the health path and now and then the read path (an app may name
+ * itself only in its own answers), until `target` answers one. Gently: a deployment whose proxy
+ * keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe every 200 ms.
+ */
+async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, target: string, waitMs: number): Promise<boolean> {
+  const driver = input.driver.fork('probe');
+  const meta = { phase: 'probe', kind: 'probe', user: -1 };
+  // A fresh jar each time: no cookie, so no session and no stickiness pins the probe to one replica.
+  const health: HttpRequest = { method: 'GET', path: input.profile.healthPath };
+  const deadline = Date.now() + waitMs;
+  try {
+    for (let i = 1; Date.now() < deadline; i++) {
+      input.signal.throwIfAborted();
+      const answer = await driver.send(newJar(), i % READ_PROBE_EVERY === 0 ? input.profile.read : health, meta, classifyAction);
+      if (answer.replica === target) return true;
+      await sleep(PROBE_EVERY_MS, undefined, { signal: input.signal });
+    }
+    return false;
+  } finally {
+    await driver.close();
+  }
+}
