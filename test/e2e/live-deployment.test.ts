@@ -66,7 +66,8 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
   };
   const readsPerReplica = (samples: readonly Sample[]) => {
     const counts: Record<string, number> = {};
-    for (const sample of samples) if (sample.kind === 'read' && sample.replica !== null) counts[sample.replica] = (counts[sample.replica] ?? 0) + 1;
+    // Users' reads of their own session, in whichever phase (a kill phase's reads are of its kind).
+    for (const sample of samples) if ((sample.outcome === 'hit' || sample.outcome === 'miss') && sample.replica !== null) counts[sample.replica] = (counts[sample.replica] ?? 0) + 1;
     return counts;
   };
 
@@ -110,13 +111,17 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     // Every answer is credited to one replica by its address, never to nginx's retry list.
     const names = new Set(Object.values(deployment.addresses));
     for (const sample of samples) if (sample.replica !== null) expect(names, sample.replica).toContain(sample.replica);
-    // What each replica counted itself, less the requests hactl made that are no samples (the
-    // pre-flight's and the restart's probes) and, on the killed one, reads it counted and died serving.
+    // What each replica counted itself (reads with a session cookie), less the pre-flight's one
+    // read and, on the killed one, the reads it counted and died serving, which nginx retried on
+    // another replica: a retry credited to the dead replica would make a replica's samples exceed its count.
     const counted = await deployment.readsCounted();
+    const victim = deployment.addresses['replica-1']!;
+    let uncounted = 0;
     for (const [address, reads] of Object.entries(readsPerReplica(samples))) {
       expect(counted[address]! - reads, address).toBeGreaterThanOrEqual(0);
-      expect(counted[address]! - reads, address).toBeLessThanOrEqual(12);
+      if (address !== victim) uncounted += counted[address]! - reads;
     }
+    expect(uncounted).toBeLessThanOrEqual(1);
     // Restored before the run ended.
     for (const id of deployment.replicaIds) expect(await deployment.replicaAnswers(id), id).toBe(true);
   });
