@@ -208,8 +208,23 @@ describe('hactl run --runtime external', () => {
     const [closed] = await freePorts(1);
     const marker = path.join(dir, 'fired');
     const result = await runHactl(['run', '--runtime', 'external', '--target', `http://127.0.0.1:${closed}`, '--replicas', '3', '--users', '5', '--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', `touch ${marker}`, '--quiet', '--format', 'json']);
-    expect(result.code).not.toBe(0);
-    expect((JSON.parse(result.stdout) as Report).results[0]!.reason).toMatch(/\/health gave no answer \(connect ECONNREFUSED .*hactl fires no fault/);
+    expect(result.code).toBe(3);
+    // The pre-flight finds it first (test/e2e/external-preflight.test.ts has the rest).
+    expect((JSON.parse(result.stdout) as Report).results[0]!.reason).toMatch(/\/health: connection refused \(ECONNREFUSED\)/);
+    await expect(readFile(marker)).rejects.toThrow();
+  });
+
+  it('refuses to fire a fault when no read of the scenario hit before it, pre-flight or not', async () => {
+    const marker = path.join(dir, 'fired');
+    // The demo app's profile with a hit predicate no answer satisfies.
+    const profile = path.join(dir, 'never-hits.yaml');
+    await writeFile(
+      profile,
+      ['name: never-hits', 'cookie: JSESSIONID', 'login: { method: POST, path: /login, json: { userId: "{{userId}}", userNm: "{{userNm}}" } }', 'read: { path: /session, hit: { status: 200, json: { $.userId: "not-{{userId}}" } } }'].join('\n') + '\n',
+    );
+    const result = await runHactl(['run', '--runtime', 'external', '--target', target, '--replicas', '3', '--users', '5', '--strategy', 'redis', '--app-profile', profile, '--no-preflight', '--scenario', 'kill-node', '--kill-replica-cmd', `touch ${marker}`, '--quiet', '--format', 'json']);
+    expect(result.code).toBe(3);
+    expect((JSON.parse(result.stdout) as Report).results[0]!.reason).toMatch(/no read of this scenario hit before the fault.*hactl fires no fault/);
     await expect(readFile(marker)).rejects.toThrow();
   });
 
