@@ -234,7 +234,10 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
 /** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
 function controlUser(context: PhaseContext) {
   const driver = context.driver.fork('control');
-  const identity = makeIdentity(context.rng.fork('control-user'), 'control');
+  // With test accounts, a row no scenario user holds when there is one: an invented user cannot
+  // log in, and a second login to a user's account may end that user's session on some apps.
+  const accounts = context.profile.accounts;
+  const identity = accounts && accounts.length > 0 ? accounts[context.users.length % accounts.length]! : makeIdentity(context.rng.fork('control-user'), 'control');
   const meta = { phase: 'control', kind: 'control', user: -1 };
   let jar = newJar();
   return {
