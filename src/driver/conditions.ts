@@ -91,7 +91,9 @@ async function commandFaultDetected(context: PhaseContext, fault: Fault, timeout
     signal: context.signal,
     onTimeout: () => new EnvironmentError(`phase ${context.phase}: within ${timeoutMs} ms of the kill, ${wanted} requests in a row were never all answered by replicas other than ${name}`),
   });
-  fault.detectedAt = detectionMoment(samples, name, fault.at, context.driver.now());
+  const detected = detectionMoment(samples, name, fault.at, context.driver.now());
+  if (detected !== undefined) fault.detectedAt = detected;
+  else fault.detail = { ...fault.detail, detection: 'not seen: no request failed after the fault (a proxy that retries hides when it took the replica out)' };
 }
 
 export type ConditionName = keyof typeof conditions;

@@ -92,6 +92,12 @@ export class Driver {
     return performance.now() - this.startedAt;
   }
 
+  /** When the oldest request still in flight was sent (scenario time), if any is: an answer from before then may still come. */
+  oldestInFlightAt(): number | undefined {
+    // A Set iterates in insertion order, which is the order requests were sent.
+    return this.inFlight.values().next().value?.sentAt;
+  }
+
   /** Converts an epoch time (as the balancer reports events) to scenario time. */
   fromEpoch(epochMs: number): number {
     return epochMs - (performance.timeOrigin + this.startedAt);
@@ -111,10 +117,13 @@ export class Driver {
     const { limiter } = this.options;
     if (limiter === undefined) {
       at = this.now();
-      exchange = await this.exchange(request, headers);
+      exchange = await this.exchange(request, headers, at);
     } else {
       // Latency and the request timeout start when the limiter lets the request go, not when it queued.
-      const started = await limiter.schedule(() => ({ at: this.now(), answer: this.exchange(request, headers) }), this.options.signal);
+      const started = await limiter.schedule(() => {
+        const sentAt = this.now();
+        return { at: sentAt, answer: this.exchange(request, headers, sentAt) };
+      }, this.options.signal);
       at = started.at;
       exchange = await started.answer;
     }
@@ -150,11 +159,11 @@ export class Driver {
     return url;
   }
 
-  private exchange(request: HttpRequest, headers: Record<string, string> | undefined): Promise<Exchange> {
+  private exchange(request: HttpRequest, headers: Record<string, string> | undefined, sentAt: number): Promise<Exchange> {
     const { signal } = this.options;
     // The run is being torn down: stop here rather than record a bogus error sample.
     signal.throwIfAborted();
-    const pending = new Pending(this.inFlight, signal, this.identity);
+    const pending = new Pending(this.inFlight, signal, this.identity, sentAt);
     pending.timer = setTimeout(expire, this.options.requestTimeoutMs, pending);
     this.inFlight.add(pending);
     this.client.request({ path: request.path, method: request.method, headers, body: request.body ?? null }, pending);
@@ -200,6 +209,8 @@ class Pending implements Http1Handler {
     private readonly inFlight: Set<Pending>,
     private readonly signal: AbortSignal,
     private readonly identity: ReplicaIdentity,
+    /** Milliseconds since the scenario started, when it was sent. */
+    readonly sentAt: number,
   ) {
     this.answer = new Promise<Exchange>((resolve, reject) => {
       this.resolve = resolve;

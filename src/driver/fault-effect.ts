@@ -20,13 +20,18 @@ export interface IdentityView {
 }
 
 export function identityBefore(samples: readonly Sample[], until: number, target: string): IdentityView {
-  const names = [...new Set(samples.filter((sample) => sample.end <= until && named(sample)).map((sample) => sample.replica!))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  return { known: names.length > 0, targetSeen: names.includes(target), names };
+  const answered = samples.filter((sample) => sample.end <= until && sample.outcome !== 'error');
+  const namedAnswers = answered.filter(named);
+  const names = [...new Set(namedAnswers.map((sample) => sample.replica))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  // Known only when answers name their replica as a rule: a source that names few of them (a
+  // stickiness cookie set once per session) cannot show a replica leaving the answers.
+  const known = names.length > 0 && 2 * namedAnswers.length >= answered.length;
+  return { known, targetSeen: known && names.includes(target), names: known ? names : [] };
 }
 
 /** Why identity cannot tell whether the killed replica left the answers, or undefined when it can. */
 export function identityGap(identity: IdentityView): string | undefined {
-  return identity.known ? undefined : 'hactl cannot see which replica answers: give the app profile a replica: source, or --verify-cmd';
+  return identity.known ? undefined : 'hactl cannot see which replica answers (most answers name none): give the app profile a replica: source that names every answer, or --verify-cmd';
 }
 
 /**
@@ -42,23 +47,50 @@ export function candidateNames(identity: IdentityView, target: string): string[]
 export type ReplicaVerdict = { verdict: 'gone'; name: string; answers: number } | { verdict: 'answered'; names: string[]; answers: number } | undefined;
 
 /**
- * `answered` as soon as the killed replica answers a request sent after the command ended (the
- * fault did not happen; with several candidates, once every one of them has); `gone` once
- * `wanted` answers (2 x replicas: round robin offered it each twice) came from the others and
- * exactly one candidate is missing from them; undefined while neither is known.
+ * How long after its kill command returned a replica may still answer: a platform's stop call
+ * (ecs stop-task, kubectl delete --wait=false) returns a moment before the process is gone.
  */
-export function replicaVerdict(samples: readonly Sample[], candidates: readonly string[], commandEnd: number, wanted: number): ReplicaVerdict {
-  const after = samples.filter((sample) => sample.at >= commandEnd && named(sample));
-  if (candidates.length === 1) {
-    const name = candidates[0]!;
-    const byIt = after.filter((sample) => sample.replica === name).length;
-    if (byIt > 0) return { verdict: 'answered', names: [name], answers: byIt };
-    return after.length >= wanted ? { verdict: 'gone', name, answers: after.length } : undefined;
+export const KILL_SETTLE_MS = 2_000;
+
+/**
+ * `gone` once `wanted` answers (2 x replicas: round robin offered every replica twice) to requests
+ * sent after the command ended, and after the candidate's own last answered request, came from
+ * the others, with nothing sent before the last of them still in flight (a slow answer from the
+ * candidate could still come), and exactly one candidate is gone that way; `answered` when the
+ * killed replica answered a request sent `settleMs` or more after the command ended (the fault
+ * did not happen; with several candidates, once every one of them has); undefined while neither
+ * is known.
+ */
+export function replicaVerdict(
+  samples: readonly Sample[],
+  candidates: readonly string[],
+  commandEnd: number,
+  wanted: number,
+  options: { settleMs?: number; oldestInFlight?: number } = {},
+): ReplicaVerdict {
+  const gone = candidates.flatMap((name) => {
+    const answers = answersWithout(samples, name, commandEnd, wanted, options.oldestInFlight);
+    return answers === undefined ? [] : [{ name, answers }];
+  });
+  if (gone.length === 1) return { verdict: 'gone', ...gone[0]! };
+  const settled = samples.filter((sample) => sample.at >= commandEnd + (options.settleMs ?? KILL_SETTLE_MS) && named(sample));
+  const answering = new Set(settled.map((sample) => sample.replica));
+  if (candidates.length > 0 && candidates.every((name) => answering.has(name))) {
+    const answers = candidates.length === 1 ? settled.filter((sample) => sample.replica === candidates[0]).length : settled.length;
+    return { verdict: 'answered', names: [...candidates], answers };
   }
-  const answering = new Set(after.map((sample) => sample.replica));
-  const missing = candidates.filter((name) => !answering.has(name));
-  if (candidates.length > 0 && missing.length === 0) return { verdict: 'answered', names: [...candidates], answers: after.length };
-  return missing.length === 1 && after.length >= wanted ? { verdict: 'gone', name: missing[0]!, answers: after.length } : undefined;
+  return undefined;
+}
+
+/** How many answers came from others after `name`'s last (and after `from`), when at least `wanted` did and none sent before the wanted-th is still in flight. */
+function answersWithout(samples: readonly Sample[], name: string, from: number, wanted: number, oldestInFlight: number | undefined): number | undefined {
+  let last: number | undefined;
+  for (const sample of samples) if (sample.replica === name && sample.at >= from && (last === undefined || sample.at > last)) last = sample.at;
+  const sentAfter = (sample: Sample) => (last === undefined ? sample.at >= from : sample.at > last);
+  const sends = samples.filter((sample) => sentAfter(sample) && named(sample) && sample.replica !== name).map((sample) => sample.at);
+  if (sends.length < wanted) return undefined;
+  sends.sort((a, b) => a - b);
+  return oldestInFlight === undefined || oldestInFlight > sends[wanted - 1]! ? sends.length : undefined;
 }
 
 /** The name answers gave the killed replica, once known: its own, or the one that disappeared (`detail.answersAs`). */
@@ -111,14 +143,17 @@ export function cleanRun(samples: readonly Sample[], target: string, from: numbe
  * that it answered, or that failed with no other replica naming itself (with identity known, a
  * failure that names no replica is a request sent to the dead one), from the fault's moment until
  * `until`. The send, not the answer: a proxy that retries a refused connection for seconds
- * answers late a request it routed at once. Never before the fault's moment.
+ * answers late a request it routed at once. Never before the fault's moment. Undefined when no
+ * request after the fault's moment went to it: a proxy that retries hid every attempt on the dead
+ * replica, so when it took the replica out cannot be seen (a 0 would be an artefact, not a time).
  */
-export function detectionMoment(samples: readonly Sample[], target: string, at: number, until: number): number {
-  let last = at;
+export function detectionMoment(samples: readonly Sample[], target: string, at: number, until: number): number | undefined {
+  let last: number | undefined;
   for (const sample of samples) {
-    if (sample.end < at || sample.at > until) continue;
+    // An answer that ended at the fault's moment is the replica's last one, which dated it.
+    if (sample.end <= at || sample.at > until) continue;
     const toTarget = sample.replica === target || (sample.outcome === 'error' && !named(sample));
-    if (toTarget) last = Math.max(last, sample.at);
+    if (toTarget) last = Math.max(last ?? at, sample.at, at);
   }
   return last;
 }

@@ -51,6 +51,12 @@ export interface Fault {
   appliedAt?: number;
   /** When the fault was undone (the store restarted, the toxic removed, the replica back in rotation). */
   endAt?: number;
+  /**
+   * When the service was seen working again after a fault of the user's command (a control user's
+   * login and read hit, or --store-ready-cmd passed): an app that fails closed answers 401s, not
+   * errors, while its store is down, so recovery is never shorter than this.
+   */
+  backAt?: number;
   /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */
   detail?: Record<string, number | string>;
   /** The user's commands run for this fault (--runtime external), in order. */

@@ -150,6 +150,15 @@ describe('recovery time', () => {
     expect(recoveryAfterFaults([sample('r', 0, 'error', { at: 100, end: 990 }), ...samples.slice(2)], faults)).toBeNull();
   });
 
+  it('lasts at least until the service was seen back, when the app answered misses (401s), not errors, meanwhile', () => {
+    // A store down from 100 to 3,600: the app failed closed, so no request was an error.
+    const samples = [sample('r', 0, 'miss', { at: 200, end: 210 }), sample('r', 0, 'hit', { at: 3_700, end: 3_710 })];
+    expect(recoveryAfterFaults(samples, [{ kind: 'kill-store', target: 'redis', at: 100 }])).toBe(0);
+    expect(recoveryAfterFaults(samples, [{ kind: 'kill-store', target: 'redis', at: 100, backAt: 3_600 }])).toBe(3_500);
+    // An error later than that still counts.
+    expect(recoveryAfterFaults([...samples, sample('r', 0, 'error', { at: 3_800, end: 4_100 }), sample('r', 0, 'hit', { at: 4_200, end: 4_210 })], [{ kind: 'kill-store', target: 'redis', at: 100, backAt: 3_600 }])).toBe(4_000);
+  });
+
   it('is reported with detection time when a fault happened', () => {
     const metrics = aggregate({
       samples: [sample('r', 0, 'error', { at: 100, end: 120 }), sample('r', 0, 'hit', { at: 130, end: 131 })],

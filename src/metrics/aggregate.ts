@@ -287,7 +287,8 @@ export function recoveryAfterFaults(samples: readonly Sample[], faults: readonly
     const next = starts[i + 1] ?? Number.POSITIVE_INFINITY;
     const recovery = recoveryMs(samples.filter((sample) => sample.at < next), at);
     if (recovery === null) return null;
-    longest = Math.max(longest, recovery);
+    const back = faults.reduce((latest, fault) => (fault.at === at && fault.backAt !== undefined ? Math.max(latest, fault.backAt - at) : latest), 0);
+    longest = Math.max(longest, recovery, round(back));
   }
   return longest;
 }

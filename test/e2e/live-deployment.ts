@@ -101,7 +101,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       '  access_log off;',
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `  ${kind}_temp_path ${tmp}/${kind};`),
       '  upstream app {',
-      ...replicaPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;`),
+      ...replicaPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`),
       '  }',
       '  server {',
       `    listen 127.0.0.1:${nginxPort};`,

@@ -10,7 +10,7 @@ import type { RunningStore } from '../../stores/store.js';
 import { sleep } from '../../time.js';
 import { newJar } from '../cookie-memo.js';
 import { classifyAction, type Driver } from '../driver.js';
-import { answeringName, candidateNames, effectMoment, identityBefore, identityGap, replicaVerdict, storeFailure } from '../fault-effect.js';
+import { answeringName, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
 import type { PhaseContext } from '../phase.js';
@@ -132,12 +132,14 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       context,
       () => {
         if (gap === undefined) {
-          const seen = replicaVerdict(samples, candidates, run.endAt, wanted);
-          if (seen?.verdict === 'answered') return { observed: false, observation: answeredAfter(target, seen) };
+          const oldest = context.driver.oldestInFlightAt();
+          const seen = replicaVerdict(samples, candidates, run.endAt, wanted, oldest !== undefined ? { oldestInFlight: oldest } : {});
+          // With --verify-cmd the user says when the fault took effect (a stop call may take a while).
+          if (seen?.verdict === 'answered' && !verify) return { observed: false, observation: answeredAfter(target, seen) };
           if (seen?.verdict === 'gone') {
             name = seen.name;
             const who = seen.name === target ? target : `${seen.name}, the one replica seen before the kill that stopped answering (taken for ${target}),`;
-            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests answered after the kill command ended` };
+            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests sent after its last answer` };
           }
         }
         if (verify?.tick()) return { observed: true, observation: `--verify-cmd passed ${secondsSince(context, run.endAt)} after the kill command ended${gap ? ` (${gap.split(':')[0]})` : ''}` };
@@ -166,10 +168,12 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
 }
 
 function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
+  const after = `sent ${KILL_SETTLE_MS / 1000} s or more after the kill command ended`;
+  const advice = 'the fault did not happen (a command that returns before the replica is down should wait for it, or give --verify-cmd)';
   if (seen.names.length === 1 && seen.names[0] === target) {
-    return `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} sent after the kill command ended: the fault did not happen`;
+    return `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} ${after}: ${advice}`;
   }
-  return `every replica answering before the kill (${seen.names.join(', ')}) answered requests sent after the kill command ended (${seen.answers} answers): the fault did not happen`;
+  return `every replica answering before the kill (${seen.names.join(', ')}) answered requests ${after} (${seen.answers} answers): ${advice}`;
 }
 
 function secondsSince(context: PhaseContext, at: number): string {
@@ -184,6 +188,13 @@ function secondsSince(context: PhaseContext, at: number): string {
  */
 export async function killStoreByCommand(context: PhaseContext, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
   await guardFault(context, context.cluster.commandFaults);
+  const accounts = context.profile.accounts;
+  if (!commands.ready && accounts && accounts.length <= context.users.length) {
+    throw new EnvironmentError(
+      `phase ${context.phase}: after the kill a control user logs in to see whether the store is back, and every test account (${accounts.length}) is a scenario user's: ` +
+        `a second login to a user's account may end that user's session on some apps, which would count as lost; add an account to ${context.profile.accountsSource ?? 'the accounts file'}, lower --users, or give --store-ready-cmd`,
+    );
+  }
   const fault: Fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
   context.faults.push(fault);
   const limit = context.cluster.commandFaults?.timeoutMs ?? commands.backWithinMs;
@@ -194,6 +205,8 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
   if (commands.start) await runRecorded(context, fault, commands.start(), limit);
 
   const control = controlUser(context);
+  // A control user can log in unless every test account is a scenario user's (then only --store-ready-cmd says).
+  const controlUsable = !accounts || accounts.length > context.users.length;
   let lastSeen = 'nothing answered yet';
   let readyRun: CommandRun | undefined;
   try {
@@ -201,11 +214,14 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
       context,
       async () => {
         verify?.tick();
-        if (commands.ready) {
+        if (commands.ready && !readyRun?.ok) {
           readyRun = await commands.ready();
           lastSeen = `--store-ready-cmd: ${readyRun.exit}${readyRun.output ? `, ${readyRun.output}` : ''}`;
-          return readyRun.ok || undefined;
+          if (!readyRun.ok) return undefined;
         }
+        // Even after --store-ready-cmd passed: a command that passes too early (the store's port
+        // open, its data still loading) would have every session counted lost.
+        if (commands.ready && !controlUsable) return true;
         const seen = await control.reads();
         lastSeen = `a control user logged in after the kill: ${seen.detail}`;
         return seen.hit || undefined;
@@ -220,6 +236,7 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
     await control.close();
   }
   fault.endAt = context.driver.now();
+  fault.backAt = fault.endAt;
   verify?.record(fault);
 
   const samples = context.driver.samples;
@@ -234,10 +251,10 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
 /** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
 function controlUser(context: PhaseContext) {
   const driver = context.driver.fork('control');
-  // With test accounts, a row no scenario user holds when there is one: an invented user cannot
-  // log in, and a second login to a user's account may end that user's session on some apps.
+  // With test accounts, a row no scenario user holds (killStoreByCommand made sure there is one):
+  // an invented user cannot log in to an app with real accounts.
   const accounts = context.profile.accounts;
-  const identity = accounts && accounts.length > 0 ? accounts[context.users.length % accounts.length]! : makeIdentity(context.rng.fork('control-user'), 'control');
+  const identity = accounts && accounts.length > context.users.length ? accounts[context.users.length]! : makeIdentity(context.rng.fork('control-user'), 'control');
   const meta = { phase: 'control', kind: 'control', user: -1 };
   let jar = newJar();
   return {
@@ -264,6 +281,8 @@ function controlUser(context: PhaseContext) {
 
 /** How long hactl looks for a killed replica the platform restarts by itself (no --start-replica-cmd). */
 const PLATFORM_RESTART_LOOK_MS = 10_000;
+/** How long hactl looks for a replica whose kill was not observed, to tell whether it is still up. */
+const STILL_UP_LOOK_MS = 3_000;
 
 /**
  * After a scenario that killed replicas through the user's command: --start-replica-cmd for each
@@ -284,8 +303,9 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
     const samples = input.driver.samples;
     const identity = identityBefore(samples, kill.startAt, fault.target);
     const name = answeringName(fault, samples);
-    // It answered after its kill command: it never went down, and starting it again would start a second one.
-    if (identity.known && replicaVerdict(samples, name !== undefined ? [name] : identity.names, kill.endAt, Number.POSITIVE_INFINITY)?.verdict === 'answered') continue;
+    // Answered after its kill command: if it still answers now it never went down, and starting it
+    // again would start a second one; a stop call that took effect late left it down all the same.
+    if (fault.observed === false && identity.known && (await seenAgain(input, name !== undefined ? [name] : identity.names, STILL_UP_LOOK_MS))) continue;
     if (commands.start) {
       let run: CommandRun;
       try {
@@ -299,7 +319,7 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
     }
     const waitMs = commands.start ? commands.timeoutMs : PLATFORM_RESTART_LOOK_MS;
     let back: boolean;
-    if (name !== undefined) back = await seenAgain(input, name, waitMs);
+    if (name !== undefined) back = await seenAgain(input, [name], waitMs);
     else if (commands.start) back = await commands.healthStreak(waitMs, input.signal);
     else {
       problems.push(`${fault.target} was killed and hactl cannot tell whether it came back: no --start-replica-cmd, and ${identity.known ? 'no answer was seen to be its' : 'answers do not name replicas'}`);
@@ -307,8 +327,9 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
     }
     if (back) fault.endAt = input.driver.now();
     else {
+      const who = name !== undefined && name !== fault.target ? `${fault.target} (answering as ${name})` : fault.target;
       const how = name !== undefined ? `did not answer a probe through the target within ${Math.round(waitMs / 1000)} s` : `the health path did not answer ${2 * input.cluster.replicaIds.length} times in a row within ${Math.round(waitMs / 1000)} s`;
-      problems.push(`${fault.target} was killed and ${commands.start ? `after --start-replica-cmd ${how}` : `no --start-replica-cmd was given, and it ${how}`}`);
+      problems.push(`${who} was killed and ${commands.start ? `after --start-replica-cmd ${how}` : `no --start-replica-cmd was given, and it ${how}`}`);
     }
   }
   return problems;
@@ -320,10 +341,12 @@ const READ_PROBE_EVERY = 4;
 
 /**
  * Probes through the target, the health path and now and then the read path (an app may name
- * itself only in its own answers), until `target` answers one. Gently: a deployment whose proxy
- * keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe every 200 ms.
+ * itself only in its own answers), until each of `names` has answered one. Gently: a deployment
+ * whose proxy keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe
+ * every 200 ms.
  */
-async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, target: string, waitMs: number): Promise<boolean> {
+async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, names: readonly string[], waitMs: number): Promise<boolean> {
+  const unseen = new Set(names);
   const driver = input.driver.fork('probe');
   const meta = { phase: 'probe', kind: 'probe', user: -1 };
   // A fresh jar each time: no cookie, so no session and no stickiness pins the probe to one replica.
@@ -333,7 +356,8 @@ async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile
     for (let i = 1; Date.now() < deadline; i++) {
       input.signal.throwIfAborted();
       const answer = await driver.send(newJar(), i % READ_PROBE_EVERY === 0 ? input.profile.read : health, meta, classifyAction);
-      if (answer.replica === target) return true;
+      if (answer.replica !== null) unseen.delete(answer.replica);
+      if (unseen.size === 0) return true;
       await sleep(PROBE_EVERY_MS, undefined, { signal: input.signal });
     }
     return false;
