@@ -23,7 +23,7 @@ import { stores, type RunningStore } from './stores/index.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 import { RateLimiter } from './driver/rate-limit.js';
-import { describeLogouts, type LogoutResult } from './driver/logout.js';
+import { describeLogouts, sessionsLeftWarning, type LogoutResult } from './driver/logout.js';
 
 export interface RunOptions {
   strategies: StrategyChoice[];
@@ -497,6 +497,8 @@ async function runOne(
     hooks.signal.throwIfAborted();
     return { ...base, status: 'error', reason: `${CLUSTER_START_FAILED}: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
+  // Sessions the cleanup left logged in on the deployment: said on the row, whatever became of the scenario.
+  let sessionsLeft: RowWarning | undefined;
   try {
     const warnings: RowWarning[] = [];
     const failOpen = await failOpenAtStart(cluster, topology, hooks.signal);
@@ -525,6 +527,7 @@ async function runOne(
         ? {
             onLogouts: (result: LogoutResult) => {
               timings.logouts = { sessions: result.sessions, sent: result.sent, failed: result.failed, ms: result.ms };
+              sessionsLeft = sessionsLeftWarning(result);
               hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${describeLogouts(result)}` });
             },
           }
@@ -558,6 +561,7 @@ async function runOne(
     if (noHits) warnings.push({ id: 'no-hits', invalid: true, message: noHits });
     const loginWarning = failedLoginsWarning(records.logins);
     if (loginWarning) warnings.push(loginWarning);
+    if (sessionsLeft) warnings.push(sessionsLeft);
     const findings = records.findings.length ? { findings: records.findings } : {};
     const flagged = warnings.length > 0 ? { warnings } : {};
     // Most users never had a session: no figure of this row is the strategy's, so it is no result.
@@ -571,7 +575,7 @@ async function runOne(
     if (error instanceof StoreLostError) lost.reason = error.message;
     // The same app against the same store: every later row of the strategy would say the same.
     if (error instanceof StoreUnusedError) lost.reason = `${error.message} (found in ${scenario.name})`;
-    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings };
+    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(sessionsLeft ? { warnings: [sessionsLeft] } : {}) };
   } finally {
     const stopping = Date.now();
     timings.scenarioMs = stopping - started - timings.startupMs;
