@@ -106,8 +106,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   const overhead = new RunOverhead(options.runtime !== 'external');
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
-  const runtime = await createRuntime(options, runId, hooks);
   const load = loadOf(options);
+  const runtime = await createRuntime(options, runId, hooks, load.limiter);
   const addRows = (strategy: string, fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy, scenario: scenario.name, ...fields }));
   // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
@@ -259,9 +259,9 @@ export interface StrategyCheck {
  * nothing else. Everything started is stopped before this returns or throws.
  */
 export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
-  const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks);
-  const checks: StrategyCheck[] = [];
   const load = loadOf(options);
+  const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks, load.limiter);
+  const checks: StrategyCheck[] = [];
   try {
     const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
     for (const choice of options.strategies) {
@@ -299,7 +299,7 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
 }
 
 /** The run's runtime, its preparation (image pulls and builds) told as notices. */
-function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<Runtime> {
+function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>, limiter?: RateLimiter): Promise<Runtime> {
   return runtimes[options.runtime]({
     runId,
     env: hooks.env,
@@ -308,6 +308,8 @@ function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks,
     ...(options.external ? { external: options.external } : {}),
     replicas: options.replicas,
     onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
+    // Everything hactl sends the deployment counts against --rate, its own probes too.
+    ...(limiter ? { limiter } : {}),
   });
 }
 
