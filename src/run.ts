@@ -23,7 +23,7 @@ import { stores, type RunningStore } from './stores/index.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 import { RateLimiter } from './driver/rate-limit.js';
-import { describeLogouts, type LogoutResult } from './driver/logout.js';
+import { describeLogouts, sessionsLeftWarning, type LogoutResult } from './driver/logout.js';
 
 export interface RunOptions {
   strategies: StrategyChoice[];
@@ -106,8 +106,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   const overhead = new RunOverhead(options.runtime !== 'external');
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
-  const runtime = await createRuntime(options, runId, hooks);
   const load = loadOf(options);
+  const runtime = await createRuntime(options, runId, hooks, load.limiter);
   const addRows = (strategy: string, fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy, scenario: scenario.name, ...fields }));
   // A problem of the app itself (it does not start, its login fails) found by the pre-flight or
@@ -259,9 +259,9 @@ export interface StrategyCheck {
  * nothing else. Everything started is stopped before this returns or throws.
  */
 export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<StrategyCheck[]> {
-  const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks);
-  const checks: StrategyCheck[] = [];
   const load = loadOf(options);
+  const runtime = await createRuntime(options, randomBytes(4).toString('hex'), hooks, load.limiter);
+  const checks: StrategyCheck[] = [];
   try {
     const balancer = await runtime.checkBalancer(options.balancer ?? 'hactl');
     for (const choice of options.strategies) {
@@ -299,7 +299,7 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
 }
 
 /** The run's runtime, its preparation (image pulls and builds) told as notices. */
-function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>): Promise<Runtime> {
+function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>, limiter?: RateLimiter): Promise<Runtime> {
   return runtimes[options.runtime]({
     runId,
     env: hooks.env,
@@ -308,6 +308,8 @@ function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks,
     ...(options.external ? { external: options.external } : {}),
     replicas: options.replicas,
     onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
+    // Everything hactl sends the deployment counts against --rate, its own probes too.
+    ...(limiter ? { limiter } : {}),
   });
 }
 
@@ -497,6 +499,8 @@ async function runOne(
     hooks.signal.throwIfAborted();
     return { ...base, status: 'error', reason: `${CLUSTER_START_FAILED}: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
+  // Sessions the cleanup left logged in on the deployment: said on the row, whatever became of the scenario.
+  let sessionsLeft: RowWarning | undefined;
   try {
     const warnings: RowWarning[] = [];
     const failOpen = await failOpenAtStart(cluster, topology, hooks.signal);
@@ -525,6 +529,7 @@ async function runOne(
         ? {
             onLogouts: (result: LogoutResult) => {
               timings.logouts = { sessions: result.sessions, sent: result.sent, failed: result.failed, ms: result.ms };
+              sessionsLeft = sessionsLeftWarning(result);
               hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${describeLogouts(result)}` });
             },
           }
@@ -558,6 +563,7 @@ async function runOne(
     if (noHits) warnings.push({ id: 'no-hits', invalid: true, message: noHits });
     const loginWarning = failedLoginsWarning(records.logins);
     if (loginWarning) warnings.push(loginWarning);
+    if (sessionsLeft) warnings.push(sessionsLeft);
     const findings = records.findings.length ? { findings: records.findings } : {};
     const flagged = warnings.length > 0 ? { warnings } : {};
     // Most users never had a session: no figure of this row is the strategy's, so it is no result.
@@ -571,7 +577,7 @@ async function runOne(
     if (error instanceof StoreLostError) lost.reason = error.message;
     // The same app against the same store: every later row of the strategy would say the same.
     if (error instanceof StoreUnusedError) lost.reason = `${error.message} (found in ${scenario.name})`;
-    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings };
+    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(sessionsLeft ? { warnings: [sessionsLeft] } : {}) };
   } finally {
     const stopping = Date.now();
     timings.scenarioMs = stopping - started - timings.startupMs;

@@ -4,6 +4,15 @@ import { performance } from 'node:perf_hooks';
 const WINDOW_MS = 1_000;
 
 /**
+ * How much longer than a second the limiter keeps a send in its window. The rate holds at the
+ * deployment, which sees arrivals, not sends: a request on a new connection arrives a handshake
+ * after its send, one on a kept-alive connection at once, so sends a second apart can arrive a
+ * few ms less than a second apart. The margin absorbs that difference (a few ms on one host, tens
+ * across a network), at the cost of a rate at most 5% under --rate.
+ */
+const ARRIVAL_MARGIN_MS = 50;
+
+/**
  * How far ahead of its even spacing a send may go: enough to catch up on a timer that fired a
  * little late (the average rate holds), too little to bunch a second's budget into a burst.
  */
@@ -24,8 +33,9 @@ interface Watch {
 /**
  * --rate: at most `perSecond` requests sent in any sliding second, however many drivers of the
  * run send them. It keeps the send times of the last `perSecond` requests; the next may go once
- * the oldest of them was sent more than a second ago, so no window of one second (closed at both
- * ends) ever holds more than `perSecond` sends.
+ * the oldest of them was sent more than a second (and ARRIVAL_MARGIN_MS) ago, so no window of one
+ * second (closed at both ends) ever holds more than `perSecond` sends, nor, within the margin's
+ * jitter, arrivals at the deployment.
  *
  * Within that bound, sends are also spread evenly, one every 1000/perSecond ms (a generic cell
  * rate: a send may come at most PACING_TOLERANCE_MS early): a second's budget spent in one burst
@@ -114,7 +124,7 @@ export class RateLimiter {
 
   private free(): boolean {
     const now = this.clock();
-    return now >= this.due - PACING_TOLERANCE_MS && (this.filled < this.perSecond || now - this.sent[this.next]! > WINDOW_MS);
+    return now >= this.due - PACING_TOLERANCE_MS && (this.filled < this.perSecond || now - this.sent[this.next]! > WINDOW_MS + ARRIVAL_MARGIN_MS);
   }
 
   private go<T>(send: () => T): T {
@@ -130,9 +140,9 @@ export class RateLimiter {
   private pump(): void {
     while (this.waiting.length > 0 && this.free()) this.waiting.shift()!.go();
     if (this.waiting.length === 0 || this.timer !== undefined) return;
-    // The next send's turn by spacing, or (+1 for the "more than a second" edge) when the oldest send leaves the window.
+    // The next send's turn by spacing, or (+1 for the "more than" edge) when the oldest send leaves the window.
     const now = this.clock();
-    const windowFree = this.filled < this.perSecond ? now : this.sent[this.next]! + WINDOW_MS + 1;
+    const windowFree = this.filled < this.perSecond ? now : this.sent[this.next]! + WINDOW_MS + ARRIVAL_MARGIN_MS + 1;
     const delay = Math.max(1, Math.ceil(Math.max(this.due - PACING_TOLERANCE_MS, windowFree) - now));
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -6,6 +6,7 @@ import { execCommand, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, type CommandRun
 import { answerOf, answers2xx } from './http-probe.js';
 import { checkTarget } from './target-check.js';
 import type { Cluster, ClusterControl, CommandFaults, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
+import type { RateLimiter } from '../driver/rate-limit.js';
 
 /** The flag that gives each command, for messages. */
 const FLAG_OF: Record<FaultCommand, string> = {
@@ -37,6 +38,7 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
   const env = options.env;
   const signal = options.signal;
   const replicaIds = Array.from({ length: options.replicas ?? 1 }, (_, i) => replicaId(i + 1));
+  const probe = probeThrough(options.limiter, signal);
 
   const timeoutMs = settings.faultTimeoutMs ?? FAULT_COMMAND_TIMEOUT_MS;
   // A fault command that fails is an error row; --verify-cmd and --store-ready-cmd answer by their exit.
@@ -62,8 +64,8 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
     },
     // Nothing to start: "started" means the target answers its health path, checked before any fault can be fired at it.
     startCluster: async () => {
-      await checkTarget(`${settings.target}${settings.healthPath}`, signal ? { signal } : {});
-      return externalCluster(settings, replicaIds, run, timeoutMs, signal);
+      await probe(() => checkTarget(`${settings.target}${settings.healthPath}`, signal ? { signal } : {}));
+      return externalCluster(settings, replicaIds, run, timeoutMs, signal, probe);
     },
     close: async () => {},
   };
@@ -82,6 +84,19 @@ function unsupported(control: ClusterControl, settings: ExternalSettings): strin
     case 'store-proxy':
       return "it puts a fault proxy between the replicas and the store, which hactl can do only in a cluster it started";
   }
+}
+
+/**
+ * Sends one of hactl's own requests to the deployment (its start check, a health probe): under
+ * --rate it waits for a slot of the run's limiter, since the rate holds at the deployment for
+ * everything hactl sends it, not only for users' requests.
+ */
+type Probe = <T>(send: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
+function probeThrough(limiter: RateLimiter | undefined, runSignal: AbortSignal | undefined): Probe {
+  // A probe nobody can stop still leaves the queue in its turn: the limiter serves waiters in order, at the rate.
+  const never = new AbortController().signal;
+  return async (send, signal) => (limiter ? limiter.schedule(send, signal ?? runSignal ?? never) : send());
 }
 
 type Run = (command: FaultCommand, template: string, fields: Record<string, string>) => Promise<CommandRun>;
@@ -116,7 +131,7 @@ function externalStore(store: StoreModule, settings: ExternalSettings, run: Run)
   };
 }
 
-function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined): Cluster {
+function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined, probe: Probe): Cluster {
   const fields = (replica: string) => ({ replica, ordinal: String(replicaIds.indexOf(replica) + 1), signal: '' });
   const known = (replica: string) => {
     if (!replicaIds.includes(replica)) throw new EnvironmentError(`no replica named ${replica}; --replicas says the deployment has ${replicaIds.length}`);
@@ -137,7 +152,7 @@ function externalCluster(settings: ExternalSettings, replicaIds: string[], run: 
     const stop = waitSignal ?? signal;
     return pollUntil(
       async () => {
-        streak = (await answers2xx(health)) ? streak + 1 : 0;
+        streak = (await probe(() => answers2xx(health), stop)) ? streak + 1 : 0;
         return streak >= wanted || undefined;
       },
       { timeoutMs: waitMs, intervalMs: SETTLE_INTERVAL_MS, ...(stop ? { signal: stop } : {}), onTimeout: () => new EnvironmentError('timeout') },
@@ -153,7 +168,7 @@ function externalCluster(settings: ExternalSettings, replicaIds: string[], run: 
   const shared: CommandFaults = {
     timeoutMs,
     targetProblem: async () => {
-      const answer = await answerOf(health, 2_000);
+      const answer = await probe(() => answerOf(health, 2_000));
       if (answer.status !== undefined && answer.status >= 200 && answer.status < 300) return undefined;
       return `${health} ${answer.status === undefined ? `gave no answer (${answer.excerpt})` : `answered ${answer.status}`} just before the fault: hactl fires no fault at a deployment that is not answering`;
     },

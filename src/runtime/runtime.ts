@@ -5,6 +5,7 @@ import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { CommandRun } from './fault-command.js';
+import type { RateLimiter } from '../driver/rate-limit.js';
 
 export const RUNTIME_NAMES = ['local', 'docker', 'external'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
@@ -100,6 +101,8 @@ export interface RuntimeOptions {
   replicas?: number;
   /** Lines worth showing while the runtime prepares (image pulls and builds). */
   onProgress?(line: string): void;
+  /** --rate: the run's limiter. The external runtime's own probes of the deployment take a slot from it too. */
+  limiter?: RateLimiter;
 }
 
 /** The fault proxy in front of a store: the URL replicas use instead of the store's, and its toxics. */

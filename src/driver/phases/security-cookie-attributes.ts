@@ -76,7 +76,7 @@ export const securityCookieAttributes = definePhase({
     await runInOrder(context.users.map((user) => ({ user: user.index, run: () => loginAndReplay(user.index) })), context.concurrency, context.signal);
 
     // A replica that keeps sessions to itself sets the cookie only at the logins it serves.
-    const silent = () => (seen.some((one) => one.replica === UNKNOWN) ? [] : unreached(new Set(seen.map((one) => one.replica)), all));
+    const silent = () => (seen.some((one) => one.replica === UNKNOWN) ? [] : unreached(new Set(seen.map((one) => one.replica)), all, profile.replica !== undefined));
     for (let extra = 0; extra < EXTRA_LOGINS_PER_REPLICA * all.length && silent().length > 0; extra++) {
       context.signal.throwIfAborted();
       await loginAndReplay(extra % context.users.length);

@@ -3,6 +3,9 @@ import type { Exchange } from '../driver.js';
 import { classifyRead, type PhaseContext } from '../phase.js';
 import { PROXY_ERRORS } from '../replica-identity.js';
 
+/** hactl's balancer's tag on its own 503 when no replica is in service (see balancer/proxy.ts). */
+const NO_REPLICA_TAG = 'none';
+
 /**
  * Replaying a session cookie "on every replica", shared by the security checks. A replay carries
  * the session cookie alone: a stickiness cookie (AWSALB) would pin it to one replica, and a copy
@@ -41,6 +44,8 @@ export interface Replay {
   showingReplicas: Set<string>;
   /** Answers that named no replica (no balancer tag, no profile source, or a source that matched nothing). */
   unknownReplica: number;
+  /** The names are an app profile's `replica:` source's (the app's own words), not hactl's balancer's tags. */
+  fromProfile?: boolean;
 }
 
 /**
@@ -51,10 +56,11 @@ export interface Replay {
  */
 export async function replay(context: PhaseContext, user: number, jars: () => CookieJar, shows: (exchange: Exchange) => boolean, options: { expiredCookies?: boolean } = {}): Promise<Replay> {
   const all = context.cluster.replicaIds;
-  const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0 };
+  const fromProfile = context.profile.replica !== undefined;
+  const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0, fromProfile };
   const minimum = MIN_READS_PER_REPLICA * all.length;
   const maximum = MAX_READS_PER_REPLICA * all.length;
-  const everyReplicaAnswered = () => result.unknownReplica > 0 || unreached(result.replicas, all).length === 0;
+  const everyReplicaAnswered = () => result.unknownReplica > 0 || unreached(result.replicas, all, fromProfile).length === 0;
   while (result.reads < maximum && (result.reads < minimum || !everyReplicaAnswered())) {
     context.signal.throwIfAborted();
     let showed = false;
@@ -80,6 +86,7 @@ export function mergeReplays(replays: readonly Replay[]): Replay {
     merged.reads += one.reads;
     merged.shown += one.shown;
     merged.unknownReplica += one.unknownReplica;
+    if (one.fromProfile) merged.fromProfile = true;
     for (const replica of one.replicas) merged.replicas.add(replica);
     for (const replica of one.showingReplicas) merged.showingReplicas.add(replica);
   }
@@ -89,7 +96,7 @@ export function mergeReplays(replays: readonly Replay[]): Replay {
 /** Which replicas answered, for a finding's evidence; says so when the balancer does not tell. */
 export function replicasAnswered(replay: Replay, all: readonly string[]): string {
   if (replay.replicas.size === 0) return replay.unknownReplica > 0 ? "replicas unknown (no answer named its replica; see the app profile's replica: key)" : 'none answered';
-  const missing = unreached(replay.replicas, all);
+  const missing = unreached(replay.replicas, all, replay.fromProfile);
   const named = [...replay.replicas].sort().join(', ');
   return missing.length === 0 ? named : `${named} (never reached: ${missing.join(', ')})`;
 }
@@ -111,16 +118,19 @@ export function whereShown(replay: Replay): string {
 
 /** Whether replays reached every replica; a check that missed one has not shown what it claims. */
 export function reachedEveryReplica(replay: Replay, all: readonly string[]): boolean {
-  return replay.unknownReplica > 0 || unreached(replay.replicas, all).length === 0;
+  return replay.unknownReplica > 0 || unreached(replay.replicas, all, replay.fromProfile).length === 0;
 }
 
 /**
- * The replicas of `all` that no answer came from. Behind hactl's balancer answers name replicas
- * by the cluster's ids; names from an app profile's `replica:` source or a deployment's own
- * proxy are other words for the same replicas, and only their number can be compared.
+ * The replicas of `all` that no answer came from. hactl's balancer tags answers with the
+ * cluster's ids, and its own 503 (no replica in service) with `none`, which no replica gave: the
+ * missing ids are named. Names from an app profile's `replica:` source (or anything else that is
+ * not the cluster's ids) are other words for the same replicas, and only their number can be
+ * compared.
  */
-export function unreached(seen: ReadonlySet<string>, all: readonly string[]): string[] {
-  if ([...seen].every((name) => all.includes(name))) return all.filter((replica) => !seen.has(replica));
-  const missing = all.length - seen.size;
+export function unreached(seen: ReadonlySet<string>, all: readonly string[], fromProfile = false): string[] {
+  const named = fromProfile ? [...seen] : [...seen].filter((name) => name !== NO_REPLICA_TAG);
+  if (!fromProfile && named.every((name) => all.includes(name))) return all.filter((replica) => !seen.has(replica));
+  const missing = all.length - named.length;
   return missing > 0 ? [`${missing} of ${all.length} replicas`] : [];
 }
