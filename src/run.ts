@@ -535,6 +535,7 @@ async function runOne(
           }
         : {}),
       ...(hooks.onActivity ? { onActivity: (activity: ScenarioActivity) => hooks.onActivity!({ strategy: name, scenario: scenario.name, ...activity }) } : {}),
+      onNotice: (message: string) => hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${message}` }),
     });
     const failure = cluster.failure();
     if (failure) throw new EnvironmentError(failure);

@@ -44,6 +44,8 @@ export interface ScenarioRunInput {
    * how that went: --runtime external with a profile that has a logout request.
    */
   onLogouts?(result: LogoutResult): void;
+  /** Told what the run leaves broken when it is stopped mid-scenario (a replica or store the user's commands killed). */
+  onNotice?(message: string): void;
 }
 
 /** How far a scenario has got: its current phase, requests so far, and how its users' reads are faring. */
@@ -153,6 +155,9 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     // whatever became of the scenario, unless the run is being torn down.
     if (!signal.aborted) {
       notRestored = await restoreReplicas({ driver, profile: input.profile, cluster: input.cluster, faults, signal }).catch((error: unknown) => [`restoring the killed replicas failed: ${errorMessage(error)}`]);
+    } else if (input.cluster.commandFaults) {
+      // Stopped mid-scenario: nothing more is sent to the deployment, but the user hears what it is left with.
+      for (const left of leftBroken(faults)) input.onNotice?.(left);
     }
     await driver.close();
     // After a failure too (best effort, bounded); not when the run is being stopped.
@@ -173,6 +178,21 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     }
   }
   return { samples: driver.samples, faults, findings, counters, logins, ...(notRestored.length > 0 ? { notRestored } : {}) };
+}
+
+/** Faults of the user's commands a stopped run did not undo: a killed replica not started again, a store not seen back. */
+function leftBroken(faults: readonly Fault[]): string[] {
+  return faults.flatMap((fault) => {
+    const started = fault.commands?.some((run) => run.flag === '--start-replica-cmd' || run.flag === '--start-store-cmd');
+    // `commands` is set as a kill command starts; a run it was cut short in is not recorded in it.
+    if (fault.kind === 'kill-replica' && fault.commands !== undefined && !started && fault.endAt === undefined) {
+      return [`stopped after ${fault.target} was killed by --kill-replica-cmd: hactl did not start it again (--start-replica-cmd), so the deployment may be short of it`];
+    }
+    if (fault.kind === 'kill-store' && fault.commands !== undefined && fault.backAt === undefined) {
+      return [`stopped after the store was killed by --kill-store-cmd and before it was seen back: check the deployment's ${fault.target}`];
+    }
+    return [];
+  });
 }
 
 /** Logins and reads per replica, by throwaway users, before anything is measured. */

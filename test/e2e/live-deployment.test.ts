@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/driver/records.js';
 import type { Report, ResultRow } from '../../src/report/model.js';
 import { freePorts } from '../../src/runtime/ports.js';
-import { runHactl, STACK_LINE } from './helpers.js';
+import { execFileSync } from 'node:child_process';
+import { runHactl, startHactl, STACK_LINE } from './helpers.js';
+import { pollUntil, sleep } from '../../src/time.js';
 import { startDeployment, type Deployment } from './live-deployment.js';
 
 const PROFILE = fileURLToPath(new URL('../../fixtures/apps/php-behind-nginx.yaml', import.meta.url));
@@ -173,6 +175,23 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     const table = await runHactl(['report', path.join(deployment.dir, (await latest(deployment.dir, 'report-'))!)]);
     expect(table.stdout).toMatch(/invalid/);
     for (const id of deployment.replicaIds) expect(await deployment.replicaAnswers(id), id).toBe(true);
+  });
+
+  it('stopped by Ctrl-C during a kill command: says the deployment is left short of the killed replica', async () => {
+    const hactl = startHactl([
+      'run', '--runtime', 'external', '--target', deployment.target, '--strategy', 'redis', '--replicas', '3', '--app-profile', PROFILE,
+      '--scenario', 'kill-node', '--kill-replica-cmd', `${deployment.commands.killReplica}; sleep 5`, '--start-replica-cmd', deployment.commands.startReplica,
+    ]);
+    await hactl.waitForStderr(/kill-replica-cmd still running|checking/, 20_000);
+    // Well into the kill command (the replica dies at once, the command then sleeps 5 s).
+    await sleep(3_000);
+    hactl.child.kill('SIGINT');
+    const { code, stderr } = await hactl.finished;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/stopped after replica-1 was killed by --kill-replica-cmd: hactl did not start it again/);
+    expect(await deployment.replicaAnswers('replica-1')).toBe(false);
+    execFileSync('sh', ['-c', deployment.commands.startReplica.replace('{replica}', 'replica-1')]);
+    await pollUntil(async () => (await deployment.replicaAnswers('replica-1')) || undefined, { timeoutMs: 15_000, intervalMs: 100, onTimeout: () => new Error('replica-1 did not come back') });
   });
 
   it("logs every user out at the end, leaving no session of hactl's in the deployment's Redis, and --rate caps every second", async () => {
