@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { FaultCommandRun } from '../driver/records.js';
 import { EnvironmentError } from '../errors.js';
 
 /** The `{field}`s a fault command may use (--kill-replica-cmd and friends). */
@@ -14,16 +15,11 @@ const OUTPUT_EXCERPT_CHARS = 500;
 /** A command that runs longer than this is told about, every as often, so that a wait is never silent. */
 export const PROGRESS_EVERY_MS = 5_000;
 
-/** One run of a user's command, in epoch milliseconds (the phase turns them into scenario time). */
-export interface CommandRun {
-  flag: string;
-  command: string;
-  startAt: number;
-  endAt: number;
-  /** 'exit 0', 'exit 4', 'SIGKILL', 'timeout'. */
-  exit: string;
-  /** The last <= 500 characters of stdout+stderr, trimmed. */
-  output: string;
+/**
+ * One run of a user's command, as the report keeps it but in epoch milliseconds (the phase turns
+ * them into scenario time), and whether it passed.
+ */
+export interface CommandRun extends FaultCommandRun {
   ok: boolean;
 }
 
