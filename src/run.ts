@@ -499,8 +499,10 @@ async function runOne(
     hooks.signal.throwIfAborted();
     return { ...base, status: 'error', reason: `${CLUSTER_START_FAILED}: ${errorMessage(error)}`, durationMs: Date.now() - started };
   }
-  // Sessions the cleanup left logged in on the deployment: said on the row, whatever became of the scenario.
+  // What the scenario left on the deployment (sessions the cleanup left logged in, replicas not
+  // seen back): said on the row, whatever became of the scenario.
   let sessionsLeft: RowWarning | undefined;
+  let notRestored: RowWarning[] = [];
   try {
     const warnings: RowWarning[] = [];
     const failOpen = await failOpenAtStart(cluster, topology, hooks.signal);
@@ -536,6 +538,7 @@ async function runOne(
         : {}),
       ...(hooks.onActivity ? { onActivity: (activity: ScenarioActivity) => hooks.onActivity!({ strategy: name, scenario: scenario.name, ...activity }) } : {}),
       onNotice: (message: string) => hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${message}` }),
+      onNotRestored: (problems) => (notRestored = problems.map((problem) => ({ id: 'not-restored', message: `the deployment was not restored: ${problem}` }))),
     });
     const failure = cluster.failure();
     if (failure) throw new EnvironmentError(failure);
@@ -555,7 +558,7 @@ async function runOne(
     if (seen) warnings.push({ id: 'replicas-seen', message: seen });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
-    warnings.push(...commandFaultWarnings(records.faults, records.notRestored));
+    warnings.push(...faultsNotObserved(records.faults), ...notRestored);
     const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
     // The same reads as the hit rate's: users whose login failed read no session of the strategy.
     const sessionless = withoutSession(records.logins);
@@ -578,7 +581,8 @@ async function runOne(
     if (error instanceof StoreLostError) lost.reason = error.message;
     // The same app against the same store: every later row of the strategy would say the same.
     if (error instanceof StoreUnusedError) lost.reason = `${error.message} (found in ${scenario.name})`;
-    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(sessionsLeft ? { warnings: [sessionsLeft] } : {}) };
+    const left = [...notRestored, ...(sessionsLeft ? [sessionsLeft] : [])];
+    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(left.length > 0 ? { warnings: left } : {}) };
   } finally {
     const stopping = Date.now();
     timings.scenarioMs = stopping - started - timings.startupMs;
@@ -589,15 +593,13 @@ async function runOne(
 }
 
 /**
- * Faults made by the user's commands: one hactl did not see take effect voids the row's figures
- * (a loss measured after a fault that did not happen is no result); a replica left dead is said.
+ * Faults made by the user's commands that hactl did not see take effect: they void the row's
+ * figures (a loss measured after a fault that did not happen is no result).
  */
-function commandFaultWarnings(faults: readonly Fault[], notRestored: readonly string[] = []): RowWarning[] {
-  const warnings: RowWarning[] = faults
+function faultsNotObserved(faults: readonly Fault[]): RowWarning[] {
+  return faults
     .filter((fault) => fault.observed === false)
     .map((fault) => ({ id: 'fault-not-observed', invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${fault.observation ?? 'nothing showed it'}` }));
-  for (const problem of notRestored) warnings.push({ id: 'not-restored', message: `the deployment was not restored: ${problem}` });
-  return warnings;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface ScenarioRunInput {
   onLogouts?(result: LogoutResult): void;
   /** Told what the run leaves broken when it is stopped mid-scenario (a replica or store the user's commands killed). */
   onNotice?(message: string): void;
+  /** Told, per replica the user's commands killed and hactl could not see back, why: whatever became of the scenario. */
+  onNotRestored?(problems: readonly string[]): void;
 }
 
 /** How far a scenario has got: its current phase, requests so far, and how its users' reads are faring. */
@@ -63,8 +65,6 @@ export interface ScenarioRecords {
   findings: Finding[];
   counters: CounterRecord[];
   logins: LoginRecord[];
-  /** Replicas the user's commands killed that were not seen back by the end (--runtime external), with why. */
-  notRestored?: string[];
 }
 
 /**
@@ -108,7 +108,6 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   const logins: LoginRecord[] = [];
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
   let storeChecked = false;
-  let notRestored: string[] = [];
   try {
     input.onActivity?.(activity);
     if (warmUpOn) await warmUp(input, rng.fork(`warm-up:${scenario.name}`), shared);
@@ -154,7 +153,8 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     // A deployment is left as it was found: replicas the user's commands killed are started again,
     // whatever became of the scenario, unless the run is being torn down.
     if (!signal.aborted) {
-      notRestored = await restoreReplicas({ driver, profile: input.profile, cluster: input.cluster, faults, signal }).catch((error: unknown) => [`restoring the killed replicas failed: ${errorMessage(error)}`]);
+      const notRestored = await restoreReplicas({ driver, profile: input.profile, cluster: input.cluster, faults, signal }).catch((error: unknown) => [`restoring the killed replicas failed: ${errorMessage(error)}`]);
+      if (notRestored.length > 0) input.onNotRestored?.(notRestored);
     } else if (input.cluster.commandFaults) {
       // Stopped mid-scenario: nothing more is sent to the deployment, but the user hears what it is left with.
       for (const left of leftBroken(faults)) input.onNotice?.(left);
@@ -177,7 +177,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       );
     }
   }
-  return { samples: driver.samples, faults, findings, counters, logins, ...(notRestored.length > 0 ? { notRestored } : {}) };
+  return { samples: driver.samples, faults, findings, counters, logins };
 }
 
 /** Faults of the user's commands a stopped run did not undo: a killed replica not started again, a store not seen back. */
