@@ -4,6 +4,7 @@ import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import type { Fault, Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
+import { countsInHitRate } from './driver/phase.js';
 import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
 import { aggregate, withoutSession } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
@@ -546,7 +547,7 @@ async function runOne(
     const metrics = aggregate({
       samples: records.samples,
       faults: records.faults,
-      phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind, ownSessionReads: phase.unit.ownSessionReads })),
+      phases: scenario.phases.map((phase) => ({ name: phase.name, kind: phase.unit.kind, ownSessionReads: countsInHitRate(phase.unit) })),
       sessionLoss: scenario.measure.sessionLoss,
       expiry: scenario.measure.expiry,
       hangMs: scenario.measure.hangMs,
@@ -559,7 +560,7 @@ async function runOne(
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
     warnings.push(...faultsNotObserved(records.faults), ...notRestored);
-    const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
+    const ownReads = new Set(scenario.phases.filter((phase) => countsInHitRate(phase.unit)).map((phase) => phase.name));
     // The same reads as the hit rate's: users whose login failed read no session of the strategy.
     const sessionless = withoutSession(records.logins);
     const misses = records.samples.filter((sample) => sample.outcome === 'miss' && ownReads.has(sample.phase) && !sessionless(sample));

@@ -44,7 +44,11 @@ export function candidateNames(identity: IdentityView, target: string): string[]
 }
 
 /** The killed replica's state in the answers to requests sent after the kill command ended. */
-export type ReplicaVerdict = { verdict: 'gone'; name: string; answers: number } | { verdict: 'answered'; names: string[]; answers: number } | undefined;
+export type ReplicaVerdict =
+  | { verdict: 'gone'; name: string; answers: number }
+  | { verdict: 'answered'; names: string[]; answers: number }
+  | { verdict: 'ambiguous'; names: string[]; answers: number }
+  | undefined;
 
 /**
  * How long after its kill command returned a replica may still answer: a platform's stop call
@@ -52,45 +56,48 @@ export type ReplicaVerdict = { verdict: 'gone'; name: string; answers: number } 
  */
 export const KILL_SETTLE_MS = 2_000;
 
+/** How unlikely it must be that a live replica is missing from the verdict's answers by chance. */
+const GONE_CHANCE = 1e-4;
+
 /**
- * `gone` once `wanted` answers (2 x replicas: round robin offered every replica twice) to requests
- * sent after the command ended, and after the candidate's own last answered request, came from
- * the others, with nothing sent before the last of them still in flight (a slow answer from the
- * candidate could still come), and exactly one candidate is gone that way; `answered` when the
- * killed replica answered a request sent `settleMs` or more after the command ended (the fault
- * did not happen; with several candidates, once every one of them has); undefined while neither
- * is known.
+ * How many answers the verdict looks at: enough that a live replica gets none of them with
+ * probability under GONE_CHANCE even when the balancer picks at random ((1 - 1/R)^n, 23 for 3
+ * replicas), and at least 2 x replicas (round robin offers each twice).
+ */
+export function answersToJudge(replicas: number): number {
+  if (replicas <= 1) return 2;
+  return Math.max(2 * replicas, Math.ceil(Math.log(GONE_CHANCE) / Math.log(1 - 1 / replicas)));
+}
+
+/**
+ * One judgement, on one window: the first `count` answers that name a replica, to requests sent
+ * `settleMs` or more after the command ended, once nothing sent before the last of them is still
+ * in flight. The killed replica (one candidate, or the one of several names seen before the
+ * kill) among them: `answered`, the fault did not happen; missing from them: `gone`; several
+ * names missing: `ambiguous`. Undefined until the window is complete. Judged once on a fixed
+ * window, not again and again on a sliding one, which would sooner or later find a live replica
+ * missing from some run of answers by chance.
  */
 export function replicaVerdict(
   samples: readonly Sample[],
   candidates: readonly string[],
   commandEnd: number,
-  wanted: number,
+  count: number,
   options: { settleMs?: number; oldestInFlight?: number } = {},
 ): ReplicaVerdict {
-  const gone = candidates.flatMap((name) => {
-    const answers = answersWithout(samples, name, commandEnd, wanted, options.oldestInFlight);
-    return answers === undefined ? [] : [{ name, answers }];
-  });
-  if (gone.length === 1) return { verdict: 'gone', ...gone[0]! };
-  const settled = samples.filter((sample) => sample.at >= commandEnd + (options.settleMs ?? KILL_SETTLE_MS) && named(sample));
-  const answering = new Set(settled.map((sample) => sample.replica));
-  if (candidates.length > 0 && candidates.every((name) => answering.has(name))) {
-    const answers = candidates.length === 1 ? settled.filter((sample) => sample.replica === candidates[0]).length : settled.length;
-    return { verdict: 'answered', names: [...candidates], answers };
-  }
-  return undefined;
-}
-
-/** How many answers came from others after `name`'s last (and after `from`), when at least `wanted` did and none sent before the wanted-th is still in flight. */
-function answersWithout(samples: readonly Sample[], name: string, from: number, wanted: number, oldestInFlight: number | undefined): number | undefined {
-  let last: number | undefined;
-  for (const sample of samples) if (sample.replica === name && sample.at >= from && (last === undefined || sample.at > last)) last = sample.at;
-  const sentAfter = (sample: Sample) => (last === undefined ? sample.at >= from : sample.at > last);
-  const sends = samples.filter((sample) => sentAfter(sample) && named(sample) && sample.replica !== name).map((sample) => sample.at);
-  if (sends.length < wanted) return undefined;
-  sends.sort((a, b) => a - b);
-  return oldestInFlight === undefined || oldestInFlight > sends[wanted - 1]! ? sends.length : undefined;
+  const from = commandEnd + (options.settleMs ?? KILL_SETTLE_MS);
+  const window = samples
+    .filter((sample) => sample.at >= from && named(sample))
+    .sort((a, b) => a.at - b.at)
+    .slice(0, count);
+  if (window.length < count) return undefined;
+  if (options.oldestInFlight !== undefined && options.oldestInFlight <= window[count - 1]!.at) return undefined;
+  const answering = new Set(window.map((sample) => sample.replica));
+  const missing = candidates.filter((name) => !answering.has(name));
+  if (missing.length === 1) return { verdict: 'gone', name: missing[0]!, answers: window.length };
+  if (missing.length > 1) return { verdict: 'ambiguous', names: missing, answers: window.length };
+  const answers = candidates.length === 1 ? window.filter((sample) => sample.replica === candidates[0]).length : window.length;
+  return { verdict: 'answered', names: [...candidates], answers };
 }
 
 /** The name answers gave the killed replica, once known: its own, or the one that disappeared (`detail.answersAs`). */

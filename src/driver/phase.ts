@@ -56,6 +56,12 @@ export interface PhaseUnit<Options = unknown> {
   options: z.ZodType<Options>;
   /** Its requests are users reading their own session: they make the row's hit rate, and can measure session loss. */
   ownSessionReads?: boolean;
+  /**
+   * Users read their own sessions during it only while the user's fault commands run (a cluster
+   * with commandFaults): those reads count in the hit rate, but the phase, which sends nothing
+   * when hactl makes the fault itself, can measure no session loss.
+   */
+  readsDuringFault?: boolean;
   /** It acts on the session store (kill it, put a fault proxy in front): strategies without one skip the scenario. */
   needsStore?: boolean;
   /** It needs the fault proxy between replicas and store. */
@@ -76,6 +82,11 @@ export interface PhaseUnit<Options = unknown> {
 
 export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> {
   return unit;
+}
+
+/** Whether a phase's requests are users' reads of their own sessions, which make the row's hit rate. */
+export function countsInHitRate(unit: Pick<PhaseUnit, 'ownSessionReads' | 'readsDuringFault'>): boolean {
+  return unit.ownSessionReads === true || unit.readsDuringFault === true;
 }
 
 /** A count option: an integer or an expression such as `4 * replicas`, checked at load. */

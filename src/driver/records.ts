@@ -52,9 +52,9 @@ export interface Fault {
   /** When the fault was undone (the store restarted, the toxic removed, the replica back in rotation). */
   endAt?: number;
   /**
-   * When the service was seen working again after a fault of the user's command (a control user's
-   * login and read hit, or --store-ready-cmd passed): an app that fails closed answers 401s, not
-   * errors, while its store is down, so recovery is never shorter than this.
+   * After a store fault of the user's command: the end of the last request that failed (an error,
+   * or a miss of a user whose reads hit before) before the store was seen back. An app that fails
+   * closed answers 401s, not errors, while its store is down, so recovery is never shorter than this.
    */
   backAt?: number;
   /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */

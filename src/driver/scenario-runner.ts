@@ -6,7 +6,7 @@ import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
-import type { StoreFaults } from './phase.js';
+import { countsInHitRate, type StoreFaults } from './phase.js';
 import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
@@ -81,7 +81,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
   // Every jar of the scenario's that got a cookie, when its sessions are to be logged out at the end.
   const jars = input.onLogouts && input.profile.logout ? new Set<CookieJar>() : undefined;
   const shared = { ...(input.limiter ? { limiter: input.limiter } : {}), ...(jars ? { jars } : {}) };
-  const ownReads = new Set(scenario.phases.filter((phase) => phase.unit.ownSessionReads).map((phase) => phase.name));
+  const ownReads = new Set(scenario.phases.filter((phase) => countsInHitRate(phase.unit)).map((phase) => phase.name));
   const driver = new Driver(input.cluster.balancerUrl, {
     scenario: scenario.name,
     concurrency: input.concurrency,

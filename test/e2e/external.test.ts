@@ -306,7 +306,7 @@ describe('hactl run --runtime external', () => {
       const result = report!.results[0]!;
       expect(result.warnings).toHaveLength(1);
       expect(result.metrics!.faults[0]!.commands!.map((run) => run.flag)).toEqual(['--kill-replica-cmd']);
-      expect(result.warnings![0]).toMatchObject({ id: 'fault-not-observed', invalid: true, message: expect.stringMatching(/replica-1 answered \d+ requests? sent 2 s or more after the kill command ended: the fault did not happen/) });
+      expect(result.warnings![0]).toMatchObject({ id: 'fault-not-observed', invalid: true, message: expect.stringMatching(/replica-1 answered \d+ requests? sent from 2 s after the kill command ended: the fault did not happen/) });
       expect(result.metrics!.faults[0]).toMatchObject({ observed: false, effect: 'command-start' });
       expect(result.metrics!.detectionMs).toBeNull();
     });

@@ -44,6 +44,8 @@ export interface Deployment {
   resetCounts(): Promise<void>;
   /** Session keys in Redis. */
   sessionKeys(): string[];
+  /** Removes every session from Redis (what a run stopped by Ctrl-C left there). */
+  clearSessions(): void;
   replicaAnswers(id: string): Promise<boolean>;
   /** Waits until Redis answers PING (after a platform restart). */
   redisUp(timeoutMs: number): Promise<void>;
@@ -141,6 +143,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       for (const file of await readdir(counts)) await rm(path.join(counts, file), { force: true });
     },
     sessionKeys: () => redisCli('--scan', '--pattern', 'PHPREDIS_SESSION:*').split('\n').filter(Boolean),
+    clearSessions: () => void redisCli('flushall'),
     replicaAnswers: (id) => answers200(`http://${addresses[id]}/health`),
     redisUp: async (timeoutMs) => {
       await pollUntil(

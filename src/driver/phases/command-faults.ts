@@ -10,7 +10,7 @@ import type { RunningStore } from '../../stores/store.js';
 import { sleep } from '../../time.js';
 import { newJar } from '../cookie-memo.js';
 import { classifyAction, type Driver } from '../driver.js';
-import { answeringName, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
+import { answeringName, answersToJudge, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
 import type { PhaseContext } from '../phase.js';
@@ -120,7 +120,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
   const identity = identityBefore(samples, run.startAt, target);
   const gap = identityGap(identity);
   const candidates = candidateNames(identity, target);
-  const wanted = 2 * context.cluster.replicaIds.length;
+  const judged = answersToJudge(context.cluster.replicaIds.length);
   const verify = commands.verify ? verifier(context, () => commands.verify!('kill-replica', target)) : undefined;
   /** The name answers gave the killed replica, once its disappearance showed it. */
   let name: string | undefined;
@@ -133,13 +133,16 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       () => {
         if (gap === undefined) {
           const oldest = context.driver.oldestInFlightAt();
-          const seen = replicaVerdict(samples, candidates, run.endAt, wanted, oldest !== undefined ? { oldestInFlight: oldest } : {});
+          const seen = replicaVerdict(samples, candidates, run.endAt, judged, oldest !== undefined ? { oldestInFlight: oldest } : {});
           // With --verify-cmd the user says when the fault took effect (a stop call may take a while).
           if (seen?.verdict === 'answered' && !verify) return { observed: false, observation: answeredAfter(target, seen) };
+          if (seen?.verdict === 'ambiguous' && !verify) {
+            return { observed: false, observation: `${seen.names.join(', ')} all answered none of the ${seen.answers} requests sent from ${KILL_SETTLE_MS / 1000} s after the kill command ended: which one was ${target} cannot be told` };
+          }
           if (seen?.verdict === 'gone') {
             name = seen.name;
             const who = seen.name === target ? target : `${seen.name}, the one replica seen before the kill that stopped answering (taken for ${target}),`;
-            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests sent after its last answer` };
+            return { observed: true, observation: `${who} answered none of the ${seen.answers} requests sent from ${KILL_SETTLE_MS / 1000} s after the kill command ended` };
           }
         }
         if (verify?.tick()) return { observed: true, observation: `--verify-cmd passed ${secondsSince(context, run.endAt)} after the kill command ended${gap ? ` (${gap.split(':')[0]})` : ''}` };
@@ -154,7 +157,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       observed: false,
       observation:
         `within ${Math.round(commands.timeoutMs / 1000)} s of the kill command ` +
-        [gap === undefined ? `no replica left the answers (${wanted} in a row from the others) and none answered again` : gap, verify ? `--verify-cmd did not pass (${verify.tries} tries, last ${verify.last?.exit ?? 'none'})` : '']
+        [gap === undefined ? `the answers never showed whether a replica left (${judged} answers to requests sent from ${KILL_SETTLE_MS / 1000} s after the command)` : gap, verify ? `--verify-cmd did not pass (${verify.tries} tries, last ${verify.last?.exit ?? 'none'})` : '']
           .filter(Boolean)
           .join('; '),
     };
@@ -168,7 +171,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
 }
 
 function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
-  const after = `sent ${KILL_SETTLE_MS / 1000} s or more after the kill command ended`;
+  const after = `sent from ${KILL_SETTLE_MS / 1000} s after the kill command ended`;
   const advice = 'the fault did not happen (a command that returns before the replica is down should wait for it, or give --verify-cmd)';
   if (seen.names.length === 1 && seen.names[0] === target) {
     return `${target} answered ${seen.answers} request${seen.answers === 1 ? '' : 's'} ${after}: ${advice}`;
@@ -236,12 +239,17 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
     await control.close();
   }
   fault.endAt = context.driver.now();
-  fault.backAt = fault.endAt;
   verify?.record(fault);
 
   const samples = context.driver.samples;
   const failed = storeFailure(samples, run.startAt);
-  const failures = samples.filter((sample) => sample.end >= run.startAt && sample.at <= fault.endAt! && failed(sample)).length;
+  const during = samples.filter((sample) => sample.end >= run.startAt && sample.at <= fault.endAt! && failed(sample));
+  const failures = during.length;
+  // Back, as users saw it: the end of the last request that failed before the control user saw
+  // the store back. Not the control user's own moment, which lags by its polling and comes only
+  // after the kill (and start) command returned: a command that waits would count as outage.
+  const backAt = during.reduce((last, sample) => Math.max(last, sample.end), Number.NEGATIVE_INFINITY);
+  if (backAt > Number.NEGATIVE_INFINITY) fault.backAt = backAt;
   if (verify?.last?.ok) Object.assign(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
   else if (failures > 0) Object.assign(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
   else Object.assign(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });

@@ -6,9 +6,7 @@ export const killReplica = definePhase({
   kind: 'kill-replica',
   description: 'kills one replica process (SIGKILL by default); users are not told',
   controls: ['kill-replica'],
-  // Users keep reading their sessions while the user's kill command runs (a cluster with
-  // commandFaults); hactl's own kill sends nothing.
-  ownSessionReads: true,
+  readsDuringFault: true,
   options: z.strictObject({
     replica: z.union([z.number().int().min(1), z.literal('random')]).default(1),
     signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGINT']).default('SIGKILL'),

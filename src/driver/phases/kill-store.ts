@@ -9,9 +9,7 @@ export const killStore = definePhase({
   description: 'kills the session store server (SIGKILL by default), keeps it down for a while, and starts it again on the same data',
   needsStore: true,
   controls: ['kill-store'],
-  // Users keep reading their sessions while the user's commands run and the store comes back (a
-  // cluster with commandFaults); hactl's own kill sends nothing.
-  ownSessionReads: true,
+  readsDuringFault: true,
   options: z.strictObject({
     signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGINT']).default('SIGKILL'),
     downMs: z.number().int().min(0).max(300_000).default(0),
