@@ -255,6 +255,8 @@ describe('hactl run --runtime external', () => {
     it('a store that does not come back within --fault-timeout is an error row, never a loss figure', async () => {
       const { code, report } = await runJson(['--strategy', 'redis', '--scenario', 'kill-store', '--kill-store-cmd', `kill -9 $(cat ${dir}/redis.pid)`, '--fault-timeout', '2']);
       execFileSync('sh', [path.join(dir, 'start-redis.sh'), 'aof'], { env: { ...env, PATH } });
+      // The next test's pre-flight logs in at once: the replicas must have their store again.
+      await pollUntil(async () => (await sessionsWork(target)) || undefined, { timeoutMs: 30_000, intervalMs: 200, onTimeout: () => new Error('the deployment did not get its Redis back') });
       expect(code).toBe(3);
       expect(report!.results[0]).toMatchObject({ status: 'error', reason: expect.stringMatching(/the store did not come back within 2 s of the kill \(last seen: a control user/) });
       expect(report!.results[0]!.metrics).toBeUndefined();
@@ -333,3 +335,16 @@ describe('hactl run --runtime external', () => {
     expect(stderr).not.toMatch(STACK_LINE);
   });
 });
+
+/** Whether a login through the deployment gives a session a read then finds (the demo app's requests). */
+async function sessionsWork(target: string): Promise<boolean> {
+  try {
+    const login = await fetch(`${target}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'probe', userNm: 'Probe' }) });
+    const cookie = login.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    if (!login.ok || cookie === '') return false;
+    const read = await fetch(`${target}/session`, { headers: { cookie } });
+    return read.ok && ((await read.json()) as { userId?: string }).userId === 'probe';
+  } catch {
+    return false;
+  }
+}
