@@ -212,10 +212,18 @@ describe('balancer options: app_cookie stickiness, least outstanding requests, t
     expect(Object.keys(m.requestsPerReplica)).toEqual(['replica-1', 'replica-2', 'replica-3']);
   });
 
-  it('sticky:app_cookie loses the sessions of a killed replica (about 1/R), and re-pins the rest', () => {
+  it('sticky:app_cookie loses exactly the sessions pinned to the killed replica, and re-pins the rest', () => {
     const m = row(report, 'sticky:app_cookie', 'kill-node').metrics!;
-    expect(m.sessionLoss).toBeGreaterThanOrEqual(0.2);
-    expect(m.sessionLoss).toBeLessThanOrEqual(0.5);
+    // With least_outstanding_requests, how many users their logins pinned to each replica depends
+    // on timing (about 1/R each; 5 of 30 seen in CI): count those of the killed replica by who
+    // served their reads before the kill, every one of which hit there.
+    const before = m.phases.find((phase) => phase.name === 'before')!;
+    const readsPerUser = before.requests / m.usersWithSession!;
+    const pinned = before.byReplica['replica-1']!.hits / readsPerUser;
+    expect(Number.isInteger(pinned)).toBe(true);
+    expect(pinned).toBeGreaterThan(0);
+    expect(m.usersLost).toBe(pinned);
+    expect(m.sessionLoss).toBeCloseTo(pinned / m.usersWithSession!, 10);
     expect(m.recovered).toBe(true);
     expect(m.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
   });
