@@ -13,6 +13,11 @@ import { startDeployment, type Deployment } from './live-deployment.js';
 
 const PROFILE = fileURLToPath(new URL('../../fixtures/apps/php-behind-nginx.yaml', import.meta.url));
 
+/** `hactl run` against the deployment at `target`, as its team would start it: one strategy, three replicas, the fixture's profile. */
+function runAgainst(target: string): string[] {
+  return ['run', '--runtime', 'external', '--target', target, '--strategy', 'redis', '--replicas', '3', '--app-profile', PROFILE];
+}
+
 /**
  * `--runtime external` against a deployment the test builds itself, as a platform team runs one:
  * PHP replicas (sessions in a real Redis) behind a real nginx that retries a failed request on the
@@ -30,33 +35,10 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     await deployment?.stop();
   });
 
-  const runJson = async (args: string[], options: { replicas?: number } = {}) => {
+  const runJson = async (args: string[]) => {
     const out = path.join(deployment.dir, `report-${Date.now()}.json`);
     const samples = path.join(deployment.dir, `samples-${Date.now()}.jsonl`);
-    const result = await runHactl([
-      'run',
-      '--runtime',
-      'external',
-      '--target',
-      deployment.target,
-      '--strategy',
-      'redis',
-      '--replicas',
-      String(options.replicas ?? 3),
-      '--app-profile',
-      PROFILE,
-      '--users',
-      '30',
-      '--seed',
-      '14',
-      '--format',
-      'json',
-      '--out',
-      out,
-      '--samples',
-      samples,
-      ...args,
-    ]);
+    const result = await runHactl([...runAgainst(deployment.target), '--users', '30', '--seed', '14', '--format', 'json', '--out', out, '--samples', samples, ...args]);
     const report = existsSync(out) ? (JSON.parse(await readFile(out, 'utf8')) as Report) : undefined;
     const lines = existsSync(samples) ? (await readFile(samples, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Sample & { strategy: string }) : [];
     return { ...result, report, samples: lines };
@@ -179,7 +161,7 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
 
   it('stopped by Ctrl-C during a kill command: says the deployment is left short of the killed replica', async () => {
     const hactl = startHactl([
-      'run', '--runtime', 'external', '--target', deployment.target, '--strategy', 'redis', '--replicas', '3', '--app-profile', PROFILE,
+      ...runAgainst(deployment.target),
       '--scenario', 'kill-node', '--kill-replica-cmd', `${deployment.commands.killReplica}; sleep 5`, '--start-replica-cmd', deployment.commands.startReplica,
     ]);
     await hactl.waitForStderr(/checking/, 20_000);
@@ -222,29 +204,8 @@ describe('a live deployment whose Redis the platform restarts by itself', () => 
     deployments.push(deployment);
     const out = path.join(deployment.dir, 'report.json');
     const { code, stderr } = await runHactl([
-      'run',
-      '--runtime',
-      'external',
-      '--target',
-      deployment.target,
-      '--strategy',
-      'redis',
-      '--replicas',
-      '3',
-      '--app-profile',
-      PROFILE,
-      '--users',
-      '30',
-      '--seed',
-      '14',
-      '--scenario',
-      'kill-store',
-      '--kill-store-cmd',
-      deployment.commands.killRedis(3000),
-      '--format',
-      'json',
-      '--out',
-      out,
+      ...runAgainst(deployment.target),
+      ...['--users', '30', '--seed', '14', '--scenario', 'kill-store', '--kill-store-cmd', deployment.commands.killRedis(3000), '--format', 'json', '--out', out],
     ]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(out, 'utf8')) as Report;
@@ -268,25 +229,8 @@ describe('a live deployment whose Redis the platform restarts by itself', () => 
 describe('a target where nothing listens', () => {
   it('runs no fault command and exits non-zero with the reason', async () => {
     const [port] = await freePorts(1);
-    const dir = path.dirname(PROFILE);
     const marker = path.join(process.env.TMPDIR ?? '/tmp', `hactl-fired-${port}`);
-    const { code, stdout, stderr } = await runHactl([
-      'run',
-      '--runtime',
-      'external',
-      '--target',
-      `http://127.0.0.1:${port}`,
-      '--strategy',
-      'redis',
-      '--replicas',
-      '3',
-      '--app-profile',
-      path.join(dir, 'php-behind-nginx.yaml'),
-      '--scenario',
-      'kill-node',
-      '--kill-replica-cmd',
-      `touch ${marker}`,
-    ]);
+    const { code, stdout, stderr } = await runHactl([...runAgainst(`http://127.0.0.1:${port}`), '--scenario', 'kill-node', '--kill-replica-cmd', `touch ${marker}`]);
     expect(code).toBe(3);
     expect(existsSync(marker)).toBe(false);
     expect(`${stdout}\n${stderr}`).toMatch(/ECONNREFUSED|connection refused/i);
