@@ -43,6 +43,12 @@ describe('app profiles', () => {
     expect(json.replica!.name(200, null, 0, '{"replica":"replica-2"}', [])).toBe('replica-2');
   });
 
+  it('says whether the session cookie is meant for cross-site use (SameSite=None then passes); a non-boolean is refused', () => {
+    expect(compileAppProfile(minimal, 'p.yaml').crossSiteCookie).toBeUndefined();
+    expect(compileAppProfile({ ...minimal, crossSiteCookie: true }, 'p.yaml').crossSiteCookie).toBe(true);
+    expect(() => compileAppProfile({ ...minimal, crossSiteCookie: 'yes' }, 'p.yaml')).toThrow(/p\.yaml: crossSiteCookie: .*boolean/);
+  });
+
   it('finds the id inside express-session\'s signed, URI-encoded cookie value', () => {
     expect(demoProfile.sessionId('s%3AabcDEF123_-.sig%2Bnature')).toBe('abcDEF123_-');
     expect(compileAppProfile(minimal, 'p.yaml').sessionId('plainid42')).toBe('plainid42');

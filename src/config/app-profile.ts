@@ -133,6 +133,7 @@ const profileSchemaOf = (fields: readonly string[]) => z.strictObject({
   health: z.string().startsWith('/', 'expected a path starting with /').default('/health'),
   containerPort: z.number().int().min(1).max(65_535).default(8080),
   idleTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  crossSiteCookie: z.boolean().optional(),
   strategies: z.array(z.enum(STRATEGY_NAMES)).min(1).optional(),
   /** Test accounts: a CSV file, relative to the profile, whose columns are the template fields. */
   users: z.string().min(1, 'expected the path of a CSV file of test accounts, such as accounts.csv').optional(),
@@ -174,6 +175,7 @@ export function compileAppProfile(data: unknown, source: string, accounts?: Acco
     healthPath: file.health,
     containerPort: file.containerPort,
     ...(file.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: file.idleTimeoutSeconds } : {}),
+    ...(file.crossSiteCookie !== undefined ? { crossSiteCookie: file.crossSiteCookie } : {}),
     ...(file.strategies ? { strategies: file.strategies } : {}),
     ...(accounts ? { accounts: accounts.rows, accountsSource: accounts.file } : {}),
     login: (identity) => buildRequest(file.login, identity),

@@ -33,6 +33,8 @@ export interface AppProfile {
   containerPort: number;
   /** The app's idle timeout, when the profile states it: the security scenario waits it out. */
   idleTimeoutSeconds?: number;
+  /** The session cookie is meant to be sent on cross-site requests (an embedded app): SameSite=None is then what it should say. */
+  crossSiteCookie?: boolean;
   /** Test accounts from the profile's `users:` CSV file, in its order; absent, identities are seeded. */
   accounts?: readonly Identity[];
   /** Where the accounts came from (the CSV file's path), for messages. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forgeLike } from './forge.js';
+import { describeShape, fitsShape, forgeLike, idCharacters } from './forge.js';
 import { createRng } from './rng.js';
 
 describe('forgeLike', () => {
@@ -12,9 +12,52 @@ describe('forgeLike', () => {
     expect(forged.length).toBe(real.length);
   });
 
-  it('keeps character classes position by position (a hex id stays hex-like)', () => {
+  it('keeps character classes position by position', () => {
     const forged = forgeLike('A1B2C3D4E5F6', createRng(2));
-    expect(forged).toMatch(/^[A-Z]\d[A-Z]\d[A-Z]\d[A-Z]\d[A-Z]\d[A-Z]\d$/);
+    expect(forged).toMatch(/^[A-F]\d[A-F]\d[A-F]\d[A-F]\d[A-F]\d[A-F]\d$/);
     expect(forged).not.toBe('A1B2C3D4E5F6');
+  });
+
+  // The issue's miss: `e027b79e…` forged as `i704i85f…` is not hex, and an app adopting any hex id rejects it.
+  it.each([
+    ['lowercase', 'e027b79e4c1d8a3f5b6e9c0d2a7f1b8e', /^[0-9a-f]{32}$/],
+    ['uppercase', 'E027B79E4C1D8A3F5B6E9C0D2A7F1B8E', /^[0-9A-F]{32}$/],
+  ])('forges a %s hex id as hex, with every seed', (_, issued, hex) => {
+    for (let seed = 0; seed < 200; seed++) {
+      const forged = forgeLike(issued, createRng(seed), idCharacters([issued]));
+      expect(forged).toMatch(hex);
+      expect(forged).not.toBe(issued);
+      expect(fitsShape(forged, issued, [issued])).toBe(true);
+    }
+  });
+
+  it('draws from the characters of every issued id, not only the template', () => {
+    const issued = ['aaaa1111bbbb2222', 'cccc3333dddd4444'];
+    const characters = idCharacters(issued);
+    expect(characters).toEqual({ digit: ['1', '2', '3', '4'], lower: ['a', 'b', 'c', 'd'], upper: [] });
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 50; seed++) for (const char of forgeLike(issued[0]!, createRng(seed), characters)) seen.add(char);
+    expect([...seen].sort()).toEqual(['1', '2', '3', '4', 'a', 'b', 'c', 'd']);
+  });
+});
+
+describe('the shape of ids', () => {
+  it('names length and alphabet', () => {
+    expect(describeShape(['e027b79e4c1d8a3f5b6e9c0d2a7f1b8e'])).toBe('32 characters, hex, lowercase');
+    expect(describeShape(['E027B79E4C1D8A3F5B6E9C0D2A7F1B8E'])).toBe('32 characters, hex, uppercase');
+    expect(describeShape(['s%3Aabc.def', 's%3AabcD.def'])).toBe('9-10 characters of A-Za-z and .:');
+    expect(describeShape([])).toBe('none');
+  });
+
+  it('an id with no run of 8 letters and digits cannot be forged: nothing fits', () => {
+    const issued = 'ab12-cd34-ef56';
+    const forged = forgeLike(issued, createRng(3));
+    expect(forged).toBe(issued);
+    expect(fitsShape(forged, issued, [issued])).toBe(false);
+  });
+
+  it('a value of another length or with a character no issued id has does not fit', () => {
+    expect(fitsShape('abcdef12', 'abcdef13', ['abcdef1345'])).toBe(false);
+    expect(fitsShape('abcdeg12', 'abcdef13', ['abcdef13'])).toBe(false);
   });
 });

@@ -72,6 +72,8 @@ async function expectCommonChecks(report: Report, strategy: string, scenario: st
 
   expect(get('forged-id-read').passed, get('forged-id-read').summary).toBe(true);
   expect(get('forged-id-adopted').passed, get('forged-id-adopted').summary).toBe(true);
+  // Forged in the issued ids' own shape, so the pass means the app checks ids, not their shape.
+  expect(get('forged-id-adopted').evidence).toMatchObject({ forgedIdsOfIssuedShape: USERS, forgedShape: get('forged-id-adopted').evidence.issuedShape });
 
   for (const id of COOKIE) {
     expect(get(id).passed, `${strategy} ${id}: ${get(id).summary}`).toBe(true);
@@ -114,7 +116,10 @@ describe('security: the default demo app', () => {
       const findings = findingsOf(report, strategy, 'security');
       const fixation = findings.get('session-fixation')!;
       expect(fixation.passed, fixation.summary).toBe(true);
-      expect(fixation.evidence).toMatchObject({ attempts: USERS, idUnchangedAtLogin: 0, replaysShowingData: 0 });
+      // Every victim's login reached a replica holding the planted session (the stickiness cookie
+      // planted too, or sent again until round robin got there): the pass is a real one.
+      expect(fixation.evidence).toMatchObject({ attempts: USERS, idUnchangedAtLogin: 0, replaysShowingData: 0, loginsOnHolder: USERS, neverReachedHolder: 0 });
+      if (strategy === 'sticky') expect(fixation.evidence.loginsElsewhere).toBe(0);
 
       const logout = findings.get('logout-invalidates')!;
       if (strategy === 'none') {
@@ -123,6 +128,11 @@ describe('security: the default demo app', () => {
         expect(logout.passed, logout.summary).toBe(false);
         expect(logout.evidence.replaysShowingData).toBeGreaterThan(0);
         expect(logout.evidence.replicasShowingData).toMatch(/replica-/);
+        // ...and says so: the app destroyed every session whose logout reached it.
+        expect(logout.evidence.keptByLoggingOutReplica, logout.summary).toBe(0);
+        expect(logout.evidence.loggedOutElsewhere).toBeGreaterThan(0);
+        expect(logout.summary).toMatch(/logged out on replica-\d, served by replica-\d/);
+        expect(logout.summary).not.toContain('the app does not end the session');
       } else {
         expect(logout.passed, logout.summary).toBe(true);
         expect(logout.evidence).toMatchObject({ attempts: USERS, failedLogouts: 0, replaysShowingData: 0 });

@@ -1,10 +1,11 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
-import { forgeLike } from '../forge.js';
+import { describeShape, fitsShape, forgeLike, idCharacters } from '../forge.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
 import { attackerIdentity } from '../users.js';
+import { mergeReplays, reachedEveryReplica, replay, replayEvidence, whereShown, type Replay } from './security-replay.js';
 
 /**
  * A random, well-formed session id must read nothing, and must not be adopted: logging in while
@@ -23,6 +24,12 @@ export const forgedCookie = definePhase({
     let readsShowingData = 0;
     let freshIdAtLogin = 0;
     let adopted = 0;
+    let fitting = 0;
+    const forgedValues: string[] = [];
+    const adoptionReplays: Replay[] = [];
+    // Every user's real id, so that forged ids use the characters the server's ids are made of.
+    const issued = context.users.map((user) => cookieValue(user.jar, driver.origin, profile.cookieName)).filter((value): value is string => value !== undefined);
+    const characters = idCharacters(issued);
 
     const tasks = context.users.map((user) => ({
       user: user.index,
@@ -34,7 +41,9 @@ export const forgedCookie = definePhase({
         // A generator per user: users run concurrently, and a shared one would hand out values
         // in completion order, which no seed can repeat.
         const rng = context.rng.fork(`user:${user.index}`);
-        const forged = forgeLike(template, rng);
+        const forged = forgeLike(template, rng, characters);
+        forgedValues.push(forged);
+        if (fitsShape(forged, template, issued)) fitting++;
         const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
 
         // Reads presenting only the forged id; a hit is an answer that shows any user's data.
@@ -51,30 +60,46 @@ export const forgedCookie = definePhase({
         const loginJar = onlyForged();
         await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
         if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;
-        // Adopted: the forged id alone now reads back as the attacker's logged-in session.
-        if ((await readWithForged()).some((e) => profile.isHit(e.status, e.body, attacker))) adopted++;
+        // Adopted: the forged id alone now reads back as the attacker's logged-in session, on
+        // whichever replica the login reached (replays go on until every replica has answered).
+        const adoption = await replay(context, user.index, onlyForged, (e) => profile.isHit(e.status, e.body, attacker));
+        adoptionReplays.push(adoption);
+        if (adoption.shown > 0) adopted++;
       },
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
+
+    const shape = { issuedShape: describeShape(issued), forgedShape: describeShape(forgedValues) };
+    // A forged id that could not pass for an issued one (no run of letters and digits to replace)
+    // tests nothing: a server rejecting it says nothing about one of the right shape.
+    const misfit = attempts > 0 && fitting === 0 ? `no forged id matched the shape of the issued ids (${shape.issuedShape})` : undefined;
+    const adoption = mergeReplays(adoptionReplays);
+    const all = context.cluster.replicaIds;
+    const adoptionInconclusive = misfit ?? (reachedEveryReplica(adoption, all) ? undefined : 'reads with the forged id did not reach every replica');
 
     context.findings.push(
       {
         id: 'forged-id-read',
         title: 'a forged session id reads nothing',
         // No forged id to try (no login set the cookie to copy the shape of): nothing was shown.
-        passed: attempts === 0 ? null : readsShowingData === 0,
-        summary: attempts === 0 ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like` : `${readsShowingData}/${attempts * perUser} reads with a forged id returned user data`,
-        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData },
+        passed: attempts === 0 ? null : readsShowingData > 0 ? false : misfit ? null : true,
+        summary:
+          attempts === 0
+            ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
+            : `${readsShowingData}/${attempts * perUser} reads with a forged id (${shape.forgedShape}) returned user data` + (misfit ? `; not conclusive: ${misfit}` : ''),
+        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData, ...shape, forgedIdsOfIssuedShape: fitting },
       },
       {
         id: 'forged-id-adopted',
         title: 'a forged session id is not adopted at login',
-        passed: attempts === 0 ? null : adopted === 0,
+        // An adopted id is proof; a clean result is one only if the forged ids looked real and every replica was asked.
+        passed: attempts === 0 ? null : adopted > 0 ? false : adoptionInconclusive ? null : true,
         summary:
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
-            : `${adopted}/${attempts} forged ids were adopted at login; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins`,
-        evidence: { forgedIds: attempts, adopted, freshIdAtLogin },
+            : `${adopted}/${attempts} forged ids (${shape.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins` +
+              (adoptionInconclusive ? `; not conclusive: ${adoptionInconclusive}` : ''),
+        evidence: { forgedIds: attempts, adopted, freshIdAtLogin, ...shape, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
       },
     );
   },

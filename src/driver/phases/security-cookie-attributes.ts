@@ -11,6 +11,7 @@ import { parseSetCookie, redactSetCookie, type SetCookie } from './security-set-
 /** Extra logins, per replica, to hear from a replica no user's login reached. */
 const EXTRA_LOGINS_PER_REPLICA = 4;
 const UNKNOWN = 'replicas unknown';
+const SAME_SITE_OK: ReadonlySet<string> = new Set(['lax', 'strict']);
 
 interface Seen {
   replica: string;
@@ -22,7 +23,9 @@ interface Check {
   id: FindingId;
   title: string;
   /** Whether one Set-Cookie is right. */
-  ok(cookie: SetCookie): boolean;
+  ok(cookie: SetCookie, context: PhaseContext): boolean;
+  /** Why the failing Set-Cookies fail, where the attribute's mere absence is not the whole story. */
+  why?(failing: readonly SetCookie[], context: PhaseContext): string | undefined;
   /** Why the check does not apply to this run, if it does not. */
   notApplicable?(context: PhaseContext): string | undefined;
 }
@@ -37,7 +40,16 @@ const CHECKS: readonly Check[] = [
     // A Secure cookie set over http is dropped by browsers; the attribute is the app's to add once TLS is in front.
     notApplicable: (context) => (context.driver.origin.startsWith('https:') ? undefined : 'not checked: served over plain HTTP'),
   },
-  { id: 'cookie-samesite', title: 'the session cookie states SameSite', ok: (c) => (c.attributes.get('samesite') ?? '') !== '' },
+  {
+    id: 'cookie-samesite',
+    title: 'the session cookie states SameSite=Lax or Strict (None only where the profile intends cross-site use)',
+    // None states SameSite but lets browsers send the cookie on every cross-site request (CSRF), as no attribute once did.
+    ok: (c, context) => SAME_SITE_OK.has(c.attributes.get('samesite')?.toLowerCase() ?? '') || (context.profile.crossSiteCookie === true && c.attributes.get('samesite')?.toLowerCase() === 'none'),
+    why: (failing) =>
+      failing.some((c) => c.attributes.get('samesite')?.toLowerCase() === 'none')
+        ? 'SameSite=None lets browsers send the cookie with cross-site requests; say crossSiteCookie: true in the app profile if that is intended'
+        : undefined,
+  },
   { id: 'cookie-path', title: 'the session cookie states a Path', ok: (c) => (c.attributes.get('path') ?? '') !== '' },
   // A Domain attribute widens the cookie to every subdomain; host-only is the narrowest scope.
   { id: 'cookie-no-domain', title: 'the session cookie has no Domain (host-only)', ok: (c) => !c.attributes.has('domain') },
@@ -87,11 +99,12 @@ export const securityCookieAttributes = definePhase({
 });
 
 function finding(context: PhaseContext, check: Check, seen: readonly Seen[], silent: readonly string[]): RecordedFinding {
-  const failing = seen.filter((one) => !check.ok(one.cookie));
+  const ok = (cookie: SetCookie) => check.ok(cookie, context);
+  const failing = seen.filter((one) => !ok(one.cookie));
   const evidence: Record<string, number | string> = {
     setCookies: seen.length,
     failing: failing.length,
-    byReplica: byReplica(seen, check),
+    byReplica: byReplica(seen, ok),
     ...(silent.length > 0 ? { noSetCookieFrom: silent.join(', ') } : {}),
     ...(seen.length > 0 ? { example: redactSetCookie((failing[0] ?? seen[0]!).header) } : {}),
   };
@@ -100,20 +113,21 @@ function finding(context: PhaseContext, check: Check, seen: readonly Seen[], sil
   if (notApplicable) return { ...base, passed: null, summary: `${notApplicable}; ${seen.length - failing.length}/${seen.length} Set-Cookies had it` };
   if (seen.length === 0) return { ...base, passed: null, summary: `not checked: no replica sent a Set-Cookie of ${context.profile.cookieName}` };
   const where = silent.length > 0 ? `; no Set-Cookie seen from ${silent.join(', ')}` : '';
+  const why = failing.length > 0 ? check.why?.(failing.map((one) => one.cookie), context) : undefined;
   return {
     ...base,
     passed: failing.length === 0 ? (silent.length > 0 ? null : true) : false,
-    summary: `${seen.length - failing.length}/${seen.length} Set-Cookies of ${context.profile.cookieName} complied (${byReplica(seen, check)})${where}`,
+    summary: `${seen.length - failing.length}/${seen.length} Set-Cookies of ${context.profile.cookieName} complied (${byReplica(seen, ok)})${where}${why ? `: ${why}` : ''}`,
   };
 }
 
 /** `replica-1 12/12, replica-2 9/9`: complying Set-Cookies out of all, per replica. */
-function byReplica(seen: readonly Seen[], check: Check): string {
+function byReplica(seen: readonly Seen[], ok: (cookie: SetCookie) => boolean): string {
   const replicas = [...new Set(seen.map((one) => one.replica))].sort();
   return replicas
     .map((replica) => {
       const mine = seen.filter((one) => one.replica === replica);
-      return `${replica} ${mine.filter((one) => check.ok(one.cookie)).length}/${mine.length}`;
+      return `${replica} ${mine.filter((one) => ok(one.cookie)).length}/${mine.length}`;
     })
     .join(', ');
 }

@@ -6,7 +6,7 @@ import { runInOrder } from '../order.js';
 import { definePhase } from '../phase.js';
 import { sessionCookie } from './security-replay.js';
 
-/** OWASP ASVS 3.2.2: at least 64 bits of entropy in a session id. */
+/** OWASP ASVS 3.2.2: at least 64 bits of entropy in a session id; a sample can show less, never prove more. */
 const MIN_ENTROPY_BITS = 64;
 
 /**
@@ -61,14 +61,17 @@ export const securityIdQuality = definePhase({
     const allIds = quality.count >= sample;
     const enough = allIds && sample >= CONCLUSIVE_ID_SAMPLE;
     const inconclusive = !allIds ? `${failed}/${sample} logins yielded no id` : !enough ? `a sample of ${sample} ids is too small to judge entropy (${CONCLUSIVE_ID_SAMPLE} needed)` : undefined;
+    const weak = quality.duplicates > 0 || (enough && quality.entropyBits < MIN_ENTROPY_BITS);
     context.findings.push({
       id: 'session-id-quality',
-      title: `session ids carry at least ${MIN_ENTROPY_BITS} bits of entropy and never repeat`,
+      // What a sample can show: a weak generator's traces, not a strong one's strength (a hash of a counter scores as high as random bytes).
+      title: `session ids show no sign of weakness (estimated entropy at least ${MIN_ENTROPY_BITS} bits, no repeats)`,
       // Too few ids judge nothing either way, unless those few already repeat.
-      passed: quality.duplicates > 0 ? false : enough ? quality.entropyBits >= MIN_ENTROPY_BITS : null,
+      passed: weak ? false : enough ? true : null,
       summary:
-        `${quality.count} ids from ${sample} logins, length ${length}, ${quality.alphabet.name}: about ${bits} bits, ${quality.duplicates} duplicates` +
-        (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
+        `${weak ? 'weak ids: ' : enough ? 'no evidence of weak ids: ' : ''}${quality.count} ids from ${sample} logins, length ${length}, ${quality.alphabet.name}: about ${bits} bits estimated, ${quality.duplicates} duplicates` +
+        (inconclusive ? `; not conclusive: ${inconclusive}` : '') +
+        (weak || !enough ? '' : '; ids derived from something predictable (a hash of a counter or a time) would look the same'),
       evidence,
     });
   },

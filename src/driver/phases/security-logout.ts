@@ -29,6 +29,7 @@ export const securityLogout = definePhase({
     let unreadable = 0;
     let failedLogouts = 0;
     const replays: Replay[] = [];
+    const survivals: Survival[] = [];
 
     const tasks = context.users.map((user) => ({
       user: user.index,
@@ -54,7 +55,9 @@ export const securityLogout = definePhase({
           failedLogouts++;
           return;
         }
-        replays.push(await replay(context, user.index, jarsHolding(copied, driver.origin), (e) => profile.isHit(e.status, e.body, user.identity)));
+        const after = await replay(context, user.index, jarsHolding(copied, driver.origin), (e) => profile.isHit(e.status, e.body, user.identity));
+        replays.push(after);
+        if (after.shown > 0) survivals.push({ loggedOutBy: answer.replica, servedBy: after.showingReplicas });
       },
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
@@ -70,15 +73,56 @@ export const securityLogout = definePhase({
             ? undefined
             : 'replays did not reach every replica';
     const sessions = attempts - failedLogouts;
+    const cause = survivalCause(survivals);
     context.findings.push({
       id: 'logout-invalidates',
       title: 'logout ends the session on every replica',
       passed: violated ? false : inconclusive === undefined ? true : null,
       summary:
-        `${replays.filter((one) => one.shown > 0).length}/${sessions} sessions were still served after logout ` +
+        `${survivals.length}/${sessions} sessions were still served after logout ` +
         `(${merged.shown}/${merged.reads} replayed reads${whereShown(merged)})` +
+        (cause.text ? `; ${cause.text}` : '') +
         (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
-      evidence: { attempts, unreadableBeforeLogout: unreadable, failedLogouts, ...replayEvidence(merged, all) },
+      evidence: { attempts, unreadableBeforeLogout: unreadable, failedLogouts, ...cause.counts, ...replayEvidence(merged, all) },
     });
   },
 });
+
+/** A session served after its logout: which replica answered the logout, which ones served it after. */
+interface Survival {
+  loggedOutBy: string | null;
+  servedBy: ReadonlySet<string>;
+}
+
+/**
+ * Whose failure a surviving session is. Served by the very replica that answered its logout, the
+ * app did not end it. Served only by replicas other than the one that answered the logout, the
+ * logout never reached where the session lives (sessions kept per replica, no stickiness): the
+ * deployment's failure, which the same app behind a shared store or stickiness would not have.
+ * Answers that name no replica tell neither.
+ */
+export function survivalCause(survivals: readonly Survival[]): { counts: { keptByLoggingOutReplica: number; loggedOutElsewhere: number; causeUnknown: number }; text: string } {
+  const kept = survivals.filter((one) => one.loggedOutBy !== null && one.servedBy.has(one.loggedOutBy));
+  const elsewhere = survivals.filter((one) => one.loggedOutBy !== null && one.servedBy.size > 0 && !one.servedBy.has(one.loggedOutBy));
+  const unknown = survivals.length - kept.length - elsewhere.length;
+  const parts: string[] = [];
+  if (kept.length > 0) parts.push(`${kept.length} kept by the replica that answered the logout (${pairs(kept)}): the app does not end the session at logout`);
+  if (elsewhere.length > 0) {
+    parts.push(
+      `${elsewhere.length} served only by a replica other than the one that answered the logout (${pairs(elsewhere)}): ` +
+        'the logout did not reach the replica holding the session, a property of sessions kept per replica without stickiness rather than of the app',
+    );
+  }
+  if (unknown > 0) parts.push(`${unknown} with no replica named, so whose failure is unknown`);
+  return { counts: { keptByLoggingOutReplica: kept.length, loggedOutElsewhere: elsewhere.length, causeUnknown: unknown }, text: parts.join('; ') };
+}
+
+/** `logged out on replica-2, served by replica-1 (x3) / ...`, grouped. */
+function pairs(survivals: readonly Survival[]): string {
+  const counts = new Map<string, number>();
+  for (const one of survivals) {
+    const key = `logged out on ${one.loggedOutBy}, served by ${[...one.servedBy].sort().join(' and ')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => (n > 1 ? `${key} (x${n})` : key)).join(' / ');
+}
