@@ -144,7 +144,7 @@ describe('JUnit report', () => {
       expect(row.failure).toBeUndefined();
       expect(fact.failure ?? fact.skipped).toBeUndefined();
       expect(fact['system-out'].split('\n')).toEqual(['redis × security: warning: 2/2 replicas answered', "a stolen cookie read the victim's data in 2/2 replays"]);
-      expect(fixation.failure).toMatchObject({ message: 'the id stayed the same in 2/2 logins over a planted id', type: 'expectation' });
+      expect(fixation.failure).toMatchObject({ message: 'the id stayed the same in 2/2 logins over a planted id', type: 'finding' });
       expect(fixation['system-out']).toBe('redis × security: warning: 2/2 replicas answered');
       expect(httponly.failure ?? httponly.skipped).toBeUndefined();
       expect(secure.skipped.message).toBe('not checked: served over plain HTTP; 0/15 Set-Cookies had it');

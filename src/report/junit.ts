@@ -9,9 +9,9 @@ import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
  * bound in each failure's message. A row without expectations is one test case, so that rows
  * that were skipped or failed are still seen. Each security finding of a row is a case of its
  * own (`<scenario>: finding <id>`), failed when the check failed, with or without
- * --fail-on-findings: a CI view must show a failed check that no expectation names. A row's warnings are in its cases' system-out, and
- * one that invalidates the row makes its case a failure: CI must not pass figures that measure
- * nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
+ * --fail-on-findings: a CI view must show a failed check that no expectation names. A row's
+ * warnings are in its cases' system-out, and one that invalidates the row makes its case a
+ * failure: CI must not pass figures that measure nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
  * Times add up as viewers add them: a case's is its row's (on the row's first case only), a
  * suite's the sum of its cases', and the whole the run's wall time, which also holds what no row
  * owns (pre-flight, store start-up), so it is never less than the suites' sum.
@@ -57,7 +57,7 @@ export function renderJunit(report: Report): string {
         inner.push('      <properties>', ...testCase.properties.map(([name, value]) => `        <property name="${attr(name)}" value="${attr(value)}"/>`), '      </properties>');
       }
       if (outcome.kind === 'skipped') inner.push(`      <skipped message="${attr(outcome.message)}"/>`);
-      else if (outcome.kind !== 'passed') inner.push(`      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.kind === 'failure' ? 'expectation' : 'environment'}">${text(outcome.message)}</${outcome.kind}>`);
+      else if (outcome.kind !== 'passed') inner.push(`      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.type ?? (outcome.kind === 'failure' ? 'expectation' : 'environment')}">${text(outcome.message)}</${outcome.kind}>`);
       if (testCase.out.length > 0) inner.push(`      <system-out>${text(testCase.out.join('\n'))}</system-out>`);
       lines.push(...(inner.length === 0 ? [`${open}/>`] : [`${open}>`, ...inner, '    </testcase>']));
     }
@@ -67,7 +67,8 @@ export function renderJunit(report: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
-type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string };
+/** `type`: what failed, for viewers that group by it (default: expectation for a failure, environment for an error). */
+type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string; type?: 'finding' };
 interface TestCase {
   name: string;
   /**
@@ -134,7 +135,7 @@ function findingCases(row: ResultRow, expectations: readonly ExpectationResult[]
       const testCase = { name: `${row.scenario}: finding ${finding.id}`, ...shared, time: 0 };
       if (notJudged !== undefined) return { ...testCase, outcome: { kind: 'skipped', message: `${row.strategy} × ${row.scenario}: finding ${finding.id} not judged: ${notJudged}` } };
       if (isFactFinding(finding)) return { ...testCase, outcome: { kind: 'passed' }, out: [...shared.out, finding.summary] };
-      const outcome: Outcome = finding.passed === true ? { kind: 'passed' } : { kind: finding.passed === false ? 'failure' : 'skipped', message: finding.summary };
+      const outcome: Outcome = finding.passed === true ? { kind: 'passed' } : finding.passed === false ? { kind: 'failure', message: finding.summary, type: 'finding' } : { kind: 'skipped', message: finding.summary };
       return { ...testCase, outcome };
     });
 }

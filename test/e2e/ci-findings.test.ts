@@ -74,7 +74,7 @@ describe('CI mode: security findings', () => {
     ]);
     expect(suites).toMatchObject({ failures: '1', errors: '0', skipped: '0' });
     const fixation = cases.find((c) => c.name === 'security-weak-ci: finding session-fixation')!;
-    expect(fixation.failure.message).toBe(findings.get('session-fixation')!.summary);
+    expect(fixation.failure).toMatchObject({ message: findings.get('session-fixation')!.summary, type: 'finding' });
     const stolen = cases.find((c) => c.name === 'security-weak-ci: finding stolen-cookie')!;
     expect(stolen.failure ?? stolen.skipped).toBeUndefined();
     expect(stolen['system-out']).toContain(findings.get('stolen-cookie')!.summary);
