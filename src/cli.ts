@@ -22,7 +22,8 @@ const STRATEGY_VARIANTS = Object.values(strategies)
 const EXIT_CODES_HELP = `
 Exit codes:
   0    the run finished and every expectation held (skipped rows included, unless --strict)
-  1    an expectation of the config file failed, or with --strict a row was skipped
+  1    an expectation of the config file failed, with --strict a row was skipped, or with
+       --fail-on-findings a security finding failed (the log names each)
   2    bad flags, config, profile or scenario file, or an --out path that cannot be written
   3    environment: a store, engine, port or process could not be had, or a row failed
   70   internal error (a bug in hactl; --debug prints its stack)
@@ -72,10 +73,11 @@ function runFlags(command: Command): Command {
     .option('--no-warm-up', 'no warm-up before each scenario')
     .option('--id-sample <n>', 'logins of the security scenario\'s session-id check, 30 to 100000; below 1000 it judges duplicates only (default: 1000)')
     .option('--config <file>', `a config file: every flag above by its long name, plus expectations (default: ${DEFAULT_CONFIG_FILE} if it exists; hactl init writes one)`)
-    .option('--junit <file>', 'also write a JUnit XML report: a test case per strategy x scenario x expectation')
+    .option('--junit <file>', 'also write a JUnit XML report: a test case per strategy x scenario x expectation, and per security finding')
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--pricing <file>', 'hourly instance prices (YAML, see fixtures/pricing/): a cost column in the Markdown comparison')
     .option('--strict', 'a skipped row fails the run (exit 1), as a failed expectation does')
+    .option('--fail-on-findings', 'a failed security finding fails the run (exit 1), as a failed expectation does; n/a and facts never do')
     .option('-q, --quiet', 'no progress lines on stderr');
 }
 

@@ -25,7 +25,7 @@ import { reportError } from './report-error.js';
 const TEARDOWN_DEADLINE_MS = 20_000;
 
 /** `hactl run`'s options beyond the run's own settings. */
-export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html?: string; pricing?: string; strict?: boolean; quiet?: boolean; debug?: boolean };
+export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html?: string; pricing?: string; strict?: boolean; failOnFindings?: boolean; quiet?: boolean; debug?: boolean };
 
 /**
  * `hactl run`: the config file (if any) under the flags given on the command line, the run, its
@@ -45,7 +45,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
       html: given.has('html') ? flags.html : config?.reports.html,
       pricing: given.has('pricing') ? flags.pricing : config?.reports.pricing,
     };
-    const strict = flags.strict === true || config?.strict === true;
+    const { strict, failOnFindings } = failureRules(flags, config);
     for (const [flag, file] of [['--out', settings.out], ['--samples', settings.samples], ['--junit', reports.junit], ['--html', reports.html]] as const) {
       if (file !== undefined) await checkWritable(flag, file);
     }
@@ -103,7 +103,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
 
     const report: Report = {
       ...ran,
-      settings: { ...ran.settings, ...(strict ? { strict } : {}), ...(config ? { config: config.file } : {}) },
+      settings: { ...ran.settings, ...(strict ? { strict } : {}), ...(failOnFindings ? { failOnFindings } : {}), ...(config ? { config: config.file } : {}) },
       ...(config && config.expectations.length > 0 ? { expectations: evaluateExpectations(ran, config.expectations) } : {}),
     };
     await writeReports(report, settings, reports, renderOptions);
@@ -114,7 +114,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
       process.stderr.write(`hactl: interrupted by ${signal}; everything hactl started has been stopped; the report holds the ${finished} rows that ran to the end\n`);
       return new InterruptedError(signal).exitCode;
     }
-    return exitCodeFor(report, { strict });
+    return exitCodeFor(report, { strict, failOnFindings });
   } catch (error) {
     const signal = interrupts.interruptedBy();
     if (signal) {
@@ -173,6 +173,14 @@ async function writeReports(
     await writeFile(file, render(report, { ...options, color: false }));
     process.stderr.write(`hactl: ${format} report written to ${file}\n`);
   }
+}
+
+/**
+ * What fails the run besides a failed expectation, each on when its flag is typed or its key is
+ * true in the config file (a typed switch cannot be turned off by the file, nor the file's by omission).
+ */
+export function failureRules(flags: Pick<RunCommandFlags, 'strict' | 'failOnFindings'>, config: Pick<ConfigFile, 'strict' | 'failOnFindings'> | undefined): { strict: boolean; failOnFindings: boolean } {
+  return { strict: flags.strict === true || config?.strict === true, failOnFindings: flags.failOnFindings === true || config?.failOnFindings === true };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { mergeFlags } from '../commands/run-command.js';
+import { failureRules, mergeFlags } from '../commands/run-command.js';
 import { UsageError } from '../errors.js';
 import path from 'node:path';
 import { commandDir, parseConfig } from './config-file.js';
@@ -45,6 +45,7 @@ describe('config files', () => {
         'app-profile': 'apps/shop.yaml',
         out: '/tmp/r.json',
         strict: true,
+        'fail-on-findings': true,
       },
       'ci/hactl.yaml',
     );
@@ -59,6 +60,8 @@ describe('config files', () => {
       out: '/tmp/r.json',
     });
     expect(config.strict).toBe(true);
+    expect(config.failOnFindings).toBe(true);
+    expect(parseConfig({}, 'c.yaml').failOnFindings).toBeUndefined();
   });
 
   it.each([
@@ -67,7 +70,10 @@ describe('config files', () => {
     [{ expect: { redis: { 'login-read': { hitrate: '>= 1' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitrate: unknown figure "hitrate" \(did you mean hitRate\?\); expected one of hitRate, /],
     [{ expect: { redis: { 'login-read': { hitRate: 'high' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitRate: expected a comparison such as ">= 0\.99", "== 0" or "< 250", got "high"/],
     [{ expect: { redis: { 'login-read': { hitRate: 1 } } } }, /expected a comparison .*, got 1/],
-    [{ expect: { redis: { 'cookie-swap': { 'finding.forged-id-read': '>= 1' } } } }, /finding\.forged-id-read: expected pass or fail/],
+    [{ expect: { redis: { 'cookie-swap': { 'finding.forged-id-read': '>= 1' } } } }, /^c\.yaml: expect\.redis\.cookie-swap\.finding\.forged-id-read: expected pass, fail or n\/a, got ">= 1"$/],
+    [{ expect: { redis: { 'login-read': { hitRate: 'n/a' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitRate: n\/a is a bound for findings \(finding\.<id>\) only; hitRate is a number: expected a comparison such as ">= 0\.99", "== 0" or "< 250"$/],
+    [{ expect: { redis: { 'login-read': { hitRate: 'pass' } } } }, /^c\.yaml: expect\.redis\.login-read\.hitRate: expected a comparison such as .*, got "pass"$/],
+    [{ 'fail-on-findings': 'yes' }, /^c\.yaml: fail-on-findings: /],
     [{ expect: { memcached: { 'login-read': { hitRate: '>= 1' } } } }, /^c\.yaml: expect\.memcached: unknown strategy "memcached"/],
     [{ expect: { redis: { 'Login Read': { hitRate: '>= 1' } } } }, /^c\.yaml: expect\.redis\.Login Read: expected a scenario name/],
   ])('names file, path and what was expected (%#)', (data, message) => {
@@ -106,13 +112,19 @@ describe('config files', () => {
       'c.yaml: expect.nnone.login-raed.hitrate: unknown figure "hitrate" (did you mean hitRate?); expected one of hitRate, missRate, errors, failedLogins, requests, reads, sessionLoss, usersLost, recoveryMs, detectionMs, imbalance, lostUpdates, lostUpdates.rate, expiry.stale, storeFault.errorRate, storeFault.hung, storeFault.failOpen, <login|read>.<p50|p95|p99|max>, finding.<id>',
       'c.yaml: expect.redis.login-read.finding.logout: unknown finding "logout" (did you mean logout-invalidates?); expected finding.<id> with <id> one of stolen-cookie, forged-id-read, forged-id-adopted, session-fixation, logout-invalidates, cookie-httponly, cookie-secure, cookie-samesite, cookie-path, cookie-no-domain, session-id-quality, idle-timeout',
       expect.stringMatching(/^c\.yaml: expect\.redis\.login-read\.read\.p90: unknown figure "read\.p90" \(did you mean read\.p50 or read\.p95 or read\.p99\?\); /),
-      'c.yaml: expect.redis.security.finding.stolen-cookie: stolen-cookie is a fact on every strategy (a session id is a bearer token), recorded without pass or fail; no expectation on it can hold',
+      'c.yaml: expect.redis.security.finding.stolen-cookie: stolen-cookie is a fact on every strategy (a session id is a bearer token), recorded without pass or fail, so an expectation on it would judge nothing',
     ]);
   });
 
   it('takes every finding id, the names of the scenarios it knows, and any scenario name when it knows none', () => {
-    const expectations = { '*': { security: { 'finding.logout-invalidates': 'pass', 'finding.idle-timeout': 'fail' }, 'my-flow': { hitRate: '>= 1' } } };
-    expect(parseConfig({ expect: expectations }, 'c.yaml', known).expectations).toHaveLength(3);
+    const expectations = { '*': { security: { 'finding.logout-invalidates': 'pass', 'finding.idle-timeout': 'fail', 'finding.cookie-secure': 'n/a' }, 'my-flow': { hitRate: '>= 1' } } };
+    const parsed = parseConfig({ expect: expectations }, 'c.yaml', known).expectations;
+    expect(parsed.map((e) => [e.metric, e.bound])).toEqual([
+      ['finding.logout-invalidates', { kind: 'finding', passed: true, text: 'pass' }],
+      ['finding.idle-timeout', { kind: 'finding', passed: false, text: 'fail' }],
+      ['finding.cookie-secure', { kind: 'finding', passed: null, text: 'n/a' }],
+      ['hitRate', { kind: 'compare', op: '>=', value: 1, text: '>= 1' }],
+    ]);
     expect(parseConfig({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } }, 'c.yaml').expectations).toHaveLength(1);
     expect(problems({ expect: { '*': { 'not-known-yet': { hitRate: '>= 1' } } } })).toEqual([expect.stringMatching(/^c\.yaml: expect\.\*\.not-known-yet: unknown scenario "not-known-yet"; /)]);
   });
@@ -131,6 +143,14 @@ describe('config files', () => {
     // commander hands over defaults too (users 30): only typed flags win.
     const merged = mergeFlags(config, { strategy: 'none', users: '30', appEnv: ['B=2'], replicas: '3' }, new Set(['strategy', 'appEnv']));
     expect(merged).toMatchObject({ strategy: 'none', users: '50', appEnv: ['A=1', 'B=2'], replicas: '3' });
+  });
+
+  it('strict and fail-on-findings are on when typed or when the file says true', () => {
+    const keys = parseConfig({ strict: true, 'fail-on-findings': true }, 'c.yaml');
+    expect(failureRules({}, keys)).toEqual({ strict: true, failOnFindings: true });
+    expect(failureRules({ failOnFindings: true }, undefined)).toEqual({ strict: false, failOnFindings: true });
+    expect(failureRules({}, parseConfig({ 'fail-on-findings': false }, 'c.yaml'))).toEqual({ strict: false, failOnFindings: false });
+    expect(failureRules({}, undefined)).toEqual({ strict: false, failOnFindings: false });
   });
 
   it('takes a repeatable KEY=VALUE flag as a map or as a list of the flag\'s own form', () => {

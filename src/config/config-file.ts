@@ -22,6 +22,8 @@ export interface ConfigFile {
   flags: RunFlags;
   reports: { junit?: string; html?: string; pricing?: string };
   strict?: boolean;
+  /** fail-on-findings: a failed security finding fails the run, as a failed expectation does. */
+  failOnFindings?: boolean;
   expectations: Expectation[];
 }
 
@@ -85,6 +87,7 @@ const schema = z.strictObject({
   html: text.optional(),
   pricing: text.optional(),
   strict: z.boolean().optional(),
+  'fail-on-findings': z.boolean().optional(),
   expect: expectSchema.optional(),
 });
 
@@ -181,6 +184,7 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
     flags,
     reports: defined({ junit: relative(config.junit), html: relative(config.html), pricing: relative(config.pricing) }),
     ...(config.strict !== undefined ? { strict: config.strict } : {}),
+    ...(config['fail-on-findings'] !== undefined ? { failOnFindings: config['fail-on-findings'] } : {}),
     expectations,
   };
 }
@@ -250,7 +254,10 @@ function parseExpectations(expect: z.output<typeof expectSchema>, file: string, 
         }
         const bound = parseBound(String(value));
         if (!bound || (bound.kind === 'finding') !== isFinding(metric)) {
-          problems.push(`${where}: expected ${isFinding(metric) ? 'pass or fail' : 'a comparison such as ">= 0.99", "== 0" or "< 250"'}, got ${JSON.stringify(value)}`);
+          const comparison = 'a comparison such as ">= 0.99", "== 0" or "< 250"';
+          // n/a is a finding's verdict (a check that could not be made); a number is always measured or missing.
+          if (bound?.kind === 'finding' && bound.passed === null) problems.push(`${where}: n/a is a bound for findings (finding.<id>) only; ${metric} is a number: expected ${comparison}`);
+          else problems.push(`${where}: expected ${isFinding(metric) ? 'pass, fail or n/a' : comparison}, got ${JSON.stringify(value)}`);
           continue;
         }
         expectations.push({ strategy, scenario, metric, bound });

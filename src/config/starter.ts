@@ -48,14 +48,17 @@ junit: hactl-junit.xml
 # out: hactl-report.json
 # html: hactl-report.html
 
-# strict: true   # a skipped row (a store that is not installed, say) fails the run too
+# strict: true             # a skipped row (a store that is not installed, say) fails the run too
+# fail-on-findings: true   # a failed security finding fails the run too, named or not below
 
 # Expectations per strategy and scenario (* matches any): a figure and a bound, as k6 writes
 # thresholds: <, <=, >, >=, ==, != and a number (a % after it divides by 100); findings take
-# pass or fail. Figures: hitRate, missRate, errors, sessionLoss, recoveryMs, detectionMs,
-# imbalance, lostUpdates, lostUpdates.rate, read.p50/p95/p99/max, login.p99, expiry.stale,
+# pass, fail or n/a (a check that could not be made, as cookie-secure over plain HTTP).
+# Figures: hitRate, missRate, errors, sessionLoss, recoveryMs, detectionMs, imbalance,
+# lostUpdates, lostUpdates.rate, read.p50/p95/p99/max, login.p99, expiry.stale,
 # storeFault.errorRate, storeFault.hung, storeFault.failOpen, finding.<id> (README.md, "Finding ids").
-# Exit code 1 when one fails; the JUnit file names the figure and the bound.
+# Exit code 1 when one fails; the JUnit file names the figure and the bound, and has a test case
+# per security finding besides (an expectation on finding.<id> is that finding's case).
 expect:
   none:
     login-read: { hitRate: '< 0.5' }          # without stickiness or a store, sessions are lost between replicas

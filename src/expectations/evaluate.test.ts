@@ -134,3 +134,89 @@ describe('exit codes', () => {
     expect(exitCodeFor({ results: skipped }, { strict: true })).toBe(1);
   });
 });
+
+describe('expectations on findings that could not be checked (n/a)', () => {
+  const finding = (id: string, passed: boolean | null, summary: string) => ({ id, title: id, passed, summary, evidence: {} });
+  const security: ResultRow = {
+    strategy: 'redis',
+    scenario: 'security',
+    status: 'ok',
+    metrics: metrics({ hitRate: null, requests: 40, errors: 0, reads: 0 }),
+    findings: [
+      finding('cookie-secure', null, 'not checked: served over plain HTTP; 0/15 Set-Cookies had it'),
+      finding('session-fixation', false, 'the id stayed the same in 1/1 logins over a planted id'),
+      finding('cookie-httponly', true, '15/15 Set-Cookies of JSESSIONID complied'),
+    ],
+  };
+  const judge = (metric: string, bound: string) => evaluateExpectations({ results: [security] }, [expectation('redis', 'security', metric, bound)])[0]!;
+
+  it('parses n/a as a finding bound', () => {
+    expect(parseBound('n/a')).toEqual({ kind: 'finding', passed: null, text: 'n/a' });
+    expect(parseBound(' n/a ')).toEqual({ kind: 'finding', passed: null, text: 'n/a' });
+    expect(parseBound('N/A')).toBeUndefined();
+  });
+
+  it('n/a holds on a finding that could not be checked, and pass or fail there fails quoting its own reason', () => {
+    expect(judge('finding.cookie-secure', 'n/a')).toMatchObject({
+      status: 'passed',
+      actual: null,
+      message: 'redis × security: finding.cookie-secure was n/a (not checked: served over plain HTTP; 0/15 Set-Cookies had it), expected n/a',
+    });
+    for (const bound of ['pass', 'fail']) {
+      expect(judge('finding.cookie-secure', bound)).toMatchObject({
+        status: 'failed',
+        actual: null,
+        message: `redis × security: finding.cookie-secure was n/a (not checked: served over plain HTTP; 0/15 Set-Cookies had it), expected ${bound}`,
+      });
+    }
+  });
+
+  it('n/a fails on a finding that passed or failed', () => {
+    expect(judge('finding.session-fixation', 'n/a')).toMatchObject({ status: 'failed', actual: false, message: 'redis × security: finding.session-fixation was fail, expected n/a' });
+    expect(judge('finding.cookie-httponly', 'n/a')).toMatchObject({ status: 'failed', actual: true, message: 'redis × security: finding.cookie-httponly was pass, expected n/a' });
+  });
+
+  it('a finding the row did not record has no value, whatever the bound: n/a is not absent', () => {
+    for (const bound of ['pass', 'n/a']) {
+      expect(judge('finding.idle-timeout', bound)).toMatchObject({
+        status: 'failed',
+        actual: null,
+        message: `redis × security: finding.idle-timeout has no value in this row (security does not measure it), expected ${bound}`,
+      });
+    }
+  });
+});
+
+describe('--fail-on-findings', () => {
+  const finding = (id: string, passed: boolean | null, extra: Record<string, unknown> = {}) => ({ id, title: id, passed, summary: `${id} summary`, evidence: {}, ...extra });
+  const row = (strategy: string, findings: ResultRow['findings'], more: Partial<ResultRow> = {}): ResultRow => ({ strategy, scenario: 'security', status: 'ok', metrics: metrics({}), findings, ...more });
+  const clean = row('redis', [finding('cookie-httponly', true), finding('cookie-secure', null), finding('stolen-cookie', null, { fact: true })]);
+  const failing = row('sticky', [finding('session-fixation', false), finding('cookie-httponly', true)]);
+  const code = (report: { results: ResultRow[]; expectations?: ReturnType<typeof evaluateExpectations> }, failOnFindings: boolean) => exitCodeFor(report, { strict: false, failOnFindings });
+
+  it('a failed finding exits 1 only with the flag; n/a and facts never do', () => {
+    expect(code({ results: [clean, failing] }, false)).toBe(0);
+    expect(code({ results: [clean, failing] }, true)).toBe(1);
+    expect(code({ results: [clean] }, true)).toBe(0);
+    expect(exitCodeFor({ results: [clean, failing] }, { strict: false })).toBe(0);
+  });
+
+  it("an invalid or failed row's findings are not judged: exit 3 stands; a valid row's failure beside it still says 1", () => {
+    const invalid = { ...failing, warnings: [{ id: 'fail-open' as const, message: 'every request went to one replica', invalid: true }] };
+    const errored = { ...failing, status: 'error' as const, reason: 'the store died' };
+    expect(code({ results: [clean, invalid] }, true)).toBe(3);
+    expect(code({ results: [clean, errored] }, true)).toBe(3);
+    expect(code({ results: [row('redis', [finding('session-fixation', false)]), errored] }, true)).toBe(1);
+  });
+
+  it('a finding an expectation judged is left to it: fail accepts a known failure, pass fails on the expectation', () => {
+    const accepted = evaluateExpectations({ results: [failing] }, [expectation('sticky', 'security', 'finding.session-fixation', 'fail')]);
+    expect(code({ results: [failing], expectations: accepted }, true)).toBe(0);
+    // An expectation on another strategy's row does not cover this one.
+    const elsewhere = evaluateExpectations({ results: [failing] }, [expectation('redis', 'security', 'finding.session-fixation', 'fail')]);
+    expect(elsewhere[0]!.status).toBe('not-run');
+    expect(code({ results: [failing], expectations: elsewhere }, true)).toBe(1);
+    const expected = evaluateExpectations({ results: [failing] }, [expectation('sticky', 'security', 'finding.session-fixation', 'pass')]);
+    expect(code({ results: [failing], expectations: expected }, false)).toBe(1);
+  });
+});

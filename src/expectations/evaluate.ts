@@ -1,6 +1,6 @@
 import { invalidatingWarnings, type Report, type ResultRow } from '../report/model.js';
 import { holds, type Bound } from './expression.js';
-import { metricReader } from './metrics.js';
+import { findingOf, metricReader } from './metrics.js';
 
 /** One expectation of a config file: a figure of the rows of one strategy and scenario (`*`: any). */
 export interface Expectation {
@@ -62,11 +62,19 @@ function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   if (row.status !== 'ok') {
     return { ...base, actual: null, status: row.status === 'skipped' ? 'skipped' : 'error', message: `${what}: the row ${row.status === 'skipped' ? 'was skipped' : 'failed'}: ${row.reason ?? 'no reason given'}` };
   }
+  const { bound } = expectation;
+  if (bound.kind === 'finding') {
+    const finding = findingOf(row, expectation.metric);
+    // A check that was recorded but could not be made is not a missing figure: its summary says why.
+    if (finding && finding.passed === null) {
+      const held = bound.passed === null;
+      return { ...base, actual: null, status: held ? 'passed' : 'failed', message: `${what} was n/a (${finding.summary}), expected ${bound.text}` };
+    }
+  }
   const actual = metricReader(expectation.metric)!(row);
   if (actual === null) {
     return { ...base, actual, status: 'failed', message: `${what} has no value in this row (${whyNoValue(row, expectation.metric)}), expected ${expectation.bound.text}` };
   }
-  const { bound } = expectation;
   const passed = bound.kind === 'finding' ? actual === bound.passed : typeof actual === 'number' && holds(bound.op, actual, bound.value);
   const shown = typeof actual === 'boolean' ? (actual ? 'pass' : 'fail') : formatNumber(actual);
   return { ...base, actual, status: passed ? 'passed' : 'failed', message: `${what} was ${shown}, expected ${bound.text}` };

@@ -1,5 +1,6 @@
 import { didYouMean } from '../did-you-mean.js';
 import { FINDING_IDS, isFact, isFindingId } from '../driver/findings.js';
+import type { Finding } from '../driver/records.js';
 import type { ResultRow } from '../report/model.js';
 
 /**
@@ -54,9 +55,15 @@ export function metricReader(name: string): Reader | undefined {
     const [, kind, percentile] = latency as unknown as [string, 'login' | 'read', 'p50' | 'p95' | 'p99' | 'max'];
     return metric((m) => m.latencyByKind[kind]?.[percentile]);
   }
-  const finding = FINDING.exec(name);
-  if (finding && isFindingId(finding[1]!)) return (row) => row.findings?.find((candidate) => candidate.id === finding[1])?.passed ?? null;
+  // A finding that could not be checked (passed: null) reads as no value here; findingOf tells it from an absent one.
+  if (FINDING.test(name)) return isFindingId(name.slice('finding.'.length)) ? (row) => findingOf(row, name)?.passed ?? null : undefined;
   return undefined;
+}
+
+/** The finding a `finding.<id>` figure names, as the row recorded it, or undefined when the row has none. */
+export function findingOf(row: Pick<ResultRow, 'findings'>, name: string): Finding | undefined {
+  const id = FINDING.exec(name)?.[1];
+  return id === undefined ? undefined : row.findings?.find((candidate) => candidate.id === id);
 }
 
 /** Whether a metric is a pass/fail finding (compared with `pass`/`fail`) rather than a number. */
@@ -72,7 +79,7 @@ export function metricProblem(name: string): string | undefined {
   if (name.startsWith('finding.')) {
     const id = name.slice('finding.'.length);
     if (!isFindingId(id)) return `unknown finding "${id}"${didYouMean(id, FINDING_IDS)}; expected finding.<id> with <id> one of ${FINDING_IDS.join(', ')}`;
-    if (isFact(id)) return `${id} is a fact on every strategy (a session id is a bearer token), recorded without pass or fail; no expectation on it can hold`;
+    if (isFact(id)) return `${id} is a fact on every strategy (a session id is a bearer token), recorded without pass or fail, so an expectation on it would judge nothing`;
     return undefined;
   }
   return metricReader(name) ? undefined : `unknown figure "${name}"${didYouMean(name, EVERY_METRIC)}; expected one of ${METRIC_NAMES.join(', ')}`;

@@ -105,6 +105,81 @@ describe('JUnit report', () => {
     expect(Number(suite.time)).toBeLessThanOrEqual(Number(root.time));
   });
 
+  describe('security findings', () => {
+    const finding = (id: string, passed: boolean | null, summary: string, extra: Record<string, unknown> = {}) => ({ id, title: `the ${id} check`, passed, summary, evidence: {}, ...extra });
+    const findings = [
+      finding('stolen-cookie', null, 'a stolen cookie read the victim\'s data in 2/2 replays', { fact: true }),
+      finding('session-fixation', false, 'the id stayed the same in 2/2 logins over a planted id'),
+      finding('cookie-httponly', true, '15/15 Set-Cookies of JSESSIONID complied'),
+      finding('cookie-secure', null, 'not checked: served over plain HTTP; 0/15 Set-Cookies had it'),
+    ];
+    const security = (strategy: string, more: Partial<ResultRow> = {}): ResultRow => ({
+      strategy,
+      scenario: 'security',
+      status: 'ok',
+      durationMs: 4000,
+      metrics: { hitRate: null } as unknown as ResultRow['metrics'],
+      findings,
+      warnings: [{ id: 'replicas-seen', message: '2/2 replicas answered' }],
+      ...more,
+    });
+    const judged = (results: ResultRow[], expectations: Parameters<typeof evaluateExpectations>[1] = []) => {
+      const base = { schemaVersion: 1, tool: { name: 'hactl', version: '9.9.9' }, runId: 'abcd1234', startedAt: '2026-11-30T04:00:00.000Z', durationMs: 9000, settings: {}, results } as unknown as Report;
+      return parse(renderJunit({ ...base, ...(expectations.length > 0 ? { expectations: evaluateExpectations(base, expectations) } : {}) })).testsuites;
+    };
+    type Case = Record<string, any>;
+
+    it("each finding is a case: failed, skipped with its reason when n/a, passed; a fact passes with its summary in system-out; the row's time on its first case only", () => {
+      const root = judged([security('redis')]);
+      expect(root).toMatchObject({ tests: '5', failures: '1', errors: '0', skipped: '1' });
+      const cases: Case[] = root.testsuite[0].testcase;
+      expect(cases.map((c) => [c.classname, c.name, c.time])).toEqual([
+        ['hactl.redis', 'security', '4.000'],
+        ['hactl.redis', 'security: finding stolen-cookie', '0.000'],
+        ['hactl.redis', 'security: finding session-fixation', '0.000'],
+        ['hactl.redis', 'security: finding cookie-httponly', '0.000'],
+        ['hactl.redis', 'security: finding cookie-secure', '0.000'],
+      ]);
+      const [row, fact, fixation, httponly, secure] = cases as [Case, Case, Case, Case, Case];
+      expect(row.failure).toBeUndefined();
+      expect(fact.failure ?? fact.skipped).toBeUndefined();
+      expect(fact['system-out'].split('\n')).toEqual(['redis × security: warning: 2/2 replicas answered', "a stolen cookie read the victim's data in 2/2 replays"]);
+      expect(fixation.failure).toMatchObject({ message: 'the id stayed the same in 2/2 logins over a planted id', type: 'finding' });
+      expect(fixation['system-out']).toBe('redis × security: warning: 2/2 replicas answered');
+      expect(httponly.failure ?? httponly.skipped).toBeUndefined();
+      expect(secure.skipped.message).toBe('not checked: served over plain HTTP; 0/15 Set-Cookies had it');
+      expect(Number(root.testsuite[0].time)).toBe(4);
+    });
+
+    it('a finding an expectation judged is that expectation\'s case, not a second one; the others keep theirs', () => {
+      const root = judged([security('redis'), security('sticky')], [
+        { strategy: 'redis', scenario: 'security', metric: 'finding.session-fixation', bound: parseBound('fail')! },
+        { strategy: '*', scenario: 'security', metric: 'finding.cookie-secure', bound: parseBound('n/a')! },
+      ]);
+      const names = (suite: number) => root.testsuite[suite].testcase.map((c: Case) => c.name);
+      expect(names(0)).toEqual(['security: finding.session-fixation fail', 'security: finding.cookie-secure n/a', 'security: finding stolen-cookie', 'security: finding cookie-httponly']);
+      expect(names(1)).toEqual(['security: finding.cookie-secure n/a', 'security: finding stolen-cookie', 'security: finding session-fixation', 'security: finding cookie-httponly']);
+      // redis accepted its known failure; sticky's is still a failed case.
+      expect(root.testsuite[0]).toMatchObject({ failures: '0', skipped: '0' });
+      expect(root.testsuite[1]).toMatchObject({ failures: '1', skipped: '0' });
+      expect(root.testsuite[1].testcase[2].failure.message).toBe('the id stayed the same in 2/2 logins over a planted id');
+      expect(root.testsuite[0].testcase[1]).toMatchObject({ time: '0.000' });
+      expect(root.testsuite[0].testcase[0]).toMatchObject({ time: '4.000' });
+    });
+
+    it("an invalid or failed row's findings are skipped, not judged: its own case fails or errors", () => {
+      const invalid = security('redis', { warnings: [{ id: 'fail-open', message: 'every request went to one replica', invalid: true }] });
+      const errored = security('sticky', { status: 'error', reason: 'replica-2 did not start', warnings: [] });
+      const root = judged([invalid, errored]);
+      expect(root).toMatchObject({ tests: '10', failures: '1', errors: '1', skipped: '8' });
+      const [redis, sticky] = root.testsuite.map((suite: { testcase: Case[] }) => suite.testcase) as [Case[], Case[]];
+      expect(redis[0].failure.message).toBe('redis × security: invalid: every request went to one replica');
+      expect(redis[2].skipped.message).toBe("redis × security: finding session-fixation not judged: the row's figures are invalid: fail-open: every request went to one replica");
+      expect(sticky[0].error.message).toBe('sticky × security: replica-2 did not start');
+      expect(sticky[2].skipped.message).toBe('sticky × security: finding session-fixation not judged: the row failed: replica-2 did not start');
+    });
+  });
+
   it("puts the fault commands that ran in the row's system-out, after its warnings", () => {
     const faulted: ResultRow = {
       strategy: 'redis',

@@ -1,14 +1,17 @@
 import type { ExpectationResult } from '../expectations/evaluate.js';
 import { faultRowLines, warningLine } from './cells.js';
+import { findingsNotJudged, isFactFinding, judgedByExpectation } from './failed-findings.js';
 import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
 
 /**
  * JUnit XML, as CI report viewers read it (Jenkins, GitLab, GitHub actions that annotate tests):
  * a suite per strategy, a test case per scenario × expectation, the measured figure and the
  * bound in each failure's message. A row without expectations is one test case, so that rows
- * that were skipped or failed are still seen. A row's warnings are in its cases' system-out, and
- * one that invalidates the row makes its case a failure: CI must not pass figures that measure
- * nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
+ * that were skipped or failed are still seen. Each security finding of a row is a case of its
+ * own (`<scenario>: finding <id>`), failed when the check failed, with or without
+ * --fail-on-findings: a CI view must show a failed check that no expectation names. A row's
+ * warnings are in its cases' system-out, and one that invalidates the row makes its case a
+ * failure: CI must not pass figures that measure nothing. A figure only some rows have to tell (failed logins) is a property of its cases.
  * Times add up as viewers add them: a case's is its row's (on the row's first case only), a
  * suite's the sum of its cases', and the whole the run's wall time, which also holds what no row
  * owns (pre-flight, store start-up), so it is never less than the suites' sum.
@@ -54,7 +57,7 @@ export function renderJunit(report: Report): string {
         inner.push('      <properties>', ...testCase.properties.map(([name, value]) => `        <property name="${attr(name)}" value="${attr(value)}"/>`), '      </properties>');
       }
       if (outcome.kind === 'skipped') inner.push(`      <skipped message="${attr(outcome.message)}"/>`);
-      else if (outcome.kind !== 'passed') inner.push(`      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.kind === 'failure' ? 'expectation' : 'environment'}">${text(outcome.message)}</${outcome.kind}>`);
+      else if (outcome.kind !== 'passed') inner.push(`      <${outcome.kind} message="${attr(outcome.message)}" type="${outcome.type ?? (outcome.kind === 'failure' ? 'expectation' : 'environment')}">${text(outcome.message)}</${outcome.kind}>`);
       if (testCase.out.length > 0) inner.push(`      <system-out>${text(testCase.out.join('\n'))}</system-out>`);
       lines.push(...(inner.length === 0 ? [`${open}/>`] : [`${open}>`, ...inner, '    </testcase>']));
     }
@@ -64,7 +67,8 @@ export function renderJunit(report: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
-type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string };
+/** `type`: what failed, for viewers that group by it (default: expectation for a failure, environment for an error). */
+type Outcome = { kind: 'passed' } | { kind: 'failure' | 'error' | 'skipped'; message: string; type?: 'finding' };
 interface TestCase {
   name: string;
   /**
@@ -88,6 +92,7 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
   // The user's fault commands that ran (--runtime external), as the other formats show them: a CI log is where they are looked for.
   const faults = (row.metrics?.faults ?? []).flatMap((fault) => faultRowLines(row, fault));
   const shared = { time, properties: rowProperties(row), out: [...warnings, ...faults] };
+  const findings = findingCases(row, expectations, shared);
   if (mine.length === 0) {
     const reason = `${row.strategy} × ${row.scenario}: ${row.reason ?? ''}`;
     const invalid = invalidatingWarnings(row).map((warning) => warningLine(row, warning));
@@ -98,9 +103,9 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
         : row.status === 'skipped'
           ? skipped(reason)
           : { kind: 'error', message: reason };
-    return [{ name: row.scenario, ...shared, outcome }];
+    return [{ name: row.scenario, ...shared, outcome }, ...findings];
   }
-  return mine.map((result, i) => ({
+  const judged = mine.map((result, i): TestCase => ({
     name: `${row.scenario}: ${result.metric} ${result.expected}`,
     ...shared,
     time: i === 0 ? time : 0,
@@ -113,6 +118,26 @@ function casesOf(row: ResultRow, expectations: readonly ExpectationResult[], str
             ? skipped(result.message)
             : { kind: 'error', message: result.message },
   }));
+  return [...judged, ...findings];
+}
+
+/**
+ * A case per security finding of the row, so that CI sees a failed check whether or not a
+ * config names it: failed when it failed, skipped when it could not be made (its summary says
+ * why), passed with its summary in system-out when it is a fact. A finding an expectation judged
+ * is that expectation's case already. The row's time is on its first case, never on these.
+ */
+function findingCases(row: ResultRow, expectations: readonly ExpectationResult[], shared: Pick<TestCase, 'properties' | 'out'>): TestCase[] {
+  const notJudged = findingsNotJudged(row);
+  return (row.findings ?? [])
+    .filter((finding) => !judgedByExpectation(row, finding.id, expectations))
+    .map((finding) => {
+      const testCase = { name: `${row.scenario}: finding ${finding.id}`, ...shared, time: 0 };
+      if (notJudged !== undefined) return { ...testCase, outcome: { kind: 'skipped', message: `${row.strategy} × ${row.scenario}: finding ${finding.id} not judged: ${notJudged}` } };
+      if (isFactFinding(finding)) return { ...testCase, outcome: { kind: 'passed' }, out: [...shared.out, finding.summary] };
+      const outcome: Outcome = finding.passed === true ? { kind: 'passed' } : finding.passed === false ? { kind: 'failure', message: finding.summary, type: 'finding' } : { kind: 'skipped', message: finding.summary };
+      return { ...testCase, outcome };
+    });
 }
 
 /** Figures a CI view should see beside the verdict, only where there is something to say. */

@@ -43,6 +43,8 @@ export interface ReportSettings {
   accounts?: string;
   /** --strict: a skipped row fails the run (and is a failure in JUnit). */
   strict?: boolean;
+  /** --fail-on-findings: a failed security finding fails the run (exit 1), as a failed expectation does. */
+  failOnFindings?: boolean;
   /** The config file the run read, if any. */
   config?: string;
   balancer: ClusterBalancerSettings | ExternalBalancerSettings;
