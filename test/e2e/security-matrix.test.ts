@@ -79,29 +79,52 @@ function describeRun(label: string, run: Run | undefined): string {
   return `${label}: exit ${run.finished.code ?? run.finished.signal} in ${(run.ms / 1000).toFixed(1)} s; rows: ${rows}` + (run.finished.code === 0 ? '' : `\n${run.finished.stderr.slice(-2000)}`);
 }
 
+/** A run the tests below read: a matrix mode's, or one of the fixation runs. */
+interface Job {
+  label: string;
+  env: Record<string, string>;
+  args: string[];
+}
+
+const FIXATION_USERS = [1, 30] as const;
+const fixationLabel = (users: number) => `fixation --users ${users}`;
+const JOBS: readonly Job[] = [
+  ...MODES.map((mode) => ({ label: mode.name, env: mode.env, args: ['--scenario', 'security', '--users', String(USERS), '--id-sample', String(mode.idSample)] })),
+  // Login and the fixation check only: seconds each, so they go last and fill the pool's gaps.
+  ...FIXATION_USERS.map((users) => ({ label: fixationLabel(users), env: { WEAKNESS: 'fixation' }, args: ['--scenario', 'fixtures/scenarios/security-fixation.yaml', '--users', String(users)] })),
+];
+
+/** Every run, by label, made once for the whole file: one pool keeps the machine busy while rows wait out idle timeouts. */
+const runs = new Map<string, Run>();
+let dir: string | undefined;
+
+beforeAll(async () => {
+  await requirePhp();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
+  await inPool(JOBS, PARALLEL_RUNS, async (job) => {
+    runs.set(job.label, await runWeakapp(dir!, job.label, job.env, job.args));
+  });
+}, 600_000);
+afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
+
+/** The run finished (exit 0, every row ok), and left no process behind. */
+function expectClean(label: string, scenario: string, context: () => string): Run {
+  const run = runs.get(label);
+  expect(run?.finished.code, `${describeRun(label, run)}\n${context()}`).toBe(0);
+  for (const strategy of STRATEGIES) {
+    const found = run!.report!.results.find((r) => r.strategy === strategy && r.scenario === scenario);
+    expect(found?.status, `${label} × ${strategy}: ${found?.reason ?? 'no row'}\n${context()}`).toBe('ok');
+  }
+  expect(run!.leftovers, label).toEqual([]);
+  return run!;
+}
+
 describe('security matrix: weakapp in every mode, on none, sticky and redis', () => {
-  const runs = new Map<string, Run>();
-  let dir: string;
-
-  beforeAll(async () => {
-    await requirePhp();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
-    await inPool(MODES, PARALLEL_RUNS, async (mode) => {
-      runs.set(mode.name, await runWeakapp(dir, mode.name, mode.env, ['--scenario', 'security', '--users', String(USERS), '--id-sample', String(mode.idSample)]));
-    });
-  }, 600_000);
-  afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
-
   const cellsOfMode = (mode: Mode): Cell[] => STRATEGIES.flatMap((strategy) => cellsOf(mode, strategy, findingsOf(runs.get(mode.name), strategy, 'security')));
   const matrix = () => [renderMatrix(MODES.flatMap(cellsOfMode)), ...MODES.map((mode) => describeRun(mode.name, runs.get(mode.name)))].join('\n');
 
   it.each(MODES.map((mode) => [mode.name, mode] as const))('%s: its weakness fails its finding on every strategy, and nothing else fails', (_name, mode) => {
-    const run = runs.get(mode.name);
-    expect(run?.finished.code, matrix()).toBe(0);
-    for (const strategy of STRATEGIES) {
-      const found = run!.report!.results.find((r) => r.strategy === strategy && r.scenario === 'security');
-      expect(found?.status, `${mode.name} × ${strategy}: ${found?.reason ?? 'no row'}\n${matrix()}`).toBe('ok');
-    }
+    expectClean(mode.name, 'security', matrix);
     const wrong = cellsOfMode(mode).filter((cell) => !cell.ok).map((cell) => `${cell.strategy} ${cell.finding}: ${cell.actual}, wanted ${cell.wanted}`);
     expect(wrong, matrix()).toEqual([]);
   });
@@ -110,8 +133,9 @@ describe('security matrix: weakapp in every mode, on none, sticky and redis', ()
     const adopting = MODES.filter((mode) => mode.env.WEAKNESS === 'adopt-ids');
     expect(adopting.map((mode) => mode.env.ID_CASE).sort()).toEqual(['lower', 'upper']);
     for (const mode of adopting) {
+      const run = expectClean(mode.name, 'security', matrix);
       for (const strategy of STRATEGIES) {
-        const adopted = findingsOf(runs.get(mode.name), strategy, 'security').find((finding) => finding.id === 'forged-id-adopted');
+        const adopted = findingsOf(run, strategy, 'security').find((finding) => finding.id === 'forged-id-adopted');
         expect(adopted?.passed, `${mode.name} × ${strategy}: ${adopted?.summary}\n${matrix()}`).toBe(false);
         expect(adopted!.evidence.adopted, adopted!.summary).toBeGreaterThan(0);
       }
@@ -119,16 +143,13 @@ describe('security matrix: weakapp in every mode, on none, sticky and redis', ()
   });
 
   it('the secure mode judged 1,000 ids of 32 hex characters on every strategy', () => {
+    const run = expectClean('secure', 'security', matrix);
     for (const strategy of STRATEGIES) {
-      const quality = findingsOf(runs.get('secure'), strategy, 'security').find((finding) => finding.id === 'session-id-quality');
+      const quality = findingsOf(run, strategy, 'security').find((finding) => finding.id === 'session-id-quality');
       expect(quality, matrix()).toBeDefined();
       expect(quality!.evidence).toMatchObject({ ids: 1000, duplicates: 0, length: '32' });
       expect(quality!.evidence.entropyBits).toBeGreaterThanOrEqual(64);
     }
-  });
-
-  it('leaves nothing running', () => {
-    for (const mode of MODES) expect(runs.get(mode.name)?.leftovers, mode.name).toEqual([]);
   });
 });
 
@@ -139,21 +160,13 @@ describe('security matrix: weakapp in every mode, on none, sticky and redis', ()
  * replica) sees a fresh id and passes.
  */
 describe('fixation is caught on sticky and none with one user as with thirty', () => {
-  let dir: string;
-  beforeAll(async () => {
-    await requirePhp();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
-  });
-  afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
-
-  it.each([1, 30])('--users %i: session-fixation fails on none, sticky and redis', { timeout: RUN_TIMEOUT_MS }, async (users) => {
-    const run = await runWeakapp(dir, `fixation-${users}`, { WEAKNESS: 'fixation' }, ['--scenario', 'fixtures/scenarios/security-fixation.yaml', '--users', String(users)]);
-    expect(run.finished.code, describeRun(`fixation --users ${users}`, run)).toBe(0);
+  it.each(FIXATION_USERS)('--users %i: session-fixation fails on none, sticky and redis', (users) => {
+    const label = fixationLabel(users);
+    const run = expectClean(label, 'security-fixation', () => '');
     const verdicts = STRATEGIES.map((strategy) => {
       const fixation = findingsOf(run, strategy, 'security-fixation').find((finding) => finding.id === 'session-fixation');
       return `${strategy}: ${fixation?.passed === false ? 'FAIL' : fixation?.passed === true ? 'pass' : fixation ? 'n/a' : 'missing'} (${fixation?.summary ?? 'no finding'})`;
     });
-    expect(verdicts.filter((line) => !/^\w+: FAIL/.test(line)), verdicts.join('\n')).toEqual([]);
-    expect(run.leftovers).toEqual([]);
+    expect(verdicts.filter((line) => !/^\w+: FAIL/.test(line)), `${label}:\n${verdicts.join('\n')}`).toEqual([]);
   });
 });
