@@ -50,6 +50,7 @@ export const securityFixation = definePhase({
         }
         attempts++;
         if (planted.preLogin) fromPreLogin++;
+        const kept = (cookie: Cookie) => profile.sessionId(cookie.value) === profile.sessionId(planted.cookie.value);
         let after: Cookie | undefined;
         for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
           context.signal.throwIfAborted();
@@ -61,14 +62,16 @@ export const securityFixation = definePhase({
             failedLogins++;
             return;
           }
-          if (planted.holds(login)) after = cookie;
+          // A kept id is proof wherever the login landed (a replica that adopts an id it never
+          // issued fixes the victim's session as surely); a new one counts only where the planted session lives.
+          if (kept(cookie) || planted.holds(login)) after = cookie;
           else loginsElsewhere++;
         }
         if (after === undefined) {
           neverReachedHolder++;
           return;
         }
-        if (profile.sessionId(after.value) === profile.sessionId(planted.cookie.value)) unchanged++;
+        if (kept(after)) unchanged++;
         // Only the planted id: whatever the victim's login did, it must not show the victim's data.
         replays.push(await replay(context, user.index, jarsHolding(planted.cookie, origin), (e) => profile.isHit(e.status, e.body, user.identity)));
       },
@@ -83,7 +86,7 @@ export const securityFixation = definePhase({
       idUnchangedAtLogin: unchanged,
       failedLogins,
       plantedFromPreLoginCookie: fromPreLogin,
-      loginsOnHolder: judged,
+      loginsJudged: judged,
       loginsElsewhere,
       neverReachedHolder,
       ...replayEvidence(merged, all),
@@ -107,7 +110,7 @@ export const securityFixation = definePhase({
       // A kept id or a read of the victim's data is proof enough; a clean result is only one if every login and replica was seen.
       passed: violated ? false : inconclusive === undefined ? true : null,
       summary:
-        `the id stayed the same in ${unchanged}/${judged} logins over a planted id that reached a replica holding it; ` +
+        `the id stayed the same in ${unchanged}/${judged} logins over a planted id (logins that changed it counted only where the planted session lived); ` +
         `${merged.shown}/${merged.reads} reads with the planted id showed the victim's data${whereShown(merged)}` +
         (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
       evidence,
