@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const HACTL = fileURLToPath(new URL('../../bin/hactl.js', import.meta.url));
 
@@ -193,4 +195,24 @@ export function runIdOf(stderr: string): string {
   const match = /hactl: run ([0-9a-f]{8}),/.exec(stderr);
   if (!match) throw new Error(`no run id in stderr:\n${stderr}`);
   return match[1]!;
+}
+
+/** A TCP port free on 127.0.0.1 a moment ago, for a server a test starts itself. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** PHP's CLI with php-redis, which the PHP fixture apps need (.ci/run installs both); says what to install when missing. */
+export async function requirePhp(who: string): Promise<void> {
+  let modules: string;
+  try {
+    modules = (await promisify(execFile)('php', ['-m'], { timeout: 10_000 })).stdout;
+  } catch (error) {
+    throw new Error(`php is needed for ${who} and could not be run (${(error as Error).message}); install it: apt-get install -y php-cli php-redis`);
+  }
+  if (!/^redis$/im.test(modules)) throw new Error(`the PHP redis extension is needed for ${who} and is missing; install it: apt-get install -y php-redis`);
 }

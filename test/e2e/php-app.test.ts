@@ -1,14 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { startHactl, type Finished, type Started } from './helpers.js';
+import { freePort, requirePhp, startHactl, type Finished, type Started } from './helpers.js';
 import { expectCookieSwap, expectKillNode, expectLoginRead, row } from './oracle.js';
 
 /**
@@ -23,23 +21,7 @@ const LAUNCHER = 'fixtures/apps/php/launch.sh';
 const APP_CMD = `sh ${LAUNCHER} {port} {replica} {redisHost} {redisPort}`;
 const STRATEGIES = ['none', 'sticky', 'redis', 'postgres'];
 
-async function requirePhp(): Promise<void> {
-  let modules: string;
-  try {
-    modules = (await promisify(execFile)('php', ['-m'], { timeout: 10_000 })).stdout;
-  } catch (error) {
-    throw new Error(`php is needed for the PHP app's tests and could not be run (${(error as Error).message}); install it: apt-get install -y php-cli php-redis`);
-  }
-  if (!/^redis$/im.test(modules)) throw new Error('the PHP redis extension is needed for the PHP app\'s tests and is missing; install it: apt-get install -y php-redis');
-}
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,7 +44,7 @@ describe('the PHP app on its own: one replica from launch.sh, file sessions', ()
   let output = '';
 
   beforeAll(async () => {
-    await requirePhp();
+    await requirePhp("the PHP app's tests");
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // In a process group of its own, as hactl starts it, so that the whole group can be stopped.
@@ -193,7 +175,7 @@ describe('hactl run --app-profile fixtures/apps/php.yaml --app-cmd launch.sh', (
 
   afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
   beforeAll(async () => {
-    await requirePhp();
+    await requirePhp("the PHP app's tests");
     dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
     const out = path.join(dir, 'r.json');
     hactl = startHactl(
@@ -248,7 +230,7 @@ describe('concurrent increments: file sessions lock, php-redis only when asked',
 
   afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
   beforeAll(async () => {
-    await requirePhp();
+    await requirePhp("the PHP app's tests");
     dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
   });
 

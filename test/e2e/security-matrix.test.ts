@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/driver/records.js';
 import type { Report } from '../../src/report/model.js';
-import { startHactl, type Finished } from './helpers.js';
+import { requirePhp, startHactl, type Finished } from './helpers.js';
 import { cellsOf, MODES, renderMatrix, STRATEGIES, type Cell, type Mode } from './security-matrix.js';
 
 /**
@@ -38,15 +36,6 @@ interface Run {
   ms: number;
 }
 
-async function requirePhp(): Promise<void> {
-  let modules: string;
-  try {
-    modules = (await promisify(execFile)('php', ['-m'], { timeout: 10_000 })).stdout;
-  } catch (error) {
-    throw new Error(`php is needed for weakapp's tests and could not be run (${(error as Error).message}); install it: apt-get install -y php-cli php-redis`);
-  }
-  if (!/^redis$/im.test(modules)) throw new Error("the PHP redis extension is needed for weakapp's tests and is missing; install it: apt-get install -y php-redis");
-}
 
 /** One hactl run of weakapp, its environment as `env`; never throws, so one bad run spoils no other mode's cells. */
 async function runWeakapp(dir: string, label: string, env: Record<string, string>, args: string[]): Promise<Run> {
@@ -101,7 +90,7 @@ const runs = new Map<string, Run>();
 let dir: string | undefined;
 
 beforeAll(async () => {
-  await requirePhp();
+  await requirePhp("weakapp's tests");
   dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
   await inPool(JOBS, PARALLEL_RUNS, async (job) => {
     runs.set(job.label, await runWeakapp(dir!, job.label, job.env, job.args));

@@ -7,6 +7,7 @@ import type { Finding } from '../../src/driver/records.js';
 import type { Report } from '../../src/report/model.js';
 import { startHactl, type Finished, type Started } from './helpers.js';
 import { row } from './oracle.js';
+import { FINDINGS } from './security-matrix.js';
 
 /**
  * The security scenario through the real CLI, against real redis-server and PostgreSQL: the
@@ -15,19 +16,6 @@ import { row } from './oracle.js';
  */
 const REPLICAS = 3;
 const USERS = 10;
-const FINDINGS = [
-  'forged-id-read',
-  'forged-id-adopted',
-  'session-fixation',
-  'logout-invalidates',
-  'cookie-httponly',
-  'cookie-secure',
-  'cookie-samesite',
-  'cookie-path',
-  'cookie-no-domain',
-  'session-id-quality',
-  'idle-timeout',
-];
 /** Findings whose evidence says which replicas the replays reached. */
 const REPLAYED = ['session-fixation', 'logout-invalidates', 'idle-timeout'];
 const COOKIE = ['cookie-httponly', 'cookie-samesite', 'cookie-path', 'cookie-no-domain'];

@@ -1,12 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, requirePhp } from './helpers.js';
 
 /**
  * weakapp on its own (fixtures/apps/weakapp): replicas started from launch.sh, a few requests per
@@ -18,13 +18,6 @@ const LAUNCHER = 'fixtures/apps/weakapp/launch.sh';
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Everything the tests start, stopped in afterAll whatever happened. */
 const started: ChildProcess[] = [];
@@ -128,14 +121,7 @@ async function login(replica: Replica, user: string, id?: string): Promise<strin
 
 const me = async (replica: Replica, id: string) => (await call(replica, 'GET', '/api/me', { id })).status;
 
-beforeAll(async () => {
-  try {
-    const modules = (await run('php', ['-m'], { timeout: 10_000 })).stdout;
-    if (!/^redis$/im.test(modules)) throw new Error('the PHP redis extension is missing');
-  } catch (error) {
-    throw new Error(`weakapp's tests need php and php-redis (${(error as Error).message}); install them: apt-get install -y php-cli php-redis`);
-  }
-});
+beforeAll(() => requirePhp("weakapp's tests"));
 afterAll(stopAll);
 
 describe('weakapp, secure (the default), sessions in files of the replica', () => {
