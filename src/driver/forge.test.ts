@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeShape, fitsShape, forgeLike, idCharacters } from './forge.js';
+import { describeShape, fitsShape, forgeLike, learnShape } from './forge.js';
 import { createRng } from './rng.js';
 
 describe('forgeLike', () => {
@@ -24,19 +24,30 @@ describe('forgeLike', () => {
     ['uppercase', 'E027B79E4C1D8A3F5B6E9C0D2A7F1B8E', /^[0-9A-F]{32}$/],
   ])('forges a %s hex id as hex, with every seed', (_, issued, hex) => {
     for (let seed = 0; seed < 200; seed++) {
-      const forged = forgeLike(issued, createRng(seed), idCharacters([issued]));
+      const forged = forgeLike(issued, createRng(seed), learnShape([issued]));
       expect(forged).toMatch(hex);
       expect(forged).not.toBe(issued);
-      expect(fitsShape(forged, issued, [issued])).toBe(true);
+      expect(fitsShape(forged, issued, learnShape([issued]))).toBe(true);
     }
   });
 
+  it('keeps a prefix every issued id shares, and draws only from the characters the varying positions use', () => {
+    // An app that adopts any `v2` + 32 hex characters: the `v` must neither be replaced nor leak into the hex.
+    const issued = ['v2e027b79e4c1d8a3f5b6e9c0d2a7f1b8e', 'v29f3a0c1b2d4e5f60718293a4b5c6d7e8', 'v2a1b2c3d4e5f60718293a4b5c6d7e8f90'];
+    const shape = learnShape(issued);
+    for (let seed = 0; seed < 200; seed++) {
+      const forged = forgeLike(issued[0]!, createRng(seed), shape);
+      expect(forged).toMatch(/^v2[0-9a-f]{32}$/);
+      expect(fitsShape(forged, issued[0]!, shape)).toBe(true);
+    }
+    // A value that changed the prefix does not pass for an issued one.
+    expect(fitsShape('c1e027b79e4c1d8a3f5b6e9c0d2a7f1b8e', issued[0]!, shape)).toBe(false);
+  });
+
   it('draws from the characters of every issued id, not only the template', () => {
-    const issued = ['aaaa1111bbbb2222', 'cccc3333dddd4444'];
-    const characters = idCharacters(issued);
-    expect(characters).toEqual({ digit: ['1', '2', '3', '4'], lower: ['a', 'b', 'c', 'd'], upper: [] });
+    const issued = ['ab12cd34ab12cd34', 'ba21dc43ba21dc43'];
     const seen = new Set<string>();
-    for (let seed = 0; seed < 50; seed++) for (const char of forgeLike(issued[0]!, createRng(seed), characters)) seen.add(char);
+    for (let seed = 0; seed < 50; seed++) for (const char of forgeLike(issued[0]!, createRng(seed), learnShape(issued))) seen.add(char);
     expect([...seen].sort()).toEqual(['1', '2', '3', '4', 'a', 'b', 'c', 'd']);
   });
 });
@@ -53,11 +64,11 @@ describe('the shape of ids', () => {
     const issued = 'ab12-cd34-ef56';
     const forged = forgeLike(issued, createRng(3));
     expect(forged).toBe(issued);
-    expect(fitsShape(forged, issued, [issued])).toBe(false);
+    expect(fitsShape(forged, issued, learnShape([issued]))).toBe(false);
   });
 
   it('a value of another length or with a character no issued id has does not fit', () => {
-    expect(fitsShape('abcdef12', 'abcdef13', ['abcdef1345'])).toBe(false);
-    expect(fitsShape('abcdeg12', 'abcdef13', ['abcdef13'])).toBe(false);
+    expect(fitsShape('abcdef12', 'abcdef13', learnShape(['abcdef1345']))).toBe(false);
+    expect(fitsShape('abcdeg12', 'abcdef13', learnShape(['abcdef13']))).toBe(false);
   });
 });

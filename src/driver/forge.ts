@@ -7,42 +7,78 @@ const RUN = /[A-Za-z0-9]{8,}/g;
 type CharClass = 'digit' | 'lower' | 'upper';
 
 /**
- * The characters the server's ids are made of, per class (digits, lowercase, uppercase letters),
- * gathered from the ids it issued. A forged id draws from these only: an app that accepts any
- * well-formed hex id accepts `e0b7…` but rejects `i7p4…`, so drawing letters from a–z would let
- * an app that adopts client-chosen ids pass the check.
+ * What the server's ids are made of, learnt from ids it issued, position by position: positions
+ * where every issued id of a length has the same character (a version prefix, a JWT's header) and
+ * the characters, per class, the other positions use. A forged id keeps the first and draws from
+ * the second only: an app that accepts any `v2` + hex id accepts `v2e0b7…` but rejects `c1e0…`,
+ * and one that accepts any hex id rejects `i7p4…`; drawing letters from a–z, or replacing a fixed
+ * prefix, would let an app that adopts client-chosen ids pass the check. One issued id cannot tell
+ * a fixed position from a random one: every position of its runs then counts as random.
  */
-export interface IdCharacters {
-  digit: string[];
-  lower: string[];
-  upper: string[];
+export interface IdShape {
+  /** Decoded issued values, by length. */
+  byLength: Map<number, string[]>;
 }
 
-export function idCharacters(values: readonly string[]): IdCharacters {
-  const seen: Record<CharClass, Set<string>> = { digit: new Set(), lower: new Set(), upper: new Set() };
-  for (const value of values) {
-    for (const run of safeDecode(value).match(RUN) ?? []) for (const char of run) seen[classOf(char)].add(char);
+export function learnShape(values: readonly string[]): IdShape {
+  const byLength = new Map<number, string[]>();
+  for (const value of values.map(safeDecode)) {
+    const length = [...value].length;
+    byLength.set(length, [...(byLength.get(length) ?? []), value]);
   }
-  return { digit: [...seen.digit].sort(), lower: [...seen.lower].sort(), upper: [...seen.upper].sort() };
+  return { byLength };
+}
+
+interface Positions {
+  /** The character every issued id of this length has at a position, where they all agree. */
+  fixed: (string | undefined)[];
+  /** Characters per class at the positions that vary. */
+  pools: Record<CharClass, string[]>;
+  /** Every character at the positions that vary. */
+  varying: Set<string>;
+}
+
+function positionsOf(shape: IdShape, template: string): Positions {
+  const chars = [...template];
+  const samples = (shape.byLength.get(chars.length) ?? [template]).map((value) => [...value]);
+  const fixed = chars.map((_, i) => (samples.length >= 2 && samples.every((sample) => sample[i] === samples[0]![i]) ? samples[0]![i] : undefined));
+  const pools: Record<CharClass, Set<string>> = { digit: new Set(), lower: new Set(), upper: new Set() };
+  const varying = new Set<string>();
+  for (const sample of samples) {
+    sample.forEach((char, i) => {
+      if (fixed[i] !== undefined || !/[A-Za-z0-9]/.test(char)) return;
+      pools[classOf(char)].add(char);
+      varying.add(char);
+    });
+  }
+  return { fixed, pools: { digit: [...pools.digit].sort(), lower: [...pools.lower].sort(), upper: [...pools.upper].sort() }, varying };
 }
 
 /**
- * A session id the server never issued but shaped like those it did: every run of 8 or more
- * letters and digits in a real cookie value (the id, a signature) is replaced, character by
- * character, by a random character of the same class drawn from those the issued ids use;
- * prefixes and separators (`s:`, `.`) stay. So a server that validates only the shape is not told
- * apart from one that checks the id. Without `characters`, the template's own are used.
+ * A session id the server never issued but shaped like those it did: in every run of 8 or more
+ * letters and digits of a real cookie value (the id, a signature), each character at a position
+ * that varies between issued ids is replaced by a random one of its class drawn from those the
+ * issued ids use there; fixed positions, prefixes and separators (`s:`, `.`) stay. So a server
+ * that validates only the shape is not told apart from one that checks the id. Without `shape`,
+ * the template alone is the sample.
  */
-export function forgeLike(value: string, rng: Rng, characters: IdCharacters = idCharacters([value])): string {
+export function forgeLike(value: string, rng: Rng, shape: IdShape = learnShape([value])): string {
   const decoded = safeDecode(value);
-  const forged = decoded.replace(RUN, (run) => [...run].map((char) => rng.pick(poolFor(char, characters))).join(''));
+  const { fixed, pools } = positionsOf(shape, decoded);
+  const chars = [...decoded];
+  const inRun = new Array<boolean>(chars.length).fill(false);
+  for (const match of decoded.matchAll(RUN)) {
+    const start = [...decoded.slice(0, match.index)].length;
+    for (let i = 0; i < [...match[0]].length; i++) inRun[start + i] = true;
+  }
+  const forged = chars
+    .map((char, i) => {
+      if (!inRun[i] || fixed[i] !== undefined) return char;
+      const pool = pools[classOf(char)];
+      return pool.length > 0 ? rng.pick(pool) : char;
+    })
+    .join('');
   return decoded === value ? forged : encodeURIComponent(forged);
-}
-
-/** The pool for a character's class; the character itself when its class was never seen. */
-function poolFor(char: string, characters: IdCharacters): readonly string[] {
-  const pool = characters[classOf(char)];
-  return pool.length > 0 ? pool : [char];
 }
 
 function classOf(char: string): CharClass {
@@ -71,16 +107,18 @@ export function describeShape(values: readonly string[]): string {
 
 /**
  * Whether a forged value could pass for an issued one: it differs from its template, has the
- * length of an issued value, and holds no character the issued values do not. When
- * none could (an id with no run long enough to replace), a clean result proves nothing.
+ * length of an issued value, keeps every position the issued ids agree on, and elsewhere holds
+ * only characters the issued ids use where they vary. When none could (an id with no run long
+ * enough to replace), a clean result proves nothing.
  */
-export function fitsShape(forged: string, template: string, issued: readonly string[]): boolean {
+export function fitsShape(forged: string, template: string, shape: IdShape): boolean {
   const decoded = safeDecode(forged);
   if (decoded === safeDecode(template)) return false;
-  const issuedDecoded = issued.map(safeDecode);
-  if (!issuedDecoded.some((value) => [...value].length === [...decoded].length)) return false;
-  const allowed = new Set(issuedDecoded.flatMap((value) => [...value]));
-  return [...decoded].every((char) => allowed.has(char));
+  const chars = [...decoded];
+  if (!shape.byLength.has(chars.length)) return false;
+  const samples = shape.byLength.get(chars.length)!.map((value) => [...value]);
+  const { fixed, varying } = positionsOf(shape, samples[0]!.join(''));
+  return chars.every((char, i) => (fixed[i] !== undefined ? char === fixed[i] : varying.has(char) || samples.some((sample) => sample[i] === char)));
 }
 
 /** A cookie value URI-decoded, or as it is when it is not valid URI encoding. */

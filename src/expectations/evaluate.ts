@@ -77,7 +77,9 @@ function judge(row: ResultRow, expectation: Expectation): ExpectationResult {
   }
   const passed = bound.kind === 'finding' ? actual === bound.passed : typeof actual === 'number' && holds(bound.op, actual, bound.value);
   const shown = typeof actual === 'boolean' ? (actual ? 'pass' : 'fail') : formatNumber(actual);
-  return { ...base, actual, status: passed ? 'passed' : 'failed', message: `${what} was ${shown}, expected ${bound.text}` };
+  // A finding that did not hold carries its evidence: the CI log and JUnit show only this line.
+  const evidence = !passed && bound.kind === 'finding' ? findingOf(row, expectation.metric)?.summary : undefined;
+  return { ...base, actual, status: passed ? 'passed' : 'failed', message: `${what} was ${shown}${evidence ? ` (${evidence})` : ''}, expected ${bound.text}` };
 }
 
 /**

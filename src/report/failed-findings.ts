@@ -40,9 +40,9 @@ export function isFactFinding(finding: Pick<Finding, 'id' | 'fact'>): boolean {
  * accepted, so the finding fails neither the run nor a JUnit case of its own.
  */
 export function judgedByExpectation(row: Pick<ResultRow, 'strategy' | 'scenario'>, id: string, expectations: readonly ExpectationResult[] | undefined): boolean {
-  return (expectations ?? []).some(
-    (result) => result.strategy === row.strategy && result.scenario === row.scenario && result.metric === `finding.${id}` && result.status !== 'not-run',
-  );
+  // A result naming this very row stands for its finding whatever its status: an interrupted
+  // row's expectations are `not-run` results of their own, and a second case would double them.
+  return (expectations ?? []).some((result) => result.strategy === row.strategy && result.scenario === row.scenario && result.metric === `finding.${id}`);
 }
 
 /** The findings that fail the run under --fail-on-findings: failed, on a row whose findings are judged, and not left to an expectation. */

@@ -178,6 +178,14 @@ describe('JUnit report', () => {
       expect(sticky[0].error.message).toBe('sticky × security: replica-2 did not start');
       expect(sticky[2].skipped.message).toBe('sticky × security: finding session-fixation not judged: the row failed: replica-2 did not start');
     });
+
+    it("an interrupted row's finding named by an expectation is one case, the expectation's, not two", () => {
+      const root = judged([security('redis', { status: 'interrupted', reason: 'Ctrl-C' })], [
+        { strategy: 'redis', scenario: 'security', metric: 'finding.session-fixation', bound: parseBound('pass')! },
+      ]);
+      const names: string[] = root.testsuite[0].testcase.map((c: Case) => c.name);
+      expect(names.filter((name) => name.includes('session-fixation'))).toEqual(['security: finding.session-fixation pass']);
+    });
   });
 
   it("puts the fault commands that ran in the row's system-out, after its warnings", () => {

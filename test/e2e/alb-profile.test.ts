@@ -24,15 +24,19 @@ describe('hactl run --balancer-profile alb --scenario kill-node, sticky and redi
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-alb-'));
-    await Promise.all(
+    // allSettled: a run that failed must not leave the hook while the other still runs.
+    const settled = await Promise.allSettled(
       ALB_STRATEGIES.map(async (strategy) => {
         const out = path.join(dir, `${strategy}.json`);
         const hactl = startHactl(['run', '--balancer-profile', 'alb', '--strategy', strategy, '--scenario', 'kill-node', '--replicas', '3', '--users', '30', '--format', 'json', '--out', out], {}, 270_000);
         const finished = await hactl.finished;
-        const report = JSON.parse(await readFile(out, 'utf8').catch(() => 'null')) as Report;
-        runs.set(strategy, { finished, report, hactl });
+        const text = await readFile(out, 'utf8').catch(() => undefined);
+        // No report: every test of the file would fail on a missing field; say why once, with hactl's own words.
+        if (text === undefined) throw new Error(`--strategy ${strategy} wrote no report (exit ${finished.code ?? finished.signal}):\n${finished.stderr}`);
+        runs.set(strategy, { finished, report: JSON.parse(text) as Report, hactl });
       }),
     );
+    for (const result of settled) if (result.status === 'rejected') throw result.reason;
   }, 300_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

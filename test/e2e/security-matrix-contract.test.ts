@@ -17,10 +17,13 @@ describe('the security matrix contract', () => {
     expect(judge(mode('no-httponly'), 'redis', 'cookie-httponly', finding('cookie-httponly', null, 'not conclusive: x'))).toMatch(/^FAIL/);
   });
 
-  it('every other finding passes, or is n/a saying why; a missing one is wrong', () => {
+  it('every other finding passes: an n/a, even one saying why, is wrong; a missing one is wrong', () => {
     expect(judge(mode('secure'), 'sticky', 'cookie-path', finding('cookie-path', false))).toBeDefined();
     expect(judge(mode('secure'), 'sticky', 'cookie-path', finding('cookie-path', null, 'no reason'))).toBeDefined();
-    expect(judge(mode('secure'), 'sticky', 'idle-timeout', finding('idle-timeout', null, 'idle timeout 2 s: …; not conclusive: replays did not reach every replica'))).toBeUndefined();
+    // A check that stopped judging (say, fixation never reaching the replica that holds the plant) must not hide in n/a.
+    expect(judge(mode('secure'), 'sticky', 'idle-timeout', finding('idle-timeout', null, 'idle timeout 2 s: …; not conclusive: replays did not reach every replica'))).toBeDefined();
+    expect(judge(mode('no-httponly'), 'none', 'session-fixation', finding('session-fixation', null, 'not conclusive: 3/10 victims…'))).toBeDefined();
+    expect(judge(mode('secure'), 'sticky', 'idle-timeout', finding('idle-timeout', true))).toBeUndefined();
     expect(judge(mode('secure'), 'sticky', 'cookie-secure', finding('cookie-secure', true))).toBeDefined();
     expect(judge(mode('secure'), 'sticky', 'idle-timeout', undefined)).toBeDefined();
   });
@@ -28,7 +31,8 @@ describe('the security matrix contract', () => {
   it('a mode run with 30 ids must leave id quality not conclusive; the full sample must pass', () => {
     expect(judge(mode('no-samesite'), 'none', 'session-id-quality', finding('session-id-quality', true))).toBeDefined();
     expect(judge(mode('no-samesite'), 'none', 'session-id-quality', finding('session-id-quality', null, '30 ids …; not conclusive: a sample of 30'))).toBeUndefined();
-    expect(judge(mode('secure'), 'none', 'session-id-quality', finding('session-id-quality', null, 'not conclusive'))).toBeUndefined();
+    expect(judge(mode('secure'), 'none', 'session-id-quality', finding('session-id-quality', null, 'not conclusive'))).toBeDefined();
+    expect(judge(mode('secure'), 'none', 'session-id-quality', finding('session-id-quality', true))).toBeUndefined();
     expect(judge(mode('predictable-ids'), 'none', 'session-id-quality', finding('session-id-quality', null, 'not conclusive'))).toBeDefined();
   });
 
@@ -43,11 +47,14 @@ describe('the security matrix contract', () => {
     expect(judge(mode('logout-keeps-session'), 'none', 'logout-invalidates', logout(false, {}))).toBeUndefined();
   });
 
-  it('adopt-ids may fail fixation on per-replica sessions only by an id kept at login', () => {
+  it('adopt-ids may fail fixation on none only, and only by an id kept at login', () => {
     const adopt = mode('adopt-ids ID_CASE=lower');
     expect(judge(adopt, 'none', 'session-fixation', finding('session-fixation', false, 's', { idUnchangedAtLogin: 3 }))).toBeUndefined();
     expect(judge(adopt, 'none', 'session-fixation', finding('session-fixation', false, 's', { idUnchangedAtLogin: 0 }))).toBeDefined();
     expect(judge(adopt, 'redis', 'session-fixation', finding('session-fixation', false, 's', { idUnchangedAtLogin: 3 }))).toBeDefined();
+    // The planted stickiness cookie takes the victim to the replica holding the id, which replaces it.
+    expect(judge(adopt, 'sticky', 'session-fixation', finding('session-fixation', false, 's', { idUnchangedAtLogin: 3 }))).toBeDefined();
+    expect(judge(adopt, 'sticky', 'session-fixation', finding('session-fixation', true))).toBeUndefined();
   });
 
   it('prints every cell, marking the wrong ones and saying what was wanted', () => {

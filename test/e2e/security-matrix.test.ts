@@ -10,8 +10,8 @@ import { cellsOf, MODES, renderMatrix, STRATEGIES, type Cell, type Mode } from '
 /**
  * Issue 15: the security scenario against an app of the repository's own with one switchable
  * weakness per mode (fixtures/apps/weakapp), every mode on none, sticky and redis. Each weakness
- * must fail its own finding on every strategy, every other finding must pass or say why it could
- * not judge, and the secure mode must pass everything that applies (logout on `none` excepted,
+ * must fail its own finding on every strategy, every other finding must pass (n/a only where plain
+ * HTTP or a 30-id sample cannot show it), and the secure mode must pass everything that applies (logout on `none` excepted,
  * where the evidence must blame the replica, not the app). The contract is test/e2e/security-matrix.ts;
  * a red test prints the whole matrix. php-cli and php-redis must be installed (.ci/run does).
  */

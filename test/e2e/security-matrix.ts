@@ -90,18 +90,19 @@ export function judge(mode: Mode, strategy: string, id: string, finding: Finding
     if (passed === false && (num(finding, 'loggedOutElsewhere') ?? 0) > 0 && num(finding, 'keptByLoggingOutReplica') === 0) return undefined;
     return 'pass, or FAIL with evidence loggedOutElsewhere > 0 and keptByLoggingOutReplica === 0';
   }
-  if (id === 'session-fixation' && mode.env.WEAKNESS === 'adopt-ids' && strategy !== 'redis') {
-    // Adoption is fixation too where replicas keep their own sessions: the victim's login carrying
-    // the planted id reaches a replica that never held it, which adopts it, and the victim's
-    // session then lives under an id the attacker knows. Only a shared store knows the id exists
-    // and replaces it. So a failure is true here, and shows as ids kept at login.
-    if (passed === true || (passed === null && NULL_REASON.test(finding.summary))) return undefined;
+  if (id === 'session-fixation' && mode.env.WEAKNESS === 'adopt-ids' && strategy === 'none') {
+    // Adoption is fixation too where replicas keep their own sessions and nothing routes the
+    // victim: its login carrying the planted id reaches a replica that never held it, which adopts
+    // it, and the victim's session then lives under an id the attacker knows. (On sticky the
+    // planted stickiness cookie takes the login to the replica that holds the id, which replaces
+    // it; a shared store knows the id everywhere.) So a failure is true here, as ids kept at login.
+    if (passed === true) return undefined;
     return passed === false && (num(finding, 'idUnchangedAtLogin') ?? 0) > 0 ? undefined : 'pass, or FAIL with evidence idUnchangedAtLogin > 0 (the planted id adopted by another replica)';
   }
+  // The only n/a the contract expects: what plain HTTP and a small id sample cannot show.
   if (id === 'cookie-secure') return passed === null && finding.summary.includes('served over plain HTTP') ? undefined : 'n/a: served over plain HTTP';
-  if (id === 'session-id-quality' && mode.idSample < 1000) return passed === null && finding.summary.includes('not conclusive') ? undefined : `n/a: not conclusive with ${mode.idSample} ids`;
-  if (passed === true || (passed === null && NULL_REASON.test(finding.summary))) return undefined;
-  return 'pass (or n/a saying not checked / not conclusive)';
+  if (id === 'session-id-quality' && mode.idSample < 1000) return passed === null && NULL_REASON.test(finding.summary) ? undefined : `n/a: not conclusive with ${mode.idSample} ids`;
+  return passed === true ? undefined : 'pass';
 }
 
 /** Every cell of one mode's row on one strategy: the contract's findings, and any other the row has. */

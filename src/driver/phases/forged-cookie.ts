@@ -1,11 +1,14 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
-import { describeShape, fitsShape, forgeLike, idCharacters } from '../forge.js';
+import { describeShape, fitsShape, forgeLike, learnShape } from '../forge.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
 import { attackerIdentity } from '../users.js';
 import { mergeReplays, reachedEveryReplica, replay, replayEvidence, whereShown, type Replay } from './security-replay.js';
+
+/** Issued ids the forging learns from: enough to tell a fixed position (a prefix) from a random one. */
+const IDS_TO_LEARN_FROM = 5;
 
 /**
  * A random, well-formed session id must read nothing, and must not be adopted: logging in while
@@ -27,9 +30,18 @@ export const forgedCookie = definePhase({
     let fitting = 0;
     const forgedValues: string[] = [];
     const adoptionReplays: Replay[] = [];
-    // Every user's real id, so that forged ids use the characters the server's ids are made of.
+    // Real ids, so that forged ids keep the positions the server's ids agree on and use the
+    // characters the others do: every user's, and more logins' when the users are too few to tell.
     const issued = context.users.map((user) => cookieValue(user.jar, driver.origin, profile.cookieName)).filter((value): value is string => value !== undefined);
-    const characters = idCharacters(issued);
+    for (let extra = 0; issued.length > 0 && issued.length < IDS_TO_LEARN_FROM && extra < IDS_TO_LEARN_FROM; extra++) {
+      context.signal.throwIfAborted();
+      const user = context.users[extra % context.users.length]!;
+      const jar = new CookieJar();
+      await driver.send(jar, profile.login(user.identity), meta(user.index), classifyAction);
+      const value = cookieValue(jar, driver.origin, profile.cookieName);
+      if (value !== undefined) issued.push(value);
+    }
+    const shape = learnShape(issued);
 
     const tasks = context.users.map((user) => ({
       user: user.index,
@@ -41,9 +53,9 @@ export const forgedCookie = definePhase({
         // A generator per user: users run concurrently, and a shared one would hand out values
         // in completion order, which no seed can repeat.
         const rng = context.rng.fork(`user:${user.index}`);
-        const forged = forgeLike(template, rng, characters);
+        const forged = forgeLike(template, rng, shape);
         forgedValues.push(forged);
-        if (fitsShape(forged, template, issued)) fitting++;
+        if (fitsShape(forged, template, shape)) fitting++;
         const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
 
         // Reads presenting only the forged id; a hit is an answer that shows any user's data.
@@ -69,10 +81,10 @@ export const forgedCookie = definePhase({
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
 
-    const shape = { issuedShape: describeShape(issued), forgedShape: describeShape(forgedValues) };
+    const shapes = { issuedShape: describeShape(issued), forgedShape: describeShape(forgedValues) };
     // A forged id that could not pass for an issued one (no run of letters and digits to replace)
     // tests nothing: a server rejecting it says nothing about one of the right shape.
-    const misfit = attempts > 0 && fitting === 0 ? `no forged id matched the shape of the issued ids (${shape.issuedShape})` : undefined;
+    const misfit = attempts > 0 && fitting === 0 ? `no forged id matched the shape of the issued ids (${shapes.issuedShape})` : undefined;
     const adoption = mergeReplays(adoptionReplays);
     const all = context.cluster.replicaIds;
     const adoptionInconclusive = misfit ?? (reachedEveryReplica(adoption, all) ? undefined : 'reads with the forged id did not reach every replica');
@@ -86,8 +98,8 @@ export const forgedCookie = definePhase({
         summary:
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
-            : `${readsShowingData}/${attempts * perUser} reads with a forged id (${shape.forgedShape}) returned user data` + (misfit ? `; not conclusive: ${misfit}` : ''),
-        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData, ...shape, forgedIdsOfIssuedShape: fitting },
+            : `${readsShowingData}/${attempts * perUser} reads with a forged id (${shapes.forgedShape}) returned user data` + (misfit ? `; not conclusive: ${misfit}` : ''),
+        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData, ...shapes, forgedIdsOfIssuedShape: fitting },
       },
       {
         id: 'forged-id-adopted',
@@ -97,9 +109,9 @@ export const forgedCookie = definePhase({
         summary:
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
-            : `${adopted}/${attempts} forged ids (${shape.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins` +
+            : `${adopted}/${attempts} forged ids (${shapes.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins` +
               (adoptionInconclusive ? `; not conclusive: ${adoptionInconclusive}` : ''),
-        evidence: { forgedIds: attempts, adopted, freshIdAtLogin, ...shape, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
+        evidence: { forgedIds: attempts, adopted, freshIdAtLogin, ...shapes, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
       },
     );
   },

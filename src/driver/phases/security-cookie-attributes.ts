@@ -13,6 +13,17 @@ const EXTRA_LOGINS_PER_REPLICA = 4;
 const UNKNOWN = 'replicas unknown';
 const SAME_SITE_OK: ReadonlySet<string> = new Set(['lax', 'strict']);
 
+/**
+ * Whether a Set-Cookie's SameSite keeps the cookie off cross-site requests (Lax, Strict), or, for
+ * a cookie meant for cross-site use, says None the only way browsers accept it (with Secure). None
+ * states SameSite but lets every cross-site request carry the cookie (CSRF), as no attribute once did.
+ */
+export function sameSiteOk(cookie: SetCookie, crossSiteCookie: boolean): boolean {
+  const value = cookie.attributes.get('samesite')?.toLowerCase() ?? '';
+  if (SAME_SITE_OK.has(value)) return true;
+  return value === 'none' && crossSiteCookie && cookie.attributes.has('secure');
+}
+
 interface Seen {
   replica: string;
   header: string;
@@ -43,12 +54,13 @@ const CHECKS: readonly Check[] = [
   {
     id: 'cookie-samesite',
     title: 'the session cookie states SameSite=Lax or Strict (None only where the profile intends cross-site use)',
-    // None states SameSite but lets browsers send the cookie on every cross-site request (CSRF), as no attribute once did.
-    ok: (c, context) => SAME_SITE_OK.has(c.attributes.get('samesite')?.toLowerCase() ?? '') || (context.profile.crossSiteCookie === true && c.attributes.get('samesite')?.toLowerCase() === 'none'),
-    why: (failing) =>
-      failing.some((c) => c.attributes.get('samesite')?.toLowerCase() === 'none')
-        ? 'SameSite=None lets browsers send the cookie with cross-site requests; say crossSiteCookie: true in the app profile if that is intended'
-        : undefined,
+    ok: (c, context) => sameSiteOk(c, context.profile.crossSiteCookie === true),
+    why: (failing, context) =>
+      !failing.some((c) => c.attributes.get('samesite')?.toLowerCase() === 'none')
+        ? undefined
+        : context.profile.crossSiteCookie === true
+          ? 'browsers drop a SameSite=None cookie that is not Secure'
+          : 'SameSite=None lets browsers send the cookie with cross-site requests; say crossSiteCookie: true in the app profile if that is intended',
   },
   { id: 'cookie-path', title: 'the session cookie states a Path', ok: (c) => (c.attributes.get('path') ?? '') !== '' },
   // A Domain attribute widens the cookie to every subdomain; host-only is the narrowest scope.
@@ -117,7 +129,10 @@ function finding(context: PhaseContext, check: Check, seen: readonly Seen[], sil
   return {
     ...base,
     passed: failing.length === 0 ? (silent.length > 0 ? null : true) : false,
-    summary: `${seen.length - failing.length}/${seen.length} Set-Cookies of ${context.profile.cookieName} complied (${byReplica(seen, ok)})${where}${why ? `: ${why}` : ''}`,
+    summary:
+      `${seen.length - failing.length}/${seen.length} Set-Cookies of ${context.profile.cookieName} complied (${byReplica(seen, ok)})${where}` +
+      (failing.length > 0 ? `; one that did not: ${redactSetCookie(failing[0]!.header)}` : '') +
+      (why ? `: ${why}` : ''),
   };
 }
 

@@ -4,6 +4,7 @@ import { classifyAction, type Exchange } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, definePhase, type PhaseContext } from '../phase.js';
 import { attackerIdentity, type VirtualUser } from '../users.js';
+import { parseSetCookie } from './security-set-cookie.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
 /**
@@ -19,9 +20,9 @@ const LOGINS_PER_REPLICA = 8;
  * planted one must then show the victim's data on no replica.
  *
  * The attacker plants every cookie of its own browser, the balancer's stickiness cookie too, as a
- * real attacker can. A victim's login counts only if it reached a replica that holds the planted
- * session: where each replica keeps its own sessions, a login answered elsewhere gets a fresh id
- * whatever the app does, and passing on it would be a false pass.
+ * real attacker can. A victim's login that changed the id counts only if it reached a replica
+ * that holds the planted session: where each replica keeps its own sessions, a login answered
+ * elsewhere gets a fresh id whatever the app does, and passing on it would be a false pass.
  */
 export const securityFixation = definePhase({
   kind: 'security-fixation',
@@ -38,53 +39,79 @@ export const securityFixation = definePhase({
     let fromPreLogin = 0;
     let loginsElsewhere = 0;
     let neverReachedHolder = 0;
+    let keptWithoutSession = 0;
     const replays: Replay[] = [];
+
+    /** One planted id, judged: the victim logs in carrying it until a login is known to count. */
+    const judge = async (user: VirtualUser, planted: Planted) => {
+      attempts++;
+      if (planted.preLogin) fromPreLogin++;
+      const kept = (cookie: Cookie) => profile.sessionId(cookie.value) === profile.sessionId(planted.cookie.value);
+      const showsVictim = (e: Exchange) => profile.isHit(e.status, e.body, user.identity);
+      const rng = context.rng.fork(`fixation:${user.index}:${planted.preLogin ? 'pre-login' : 'logged-in'}`);
+      let after: Cookie | undefined;
+      for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
+        context.signal.throwIfAborted();
+        const victimJar = copyJar(planted.jar, origin);
+        const login = await context.driver.send(victimJar, profile.login(user.identity), meta(context, user.index), classifyAction);
+        const cookie = sessionCookie(victimJar, origin, profile.cookieName);
+        // A login that failed, or left the victim without a session, says nothing about fixation.
+        if (classifyAction(login) !== 'ok' || cookie === undefined) {
+          failedLogins++;
+          return;
+        }
+        // The login's own answer setting the planted id is proof wherever it landed (a replica that
+        // adopts an id it never issued fixes the victim's session as surely); otherwise a login
+        // counts only where the planted session lives.
+        if (planted.holds(login) || setsValue(login, profile.cookieName, planted.cookie.value)) after = cookie;
+        // A replica that kept the id without saying so (a store it shares, or an id it adopted
+        // quietly) is proven by the planted id alone showing the victim; a login that merely
+        // failed quietly shows nothing, and is sent again.
+        else if (kept(cookie) && (await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim)).shown > 0) after = cookie;
+        // Answers that name no replica: sending the login again cannot find the holder.
+        else if (login.replica === null) break;
+        else {
+          loginsElsewhere++;
+          // Users retrying in lockstep with round robin can each keep landing on the same replica:
+          // a random number of anonymous reads in between shifts this user's place in the rotation.
+          for (let spacer = rng.int(all.length); spacer > 0; spacer--) {
+            await context.driver.send(new CookieJar(), profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
+          }
+        }
+      }
+      if (after === undefined) {
+        neverReachedHolder++;
+        return;
+      }
+      // Only the planted id: whatever the victim's login did, it must not show the victim's data.
+      const seen = await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim);
+      replays.push(seen);
+      // A kept id is fixation when it now holds the victim's session; one that shows nothing of the
+      // victim was left by a login that failed without saying so (a 200 page refusing it).
+      if (kept(after)) {
+        if (seen.shown > 0) unchanged++;
+        else keptWithoutSession++;
+      }
+    };
 
     const tasks = context.users.map((user) => ({
       user: user.index,
       run: async () => {
-        const planted = await plantedSession(context, user);
-        if (!planted) {
-          unplanted++;
-          return;
-        }
-        attempts++;
-        if (planted.preLogin) fromPreLogin++;
-        const kept = (cookie: Cookie) => profile.sessionId(cookie.value) === profile.sessionId(planted.cookie.value);
-        let after: Cookie | undefined;
-        for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
-          context.signal.throwIfAborted();
-          const victimJar = copyJar(planted.jar, origin);
-          const login = await context.driver.send(victimJar, profile.login(user.identity), meta(context, user.index), classifyAction);
-          const cookie = sessionCookie(victimJar, origin, profile.cookieName);
-          // A login that failed, or left the victim without a session, says nothing about fixation.
-          if (classifyAction(login) !== 'ok' || cookie === undefined) {
-            failedLogins++;
-            return;
-          }
-          // A kept id is proof wherever the login landed (a replica that adopts an id it never
-          // issued fixes the victim's session as surely); a new one counts only where the planted session lives.
-          if (kept(cookie) || planted.holds(login)) after = cookie;
-          else loginsElsewhere++;
-        }
-        if (after === undefined) {
-          neverReachedHolder++;
-          return;
-        }
-        if (kept(after)) unchanged++;
-        // Only the planted id: whatever the victim's login did, it must not show the victim's data.
-        replays.push(await replay(context, user.index, jarsHolding(planted.cookie, origin), (e) => profile.isHit(e.status, e.body, user.identity)));
+        const plants = await plantedSessions(context, user);
+        if (plants.length === 0) unplanted++;
+        for (const planted of plants) await judge(user, planted);
       },
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
 
     const merged = mergeReplays(replays);
-    const judged = attempts - failedLogins - neverReachedHolder;
+    const judged = attempts - failedLogins - neverReachedHolder - keptWithoutSession;
     const evidence = {
       attempts,
       unplanted,
       idUnchangedAtLogin: unchanged,
       failedLogins,
+      keptWithoutVictimSession: keptWithoutSession,
       plantedFromPreLoginCookie: fromPreLogin,
       loginsJudged: judged,
       loginsElsewhere,
@@ -97,10 +124,10 @@ export const securityFixation = definePhase({
     }
     const violated = unchanged > 0 || merged.shown > 0;
     const inconclusive =
-      failedLogins > 0
-        ? `${failedLogins}/${attempts} victim logins failed or left no session cookie`
+      failedLogins + keptWithoutSession > 0
+        ? `${failedLogins + keptWithoutSession}/${attempts} victim logins failed, left no session cookie, or kept the planted id without the victim's session behind it`
         : neverReachedHolder > 0
-          ? `${neverReachedHolder}/${attempts} victims' logins never reached a replica holding the planted session (${LOGINS_PER_REPLICA * all.length} tries each)`
+          ? `${neverReachedHolder}/${attempts} victims' logins were not known to reach a replica holding the planted session (${LOGINS_PER_REPLICA * all.length} tries each where answers name their replica; none where they do not)`
           : reachedEveryReplica(merged, all)
             ? undefined
             : 'replays did not reach every replica';
@@ -110,9 +137,9 @@ export const securityFixation = definePhase({
       // A kept id or a read of the victim's data is proof enough; a clean result is only one if every login and replica was seen.
       passed: violated ? false : inconclusive === undefined ? true : null,
       summary:
-        `the id stayed the same in ${unchanged}/${judged} logins over a planted id (logins that changed it counted only where the planted session lived); ` +
+        `the id stayed the same, now holding the victim's session, in ${unchanged}/${judged} logins over a planted id (a login counts where the planted session lives, or anywhere it kept the planted id); ` +
         `${merged.shown}/${merged.reads} reads with the planted id showed the victim's data${whereShown(merged)}` +
-        (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
+        (inconclusive && !violated ? `; not conclusive: ${inconclusive}` : ''),
       evidence,
     });
   },
@@ -134,27 +161,57 @@ interface Planted {
 }
 
 /**
- * A valid id to plant. An app that hands out a cookie before login gives one to anybody; the demo
- * app does not (saveUninitialized is off), so the attacker logs in as itself and uses its own.
- * Which replicas hold it: the one that issued it, and (a logged-in session shows its owner) every
- * replica a replay of it showed the attacker on. When answers name no replica, a login holds it
- * only if every replay showed it (a store every replica shares) or there is one replica.
+ * Valid ids to plant: the cookie an app hands anybody before login (on the session read or the
+ * login page), if it does, and (always) the
+ * id of a session the attacker logged in to itself. Both are classic: an app may replace one and
+ * keep the other (a lazily stored anonymous session is replaced at login, a live one kept).
+ * Which replicas hold a plant: the one that issued it and, for a logged-in session (it shows its
+ * owner), every replica a replay of it showed the attacker on. Where answers name no replica, a
+ * login holds it only if there is one replica, every replay of the id alone showed it (a store
+ * every replica shares), or every read with the attacker's whole browser did (its stickiness
+ * cookie routes it there, as it will the victim's).
  */
-async function plantedSession(context: PhaseContext, user: VirtualUser): Promise<Planted | undefined> {
+async function plantedSessions(context: PhaseContext, user: VirtualUser): Promise<Planted[]> {
   const { profile, driver } = context;
-  const jar = new CookieJar();
-  const read = await driver.send(jar, profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
-  const preLogin = sessionCookie(jar, driver.origin, profile.cookieName);
   const single = context.cluster.replicaIds.length === 1;
-  if (preLogin) return { jar, cookie: preLogin, preLogin: true, holds: (login) => (login.replica === null ? single : login.replica === read.replica) };
+  const plants: Planted[] = [];
+  // An anonymous visitor's cookie: from the session read, or from the login page (a GET of the
+  // login's path), where form logins hand one out.
+  const anonymous = new CookieJar();
+  let issuer = await driver.send(anonymous, profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
+  if (!sessionCookie(anonymous, driver.origin, profile.cookieName)) issuer = await driver.send(anonymous, { method: 'GET', path: profile.login(user.identity).path, headers: {} }, meta(context, user.index), classifyAction);
+  const preLogin = sessionCookie(anonymous, driver.origin, profile.cookieName);
+  if (preLogin) plants.push({ jar: anonymous, cookie: preLogin, preLogin: true, holds: (login) => (login.replica === null || issuer.replica === null ? single : login.replica === issuer.replica) });
+
+  const jar = new CookieJar();
   const attacker = attackerIdentity(context.rng.fork(`attacker:${user.index}`), user, profile.accounts);
   const login = await driver.send(jar, profile.login(attacker), meta(context, user.index), classifyAction);
   const issued = sessionCookie(jar, driver.origin, profile.cookieName);
-  if (!issued) return undefined;
-  const seen = await replay(context, user.index, jarsHolding(issued, driver.origin), (e) => profile.isHit(e.status, e.body, attacker));
+  if (!issued) return plants;
+  const shows = (e: Exchange) => profile.isHit(e.status, e.body, attacker);
+  const seen = await replay(context, user.index, jarsHolding(issued, driver.origin), shows);
   const holders = new Set([...seen.showingReplicas, ...(login.replica === null ? [] : [login.replica])]);
-  const everywhere = seen.reads > 0 && seen.shown === seen.reads;
-  return { jar, cookie: issued, preLogin: false, holds: (victimLogin) => (victimLogin.replica === null ? single || everywhere : holders.has(victimLogin.replica)) };
+  const unnamed = async () => single || (seen.reads > 0 && seen.shown === seen.reads) || (await routedByJar(context, user.index, jar, shows));
+  const holdsUnnamed = login.replica === null ? await unnamed() : false;
+  plants.push({ jar, cookie: issued, preLogin: false, holds: (victimLogin) => (victimLogin.replica === null ? holdsUnnamed : holders.has(victimLogin.replica)) });
+  return plants;
+}
+
+/** Whether every one of a few reads carrying the whole of `jar` (its stickiness cookie too) showed its session. */
+async function routedByJar(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean): Promise<boolean> {
+  for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
+    const exchange = await context.driver.send(copyJar(jar, context.driver.origin), context.profile.read, meta(context, user), (e) => classifyRead(e, shows(e)));
+    if (!shows(exchange)) return false;
+  }
+  return true;
+}
+
+/** Whether an answer's own Set-Cookie gave `name` the value `value`. */
+function setsValue(exchange: Exchange, name: string, value: string): boolean {
+  return exchange.setCookies.some((header) => {
+    const cookie = parseSetCookie(header);
+    return cookie?.name === name && cookie.value === value;
+  });
 }
 
 /** A new browser holding every cookie of `jar` for `origin` (expired ones too: an attacker keeps what it copied). */

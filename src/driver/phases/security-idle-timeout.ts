@@ -62,7 +62,10 @@ export const securityIdleTimeout = definePhase({
     );
     const alive = sessions.filter((s) => (s.before?.shown ?? 0) > 0);
     if (alive.length === 0) {
-      return void context.findings.push(notChecked(`no session was served just before the timeout`, { idleTimeoutSeconds: ttl, users: sessions.length, ...replayEvidence(mergeReplays(sessions.map((s) => s.before!)), context.cluster.replicaIds) }));
+      // Sessions that read fine right after login and not after an idle time shorter than the
+      // profile's: the app's own timeout is shorter than the profile says (or the sessions are lost).
+      const idleMs = Math.round(ttlMs - Math.min(ttlMs / 2, MARGIN_MS));
+      return void context.findings.push(notChecked(`no session was served just before the timeout, after ${idleMs / 1000} s idle: is the app's idle timeout shorter than the profile's idleTimeoutSeconds (${ttl} s)?`, { idleTimeoutSeconds: ttl, users: sessions.length, ...replayEvidence(mergeReplays(sessions.map((s) => s.before!)), context.cluster.replicaIds) }));
     }
 
     // Each read above slid its session's timeout: wait it out from the last one.

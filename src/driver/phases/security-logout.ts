@@ -28,6 +28,8 @@ export const securityLogout = definePhase({
     let attempts = 0;
     let unreadable = 0;
     let failedLogouts = 0;
+    let firstFailedLogout: string | undefined;
+    let browserStillLoggedIn = 0;
     const replays: Replay[] = [];
     const survivals: Survival[] = [];
 
@@ -53,8 +55,13 @@ export const securityLogout = definePhase({
         const answer = await driver.send(jar, logout, meta, classifyAction);
         if (classifyAction(answer) !== 'ok') {
           failedLogouts++;
+          firstFailedLogout ??= answer.status === 0 ? `no answer (${answer.error ?? 'connection failed'})` : `answered ${answer.status}${excerpt(answer.body)}`;
           return;
         }
+        // The browser itself, with what the logout's answer left in it: a logout that hands out a
+        // fresh id still logged in has ended nothing.
+        const own = await readAs(context, user.index, jar, user.identity);
+        if (profile.isHit(own.status, own.body, user.identity)) browserStillLoggedIn++;
         const after = await replay(context, user.index, jarsHolding(copied, driver.origin), (e) => profile.isHit(e.status, e.body, user.identity));
         replays.push(after);
         if (after.shown > 0) survivals.push({ loggedOutBy: answer.replica, servedBy: after.showingReplicas });
@@ -63,17 +70,19 @@ export const securityLogout = definePhase({
     await runInOrder(tasks, context.concurrency, context.signal);
 
     const merged = mergeReplays(replays);
-    const violated = merged.shown > 0;
+    const violated = merged.shown > 0 || browserStillLoggedIn > 0;
     const inconclusive =
       attempts === 0
         ? `no session was readable before logout (${unreadable}/${context.users.length} users)`
         : failedLogouts > 0
-          ? `${failedLogouts}/${attempts} logouts failed`
+          ? `${failedLogouts}/${attempts} logouts failed (first: ${firstFailedLogout}); check the profile's logout request`
           : reachedEveryReplica(merged, all)
             ? undefined
             : 'replays did not reach every replica';
     const sessions = attempts - failedLogouts;
-    const cause = survivalCause(survivals);
+    // Without a store every replica keeps its own sessions; with one, a replica serving what the
+    // logout ended elsewhere holds a copy of its own (a cache), which is the app's doing.
+    const cause = survivalCause(survivals, context.store === undefined);
     context.findings.push({
       id: 'logout-invalidates',
       title: 'logout ends the session on every replica',
@@ -82,8 +91,9 @@ export const securityLogout = definePhase({
         `${survivals.length}/${sessions} sessions were still served after logout ` +
         `(${merged.shown}/${merged.reads} replayed reads${whereShown(merged)})` +
         (cause.text ? `; ${cause.text}` : '') +
-        (inconclusive ? `; not conclusive: ${inconclusive}` : ''),
-      evidence: { attempts, unreadableBeforeLogout: unreadable, failedLogouts, ...cause.counts, ...replayEvidence(merged, all) },
+        (browserStillLoggedIn > 0 ? `; ${browserStillLoggedIn}/${sessions} browsers still read their user after logout (with the cookies the logout's answer left)` : '') +
+        (inconclusive && !violated ? `; not conclusive: ${inconclusive}` : ''),
+      evidence: { attempts, unreadableBeforeLogout: unreadable, failedLogouts, browserStillLoggedIn, ...cause.counts, ...replayEvidence(merged, all) },
     });
   },
 });
@@ -96,12 +106,16 @@ interface Survival {
 
 /**
  * Whose failure a surviving session is. Served by the very replica that answered its logout, the
- * app did not end it. Served only by replicas other than the one that answered the logout, the
- * logout never reached where the session lives (sessions kept per replica, no stickiness): the
- * deployment's failure, which the same app behind a shared store or stickiness would not have.
+ * app did not end it. Served only by replicas other than the one that answered the logout: where
+ * each replica keeps its own sessions (`perReplica`), the logout never reached where the session
+ * lives, the deployment's failure, which the same app behind a shared store or stickiness would
+ * not have; behind a shared store, another replica serves a copy of its own (a cache), the app's.
  * Answers that name no replica tell neither.
  */
-export function survivalCause(survivals: readonly Survival[]): { counts: { keptByLoggingOutReplica: number; loggedOutElsewhere: number; causeUnknown: number }; text: string } {
+export function survivalCause(
+  survivals: readonly Survival[],
+  perReplica: boolean,
+): { counts: { keptByLoggingOutReplica: number; loggedOutElsewhere: number; causeUnknown: number }; text: string } {
   const kept = survivals.filter((one) => one.loggedOutBy !== null && one.servedBy.has(one.loggedOutBy));
   const elsewhere = survivals.filter((one) => one.loggedOutBy !== null && one.servedBy.size > 0 && !one.servedBy.has(one.loggedOutBy));
   const unknown = survivals.length - kept.length - elsewhere.length;
@@ -110,7 +124,9 @@ export function survivalCause(survivals: readonly Survival[]): { counts: { keptB
   if (elsewhere.length > 0) {
     parts.push(
       `${elsewhere.length} served only by a replica other than the one that answered the logout (${pairs(elsewhere)}): ` +
-        'the logout did not reach the replica holding the session, a property of sessions kept per replica without stickiness rather than of the app',
+        (perReplica
+          ? 'the logout did not reach the replica holding the session, a property of sessions kept per replica without stickiness rather than of the app'
+          : 'behind a shared store, that replica kept a copy of its own (a cache?) that the logout did not end: the app does not end the session everywhere'),
     );
   }
   if (unknown > 0) parts.push(`${unknown} with no replica named, so whose failure is unknown`);
@@ -125,4 +141,10 @@ function pairs(survivals: readonly Survival[]): string {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts].map(([key, n]) => (n > 1 ? `${key} (x${n})` : key)).join(' / ');
+}
+
+/** ` "first 80 characters of the body"`, for a failed logout's evidence. */
+function excerpt(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text === '' ? '' : ` ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`;
 }
