@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, type Cookie } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
@@ -13,6 +14,8 @@ import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence,
  * (shared with other users) takes a few tries.
  */
 const LOGINS_PER_REPLICA = 8;
+/** The longest pause before a victim's login is sent again: far longer than a request here takes. */
+const RETRY_JITTER_MS = 50;
 
 /**
  * Session fixation (OWASP ASVS 3.2.1): an attacker plants a session id in the victim's browser
@@ -72,11 +75,9 @@ export const securityFixation = definePhase({
         else if (login.replica === null) break;
         else {
           loginsElsewhere++;
-          // Users retrying in lockstep with round robin can each keep landing on the same replica:
-          // a random number of anonymous reads in between shifts this user's place in the rotation.
-          for (let spacer = rng.int(all.length); spacer > 0; spacer--) {
-            await context.driver.send(new CookieJar(), profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
-          }
+          // Users retrying at once fall into lockstep with round robin (each request of a round
+          // lands in the same place of the rotation every time): a random pause reshuffles them.
+          await sleep(rng.int(RETRY_JITTER_MS), undefined, { signal: context.signal });
         }
       }
       if (after === undefined) {
