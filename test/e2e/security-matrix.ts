@@ -99,6 +99,11 @@ export function judge(mode: Mode, strategy: string, id: string, finding: Finding
     if (passed === true) return undefined;
     return passed === false && (num(finding, 'idUnchangedAtLogin') ?? 0) > 0 ? undefined : 'pass, or FAIL with evidence idUnchangedAtLogin > 0 (the planted id adopted by another replica)';
   }
+  if (id === 'forged-id-read' && mode.env.WEAKNESS === 'predictable-ids') {
+    // Forged ids keep the positions issued ids agree on; a sequential id has few others, so a
+    // forged one can be a real session's id: guessed, which is the weakness itself, seen twice.
+    return passed === true || (passed === false && (num(finding, 'readsShowingData') ?? 0) > 0) ? undefined : 'pass, or FAIL with readsShowingData > 0 (a forged id guessed a real one)';
+  }
   // The only n/a the contract expects: what plain HTTP and a small id sample cannot show.
   if (id === 'cookie-secure') return passed === null && finding.summary.includes('served over plain HTTP') ? undefined : 'n/a: served over plain HTTP';
   if (id === 'session-id-quality' && mode.idSample < 1000) return passed === null && NULL_REASON.test(finding.summary) ? undefined : `n/a: not conclusive with ${mode.idSample} ids`;
