@@ -44,6 +44,16 @@ describe('forgeLike', () => {
     expect(fitsShape('c1e027b79e4c1d8a3f5b6e9c0d2a7f1b8e', issued[0]!, shape)).toBe(false);
   });
 
+  it('the same value issued again (a token stamped to the second) makes no position fixed, and an issued value never fits', () => {
+    const token = 'eyJ1c2VyIjoiYSJ9.ZmVkY2JhOTg3NjU0MzIxMA';
+    const shape = learnShape([token, token, token]);
+    const forged = forgeLike(token, createRng(4), shape);
+    expect(forged).not.toBe(token);
+    expect(fitsShape(forged, token, shape)).toBe(true);
+    const other = 'aaaa1111bbbb2222';
+    expect(fitsShape(other, 'cccc3333dddd4444', learnShape([other, 'cccc3333dddd4444']))).toBe(false);
+  });
+
   it('draws from the characters of every issued id, not only the template', () => {
     const issued = ['ab12cd34ab12cd34', 'ba21dc43ba21dc43'];
     const seen = new Set<string>();

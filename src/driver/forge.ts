@@ -22,7 +22,9 @@ export interface IdShape {
 
 export function learnShape(values: readonly string[]): IdShape {
   const byLength = new Map<number, string[]>();
-  for (const value of values.map(safeDecode)) {
+  // Distinct values only: the same token issued twice (a signed cookie stamped to the second)
+  // would make every position look fixed, and the forged id the real one.
+  for (const value of new Set(values.map(safeDecode))) {
     const length = [...value].length;
     byLength.set(length, [...(byLength.get(length) ?? []), value]);
   }
@@ -116,6 +118,8 @@ export function fitsShape(forged: string, template: string, shape: IdShape): boo
   if (decoded === safeDecode(template)) return false;
   const chars = [...decoded];
   if (!shape.byLength.has(chars.length)) return false;
+  // An issued value is no forgery: reading with it proves nothing about forged ones.
+  if (shape.byLength.get(chars.length)!.includes(decoded)) return false;
   const samples = shape.byLength.get(chars.length)!.map((value) => [...value]);
   const { fixed, varying } = positionsOf(shape, samples[0]!.join(''));
   return chars.every((char, i) => (fixed[i] !== undefined ? char === fixed[i] : varying.has(char) || samples.some((sample) => sample[i] === char)));

@@ -78,11 +78,15 @@ interface Job {
 }
 
 const FIXATION_USERS = [1, 30] as const;
+const ANONYMOUS_MODES = ['secure', 'fixation'] as const;
+const anonymousLabel = (weakness: string) => `${weakness} ANONYMOUS_SESSIONS=1`;
 const fixationLabel = (users: number) => `fixation --users ${users}`;
 const JOBS: readonly Job[] = [
   ...MODES.map((mode) => ({ label: mode.name, env: mode.env, args: ['--scenario', 'security', '--users', String(USERS), '--id-sample', String(mode.idSample)] })),
   // Login and the fixation check only: seconds each, so they go last and fill the pool's gaps.
   ...FIXATION_USERS.map((users) => ({ label: fixationLabel(users), env: { WEAKNESS: 'fixation' }, args: ['--scenario', 'fixtures/scenarios/security-fixation.yaml', '--users', String(users)] })),
+  // An app that hands out a session before login: the anonymous id is planted too.
+  ...ANONYMOUS_MODES.map((weakness) => ({ label: anonymousLabel(weakness), env: { WEAKNESS: weakness, ANONYMOUS_SESSIONS: '1' }, args: ['--scenario', 'fixtures/scenarios/security-fixation.yaml', '--users', String(USERS)] })),
 ];
 
 /** Every run, by label, made once for the whole file: one pool keeps the machine busy while rows wait out idle timeouts. */
@@ -159,5 +163,28 @@ describe('fixation is caught on sticky and none with one user as with thirty', (
       return `${strategy}: ${fixation?.passed === false ? 'FAIL' : fixation?.passed === true ? 'pass' : fixation ? 'n/a' : 'missing'} (${fixation?.summary ?? 'no finding'})`;
     });
     expect(verdicts.filter((line) => !/^\w+: FAIL/.test(line)), `${label}:\n${verdicts.join('\n')}`).toEqual([]);
+  });
+});
+
+/**
+ * An app that starts a session on every page, as PHP apps commonly do: the anonymous id a visitor
+ * gets before login is the classic plant. Kept at login, it must fail fixation on every strategy,
+ * as judged by logins that reached the replica holding it; replaced, it must pass.
+ */
+describe('fixation with sessions handed out before login', () => {
+  it.each(ANONYMOUS_MODES)('%s: the anonymous id is planted, and judged on every strategy', (weakness) => {
+    const label = anonymousLabel(weakness);
+    const run = expectClean(label, 'security-fixation', () => '');
+    for (const strategy of STRATEGIES) {
+      const fixation = findingsOf(run, strategy, 'security-fixation').find((finding) => finding.id === 'session-fixation');
+      expect(fixation, `${label} × ${strategy}`).toBeDefined();
+      // Every user planted the anonymous id as well as its own logged-in one, and every plant was judged.
+      expect(fixation!.evidence, `${label} × ${strategy}: ${fixation!.summary}`).toMatchObject({ plantedFromPreLoginCookie: USERS, attempts: 2 * USERS, loginsJudged: 2 * USERS });
+      if (weakness === 'secure') expect(fixation!.passed, `${label} × ${strategy}: ${fixation!.summary}`).toBe(true);
+      else {
+        expect(fixation!.passed, `${label} × ${strategy}: ${fixation!.summary}`).toBe(false);
+        expect(fixation!.evidence.idUnchangedAtLogin).toBeGreaterThan(0);
+      }
+    }
   });
 });

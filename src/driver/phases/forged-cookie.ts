@@ -35,9 +35,10 @@ export const forgedCookie = definePhase({
     const issued = context.users.map((user) => cookieValue(user.jar, driver.origin, profile.cookieName)).filter((value): value is string => value !== undefined);
     for (let extra = 0; issued.length > 0 && issued.length < IDS_TO_LEARN_FROM && extra < IDS_TO_LEARN_FROM; extra++) {
       context.signal.throwIfAborted();
+      // As attackers: logging the users in again could end their sessions on an app that allows one per user.
       const user = context.users[extra % context.users.length]!;
       const jar = new CookieJar();
-      await driver.send(jar, profile.login(user.identity), meta(user.index), classifyAction);
+      await driver.send(jar, profile.login(attackerIdentity(context.rng.fork(`shape:${extra}`), user, profile.accounts)), meta(user.index), classifyAction);
       const value = cookieValue(jar, driver.origin, profile.cookieName);
       if (value !== undefined) issued.push(value);
     }
@@ -55,7 +56,9 @@ export const forgedCookie = definePhase({
         const rng = context.rng.fork(`user:${user.index}`);
         const forged = forgeLike(template, rng, shape);
         forgedValues.push(forged);
-        if (fitsShape(forged, template, shape)) fitting++;
+        // A value that could not pass for an issued id, or that is one, tests nothing: not sent.
+        if (!fitsShape(forged, template, shape)) return;
+        fitting++;
         const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
 
         // Reads presenting only the forged id; a hit is an answer that shows any user's data.
@@ -98,8 +101,8 @@ export const forgedCookie = definePhase({
         summary:
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
-            : `${readsShowingData}/${attempts * perUser} reads with a forged id (${shapes.forgedShape}) returned user data` + (misfit ? `; not conclusive: ${misfit}` : ''),
-        evidence: { forgedIds: attempts, reads: attempts * perUser, readsShowingData, ...shapes, forgedIdsOfIssuedShape: fitting },
+            : `${readsShowingData}/${fitting * perUser} reads with a forged id (${shapes.forgedShape}) returned user data` + (misfit ? `; not conclusive: ${misfit}` : ''),
+        evidence: { forgedIds: attempts, reads: fitting * perUser, readsShowingData, ...shapes, forgedIdsOfIssuedShape: fitting },
       },
       {
         id: 'forged-id-adopted',
@@ -109,7 +112,7 @@ export const forgedCookie = definePhase({
         summary:
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
-            : `${adopted}/${attempts} forged ids (${shapes.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${attempts} logins` +
+            : `${adopted}/${fitting} forged ids (${shapes.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${fitting} logins` +
               (adoptionInconclusive ? `; not conclusive: ${adoptionInconclusive}` : ''),
         evidence: { forgedIds: attempts, adopted, freshIdAtLogin, ...shapes, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
       },

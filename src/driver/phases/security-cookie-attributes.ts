@@ -15,13 +15,15 @@ const SAME_SITE_OK: ReadonlySet<string> = new Set(['lax', 'strict']);
 
 /**
  * Whether a Set-Cookie's SameSite keeps the cookie off cross-site requests (Lax, Strict), or, for
- * a cookie meant for cross-site use, says None the only way browsers accept it (with Secure). None
+ * a cookie meant for cross-site use, says None the only way browsers accept it (with Secure, over
+ * HTTPS). None
  * states SameSite but lets every cross-site request carry the cookie (CSRF), as no attribute once did.
  */
-export function sameSiteOk(cookie: SetCookie, crossSiteCookie: boolean): boolean {
+export function sameSiteOk(cookie: SetCookie, crossSiteCookie: boolean, https: boolean): boolean {
   const value = cookie.attributes.get('samesite')?.toLowerCase() ?? '';
   if (SAME_SITE_OK.has(value)) return true;
-  return value === 'none' && crossSiteCookie && cookie.attributes.has('secure');
+  // Over plain HTTP an app leaves Secure off (it adds it behind TLS, as cookie-secure assumes).
+  return value === 'none' && crossSiteCookie && (cookie.attributes.has('secure') || !https);
 }
 
 interface Seen {
@@ -54,7 +56,7 @@ const CHECKS: readonly Check[] = [
   {
     id: 'cookie-samesite',
     title: 'the session cookie states SameSite=Lax or Strict (None only where the profile intends cross-site use)',
-    ok: (c, context) => sameSiteOk(c, context.profile.crossSiteCookie === true),
+    ok: (c, context) => sameSiteOk(c, context.profile.crossSiteCookie === true, context.driver.origin.startsWith('https:')),
     why: (failing, context) =>
       !failing.some((c) => c.attributes.get('samesite')?.toLowerCase() === 'none')
         ? undefined

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, type Cookie } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
+import type { Outcome } from '../records.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, definePhase, type PhaseContext } from '../phase.js';
 import { attackerIdentity, type VirtualUser } from '../users.js';
@@ -52,6 +53,10 @@ export const securityFixation = definePhase({
       const kept = (cookie: Cookie) => profile.sessionId(cookie.value) === profile.sessionId(planted.cookie.value);
       const showsVictim = (e: Exchange) => profile.isHit(e.status, e.body, user.identity);
       const rng = context.rng.fork(`fixation:${user.index}:${planted.preLogin ? 'pre-login' : 'logged-in'}`);
+      // Whether the planted id now holds the victim's session: the id alone on every replica, or
+      // the attacker's whole browser (its stickiness cookie takes it where the session lives).
+      const victimBehind = async (alone?: Replay) =>
+        ((alone ?? (await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim))).shown > 0) || (await someReadShows(context, user.index, planted.jar, showsVictim));
       let after: Cookie | undefined;
       for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
         context.signal.throwIfAborted();
@@ -66,11 +71,11 @@ export const securityFixation = definePhase({
         // The login's own answer setting the planted id is proof wherever it landed (a replica that
         // adopts an id it never issued fixes the victim's session as surely); otherwise a login
         // counts only where the planted session lives.
-        if (planted.holds(login) || setsValue(login, profile.cookieName, planted.cookie.value)) after = cookie;
+        if ((await planted.holds(login)) || setsValue(login, profile.cookieName, planted.cookie.value)) after = cookie;
         // A replica that kept the id without saying so (a store it shares, or an id it adopted
         // quietly) is proven by the planted id alone showing the victim; a login that merely
         // failed quietly shows nothing, and is sent again.
-        else if (kept(cookie) && (await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim)).shown > 0) after = cookie;
+        else if (kept(cookie) && (await victimBehind())) after = cookie;
         // Answers that name no replica: sending the login again cannot find the holder.
         else if (login.replica === null) break;
         else {
@@ -90,7 +95,7 @@ export const securityFixation = definePhase({
       // A kept id is fixation when it now holds the victim's session; one that shows nothing of the
       // victim was left by a login that failed without saying so (a 200 page refusing it).
       if (kept(after)) {
-        if (seen.shown > 0) unchanged++;
+        if (await victimBehind(seen)) unchanged++;
         else keptWithoutSession++;
       }
     };
@@ -158,7 +163,7 @@ interface Planted {
   cookie: Cookie;
   preLogin: boolean;
   /** Whether the replica that answered a victim's login holds the planted session. */
-  holds(login: Exchange): boolean;
+  holds(login: Exchange): Promise<boolean>;
 }
 
 /**
@@ -176,26 +181,47 @@ async function plantedSessions(context: PhaseContext, user: VirtualUser): Promis
   const { profile, driver } = context;
   const single = context.cluster.replicaIds.length === 1;
   const plants: Planted[] = [];
+  const attacker = attackerIdentity(context.rng.fork(`attacker:${user.index}`), user, profile.accounts);
+
   // An anonymous visitor's cookie: from the session read, or from the login page (a GET of the
-  // login's path), where form logins hand one out.
+  // login's path, without its query, and only when the path names no user), where form logins
+  // hand one out. A cookie that already reads as somebody is no anonymous one.
   const anonymous = new CookieJar();
+  const probe = (e: Exchange): Outcome => (e.status === 0 ? 'error' : 'ok');
   let issuer = await driver.send(anonymous, profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
-  if (!sessionCookie(anonymous, driver.origin, profile.cookieName)) issuer = await driver.send(anonymous, { method: 'GET', path: profile.login(user.identity).path, headers: {} }, meta(context, user.index), classifyAction);
+  const loginPage = profile.login(user.identity).path.split('?')[0]!;
+  if (!sessionCookie(anonymous, driver.origin, profile.cookieName) && loginPage === profile.login(attacker).path.split('?')[0]) {
+    issuer = await driver.send(anonymous, { method: 'GET', path: loginPage, headers: {} }, meta(context, user.index), probe);
+  }
   const preLogin = sessionCookie(anonymous, driver.origin, profile.cookieName);
-  if (preLogin) plants.push({ jar: anonymous, cookie: preLogin, preLogin: true, holds: (login) => (login.replica === null || issuer.replica === null ? single : login.replica === issuer.replica) });
+  const anonymousShowsNobody = async () => {
+    const check = await driver.send(copyJar(anonymous, driver.origin), profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
+    return !profile.showsAnyUser(check.status, check.body);
+  };
+  if (preLogin && (await anonymousShowsNobody())) {
+    // An anonymous session shows nobody, so no read can tell which replicas hold it: where
+    // answers name no replica, only a single replica is known to.
+    plants.push({ jar: anonymous, cookie: preLogin, preLogin: true, holds: async (login) => (login.replica === null || issuer.replica === null ? single : login.replica === issuer.replica) });
+  }
 
   const jar = new CookieJar();
-  const attacker = attackerIdentity(context.rng.fork(`attacker:${user.index}`), user, profile.accounts);
   const login = await driver.send(jar, profile.login(attacker), meta(context, user.index), classifyAction);
   const issued = sessionCookie(jar, driver.origin, profile.cookieName);
   if (!issued) return plants;
   const shows = (e: Exchange) => profile.isHit(e.status, e.body, attacker);
   const seen = await replay(context, user.index, jarsHolding(issued, driver.origin), shows);
   const holders = new Set([...seen.showingReplicas, ...(login.replica === null ? [] : [login.replica])]);
-  const unnamed = async () => single || (seen.reads > 0 && seen.shown === seen.reads) || (await routedByJar(context, user.index, jar, shows));
-  const holdsUnnamed = login.replica === null ? await unnamed() : false;
-  plants.push({ jar, cookie: issued, preLogin: false, holds: (victimLogin) => (victimLogin.replica === null ? holdsUnnamed : holders.has(victimLogin.replica)) });
+  // Asked only of a victim's login whose answer names no replica (the deployment's proxy names
+  // none, or names only a client's first answer, as HAProxy's inserted cookie does).
+  const holdsUnnamed = lazy(async () => single || (seen.reads > 0 && seen.shown === seen.reads) || (await routedByJar(context, user.index, jar, shows)));
+  plants.push({ jar, cookie: issued, preLogin: false, holds: async (victimLogin) => (victimLogin.replica === null ? holdsUnnamed() : holders.has(victimLogin.replica)) });
   return plants;
+}
+
+/** `make()`'s result, worked out on the first call only. */
+function lazy<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
 }
 
 /** Whether every one of a few reads carrying the whole of `jar` (its stickiness cookie too) showed its session. */
@@ -207,11 +233,23 @@ async function routedByJar(context: PhaseContext, user: number, jar: CookieJar, 
   return true;
 }
 
-/** Whether an answer's own Set-Cookie gave `name` the value `value`. */
+/** Whether any of a few reads carrying the whole of `jar` (its stickiness cookie too) showed what `shows` looks for. */
+async function someReadShows(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean): Promise<boolean> {
+  for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
+    const exchange = await context.driver.send(copyJar(jar, context.driver.origin), context.profile.read, meta(context, user), (e) => classifyRead(e, shows(e)));
+    if (shows(exchange)) return true;
+  }
+  return false;
+}
+
+/** Whether an answer's own Set-Cookie gave `name` the value `value` (not one that deletes the cookie). */
 function setsValue(exchange: Exchange, name: string, value: string): boolean {
   return exchange.setCookies.some((header) => {
     const cookie = parseSetCookie(header);
-    return cookie?.name === name && cookie.value === value;
+    if (cookie?.name !== name || cookie.value !== value) return false;
+    const maxAge = cookie.attributes.get('max-age');
+    const expires = cookie.attributes.get('expires');
+    return !(maxAge !== undefined && Number(maxAge) <= 0) && !(expires !== undefined && Date.parse(expires) <= Date.now());
   });
 }
 

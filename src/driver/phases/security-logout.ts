@@ -58,10 +58,13 @@ export const securityLogout = definePhase({
           firstFailedLogout ??= answer.status === 0 ? `no answer (${answer.error ?? 'connection failed'})` : `answered ${answer.status}${excerpt(answer.body)}`;
           return;
         }
-        // The browser itself, with what the logout's answer left in it: a logout that hands out a
-        // fresh id still logged in has ended nothing.
-        const own = await readAs(context, user.index, jar, user.identity);
-        if (profile.isHit(own.status, own.body, user.identity)) browserStillLoggedIn++;
+        // The browser itself, when the logout's answer handed it another id: a fresh id still
+        // logged in has ended nothing. (The old id is the replays' to judge, by replica.)
+        const handed = sessionCookie(jar, driver.origin, profile.cookieName);
+        if (handed && handed.value !== '' && handed.value !== copied.value) {
+          const own = await readAs(context, user.index, jar, user.identity);
+          if (profile.isHit(own.status, own.body, user.identity)) browserStillLoggedIn++;
+        }
         const after = await replay(context, user.index, jarsHolding(copied, driver.origin), (e) => profile.isHit(e.status, e.body, user.identity));
         replays.push(after);
         if (after.shown > 0) survivals.push({ loggedOutBy: answer.replica, servedBy: after.showingReplicas });
@@ -91,7 +94,7 @@ export const securityLogout = definePhase({
         `${survivals.length}/${sessions} sessions were still served after logout ` +
         `(${merged.shown}/${merged.reads} replayed reads${whereShown(merged)})` +
         (cause.text ? `; ${cause.text}` : '') +
-        (browserStillLoggedIn > 0 ? `; ${browserStillLoggedIn}/${sessions} browsers still read their user after logout (with the cookies the logout's answer left)` : '') +
+        (browserStillLoggedIn > 0 ? `; ${browserStillLoggedIn}/${sessions} browsers still read their user after logout, with the new id the logout's answer gave them` : '') +
         (inconclusive && !violated ? `; not conclusive: ${inconclusive}` : ''),
       evidence: { attempts, unreadableBeforeLogout: unreadable, failedLogouts, browserStillLoggedIn, ...cause.counts, ...replayEvidence(merged, all) },
     });
