@@ -68,12 +68,12 @@ export const securityFixation = definePhase({
           failedLogins++;
           return;
         }
-        // The login's own answer setting the planted id is proof wherever it landed (a replica that
-        // adopts an id it never issued fixes the victim's session as surely); otherwise a login
-        // counts only where the planted session lives.
+        // A login counts where the planted session lives, or wherever its own answer set the
+        // planted id (a replica that adopts an id it never issued fixes the victim's session as
+        // surely); a kept id is then proven below by the victim's session behind it.
         if ((await planted.holds(login)) || setsValue(login, profile.cookieName, planted.cookie.value)) after = cookie;
         // A replica that kept the id without saying so (a store it shares, or an id it adopted
-        // quietly) is proven by the planted id alone showing the victim; a login that merely
+        // quietly) is known by the victim's session behind the planted id; a login that merely
         // failed quietly shows nothing, and is sent again.
         else if (kept(cookie) && (await victimBehind())) after = cookie;
         // Answers that name no replica: sending the login again cannot find the holder.
