@@ -56,7 +56,7 @@ export const securityFixation = definePhase({
       // Whether the planted id now holds the victim's session: the id alone on every replica, or
       // the attacker's whole browser (its stickiness cookie takes it where the session lives).
       const victimBehind = async (alone?: Replay) =>
-        ((alone ?? (await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim))).shown > 0) || (await someReadShows(context, user.index, planted.jar, showsVictim));
+        ((alone ?? (await replay(context, user.index, jarsHolding(planted.cookie, origin), showsVictim))).shown > 0) || (await readsWithJar(context, user.index, planted.jar, showsVictim, 'some'));
       let after: Cookie | undefined;
       for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
         context.signal.throwIfAborted();
@@ -213,7 +213,7 @@ async function plantedSessions(context: PhaseContext, user: VirtualUser): Promis
   const holders = new Set([...seen.showingReplicas, ...(login.replica === null ? [] : [login.replica])]);
   // Asked only of a victim's login whose answer names no replica (the deployment's proxy names
   // none, or names only a client's first answer, as HAProxy's inserted cookie does).
-  const holdsUnnamed = lazy(async () => single || (seen.reads > 0 && seen.shown === seen.reads) || (await routedByJar(context, user.index, jar, shows)));
+  const holdsUnnamed = lazy(async () => single || (seen.reads > 0 && seen.shown === seen.reads) || (await readsWithJar(context, user.index, jar, shows, 'every')));
   plants.push({ jar, cookie: issued, preLogin: false, holds: async (victimLogin) => (victimLogin.replica === null ? holdsUnnamed() : holders.has(victimLogin.replica)) });
   return plants;
 }
@@ -224,22 +224,17 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
   return () => (made ??= make());
 }
 
-/** Whether every one of a few reads carrying the whole of `jar` (its stickiness cookie too) showed its session. */
-async function routedByJar(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean): Promise<boolean> {
+/**
+ * Reads carrying the whole of `jar` (its stickiness cookie too), at most 2 × replicas: whether
+ * `every` one, or `some` one, showed what `shows` looks for. Stops once the answer is known.
+ */
+async function readsWithJar(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean, quantifier: 'every' | 'some'): Promise<boolean> {
   for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
     const exchange = await context.driver.send(copyJar(jar, context.driver.origin), context.profile.read, meta(context, user), (e) => classifyRead(e, shows(e)));
-    if (!shows(exchange)) return false;
+    const shown = shows(exchange);
+    if (shown === (quantifier === 'some')) return shown;
   }
-  return true;
-}
-
-/** Whether any of a few reads carrying the whole of `jar` (its stickiness cookie too) showed what `shows` looks for. */
-async function someReadShows(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean): Promise<boolean> {
-  for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
-    const exchange = await context.driver.send(copyJar(jar, context.driver.origin), context.profile.read, meta(context, user), (e) => classifyRead(e, shows(e)));
-    if (shows(exchange)) return true;
-  }
-  return false;
+  return quantifier === 'every';
 }
 
 /** Whether an answer's own Set-Cookie gave `name` the value `value` (not one that deletes the cookie). */

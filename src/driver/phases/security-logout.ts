@@ -2,6 +2,7 @@ import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
+import { describeAnswer, excerptOf } from '../../runtime/http-probe.js';
 import { definePhase, readAs } from '../phase.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
@@ -55,7 +56,7 @@ export const securityLogout = definePhase({
         const answer = await driver.send(jar, logout, meta, classifyAction);
         if (classifyAction(answer) !== 'ok') {
           failedLogouts++;
-          firstFailedLogout ??= answer.status === 0 ? `no answer (${answer.error ?? 'connection failed'})` : `answered ${answer.status}${excerpt(answer.body)}`;
+          firstFailedLogout ??= describeAnswer(answer.status === 0 ? { excerpt: answer.error ?? 'connection failed' } : { status: answer.status, excerpt: excerptOf(answer.body) });
           return;
         }
         // The browser itself, when the logout's answer handed it another id: a fresh id still
@@ -144,10 +145,4 @@ function pairs(survivals: readonly Survival[]): string {
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return [...counts].map(([key, n]) => (n > 1 ? `${key} (x${n})` : key)).join(' / ');
-}
-
-/** ` "first 80 characters of the body"`, for a failed logout's evidence. */
-function excerpt(body: string): string {
-  const text = body.replace(/\s+/g, ' ').trim();
-  return text === '' ? '' : ` ${JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)}`;
 }
