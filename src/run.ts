@@ -13,6 +13,7 @@ import { noHitEvidence } from './metrics/hit-evidence.js';
 import { replicasSeenMessage } from './metrics/replicas-seen.js';
 import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
+import { unstableHealth } from './metrics/unstable-health.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
@@ -512,6 +513,7 @@ async function runOne(
       hooks.onEvent?.({ type: 'notice', message: `${name} × ${scenario.name}: ${failOpen.message}` });
     }
     await overhead.measure(cluster, options.profile.healthPath, hooks.signal);
+    const scenarioStart = Date.now();
     const records = await runScenario({
       scenario,
       cluster,
@@ -559,6 +561,8 @@ async function runOne(
     if (seen) warnings.push({ id: 'replicas-seen', message: seen });
     const suspect = suspectFaultEvidence(records.faults, records.samples);
     if (suspect) warnings.push({ id: 'suspect-detection', message: suspect });
+    const unstable = unstableHealth(cluster.healthChanges?.(scenarioStart) ?? [], records.faults, cluster.replicaIds, scenarioStart);
+    if (unstable) warnings.push({ id: 'unstable-health', message: unstable });
     warnings.push(...faultsNotObserved(records.faults), ...notRestored);
     const ownReads = new Set(scenario.phases.filter((phase) => countsInHitRate(phase.unit)).map((phase) => phase.name));
     // The same reads as the hit rate's: users whose login failed read no session of the strategy.

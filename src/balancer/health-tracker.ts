@@ -15,6 +15,8 @@ export interface HealthChange {
 export class HealthTracker {
   private readonly state = new Map<string, HealthChange>();
   private readonly changes = new EventEmitter();
+  /** Every change applied, in order: what the run tells apart from the faults it fired. */
+  private readonly log: HealthChange[] = [];
   private failed: string | undefined;
 
   /** `healthy` is how targets start: false for a balancer whose targets start in ALB's initial state. */
@@ -24,6 +26,7 @@ export class HealthTracker {
 
   apply(change: HealthChange): void {
     this.state.set(change.targetId, change);
+    this.log.push(change);
     this.changes.emit('change', change);
   }
 
@@ -35,6 +38,11 @@ export class HealthTracker {
 
   failure(): string | undefined {
     return this.failed;
+  }
+
+  /** The changes applied since `since` (epoch milliseconds), oldest first. */
+  history(since = 0): HealthChange[] {
+    return this.log.filter((change) => change.at >= since);
   }
 
   isHealthy(targetId: string): boolean {

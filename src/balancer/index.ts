@@ -16,6 +16,8 @@ export interface Balancer {
   url: string;
   isHealthy(targetId: string): boolean;
   waitForHealth(targetId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
+  /** Its targets' health changes since `since` (epoch milliseconds), oldest first. */
+  healthChanges(since?: number): HealthChange[];
   /** Why the balancer stopped working, if it died after start-up. */
   failure(): string | undefined;
   /**
@@ -94,6 +96,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     directTargets: settings.targets,
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
+    healthChanges: (since) => health.history(since),
     failure: () => health.failure(),
     async deregister(targetId) {
       const limitMs = settings.deregistrationDelayMs + CONTROL_MARGIN_MS;

@@ -75,6 +75,7 @@ export async function followBalancer(options: FollowOptions): Promise<Balancer> 
     url: options.url,
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
+    healthChanges: (since) => health.history(since),
     failure: () => health.failure(),
     async deregister(targetId) {
       const limitMs = (options.deregistrationDelayMs ?? ALB_DEREGISTRATION_DELAY_MS) + CONTROL_MARGIN_MS;

@@ -35,6 +35,7 @@ export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string
     },
     unpauseReplica: (replicaId) => replica(replicaId).unpause(),
     waitForReplicaHealth: (replicaId, healthy, timeoutMs, signal) => balancer.waitForHealth(replicaId, healthy, timeoutMs, signal),
+    healthChanges: (since) => balancer.healthChanges(since),
     deregisterReplica: (replicaId) => {
       replica(replicaId);
       return balancer.deregister(replicaId);

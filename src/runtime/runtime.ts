@@ -142,6 +142,8 @@ export interface Cluster {
   pauseReplica(replicaId: string): Promise<{ at: number }>;
   unpauseReplica(replicaId: string): Promise<void>;
   waitForReplicaHealth(replicaId: string, healthy: boolean, timeoutMs: number, signal?: AbortSignal): Promise<HealthChange>;
+  /** The balancer's health changes since `since` (epoch milliseconds), where hactl sees them (not on an external deployment). */
+  healthChanges?(since: number): HealthChange[];
   /** Takes a replica out of the balancer as ALB deregistration does: it drains, then gets nothing. */
   deregisterReplica(replicaId: string): Promise<DrainResult>;
   /** Puts a deregistered replica back; it serves once health checks pass (waitForReplicaHealth). */

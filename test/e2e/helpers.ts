@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { Report } from '../../src/report/model.js';
 
 export const HACTL = fileURLToPath(new URL('../../bin/hactl.js', import.meta.url));
 
@@ -215,4 +216,9 @@ export async function requirePhp(who: string): Promise<void> {
     throw new Error(`php is needed for ${who} and could not be run (${(error as Error).message}); install it: apt-get install -y php-cli php-redis`);
   }
   if (!/^redis$/im.test(modules)) throw new Error(`the PHP redis extension is needed for ${who} and is missing; install it: apt-get install -y php-redis`);
+}
+
+/** Rows on which hactl warned that a replica no fault touched left rotation (`unstable-health`), as `strategy × scenario: message`. */
+export function unstableRows(report: Report): string[] {
+  return report.results.flatMap((row) => (row.warnings ?? []).filter((warning) => warning.id === 'unstable-health').map((warning) => `${row.strategy} × ${row.scenario}: ${warning.message}`));
 }

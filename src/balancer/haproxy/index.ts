@@ -254,6 +254,7 @@ export async function attachHaproxy(settings: BalancerSettings, running: Running
     admin,
     isHealthy: (targetId) => health.isHealthy(targetId),
     waitForHealth: (targetId, healthy, timeoutMs, signal) => health.waitForHealth(targetId, healthy, timeoutMs, signal),
+    healthChanges: (since) => health.history(since),
     failure: () => health.failure(),
     deregister,
     register,
