@@ -5,7 +5,7 @@ import type { AppProfile } from './driver/app-profile.js';
 import type { Fault, Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { countsInHitRate } from './driver/phase.js';
-import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
+import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError, UsageError } from './errors.js';
 import { aggregate, withoutSession } from './metrics/aggregate.js';
 import { RunOverhead } from './balancer/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
@@ -22,6 +22,8 @@ import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { strategies, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
+import { chooseNode, choiceIn, nodeChoiceProblems, proxiedNode, throughProxy } from './stores/node-choice.js';
+import { restartable } from './stores/store.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
 import { RateLimiter } from './driver/rate-limit.js';
@@ -104,6 +106,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   };
 
   hooks.signal.throwIfAborted();
+  checkStoreChoices(options);
   // What the balancer adds, stated beside the latencies; a deployment's own balancer has no direct path to compare.
   const overhead = new RunOverhead(options.runtime !== 'external');
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
@@ -463,10 +466,26 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
   return undefined;
 }
 
-/** A store hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
+/** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
 function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
   const kills = scenario.phases.find((phase) => phase.unit.kind === 'kill-store');
-  return kills && store?.restartable === false ? `${scenario.name} kills the store, and hactl cannot restart ${store.description}` : undefined;
+  const node = kills && store ? chooseNode(store.name, store.nodes, choiceIn(kills.options)) : undefined;
+  return node && typeof node !== 'string' && !restartable(node) ? `${scenario.name} kills the store, and hactl cannot restart ${store!.description}` : undefined;
+}
+
+/**
+ * Every scenario's node and role choices (kill-store's, store-fault's) against every strategy's
+ * store, before anything starts: a node the store does not have is bad input, not a row error.
+ */
+function checkStoreChoices(options: RunOptions): void {
+  const problems = new Set<string>();
+  for (const choice of options.strategies) {
+    const name = choice.strategy.store;
+    if (!name) continue;
+    const store = { name, label: choice.label, nodes: stores[name].nodes(topologyFor(choice, options).storeOptions) };
+    for (const scenario of options.scenarios) for (const problem of nodeChoiceProblems(scenario, store)) problems.add(problem);
+  }
+  if (problems.size > 0) throw new UsageError([...problems].join('\n'));
 }
 
 async function runOne(
@@ -493,8 +512,10 @@ async function runOne(
   let proxy: StoreProxy | undefined;
   try {
     // Replicas reach the store through the fault proxy when the scenario puts toxics on it.
-    if (store && scenario.phases.some((phase) => phase.unit.needsStoreProxy)) proxy = await runtime.startStoreProxy(store);
-    cluster = await runtime.startCluster(topology, store && proxy ? { ...store, url: proxy.url } : store);
+    // In front of the node the scenario's store-fault phases chose (the primary by default).
+    const proxied = store && proxiedNode(scenario, store);
+    if (proxied) proxy = await runtime.startStoreProxy(proxied);
+    cluster = await runtime.startCluster(topology, store && proxied && proxy ? throughProxy(store, proxied.id, proxy.url) : store);
     timings.startupMs = Date.now() - started;
   } catch (error) {
     await proxy?.stop();

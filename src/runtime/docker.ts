@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../errors.js';
-import type { RunningStore, StoreModule, StoreOptions } from '../stores/store.js';
+import { nodeAddress, oneNodeStore, type RunningStore, type StoreModule, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
-import { addressOf, withAddress } from './store-address.js';
+import { knownAddress, withAddress } from './store-address.js';
 import { balancerSettings, type Topology } from '../topology/plan.js';
 import { removeRunResources } from './docker/down.js';
 import { connectEngine, engineCall } from './docker/engine.js';
@@ -105,8 +105,8 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         throw error;
       }
     },
-    async startStoreProxy(store) {
-      const upstream = addressOf(store.url);
+    async startStoreProxy(node) {
+      const upstream = knownAddress(node);
       const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
       const { placement, publish } = await place([draft.plan]);
       const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
@@ -117,7 +117,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
         throw error;
       });
       const control = faultProxyControl(admin);
-      return { url: withAddress(store.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
+      return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
     },
     async checkStore(store) {
       const { key, default: fallback } = store.docker.image;
@@ -166,20 +166,23 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       containers.delete(handle);
       throw error;
     });
-    return {
+    // One container, one node; the app's endpoint is its URL on the run's network.
+    return oneNodeStore({
       name: store.name,
-      url,
       description: `${image} in container ${handle.name} (${settings.network} network, ${engine.publishHost}:${hostPort()}), ${recipe.settings(storeOptions)}`,
+      address: nodeAddress(url),
       countEntries: () => store.countEntries(withAddress(url, engine.publishHost, hostPort())),
-      kill: (signal) => handle.kill(signal),
-      async restart() {
-        await handle.start();
-        await ready();
+      controls: {
+        kill: (signal) => handle.kill(signal),
+        async start() {
+          await handle.start();
+          await ready();
+        },
+        pause: () => handle.pause(),
+        unpause: () => handle.unpause(),
       },
-      pause: () => handle.pause(),
-      unpause: () => handle.unpause(),
       stop: () => remove(handle),
-    };
+    });
   }
 
   async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
@@ -187,11 +190,11 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     const balancerPlan = (placement: Placement) =>
       haproxy ? haproxyContainer(topology, haproxyImage, placement).plan : balancerContainer(topology, appImage, placement);
     const drafts = [
-      ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.url),
+      ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.endpoints.app?.url),
       ...(balancerInContainer || haproxy ? [balancerPlan({ network: 'bridge' })] : []),
     ];
     const { placement, publish } = await place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
-    const replicaPlans = replicaContainers(topology, appImage, placement, store?.url);
+    const replicaPlans = replicaContainers(topology, appImage, placement, store?.endpoints.app?.url);
 
     const started = await Promise.allSettled(replicaPlans.map(async (plan) => startReplica(plan, publish.get(plan.service))));
     const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

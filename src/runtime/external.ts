@@ -1,5 +1,5 @@
 import { EnvironmentError } from '../errors.js';
-import type { RunningStore, StoreModule } from '../stores/store.js';
+import { oneNodeStore, type RunningStore, type StoreModule } from '../stores/store.js';
 import { pollUntil } from '../time.js';
 import { fillReplicaTemplate, replicaId } from '../topology/plan.js';
 import { execCommand, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, type CommandRun } from './fault-command.js';
@@ -101,34 +101,30 @@ function probeThrough(limiter: RateLimiter | undefined, runSignal: AbortSignal |
 
 type Run = (command: FaultCommand, template: string, fields: Record<string, string>) => Promise<CommandRun>;
 
+/**
+ * The deployment's own store: one node whose address hactl does not know, whose faults are the
+ * user's commands (--kill-store-cmd, and --start-store-cmd unless the platform restarts it), or
+ * none without them. No endpoint either: the deployment's apps know theirs, hactl does not.
+ */
 function externalStore(store: StoreModule, settings: ExternalSettings, run: Run): RunningStore {
-  const kill = (signal: NodeJS.Signals) => {
-    if (!settings.killStoreCmd) throw new EnvironmentError(unsupported('kill-store', settings)!);
-    return run('killStoreCmd', settings.killStoreCmd, { signal: signal.replace(/^SIG/, ''), replica: '', ordinal: '' });
-  };
-  const refuse = async () => {
-    throw new EnvironmentError(`hactl cannot pause the deployment's ${store.name}`);
-  };
-  return {
+  const none = { signal: '', replica: '', ordinal: '' };
+  const killStoreCmd = settings.killStoreCmd;
+  return oneNodeStore({
     name: store.name,
-    url: '',
     description: `the deployment's own ${store.name} (not started by hactl)`,
-    restartable: settings.killStoreCmd !== undefined,
-    async kill(signal) {
-      await kill(signal);
-    },
-    // Without a start command the platform brings the store back; kill-store waits for it.
-    restart: async () => void (settings.startStoreCmd ? await run('startStoreCmd', settings.startStoreCmd, { signal: '', replica: '', ordinal: '' }) : undefined),
-    commandFaults: {
-      kill,
-      ...(settings.startStoreCmd ? { start: () => run('startStoreCmd', settings.startStoreCmd!, { signal: '', replica: '', ordinal: '' }) } : {}),
-      ...(settings.storeReadyCmd ? { ready: () => run('storeReadyCmd', settings.storeReadyCmd!, { signal: '', replica: '', ordinal: '', fault: 'kill-store' }) } : {}),
-      backWithinMs: settings.faultTimeoutMs ?? STORE_BACK_DEFAULT_MS,
-    },
-    pause: refuse,
-    unpause: refuse,
+    address: { known: false, why: `the deployment's own ${store.name}, which hactl did not start` },
+    ...(killStoreCmd
+      ? {
+          commandFaults: {
+            kill: (signal: NodeJS.Signals) => run('killStoreCmd', killStoreCmd, { ...none, signal: signal.replace(/^SIG/, '') }),
+            ...(settings.startStoreCmd ? { start: () => run('startStoreCmd', settings.startStoreCmd!, none) } : {}),
+            ...(settings.storeReadyCmd ? { ready: () => run('storeReadyCmd', settings.storeReadyCmd!, { ...none, fault: 'kill-store' }) } : {}),
+            backWithinMs: settings.faultTimeoutMs ?? STORE_BACK_DEFAULT_MS,
+          },
+        }
+      : {}),
     stop: async () => {},
-  };
+  });
 }
 
 function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined, probe: Probe): Cluster {

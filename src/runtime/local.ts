@@ -13,7 +13,7 @@ import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
-import { addressOf, withAddress } from './store-address.js';
+import { knownAddress, withAddress } from './store-address.js';
 import { faultProxyControl } from '../faults/control.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
@@ -46,8 +46,8 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
     },
     checkStore: (store) => store.local.check(options.env),
     startStore: (store, storeOptions) => store.local.start(storeContext, storeOptions),
-    async startStoreProxy(store) {
-      const upstream = addressOf(store.url);
+    async startStoreProxy(node) {
+      const upstream = knownAddress(node);
       const [port, adminPort] = await freePorts(2);
       const admin = `http://127.0.0.1:${adminPort}`;
       const proxy = await waitUntilReady(
@@ -64,7 +64,7 @@ export async function createLocalRuntime(options: RuntimeOptions): Promise<Runti
         { what: `fault proxy on 127.0.0.1:${port}`, timeoutMs: FAULT_PROXY_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal },
       );
       const control = faultProxyControl(admin);
-      return { url: withAddress(store.url, '127.0.0.1', port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await proxy.stop()) };
+      return { url: withAddress(upstream.url, '127.0.0.1', port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await proxy.stop()) };
     },
     async startCluster(topology, store) {
       const ports = await freePorts(topology.replicas.length);
@@ -152,7 +152,7 @@ async function startReplica(
   const launch = async () =>
     waitUntilReady(
       await supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
-        env: { ...env, ...replicaEnvironment(topology, plan, { host: '127.0.0.1', port }, store?.url) },
+        env: { ...env, ...replicaEnvironment(topology, plan, { host: '127.0.0.1', port }, store?.endpoints.app?.url) },
         // The IPC channel lets a replica notice that hactl is gone and exit with it.
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       }),
@@ -176,7 +176,7 @@ async function startCommandReplica(
   options: RuntimeOptions,
 ): Promise<LocalReplica> {
   const listen = { host: '127.0.0.1', port };
-  const values = replicaTemplateValues(topology, plan, listen, store?.url);
+  const values = replicaTemplateValues(topology, plan, listen, store?.endpoints.app?.url);
   const command = fillReplicaTemplate(app.command, values);
   const appEnv = Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, fillReplicaTemplate(value, values)]));
   const url = `http://127.0.0.1:${port}${app.healthPath}`;

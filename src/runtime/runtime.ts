@@ -1,6 +1,6 @@
 import type { DrainResult, HealthChange } from '../balancer/index.js';
 import type { BalancerTarget } from '../balancer/settings.js';
-import type { StoreModule, Availability, RunningStore, StoreOptions } from '../stores/store.js';
+import type { StoreModule, Availability, RunningStore, StoreNode, StoreOptions } from '../stores/store.js';
 import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
@@ -105,7 +105,7 @@ export interface RuntimeOptions {
   limiter?: RateLimiter;
 }
 
-/** The fault proxy in front of a store: the URL replicas use instead of the store's, and its toxics. */
+/** The fault proxy in front of a store node: the URL replicas use instead of the node's, and its toxics. */
 export interface StoreProxy {
   url: string;
   setToxic(toxic: Toxic | undefined): Promise<void>;
@@ -120,8 +120,8 @@ export interface Runtime {
   /** Whether this runtime can run that balancer here (HAProxy must be installed, or its image had). */
   checkBalancer(kind: BalancerKind): Promise<Availability>;
   checkStore(store: StoreModule): Promise<Availability>;
-  /** Starts a TCP fault proxy in front of the store, where the replicas can reach it. */
-  startStoreProxy(store: RunningStore): Promise<StoreProxy>;
+  /** Starts a TCP fault proxy in front of one node of the store, where the replicas can reach it. */
+  startStoreProxy(node: StoreNode): Promise<StoreProxy>;
   startStore(store: StoreModule, options: StoreOptions): Promise<RunningStore>;
   startCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster>;
   /** Stops everything this runtime started, whatever state it is in. */

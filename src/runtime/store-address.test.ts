@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressOf, withAddress } from './store-address.js';
+import { knownAddress, withAddress } from './store-address.js';
 
 describe('store addresses', () => {
   it.each([
@@ -10,8 +10,11 @@ describe('store addresses', () => {
     expect(withAddress(url, 'proxy', 7000)).toBe(proxied);
   });
 
-  it('reads host and port back', () => {
-    expect(addressOf('postgres://hactl@postgres:5432/postgres')).toEqual({ host: 'postgres', port: 5432 });
-    expect(() => addressOf('redis://localhost')).toThrow('names no host and port');
+  it('gives a node\'s known address, and refuses one hactl does not know with the reason', () => {
+    const address = { known: true as const, host: 'postgres', port: 5432, url: 'postgres://hactl@postgres:5432/postgres' };
+    expect(knownAddress({ id: 'node-1', address })).toEqual(address);
+    expect(() => knownAddress({ id: 'node-1', address: { known: false, why: "the deployment's own redis" } })).toThrow(
+      "hactl does not know where store node node-1 listens (the deployment's own redis)",
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { freePort } from '../runtime/ports.js';
 import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
-import { serverProcessStore } from './server-process.js';
-import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
+import { serverProcessNode } from './server-process.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const PROBE_TIMEOUT_MS = 3_000;
@@ -18,6 +18,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 export const mongo: StoreModule = {
   name: 'mongo',
   appStore: 'mongo',
+  nodes: () => ONE_NODE,
   local: {
     async check(env) {
       if (env.HACTL_MONGO_URL) {
@@ -55,24 +56,14 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
   const database = `hactl_${context.runId}`;
   const url = withDatabase(baseUrl, database);
   await probe(url);
-  return {
+  // A node hactl reaches but does not run: no controls, so kill-store and pauses are skipped
+  // with the reason (restartable() is false) rather than attempted.
+  return oneNodeStore({
     name: 'mongo',
-    url,
     description: `MongoDB at ${redact(baseUrl)} (database ${database}, dropped after the run)`,
-    restartable: false,
+    address: nodeAddress(url),
+    endpoint: url,
     countEntries: () => countDocuments(url),
-    async kill() {
-      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be killed by hactl');
-    },
-    async restart() {
-      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be restarted by hactl');
-    },
-    async pause() {
-      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be paused by hactl');
-    },
-    async unpause() {
-      throw new EnvironmentError('an external MongoDB (HACTL_MONGO_URL) cannot be paused by hactl');
-    },
     async stop() {
       const { MongoClient } = await import('mongodb');
       const client = new MongoClient(url, { serverSelectionTimeoutMS: PROBE_TIMEOUT_MS });
@@ -85,7 +76,7 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
         await client.close().catch(() => {});
       }
     },
-  };
+  });
 }
 
 async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
@@ -105,7 +96,8 @@ async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
       signal: context.signal,
     });
   // mongod flushes its journal on a clean shutdown; give it longer than the default.
-  return serverProcessStore({ name: 'mongo', url, description: `mongod ${version} on 127.0.0.1:${port}, journaled`, countEntries: () => countDocuments(url) }, launch, 10_000);
+  const server = await serverProcessNode(launch, 10_000);
+  return oneNodeStore({ name: 'mongo', description: `mongod ${version} on 127.0.0.1:${port}, journaled`, address: nodeAddress(url), controls: server.controls, countEntries: () => countDocuments(url), stop: server.stop });
 }
 
 async function probe(url: string): Promise<void> {

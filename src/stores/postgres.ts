@@ -6,8 +6,8 @@ import { waitUntilReady } from '../runtime/processes.js';
 import { withTimeout } from '../time.js';
 import { readOutput } from './executables.js';
 import { locatePostgres, reachableBy, unprivilegedUser } from './postgres-binaries.js';
-import { serverProcessStore } from './server-process.js';
-import type { LocalStoreContext, RunningStore, StoreModule } from './store.js';
+import { serverProcessNode } from './server-process.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';
 
 const INITDB_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 30_000;
@@ -19,6 +19,7 @@ const STOP_SIGNAL = 'SIGINT';
 export const postgres: StoreModule = {
   name: 'postgres',
   appStore: 'postgres',
+  nodes: () => ONE_NODE,
   local: {
     async check(env) {
       try {
@@ -99,7 +100,8 @@ async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
       signal: context.signal,
     });
   const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;
-  return serverProcessStore({ name: 'postgres', url, description, countEntries: () => countRows(url) }, launch);
+  const server = await serverProcessNode(launch);
+  return oneNodeStore({ name: 'postgres', description, address: nodeAddress(url), controls: server.controls, countEntries: () => countRows(url), stop: server.stop });
 }
 
 function databaseUrl(host: string, port: number): string {

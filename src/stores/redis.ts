@@ -4,9 +4,9 @@ import { mkdir } from 'node:fs/promises';
 import { freePort } from '../runtime/ports.js';
 import { waitUntilReady } from '../runtime/processes.js';
 import { findExecutable, readOutput } from './executables.js';
-import { serverProcessStore } from './server-process.js';
+import { serverProcessNode } from './server-process.js';
 import type { RedisPersistence } from '../strategies.js';
-import type { LocalStoreContext, RunningStore, StoreModule, StoreOptions } from './store.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule, type StoreOptions } from './store.js';
 
 const READY_TIMEOUT_MS = 10_000;
 /** redis.conf's persistence settings per variant; `none` is ElastiCache's default for a session cache. */
@@ -29,6 +29,7 @@ async function locate(env: NodeJS.ProcessEnv) {
 export const redis: StoreModule = {
   name: 'redis',
   appStore: 'redis',
+  nodes: () => ONE_NODE,
   local: {
     async check(env) {
       const binary = await locate(env);
@@ -75,15 +76,15 @@ async function startLocal(context: LocalStoreContext, options: StoreOptions): Pr
       intervalMs: 20,
       signal: context.signal,
     });
-  return serverProcessStore(
-    {
-      name: 'redis',
-      url: `redis://127.0.0.1:${port}`,
-      description: `redis-server ${version} on 127.0.0.1:${port}, ${describe(options)}`,
-      countEntries: () => dbsize('127.0.0.1', port),
-    },
-    launch,
-  );
+  const server = await serverProcessNode(launch);
+  return oneNodeStore({
+    name: 'redis',
+    description: `redis-server ${version} on 127.0.0.1:${port}, ${describe(options)}`,
+    address: nodeAddress(`redis://127.0.0.1:${port}`),
+    controls: server.controls,
+    countEntries: () => dbsize('127.0.0.1', port),
+    stop: server.stop,
+  });
 }
 
 

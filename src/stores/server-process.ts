@@ -1,29 +1,30 @@
 import type { Supervised } from '../runtime/processes.js';
-import type { RunningStore } from './store.js';
+import type { StoreNodeControls } from './store.js';
 
 /**
- * A store that is one server process on the local runtime: `launch` starts it and resolves once
- * it is ready; a restart after a kill launches it again on the same address and data.
+ * A node that is one server process on the local runtime: `launch` starts it and resolves once
+ * it is ready; a start after a kill launches it again on the same address and data. Returns the
+ * node's controls and how to stop it.
  */
-export async function serverProcessStore(
-  identity: Pick<RunningStore, 'name' | 'url' | 'description' | 'countEntries'>,
+export async function serverProcessNode(
   launch: () => Promise<Supervised>,
   stopGraceMs?: number,
-): Promise<RunningStore> {
+): Promise<{ controls: StoreNodeControls; stop(): Promise<void> }> {
   let server = await launch();
   return {
-    ...identity,
-    async kill(signal) {
-      await server.killGroup(signal);
-    },
-    async restart() {
-      server = await launch();
-    },
-    async pause() {
-      server.signalGroup('SIGSTOP');
-    },
-    async unpause() {
-      server.signalGroup('SIGCONT');
+    controls: {
+      async kill(signal) {
+        await server.killGroup(signal);
+      },
+      async start() {
+        server = await launch();
+      },
+      async pause() {
+        server.signalGroup('SIGSTOP');
+      },
+      async unpause() {
+        server.signalGroup('SIGCONT');
+      },
     },
     async stop() {
       await server.stop(stopGraceMs);

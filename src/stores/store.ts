@@ -2,8 +2,10 @@ import type { SessionStoreKind } from '../app/config.js';
 import type { ProcessSupervisor } from '../runtime/processes.js';
 import type { RedisPersistence } from '../strategies.js';
 import type { StoreCommandFaults } from '../runtime/runtime.js';
+import type { stores } from './index.js';
 
-export type StoreName = 'redis' | 'postgres' | 'mongo';
+/** The name strategies use for a store: a key of the store modules' registry (src/stores/index.ts). */
+export type StoreName = keyof typeof stores;
 
 /** How a store server runs beyond its defaults: a strategy's variant (`redis:aof-always`). */
 export interface StoreOptions {
@@ -24,31 +26,142 @@ export interface LocalStoreContext {
   signal?: AbortSignal;
 }
 
-/** A store server that is up and accepting connections. */
+/**
+ * What a node does in its store. An interface, not a closed union, so that a topology module
+ * with another kind of node (an arbiter, say) adds its role by declaration merging
+ * (`declare module './store.js' { interface StoreRoles { arbiter: true } }`) without touching
+ * this file; scenarios name roles as strings, checked against the store's own nodes at load.
+ */
+export interface StoreRoles {
+  /** Takes the writes; what the app's endpoint reaches on a one-node store. */
+  primary: true;
+  /** Holds a copy of a primary's data. */
+  replica: true;
+  /** Watches the data nodes and decides failovers (Redis Sentinel). */
+  sentinel: true;
+  /** Holds one part of the data (a memcached or Redis Cluster shard). */
+  shard: true;
+}
+export type StoreRole = keyof StoreRoles & string;
+
+/**
+ * Where one node listens on the store's network (what an app or a fault proxy beside the apps
+ * connects to); or, for a node hactl did not start and cannot see (a deployment's own store),
+ * that it does not know, and why. Never an empty URL: a fault proxy aimed at one would stand in
+ * front of nothing.
+ */
+export type NodeAddress =
+  | { known: true; host: string; port: number; /** The URL a client uses to reach this node alone. */ url: string }
+  | { known: false; why: string };
+
+/** What hactl can do to a node it runs: a process, a container. */
+export interface StoreNodeControls {
+  /** Kills the node's server with a signal, as a fault would. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts it again after a kill, on the same address and data; resolves once it answers. */
+  start(): Promise<void>;
+  /** Freezes it (SIGSTOP, docker pause): connections stay open, nothing answers. */
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+}
+
+/** One server of a store, with its role, its own address and the faults that can be done to it. */
+export interface StoreNode {
+  /** Unique in its store, the same on every runtime (`node-1`): what a scenario's `node:` names. */
+  id: string;
+  role: StoreRole;
+  address: NodeAddress;
+  /** Absent when hactl cannot kill or pause the node itself (HACTL_MONGO_URL, a deployment's own store). */
+  controls?: StoreNodeControls;
+  /** Present when the node's faults are the user's commands (--runtime external): kill-store waits for it to be back and verifies the fault. */
+  commandFaults?: StoreCommandFaults;
+}
+
+/**
+ * An address apps are given to reach the store (a template field such as {redisUrl}): today
+ * one node's URL; a primary endpoint that follows failovers, a Sentinel list or a replica-set
+ * URL later. `nodes` are those it reaches, so that a fault proxy put in front of one of them
+ * knows which endpoint it changes.
+ */
+export interface StoreEndpoint {
+  url: string;
+  nodes: readonly string[];
+}
+
+/** A store that is up and accepting connections: its nodes, and the endpoints apps connect to. */
 export interface RunningStore {
   name: StoreName;
-  /** The connection URL replicas use. */
-  url: string;
   /** One line for reports: program, version, address, settings that matter. */
   description: string;
-  /** False for a server hactl did not start (HACTL_MONGO_URL): it cannot kill and restart it. */
-  restartable?: boolean;
+  nodes: readonly StoreNode[];
   /**
-   * How many entries the server holds (keys, rows of user tables, documents), asked by hactl
+   * `app` is the endpoint replicas are wired to; absent when hactl does not know where the apps
+   * reach the store (a deployment's own, which hactl only hears about).
+   */
+  endpoints: { app?: StoreEndpoint };
+  /**
+   * How many entries the store holds (keys, rows of user tables, documents), asked by hactl
    * itself: an app that never wrote a session there is not using the store, and its rows would
    * measure per-replica memory under the store's name.
    */
   countEntries?(): Promise<number>;
-  /** Kills the server with a signal, as a fault would. */
-  kill(signal: NodeJS.Signals): Promise<void>;
-  /** Starts it again after a kill, on the same address and data. */
-  restart(): Promise<void>;
-  /** Present when the store's faults are the user's commands (--runtime external): kill-store waits for it to be back and verifies the fault. */
-  commandFaults?: StoreCommandFaults;
-  /** Freezes the server (SIGSTOP, docker pause): connections stay open, nothing answers. */
-  pause(): Promise<void>;
-  unpause(): Promise<void>;
+  /** Stops every node hactl started (or cleans up what it made in a store it did not). */
   stop(): Promise<void>;
+}
+
+/** Whether a node can be killed and brought back, by hactl or by the user's commands. */
+export function restartable(node: StoreNode): boolean {
+  return node.controls !== undefined || node.commandFaults !== undefined;
+}
+
+/** A node's id and role, known before anything starts: what scenarios are checked against at load. */
+export interface StoreNodePlan {
+  id: string;
+  role: StoreRole;
+}
+
+/** The nodes of a store that is one server. */
+export const ONE_NODE: readonly StoreNodePlan[] = [{ id: 'node-1', role: 'primary' }];
+
+/**
+ * A store that is one server: one node, role primary, and the app's endpoint that node's URL
+ * (or `endpoint`, when apps are given another URL for it). The same model as a replicated
+ * store's, with one node.
+ */
+export function oneNodeStore(store: {
+  name: StoreName;
+  description: string;
+  address: NodeAddress;
+  endpoint?: string;
+  controls?: StoreNodeControls;
+  commandFaults?: StoreCommandFaults;
+  countEntries?: () => Promise<number>;
+  stop: () => Promise<void>;
+}): RunningStore {
+  const { id, role } = ONE_NODE[0]!;
+  const { address, endpoint, controls, commandFaults, ...rest } = store;
+  const url = endpoint ?? (address.known ? address.url : undefined);
+  return {
+    ...rest,
+    nodes: [{ id, role, address, ...(controls ? { controls } : {}), ...(commandFaults ? { commandFaults } : {}) }],
+    endpoints: url === undefined ? {} : { app: { url, nodes: [id] } },
+  };
+}
+
+/**
+ * A node's address from the URL a client would use to reach it alone (redis://, postgres://,
+ * mongodb://). A URL without an explicit host and port (mongodb+srv://, a default port) gives an
+ * unknown address with the reason: hactl does not guess ports.
+ */
+export function nodeAddress(url: string): NodeAddress {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { known: false, why: 'its URL does not parse' };
+  }
+  if (!parsed.hostname || !parsed.port) return { known: false, why: `its ${parsed.protocol}// URL names no host and port` };
+  return { known: true, host: parsed.hostname, port: Number(parsed.port), url };
 }
 
 /** How a store runs in a container, on any Docker engine: the same server, from an image. */
@@ -70,13 +183,15 @@ export interface DockerStoreRecipe {
 }
 
 /**
- * One store: how to find it and start it per runtime, when it is ready, its URL. Adding a
+ * One store: its nodes, how to find it and start it per runtime, when it is ready, its URL. Adding a
  * store is adding one file that exports one of these.
  */
 export interface StoreModule {
   name: StoreName;
   /** Which session store the demo app opens against this server. */
   appStore: SessionStoreKind;
+  /** Its nodes under these options, as every runtime starts them: scenarios' node and role choices are checked against them at load. */
+  nodes(options: StoreOptions): readonly StoreNodePlan[];
   local: {
     check(env: NodeJS.ProcessEnv): Promise<Availability>;
     start(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore>;

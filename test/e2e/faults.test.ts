@@ -17,6 +17,8 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
   const skip = name === 'docker' && !docker.available;
   let runtime: Runtime;
   let store: RunningStore;
+  /** The store's one node, the primary: what its faults act on. */
+  const primary = () => store.nodes.find((node) => node.role === 'primary')!.controls!;
   let cluster: Cluster;
   const runId = randomBytes(4).toString('hex');
 
@@ -71,9 +73,9 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
   it.skipIf(skip)('a killed store fails reads with 5xx; restarted without persistence, it has lost every session', async () => {
     const cookie = await login('s1');
     expect(JSON.parse((await read(cookie)).body).userId).toBe('s1');
-    await store.kill('SIGKILL');
+    await primary().kill('SIGKILL');
     expect((await read(cookie)).status).toBe(500);
-    await store.restart();
+    await primary().start();
     // Replicas reconnect on their own; the session is gone (persistence off), a new login works.
     let answer = await read(cookie);
     for (let i = 0; i < 40 && answer.status !== 200; i++) {
@@ -87,14 +89,14 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
 
   it.skipIf(skip)('a paused store holds requests; unpaused, they are served', async () => {
     const cookie = await login('p1');
-    await store.pause();
+    await primary().pause();
     const started = Date.now();
     let settled = false;
     const pending = read(cookie).finally(() => (settled = true));
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Frozen, the store answers nothing, so neither can the replica.
     expect(settled).toBe(false);
-    await store.unpause();
+    await primary().unpause();
     const answer = await pending;
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(answer.status).toBe(200);

@@ -1,24 +1,33 @@
 import { z } from 'zod';
 import { EnvironmentError } from '../../errors.js';
 import { TOXIC_SCHEMA } from '../../faults/toxics.js';
+import { chooseNode, choiceIn, NODE_CHOICE_FIELDS, nodeTarget, ONE_CHOICE } from '../../stores/node-choice.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
 import { readWhile } from './read.js';
 
 export const storeFault = definePhase({
   kind: 'store-fault',
-  description: 'puts a toxic (latency, timeout, reset_peer, down) on every connection between replicas and store for a while; users keep reading',
+  description:
+    'puts a toxic (latency, timeout, reset_peer, down) on every connection between replicas and a node of the store (the primary unless node: or role: names another) for a while; users keep reading',
   needsStore: true,
   needsStoreProxy: true,
   ownSessionReads: true,
-  options: z.strictObject({
-    toxic: TOXIC_SCHEMA,
-    durationMs: z.number().int().min(1).max(300_000),
-  }),
+  options: z
+    .strictObject({
+      ...NODE_CHOICE_FIELDS,
+      toxic: TOXIC_SCHEMA,
+      durationMs: z.number().int().min(1).max(300_000),
+    })
+    .refine(...ONE_CHOICE),
   async run(context, options) {
     const faults = context.storeFaults;
     if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
-    const fault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
+    // The run put the scenario's one fault proxy in front of this node (checked at load).
+    const node = context.store ? chooseNode(context.store.name, context.store.nodes, choiceIn(options)) : undefined;
+    if (typeof node === 'string') throw new EnvironmentError(`phase ${context.phase}: ${node}`);
+    const target = context.store && node ? nodeTarget(context.store, node) : 'store';
+    const fault = { kind: `store-${options.toxic.type}`, target, at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
     context.faults.push(fault);
     const undone = (async () => {
       try {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { stores } from './index.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, restartable } from './store.js';
+
+describe('the store registry', () => {
+  it('keys each module by its own name, the one list StoreName comes from', () => {
+    for (const [key, module] of Object.entries(stores)) expect(module.name).toBe(key);
+  });
+
+  it('gives every store of today one primary node under every variant', () => {
+    for (const module of Object.values(stores)) {
+      expect(module.nodes({})).toEqual(ONE_NODE);
+      expect(module.nodes({ persistence: 'aof-always' })).toEqual([{ id: 'node-1', role: 'primary' }]);
+    }
+  });
+});
+
+describe('node addresses', () => {
+  it('read host, port and the node\'s own URL back', () => {
+    expect(nodeAddress('postgres://hactl@postgres:5432/postgres')).toEqual({ known: true, host: 'postgres', port: 5432, url: 'postgres://hactl@postgres:5432/postgres' });
+  });
+
+  it('are unknown, with the reason, when the URL names no port or does not parse: hactl does not guess', () => {
+    expect(nodeAddress('redis://localhost')).toEqual({ known: false, why: 'its redis:// URL names no host and port' });
+    expect(nodeAddress('mongodb+srv://cluster0.example.net/app')).toEqual({ known: false, why: 'its mongodb+srv:// URL names no host and port' });
+    expect(nodeAddress('not a url')).toEqual({ known: false, why: 'its URL does not parse' });
+  });
+});
+
+describe('a one-node store', () => {
+  const controls = { kill: async () => {}, start: async () => {}, pause: async () => {}, unpause: async () => {} };
+
+  it('is one primary node whose URL is the app endpoint', () => {
+    const store = oneNodeStore({ name: 'redis', description: 'd', address: nodeAddress('redis://127.0.0.1:6379'), controls, stop: async () => {} });
+    expect(store.nodes.map(({ id, role, address }) => ({ id, role, address }))).toEqual([
+      { id: 'node-1', role: 'primary', address: { known: true, host: '127.0.0.1', port: 6379, url: 'redis://127.0.0.1:6379' } },
+    ]);
+    expect(store.endpoints).toEqual({ app: { url: 'redis://127.0.0.1:6379', nodes: ['node-1'] } });
+    expect(restartable(store.nodes[0]!)).toBe(true);
+  });
+
+  it('models a node hactl cannot control or see: no controls, unknown address, no endpoint, not restartable', () => {
+    const store = oneNodeStore({ name: 'redis', description: "the deployment's own redis", address: { known: false, why: "the deployment's own redis" }, stop: async () => {} });
+    expect(store.nodes[0]).toEqual({ id: 'node-1', role: 'primary', address: { known: false, why: "the deployment's own redis" } });
+    expect(store.endpoints).toEqual({});
+    expect(restartable(store.nodes[0]!)).toBe(false);
+  });
+
+  it('keeps an explicit endpoint when apps are given another URL than the node\'s (HACTL_MONGO_URL with its database)', () => {
+    const store = oneNodeStore({ name: 'mongo', description: 'd', address: { known: false, why: 'x' }, endpoint: 'mongodb+srv://c.example.net/hactl_1', stop: async () => {} });
+    expect(store.endpoints.app).toEqual({ url: 'mongodb+srv://c.example.net/hactl_1', nodes: ['node-1'] });
+  });
+});
