@@ -10,14 +10,10 @@ import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, 
 import { composeFile } from './topology/compose.js';
 import { ExitCode, UsageError } from './errors.js';
 import { FORMAT_NAMES, renderers } from './report/renderers.js';
-import { STRATEGY_NAMES, strategies } from './strategies.js';
+import { STRATEGY_NAMES, strategyHelp, strategyRegistry } from './strategies.js';
 import { ALGORITHMS } from './balancer/settings.js';
-import { BALANCER_KINDS } from './topology/plan.js';
+import { BALANCER_KINDS, replicaFieldsHelp } from './topology/plan.js';
 import { VERSION } from './version.js';
-
-const STRATEGY_VARIANTS = Object.values(strategies)
-  .flatMap((strategy) => strategy.variants.filter((variant) => variant.name !== 'default').map((variant) => `${strategy.name}:${variant.name}`))
-  .join(', ');
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -34,7 +30,7 @@ Exit codes:
 /** The flags of `hactl run`, which `hactl check` shares: the same app, runtime and strategies. */
 function runFlags(command: Command): Command {
   return command
-    .option('-s, --strategy <list>', `session strategies, comma-separated: ${STRATEGY_NAMES.join(', ')}, or all; variants as name:variant (${STRATEGY_VARIANTS})`, 'all')
+    .option('-s, --strategy <list>', strategyHelp(strategyRegistry), 'all')
     .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
     .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
@@ -62,7 +58,7 @@ function runFlags(command: Command): Command {
     .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')} (default: round_robin)`)
     .option('--deregistration-delay <s>', 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)')
     .option('--app-profile <file>', 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ (default: the demo app\'s)')
-    .option('--app-cmd <command>', 'local: start each replica of your app with this shell command; {port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {postgresUrl}, {mongoUrl} are filled in')
+    .option('--app-cmd <command>', `local: start each replica of your app with this shell command; ${replicaFieldsHelp()} are filled in`)
     .option('--app-image <image>', 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)')
     .option('--app-env <key=value>', 'environment for your app\'s replicas, templated as --app-cmd; repeatable', collect)
     .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))

@@ -20,7 +20,7 @@ import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
 import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
-import { strategies, type StrategyChoice } from './strategies.js';
+import { defaultChoice, strategyRegistry, variantRecord, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
 import { chooseNode, choiceIn, nodeChoiceProblems, proxiedNode, throughProxy } from './stores/node-choice.js';
 import { restartable } from './stores/store.js';
@@ -164,6 +164,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     durationMs: Date.now() - startedAt.getTime(),
     settings: {
       strategies: options.strategies.map((choice) => choice.label),
+      strategyVariants: options.strategies.map(variantRecord),
       scenarios: options.scenarios.map((scenario) => scenario.name),
       replicas: options.replicas,
       users: options.users,
@@ -233,7 +234,7 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
  */
 function balancerSummary(options: RunOptions, overhead: RunOverhead): ReportSettings['balancer'] {
   if (options.runtime === 'external') return { kind: 'external', target: options.external?.target ?? '', probePath: options.profile.healthPath };
-  const sticky = options.strategies.find((choice) => choice.strategy.sticky) ?? { strategy: strategies.sticky, variant: strategies.sticky.variants[0]!, label: 'sticky' };
+  const sticky = options.strategies.find((choice) => choice.strategy.sticky) ?? defaultChoice(strategyRegistry.descriptors.find((strategy) => strategy.sticky)!);
   const { balancer } = topologyFor(sticky, options);
   const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
   return {

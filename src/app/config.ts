@@ -1,6 +1,8 @@
-/** The demo app's settings, read from its environment: hactl (or a user) sets them per replica. */
-export type SessionStoreKind = 'memory' | 'redis' | 'postgres' | 'mongo';
+import { SESSION_STORE_KINDS, type SessionStoreKind } from './stores/index.js';
 
+export type { SessionStoreKind } from './stores/index.js';
+
+/** The demo app's settings, read from its environment: hactl (or a user) sets them per replica. */
 export interface AppConfig {
   replicaId: string;
   host: string;
@@ -21,11 +23,9 @@ export interface AppConfig {
   storeConnectTimeoutMs: number;
 }
 
-const STORE_KINDS: readonly SessionStoreKind[] = ['memory', 'redis', 'postgres', 'mongo'];
-
 export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const store = (env.HACTL_SESSION_STORE ?? 'memory') as SessionStoreKind;
-  if (!STORE_KINDS.includes(store)) throw new Error(`HACTL_SESSION_STORE must be one of ${STORE_KINDS.join(', ')}, got "${store}"`);
+  if (!SESSION_STORE_KINDS.includes(store)) throw new Error(`HACTL_SESSION_STORE must be one of ${SESSION_STORE_KINDS.join(', ')}, got "${store}"`);
   if (store !== 'memory' && !env.HACTL_STORE_URL) throw new Error(`HACTL_STORE_URL is required for the ${store} session store`);
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);

@@ -3,6 +3,7 @@ import session from 'express-session';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { readAppConfig, type AppConfig } from './config.js';
+import { sessionStoreLoaders } from './stores/index.js';
 import type { OpenedStore } from './stores/types.js';
 
 declare module 'express-session' {
@@ -81,21 +82,12 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
   return app;
 }
 
-// Loaded on demand: a memory replica should not pay for loading the Mongo driver at start-up.
-// Literal import paths, so that a bundler (the container image) sees every store.
-const storeLoaders: Record<AppConfig['store'], () => Promise<{ openStore(config: AppConfig): Promise<OpenedStore> }>> = {
-  memory: () => import('./stores/memory.js'),
-  redis: () => import('./stores/redis.js'),
-  postgres: () => import('./stores/postgres.js'),
-  mongo: () => import('./stores/mongo.js'),
-};
-
 /**
  * Opens the session store, trying again while it is not up yet: a replica may start before its
  * store accepts connections (compose's depends_on orders starts, it does not wait for readiness).
  */
 async function openStore(config: AppConfig): Promise<OpenedStore> {
-  const { openStore: open } = await storeLoaders[config.store]();
+  const { openStore: open } = await sessionStoreLoaders[config.store]();
   const deadline = Date.now() + config.storeConnectTimeoutMs;
   for (;;) {
     try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
 import { comparisonCells, comparisonHeader, hasComparedScenarios, joinClauses, share, summarize, tradeOffLine } from './comparison.js';
+import { chooseStrategy, variantRecord } from '../strategies.js';
 import type { Report, ResultRow } from './model.js';
 import type { Pricing } from './pricing.js';
 
@@ -53,6 +54,11 @@ function report(strategies: string[], results: ResultRow[], replicas = 3): Repor
     durationMs: 1,
     settings: {
       strategies,
+      // As a run states them: what each label it ran stands for.
+      strategyVariants: [...new Set([...strategies, ...results.map((row) => row.strategy)])].flatMap((label) => {
+        const choice = chooseStrategy(label);
+        return typeof choice === 'string' ? [] : [variantRecord(choice)];
+      }),
       scenarios: [...new Set(results.map((row) => row.scenario))],
       replicas,
       users: 30,

@@ -1,7 +1,7 @@
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
-import { chooseStrategy, type RedisPersistence } from '../strategies.js';
+import { strategyRegistry, type RedisPersistence, type StrategyRegistry } from '../strategies.js';
 import { rowIsInvalid, type Report, type ResultRow } from './model.js';
-import { monthlyCost, storeInstance, type Pricing } from './pricing.js';
+import { monthlyCost, type Pricing } from './pricing.js';
 
 /**
  * The comparison that leads the Markdown report: one row per strategy, each figure taken from
@@ -31,6 +31,9 @@ export interface Loss {
 export interface StrategySummary {
   /** As the report names it: `redis`, `redis:aof-always`. */
   strategy: string;
+  /** The strategy and variant the label stands for, as the report states them; absent for a label it does not explain. */
+  name?: string;
+  variant?: string;
   /** Redis persistence of this variant, so that a store loss can say it ran without. */
   persistence?: RedisPersistence;
   hitRate: Figure<number>;
@@ -68,10 +71,10 @@ export function hasComparedScenarios(report: Report): boolean {
   return report.results.some((row) => COMPARED_SCENARIOS.has(row.scenario));
 }
 
-export function summarize(report: Report, pricing?: Pricing): Comparison {
+export function summarize(report: Report, pricing?: Pricing, registry: StrategyRegistry = strategyRegistry): Comparison {
   // One source for the whole column, so that no two rows compare different scenarios.
   const imbalanceFrom = report.results.some((row) => row.scenario === 'imbalance') ? 'imbalance' : 'login-read';
-  const strategies = strategyOrder(report).map((strategy) => summarizeStrategy(report, strategy, imbalanceFrom, pricing));
+  const strategies = strategyOrder(report).map((strategy) => summarizeStrategy(report, strategy, imbalanceFrom, pricing, registry));
   return { strategies, imbalanceFrom, ...(pricing ? { pricing } : {}) };
 }
 
@@ -80,13 +83,18 @@ export function strategyOrder(report: Report): string[] {
   return [...new Set([...report.settings.strategies, ...report.results.map((row) => row.strategy)])];
 }
 
-function summarizeStrategy(report: Report, strategy: string, imbalanceFrom: string, pricing: Pricing | undefined): StrategySummary {
+function summarizeStrategy(report: Report, strategy: string, imbalanceFrom: string, pricing: Pricing | undefined, registry: StrategyRegistry): StrategySummary {
   const row = (scenario: string) => report.results.find((candidate) => candidate.strategy === strategy && candidate.scenario === scenario);
-  const choice = chooseStrategy(strategy);
-  const persistence = typeof choice === 'string' ? undefined : choice.variant.persistence;
-  const hasStore = storeInstance(strategy) !== null;
+  // What the label stands for is data the report carries (settings.strategyVariants), never parsed from the label.
+  const record = report.settings.strategyVariants.find((candidate) => candidate.label === strategy);
+  const descriptor = record && registry.named(record.strategy);
+  const variant = descriptor?.variants.find((candidate) => candidate.name === record!.variant);
+  const { persistence } = (variant && descriptor?.figures?.(variant)) ?? {};
+  // A label hactl cannot explain keeps every figure its rows have.
+  const hasStore = descriptor ? descriptor.faultTargets.includes('store') : true;
   return {
     strategy,
+    ...(record ? { name: record.strategy, variant: record.variant } : {}),
     ...(persistence ? { persistence } : {}),
     hitRate: figure(row(SOURCES.hitRate), (m) => m.hitRate),
     replicaLoss: figure(row(SOURCES.replicaLoss), sessionLoss),
@@ -98,7 +106,7 @@ function summarizeStrategy(report: Report, strategy: string, imbalanceFrom: stri
     }),
     imbalance: figure(row(imbalanceFrom), (m) => m.imbalance),
     imbalanceFrom,
-    ...(pricing ? { cost: { monthly: monthlyCost(pricing, strategy, report.settings.replicas), currency: pricing.currency } } : {}),
+    ...(pricing ? { cost: { monthly: monthlyCost(pricing, descriptor?.name, report.settings.replicas, registry), currency: pricing.currency } } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadReport, readAsToday, reportProblems } from './load.js';
+import { renderMarkdown } from './markdown.js';
 import type { Report } from './model.js';
 
 /** A real run's report, saved before rows had warnings or failed logins. */
@@ -90,3 +91,36 @@ describe('external reports', () => {
   });
 });
 
+
+describe('reports written before rows stated their strategy and variant', () => {
+  /** The fixture as hactl wrote it before settings.strategyVariants, with a variant row added. */
+  const old = (): Report => {
+    const report = load();
+    delete (report.settings as Partial<Report['settings']>).strategyVariants;
+    report.settings.strategies = [...report.settings.strategies, 'redis:aof-always', 'memcached'];
+    return report;
+  };
+
+  it('are valid, and read back with what each label stands for; a label no strategy explains is left out', async () => {
+    expect(await reportProblems(old())).toEqual([]);
+    expect(readAsToday(old()).settings.strategyVariants).toEqual([
+      { label: 'none', strategy: 'none', variant: 'default' },
+      { label: 'sticky', strategy: 'sticky', variant: 'lb_cookie' },
+      { label: 'redis', strategy: 'redis', variant: 'none' },
+      { label: 'redis:aof-always', strategy: 'redis', variant: 'aof-always' },
+    ]);
+  });
+
+  it('render as a report written today does', () => {
+    const today = load();
+    const before = load();
+    delete (before.settings as Partial<Report['settings']>).strategyVariants;
+    expect(renderMarkdown(readAsToday(before))).toBe(renderMarkdown(today));
+  });
+
+  it('refuses a strategy variant without its label', async () => {
+    const report = load();
+    report.settings.strategyVariants = [{ strategy: 'redis', variant: 'none' } as never];
+    expect(await reportProblems(report)).toEqual([expect.stringMatching(/\/settings\/strategyVariants\/0: must have required property 'label'/)]);
+  });
+});

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
+import { chooseStrategy, variantRecord } from '../strategies.js';
 import type { Report } from './model.js';
 
 /** The report's schema, documented in the repo: schema/report.v1.schema.json. */
@@ -47,11 +48,28 @@ export async function loadReport(file: string): Promise<Report> {
  * A valid report in today's shapes. External reports written before the balancer was stated as
  * what hactl knows of it carry a cluster balancer's settings under kind `external` (a profile,
  * health checks, stickiness the deployment never had): read back, they say only the target and
- * the path probed, which were true.
+ * the path probed, which were true. Reports written before rows' strategies and variants were
+ * stated as data get them from their labels, read once here by the registry that wrote them.
  */
 export function readAsToday(report: Report): Report {
+  return withStrategyVariants(withExternalBalancer(report));
+}
+
+function withExternalBalancer(report: Report): Report {
   const balancer = report.settings.balancer as Report['settings']['balancer'] | { kind: 'external'; healthCheck?: { path?: string } };
   if (balancer.kind !== 'external' || 'target' in balancer) return report;
   const probePath = 'healthCheck' in balancer && typeof balancer.healthCheck?.path === 'string' ? balancer.healthCheck.path : '';
   return { ...report, settings: { ...report.settings, balancer: { kind: 'external', target: report.settings.app?.target ?? '', probePath } } };
+}
+
+function withStrategyVariants(report: Report): Report {
+  // Typed as always there, which a report written before the field is not.
+  if ((report.settings as Partial<Report['settings']>).strategyVariants) return report;
+  const labels = [...new Set([...report.settings.strategies, ...report.results.map((row) => row.strategy)])];
+  const strategyVariants = labels.flatMap((label) => {
+    const choice = chooseStrategy(label);
+    // A label this hactl does not know stays unexplained: its figures are shown, with no strategy's extras.
+    return typeof choice === 'string' ? [] : [variantRecord(choice)];
+  });
+  return { ...report, settings: { ...report.settings, strategyVariants } };
 }

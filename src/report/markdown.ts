@@ -28,7 +28,7 @@ function comparisonSection(report: Report, options: Partial<RenderOptions>): str
   const header = comparisonHeader(comparison);
   const lines = ['### Comparison', '', tableRow(header), tableRow(header.map(() => '---'))];
   for (const summary of comparison.strategies) lines.push(tableRow(comparisonCells(summary)));
-  if (options.pricing) lines.push('', pricingNote(options.pricing, comparison.strategies.map((summary) => summary.strategy), report.settings.replicas));
+  if (options.pricing) lines.push('', pricingNote(options.pricing, comparison.strategies.map((summary) => summary.name), report.settings.replicas));
   lines.push('', ...comparison.strategies.map((summary) => `- ${tradeOffLine(summary)}`));
   return lines;
 }

@@ -2,6 +2,7 @@ import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Finding } from '../driver/records.js';
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
 import type { ExpectationResult } from '../expectations/evaluate.js';
+import type { StrategyVariantRecord } from '../strategies/registry.js';
 
 /** Bumped whenever a field changes meaning or goes away; new fields may appear within a version. */
 export const SCHEMA_VERSION = 1;
@@ -20,6 +21,12 @@ export interface Report {
 
 export interface ReportSettings {
   strategies: string[];
+  /**
+   * What each of those labels stands for: its strategy and variant (`redis:aof-always` is redis,
+   * aof-always; `redis` is redis, none), so that readers need not parse labels. Absent in JSON
+   * reports written before it; reading one back (readAsToday) fills it in.
+   */
+  strategyVariants: StrategyVariantRecord[];
   scenarios: string[];
   replicas: number;
   users: number;

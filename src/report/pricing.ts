@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseWith, readYamlFile } from '../config/yaml-file.js';
-import { chooseStrategy } from '../strategies.js';
+import { strategyRegistry, type StrategyRegistry } from '../strategies.js';
 
 /** AWS's price pages and its pricing calculator count a month as 730 hours (8,760 / 12). */
 export const HOURS_PER_MONTH = 730;
@@ -20,64 +20,67 @@ const instancePrice = z.strictObject({
 
 /**
  * Hourly prices of one region: the app instance every replica runs on, and the instance of each
- * store. An instance without a known price is left out, and its strategies cost "no price".
+ * store, under the keys the strategies' descriptors price. An instance without a known price is
+ * left out, and its strategies cost "no price".
  */
-const pricingSchema = z.strictObject({
-  region: z.string().min(1, 'expected a region such as us-east-1'),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code such as USD'),
-  source: z.strictObject({ title: z.string().min(1), url: webAddress, retrieved: date, note: z.string().min(1).optional() }),
-  instances: z.strictObject({
-    app: instancePrice.optional(),
-    redis: instancePrice.optional(),
-    postgres: instancePrice.optional(),
-    mongo: instancePrice.optional(),
-  }),
-});
+export function pricingSchema(registry: StrategyRegistry = strategyRegistry) {
+  const instances = Object.fromEntries(['app', ...registry.pricedInstances].map((key) => [key, instancePrice.optional()]));
+  return z.strictObject({
+    region: z.string().min(1, 'expected a region such as us-east-1'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code such as USD'),
+    source: z.strictObject({ title: z.string().min(1), url: webAddress, retrieved: date, note: z.string().min(1).optional() }),
+    instances: z.strictObject(instances),
+  });
+}
 
-export type Pricing = z.output<typeof pricingSchema>;
 export type InstancePrice = z.output<typeof instancePrice>;
-export type PricedInstance = keyof Pricing['instances'];
+/** `app`, or a key a strategy's descriptor prices (`redis`). */
+export type PricedInstance = string;
+export type Pricing = Omit<z.output<ReturnType<typeof pricingSchema>>, 'instances'> & { instances: Record<PricedInstance, InstancePrice> };
 
 export async function loadPricing(file: string): Promise<Pricing> {
   return parsePricing(await readYamlFile(file, 'cannot read pricing file'), file);
 }
 
 /** Validates parsed pricing data; every problem is one line, `file: field: what was expected`. */
-export function parsePricing(data: unknown, file: string): Pricing {
-  return parseWith(pricingSchema, data, file);
+export function parsePricing(data: unknown, file: string, registry: StrategyRegistry = strategyRegistry): Pricing {
+  return parseWith(pricingSchema(registry), data, file) as Pricing;
 }
 
 /**
- * The instances a strategy runs on besides its replicas: its store's, or none. Stickiness is a
- * setting of the balancer every strategy has (ALB charges nothing extra for it), so `sticky` adds
- * no instance. Undefined for a strategy hactl does not know.
+ * The instances a strategy runs on besides its replicas, as its descriptor prices them (none for
+ * `sticky`: stickiness is a setting of the balancer every strategy has). Undefined for a strategy
+ * hactl does not know.
  */
-export function storeInstance(strategy: string): PricedInstance | null | undefined {
-  const choice = chooseStrategy(strategy);
-  if (typeof choice === 'string') return undefined;
-  return choice.strategy.store ?? null;
+export function strategyInstances(strategy: string | undefined, registry: StrategyRegistry = strategyRegistry): readonly PricedInstance[] | undefined {
+  return strategy === undefined ? undefined : registry.named(strategy)?.pricing;
 }
 
 /**
- * Instance cost per month of one strategy: replicas x the app instance + its store's instance,
- * each for 730 hours. Null when an instance it needs has no price in the file.
+ * Instance cost per month of one strategy, by its name: replicas x the app instance + each
+ * instance it prices, each for 730 hours. Null when an instance it needs has no price in the
+ * file, or the strategy is not one hactl knows.
  */
-export function monthlyCost(pricing: Pricing, strategy: string, replicas: number): number | null {
-  const store = storeInstance(strategy);
+export function monthlyCost(pricing: Pricing, strategy: string | undefined, replicas: number, registry: StrategyRegistry = strategyRegistry): number | null {
+  const instances = strategyInstances(strategy, registry);
   const app = pricing.instances.app;
-  if (store === undefined || !app) return null;
-  const storePrice = store === null ? 0 : pricing.instances[store]?.hourly;
-  if (storePrice === undefined) return null;
-  return HOURS_PER_MONTH * (replicas * app.hourly + storePrice);
+  if (instances === undefined || !app) return null;
+  let hourly = replicas * app.hourly;
+  for (const instance of instances) {
+    const price = pricing.instances[instance]?.hourly;
+    if (price === undefined) return null;
+    hourly += price;
+  }
+  return HOURS_PER_MONTH * hourly;
 }
 
 /**
  * The sentence under a table of costs: where the prices come from and what a month's cost adds
- * up, naming each instance the given strategies need (or that it has no price).
+ * up, naming each instance the given strategies (by name) need, or that it has no price.
  */
-export function pricingNote(pricing: Pricing, strategies: readonly string[], replicas: number): string {
-  const stores = [...new Set(strategies.map(storeInstance).filter((store): store is PricedInstance => typeof store === 'string'))];
-  const parts = (['app', ...stores] as PricedInstance[]).map((name) => instanceText(pricing, name));
+export function pricingNote(pricing: Pricing, strategies: readonly (string | undefined)[], replicas: number, registry: StrategyRegistry = strategyRegistry): string {
+  const stores = [...new Set(strategies.flatMap((strategy) => strategyInstances(strategy, registry) ?? []))];
+  const parts = ['app', ...stores].map((name) => instanceText(pricing, name));
   const { source } = pricing;
   return (
     `Prices: ${source.title}, ${pricing.region}, retrieved ${source.retrieved} (${source.url})${source.note ? `; ${source.note}` : ''}. ` +

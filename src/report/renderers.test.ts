@@ -12,6 +12,10 @@ const report: Report = {
   durationMs: 12_345,
   settings: {
     strategies: ['none', 'redis'],
+    strategyVariants: [
+      { label: 'none', strategy: 'none', variant: 'default' },
+      { label: 'redis', strategy: 'redis', variant: 'none' },
+    ],
     scenarios: ['kill-node'],
     replicas: 3,
     users: 30,

@@ -17,7 +17,9 @@ import {
   type HealthCheckSettings,
   type Stickiness,
 } from '../balancer/settings.js';
-import type { StrategyChoice } from '../strategies.js';
+import { strategyRegistry, type StrategyRegistry } from '../strategies.js';
+import type { ReplicaAddress } from '../strategies/descriptor.js';
+import type { StrategyChoice } from '../strategies/registry.js';
 import type { StoreName, StoreOptions } from '../stores/store.js';
 
 /** Which balancer fronts the replicas: hactl's own, or a real HAProxy to cross-check it. */
@@ -56,6 +58,8 @@ export interface CustomApp {
 export interface Topology {
   /** The row label: `redis`, `redis:aof-always`, `sticky:app_cookie`. */
   strategy: string;
+  /** The strategy the label names, whose descriptor says how replicas are wired to it. */
+  strategyName: string;
   replicas: ReplicaPlan[];
   app: AppSettings & {
     sessionStore: SessionStoreKind;
@@ -128,6 +132,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
   const profile = options.profile ?? 'fast';
   return {
     strategy: choice.label,
+    strategyName: strategy.name,
     replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
     app: { sessionStore: strategy.appStore, cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME, secret, ...options.app, ...(options.custom ? { custom: options.custom } : {}) },
     store: strategy.store,
@@ -179,34 +184,47 @@ export function replicaEnvironment(
   };
 }
 
-/** The `{field}`s of --app-cmd and --app-env: where a replica listens and where its store is. */
-export const REPLICA_TEMPLATE_FIELDS = ['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'postgresUrl', 'mongoUrl'] as const;
+/** The `{field}`s every strategy fills: where a replica listens, who it is, and its store's URL. */
+const COMMON_REPLICA_FIELDS = ['port', 'host', 'replica', 'strategy', 'storeUrl'] as const;
+
+/** The `{field}`s of --app-cmd and --app-env: the common ones, then those the strategies declare. */
+export function replicaTemplateFields(registry: StrategyRegistry = strategyRegistry): string[] {
+  return [...COMMON_REPLICA_FIELDS, ...registry.replicaFields.map((field) => field.name)];
+}
+
+export const REPLICA_TEMPLATE_FIELDS: readonly string[] = replicaTemplateFields();
+
+/** `{port}, {host}, …`: the field list as help text names it. */
+export function replicaFieldsHelp(registry: StrategyRegistry = strategyRegistry): string {
+  return replicaTemplateFields(registry).map((field) => `{${field}}`).join(', ');
+}
 
 /**
- * The values of those fields for one replica. A store the strategy does not use leaves its
- * fields empty, so one command can serve every strategy (a launcher that picks file sessions
- * when {redisUrl} is empty, say).
+ * The values of those fields for one replica. The fields of a strategy other than the
+ * topology's are empty, so one command can serve every strategy (a launcher that picks file
+ * sessions when {redisUrl} is empty, say). `peers` are the other replicas, for a strategy whose
+ * replicas must know each other.
  */
 export function replicaTemplateValues(
   topology: Topology,
   replica: ReplicaPlan,
   listen: { host: string; port: number },
   storeUrl: string | undefined,
-): Record<(typeof REPLICA_TEMPLATE_FIELDS)[number], string> {
-  const url = storeUrl ? new URL(storeUrl) : undefined;
-  const of = (store: string) => (topology.store === store && storeUrl ? storeUrl : '');
-  return {
+  peers: readonly ReplicaAddress[] = [],
+  registry: StrategyRegistry = strategyRegistry,
+): Record<string, string> {
+  const own = registry.named(topology.strategyName);
+  const wiring = { storeUrl, peers };
+  const values: Record<string, string> = {
     port: String(listen.port),
     host: listen.host,
     replica: replica.id,
     strategy: topology.strategy,
     storeUrl: storeUrl ?? '',
-    redisUrl: of('redis'),
-    redisHost: topology.store === 'redis' && url ? url.hostname : '',
-    redisPort: topology.store === 'redis' && url ? url.port || '6379' : '',
-    postgresUrl: of('postgres'),
-    mongoUrl: of('mongo'),
   };
+  for (const field of registry.replicaFields) values[field.name] = '';
+  for (const field of own?.replicaFields ?? []) values[field.name] = field.value(wiring);
+  return values;
 }
 
 /** A `{field}`, or an escaped brace (`{{`, `}}`), in a --app-cmd, --app-env or fault command template. */
