@@ -148,9 +148,9 @@ describe('teardown', () => {
       const report = JSON.parse(await readFile(out, 'utf8')) as Report;
       expect(report.results).toHaveLength(1);
       expect(report.results[0]).toMatchObject({ strategy: 'sticky', scenario: 'login-read', status: 'ok' });
-      // Gone by hactl's meaning at once: no stop waited out its grace period for the zombie.
+      // Gone by hactl's meaning: a stop that waited for the zombie would have given up 5 s after
+      // its SIGKILL (the parent outlives that) and left a teardown-failed warning here.
       expect(report.results[0]!.warnings ?? []).toEqual([]);
-      expect(report.results[0]!.timings!.teardownMs).toBeLessThan(3_000);
       // The setup did what it says: every replica (and hactl's check of the command before the
       // row, which starts it too) left an unreaped parent behind.
       expect((await readFile(pids, 'utf8')).trim().split('\n').length).toBeGreaterThanOrEqual(report.settings.replicas);
