@@ -9,6 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 180_000,
     reporters: ['default'],
-    globalSetup: ['test/e2e/docker-setup.ts'],
+    // In order: a dist/ older than src/ stops the run before docker-setup and the e2e tests use it.
+    globalSetup: ['test/fresh-dist.ts', 'test/e2e/docker-setup.ts'],
   },
 });

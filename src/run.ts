@@ -15,6 +15,7 @@ import { preflight, preflightFailure, type PreflightStep } from './preflight.js'
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { unstableHealth } from './metrics/unstable-health.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
+import { stopEach } from './teardown.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
 import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
@@ -519,14 +520,17 @@ async function runOne(
     cluster = await runtime.startCluster(topology, store && proxied && proxy ? throughProxy(store, proxied.id, proxy.url) : store);
     timings.startupMs = Date.now() - started;
   } catch (error) {
-    await proxy?.stop();
+    const failures = await stopEach([{ what: "the store's fault proxy", stop: () => proxy?.stop() }]);
     hooks.signal.throwIfAborted();
-    return { ...base, status: 'error', reason: `${CLUSTER_START_FAILED}: ${errorMessage(error)}`, durationMs: Date.now() - started };
+    const reason = [`${CLUSTER_START_FAILED}: ${errorMessage(error)}`, ...failures].join('; ');
+    return { ...base, status: 'error', reason, durationMs: Date.now() - started };
   }
   // What the scenario left on the deployment (sessions the cleanup left logged in, replicas not
   // seen back): said on the row, whatever became of the scenario.
   let sessionsLeft: RowWarning | undefined;
   let notRestored: RowWarning[] = [];
+  // The row the scenario ended with, for teardown to add to: the caller receives this object.
+  let row: ResultRow | undefined;
   try {
     const warnings: RowWarning[] = [];
     const failOpen = await failOpenAtStart(cluster, topology, hooks.signal);
@@ -600,22 +604,28 @@ async function runOne(
     // Most users never had a session: no figure of this row is the strategy's, so it is no result.
     if (loginWarning?.invalid) {
       const reason = `${metrics.failedLogins}/${metrics.logins} logins failed: no session strategy was measured`;
-      return { ...base, status: 'error', reason, durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged };
+      return (row = { ...base, status: 'error', reason, durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged });
     }
-    return { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged };
+    return (row = { ...base, status: 'ok', durationMs: Date.now() - started, timings, metrics, ...findings, ...flagged });
   } catch (error) {
     hooks.signal.throwIfAborted();
     if (error instanceof StoreLostError) lost.reason = error.message;
     // The same app against the same store: every later row of the strategy would say the same.
     if (error instanceof StoreUnusedError) lost.reason = `${error.message} (found in ${scenario.name})`;
     const left = [...notRestored, ...(sessionsLeft ? [sessionsLeft] : [])];
-    return { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(left.length > 0 ? { warnings: left } : {}) };
+    return (row = { ...base, status: 'error', reason: errorMessage(error), durationMs: Date.now() - started, timings, ...(left.length > 0 ? { warnings: left } : {}) });
   } finally {
     const stopping = Date.now();
     timings.scenarioMs = stopping - started - timings.startupMs;
-    await cluster.stop();
-    await proxy?.stop();
+    // Every part is stopped whatever the others do. A failed stop is a warning, not the row's
+    // error: the figures were measured before teardown began, but what outlived the run may still
+    // hold ports or load the machine for the rows after it, so it is said on the row.
+    const failures = await stopEach([
+      { what: 'the cluster', stop: () => cluster.stop() },
+      { what: "the store's fault proxy", stop: () => proxy?.stop() },
+    ]);
     timings.teardownMs = Date.now() - stopping;
+    if (row && failures.length > 0) row.warnings = [...(row.warnings ?? []), ...failures.map((message) => ({ id: 'teardown-failed' as const, message }))];
   }
 }
 

@@ -4,8 +4,9 @@ import { EnvironmentError } from '../errors.js';
 import { withTimeout } from '../time.js';
 import { CONTROL_MARGIN_MS, type ControlCommand, type ControlReply } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
-import type { BalancerEvent, DrainResult } from './proxy.js';
-import type { BalancerSettings, BalancerTarget } from './settings.js';
+import { readWorkerMessage } from './messages.js';
+import type { DrainResult } from './proxy.js';
+import { httpOrigin, type BalancerSettings, type BalancerTarget } from './settings.js';
 
 export { REPLICA_HEADER } from './proxy.js';
 export type { DrainResult } from './proxy.js';
@@ -50,7 +51,10 @@ const REGISTER_TIMEOUT_MS = 5_000;
  */
 export function untilListening(worker: EventEmitter, where: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    worker.on('message', (event: BalancerEvent) => {
+    worker.on('message', (message: unknown) => {
+      const read = readWorkerMessage(message);
+      if (read.kind !== 'event') return;
+      const event = read.event;
       if (event.type === 'listening') resolve(event.port);
       if (event.type === 'error') reject(new EnvironmentError(`balancer could not start on ${where}: ${event.message}`));
     });
@@ -69,9 +73,13 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
   );
   let stopping = false;
   const control = controlChannel(worker);
-  worker.on('message', (event: BalancerEvent | ControlReply) => {
-    if (event.type === 'health') health.apply({ targetId: event.targetId, healthy: event.healthy, at: event.at });
-    if (event.type === 'reply') control.settle(event);
+  // A malformed message is ignored (one that names a command fails that command): the balancer
+  // keeps going, and a health change it garbled shows as a late change, which waits are bounded for.
+  worker.on('message', (message: unknown) => {
+    const read = readWorkerMessage(message);
+    if (read.kind === 'event' && read.event.type === 'health') health.apply({ targetId: read.event.targetId, healthy: read.event.healthy, at: read.event.at });
+    if (read.kind === 'reply') control.settle(read.reply);
+    if (read.kind === 'bad' && read.requestId !== undefined) control.refuse(read.requestId, `the balancer thread sent ${read.problem}`);
   });
   const fail = (reason: string) => {
     control.failAll(stopping ? 'the balancer was stopped' : reason);
@@ -90,7 +98,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     throw error;
   }
 
-  const url = `http://${settings.host}:${port}`;
+  const url = httpOrigin(settings.host, port);
   return {
     url,
     directTargets: settings.targets,
@@ -100,7 +108,9 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     failure: () => health.failure(),
     async deregister(targetId) {
       const limitMs = settings.deregistrationDelayMs + CONTROL_MARGIN_MS;
-      return (await control.send({ type: 'deregister', targetId }, limitMs)) as DrainResult;
+      const result = await control.send({ type: 'deregister', targetId }, limitMs);
+      if (!result) throw new EnvironmentError(`the balancer thread answered deregister ${targetId} without a drain result`);
+      return result;
     },
     async register(targetId) {
       await control.send({ type: 'register', targetId }, REGISTER_TIMEOUT_MS);
@@ -108,7 +118,7 @@ export async function startBalancer(settings: BalancerSettings): Promise<Balance
     async stop() {
       stopping = true;
       const stopped = new Promise<void>((resolve) => {
-        worker.on('message', (event: { type: string }) => event.type === 'stopped' && resolve());
+        worker.on('message', (message: unknown) => readWorkerMessage(message).kind === 'stopped' && resolve());
         worker.once('exit', () => resolve());
       });
       worker.postMessage({ type: 'stop' });
@@ -133,6 +143,9 @@ function controlChannel(worker: Worker) {
       worker.postMessage({ ...command, requestId });
       const what = `balancer did not answer ${command.type} ${command.targetId} within ${limitMs} ms`;
       return withTimeout(reply, limitMs, () => new EnvironmentError(what)).finally(() => pending.delete(requestId));
+    },
+    refuse(requestId: number, reason: string): void {
+      pending.get(requestId)?.reject(new EnvironmentError(reason));
     },
     settle(reply: ControlReply): void {
       const waiter = pending.get(reply.requestId);

@@ -5,7 +5,7 @@ import { settleWithin } from '../time.js';
 import { TargetAddresses } from './addresses.js';
 import { initialHealth, matchesStatus, recordCheck, validateMatcher, type TargetHealth } from './health.js';
 import { readRouteRequest, route, stickinessCookies, validateStickiness, type TargetView } from './routing.js';
-import { ALB_DEREGISTRATION_DELAY_MS, type BalancerSettings, type BalancerTarget } from './settings.js';
+import { ALB_DEREGISTRATION_DELAY_MS, httpOrigin, type BalancerSettings, type BalancerTarget } from './settings.js';
 
 export const REPLICA_HEADER = 'x-hactl-replica';
 
@@ -229,7 +229,7 @@ function validateDelay(delayMs: number): string | undefined {
 }
 
 function origin(target: BalancerTarget): string {
-  return `http://${target.host}:${target.port}`;
+  return httpOrigin(target.host, target.port);
 }
 
 type ExtraCookies = (upstreamSetCookie: string[]) => string[];

@@ -2,9 +2,9 @@ import { request } from 'undici';
 import { EnvironmentError, errorMessage } from '../errors.js';
 import { pollUntil } from '../time.js';
 import { CONTROL_MARGIN_MS } from './control.js';
-import { HealthTracker, type HealthChange } from './health-tracker.js';
+import { HealthTracker } from './health-tracker.js';
 import type { Balancer } from './index.js';
-import type { DrainResult } from './proxy.js';
+import { drainResultSchema, firstProblem, readHealthLine } from './messages.js';
 import { ALB_DEREGISTRATION_DELAY_MS } from './settings.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -21,6 +21,8 @@ export interface FollowOptions {
    */
   deregistrationDelayMs?: number;
   signal?: AbortSignal;
+  /** Told each line of the event stream that is not a health change (it is otherwise ignored). */
+  onBadLine?: (line: string) => void;
 }
 
 /**
@@ -58,11 +60,18 @@ export async function followBalancer(options: FollowOptions): Promise<Balancer> 
         buffered += chunk.toString();
         let newline: number;
         while ((newline = buffered.indexOf('\n')) >= 0) {
-          const change = JSON.parse(buffered.slice(0, newline)) as HealthChange & { snapshot?: boolean };
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          const change = readHealthLine(line);
+          // A line that is not a health change is passed over: one garbled line must not end
+          // the stream, and with it the run. It is said once, with the line, to whoever listens.
+          if (!change) {
+            if (line.trim() !== '') options.onBadLine?.(line.slice(0, 200));
+            continue;
+          }
           // Changes are stamped on receipt, by hactl's clock: a remote engine's clock may differ,
           // and the stream adds far less than a health check interval.
           health.apply({ targetId: change.targetId, healthy: change.healthy, at: change.snapshot ? change.at : Date.now() });
-          buffered = buffered.slice(newline + 1);
         }
       }
       if (!stopping) health.fail('the balancer container stopped sending health events (it exited?)');
@@ -79,7 +88,10 @@ export async function followBalancer(options: FollowOptions): Promise<Balancer> 
     failure: () => health.failure(),
     async deregister(targetId) {
       const limitMs = (options.deregistrationDelayMs ?? ALB_DEREGISTRATION_DELAY_MS) + CONTROL_MARGIN_MS;
-      return (await postAdmin(adminBase, targetId, 'deregister', limitMs)) as DrainResult;
+      const body = await postAdmin(adminBase, targetId, 'deregister', limitMs);
+      const result = drainResultSchema.safeParse(body);
+      if (!result.success) throw new EnvironmentError(`balancer container answered deregister ${targetId} with no drain result (${firstProblem(result.error)}): ${JSON.stringify(body).slice(0, 200)}`);
+      return result.data;
     },
     async register(targetId) {
       await postAdmin(adminBase, targetId, 'register', REGISTER_TIMEOUT_MS);

@@ -1,6 +1,6 @@
 import { createAdmin } from './admin.js';
 import { startProxy } from './proxy.js';
-import type { BalancerSettings } from './settings.js';
+import { parseBalancerSettings } from './messages.js';
 
 /**
  * hactl's balancer as a process of its own, for containers: the docker runtime's
@@ -10,7 +10,7 @@ import type { BalancerSettings } from './settings.js';
  * POST /targets/<id>/register); see admin.ts.
  */
 async function main() {
-  const settings = JSON.parse(process.env.HACTL_BALANCER_CONFIG ?? '') as BalancerSettings;
+  const settings = parseBalancerSettings(process.env.HACTL_BALANCER_CONFIG);
   const admin = createAdmin(settings);
   const proxy = await startProxy(settings, (event) => admin.record(event));
   console.log(`hactl balancer listening on ${settings.host}:${proxy.port} for ${settings.targets.map((t) => `${t.host}:${t.port}`).join(', ')}`);

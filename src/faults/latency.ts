@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Outlet, Stage } from './link.js';
 import type { ToxicUnit } from './units.js';
 

@@ -50,11 +50,10 @@ afterEach(async () => {
 describe('the fault proxy in front of redis-server', () => {
   it('passes RESP through untouched and fast when no toxic is set', async () => {
     const client = await connect(proxy.port);
-    const started = performance.now();
     client.socket.write(command('PING'));
-    const elapsed = await client.waitFor('+PONG\r\n', 1_000);
-    expect(elapsed).toBeDefined();
-    expect(elapsed! - started).toBeLessThan(150);
+    // How fast is a figure of the machine as much as of the proxy: bench/fault-proxy-latency.mjs
+    // measures what the proxy adds to a round trip (it replaced a 150 ms wall-clock ceiling here).
+    expect(await client.waitFor('+PONG\r\n', 1_000)).toBeDefined();
     expect(proxy.stats()).toMatchObject({ connections: 1, accepted: 1, listening: true, toxic: undefined });
   });
 
@@ -67,8 +66,9 @@ describe('the fault proxy in front of redis-server', () => {
       client.socket.write(command('PING') + command('ECHO', 'second') + command('ECHO', 'third'));
       const at = await client.waitFor('+PONG\r\n$6\r\nsecond\r\n$5\r\nthird\r\n', 2_000);
       expect(at).toBeDefined();
+      // Delayed once for the batch, not once per answer (600 ms): toxic-timing.test.ts times
+      // that to the millisecond on a fake clock, where the 600 ms wall-clock ceiling went.
       expect(at! - started).toBeGreaterThanOrEqual(200);
-      expect(at! - started).toBeLessThan(600);
       expect(client.text()).toBe('+PONG\r\n$6\r\nsecond\r\n$5\r\nthird\r\n');
     }
   });
@@ -80,8 +80,8 @@ describe('the fault proxy in front of redis-server', () => {
       const started = performance.now();
       client.socket.write(command('ECHO', `n${i}`));
       const at = await client.waitFor(`$2\r\nn${i}\r\n`, 1_000);
+      // Within latency + jitter: toxic-timing.test.ts, on a fake clock (was a 250 ms ceiling here).
       expect(at! - started).toBeGreaterThanOrEqual(50);
-      expect(at! - started).toBeLessThan(250);
     }
   });
 
@@ -91,10 +91,10 @@ describe('the fault proxy in front of redis-server', () => {
     client.socket.write(command('PING'));
     await sleep(100);
     expect(client.text()).toBe('');
-    const removedAt = performance.now();
     await proxy.setToxic(undefined);
-    const at = await client.waitFor('+PONG\r\n', 1_000);
-    expect(at! - removedAt).toBeLessThan(150);
+    // Long before the 3 s it was held for; at the very moment of removal on a fake clock in
+    // toxic-timing.test.ts (was a 150 ms ceiling here).
+    expect(await client.waitFor('+PONG\r\n', 1_000)).toBeDefined();
   });
 
   it('timeout 300 drops data and closes open and new connections about 300 ms later', async () => {
@@ -105,10 +105,10 @@ describe('the fault proxy in front of redis-server', () => {
     const connectedAt = performance.now();
     for (const client of [open, fresh]) client.socket.write(command('PING'));
     const [openClosed, freshClosed] = await Promise.all([open.closed, fresh.closed]);
+    // Not before the timeout; at exactly 300 ms on a fake clock in toxic-timing.test.ts (the
+    // 800 ms ceilings went there).
     expect(openClosed.at - setAt).toBeGreaterThanOrEqual(290);
-    expect(openClosed.at - setAt).toBeLessThan(800);
     expect(freshClosed.at - connectedAt).toBeGreaterThanOrEqual(280);
-    expect(freshClosed.at - connectedAt).toBeLessThan(800);
     expect(open.text() + fresh.text()).toBe('');
   });
 
@@ -153,8 +153,8 @@ describe('the fault proxy in front of redis-server', () => {
     expect(await client.waitFor('+PONG\r\n', 200)).toBeDefined();
     const closed = await client.closed;
     expect(closed.code).toBe('ECONNRESET');
+    // Not before the timeout; at exactly 300 ms in toxic-timing.test.ts (the 800 ms ceiling went there).
     expect(closed.at - connectedAt).toBeGreaterThanOrEqual(290);
-    expect(closed.at - connectedAt).toBeLessThan(800);
   });
 
   it('down refuses new connections and closes open ones; removed, the same port works again', async () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -264,20 +264,51 @@ function statOf(pid: number): string[] {
   }
 }
 
-/** Whether a process still exists and is not a zombie. */
-function alive(pid: number): boolean {
-  const state = statOf(pid)[0];
-  return state !== undefined && state !== 'Z';
+/**
+ * The one meaning of "gone" for a process: it no longer exists, or it is a zombie. A zombie holds
+ * nothing (no memory, ports or files) and only waits for its parent to reap it; an orphan's
+ * parent is PID 1, and a PID 1 that reaps late, or never (a container's or a VM's own init), must
+ * not keep hactl waiting for a process that has already ended.
+ */
+export function goneState(state: string | undefined): boolean {
+  return state === undefined || state === 'Z';
 }
 
-/** Whether any process of the group is left (zombies awaiting their reaper included). */
+/** Whether a process still exists and is not a zombie. */
+function alive(pid: number): boolean {
+  return !goneState(statOf(pid)[0]);
+}
+
+/**
+ * Whether any process of the group is left, by the same meaning of gone as `alive`: a group whose
+ * members are all zombies is gone. The signal test answers at once for a group with no member at
+ * all (zombies included); only a group that still has one is looked for in /proc.
+ */
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch {
     return false;
   }
+  if (!existsSync('/proc/self/stat')) return true;
+  return groupHasLiving(pgid, procStats());
+}
+
+/** Whether any of `stats` (the fields statFields reads: state, ppid, pgrp, ...) is a living member of group `pgid`. */
+export function groupHasLiving(pgid: number, stats: Iterable<readonly string[]>): boolean {
+  for (const [state, , pgrp] of stats) if (Number(pgrp) === pgid && !goneState(state)) return true;
+  return false;
+}
+
+/** The stat fields of every process in /proc, read as it is: a process may go between the listing and its read. */
+function* procStats(): Generator<string[]> {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const entry of entries) if (/^\d+$/.test(entry)) yield statOf(Number(entry));
 }
 
 export interface ReadyOptions {

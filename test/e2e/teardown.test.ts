@@ -3,6 +3,7 @@ import type { Report } from '../../src/report/model.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '../../src/time.js';
 import { runIdOf, startHactl, STACK_LINE } from './helpers.js';
@@ -107,6 +108,62 @@ describe('teardown', () => {
     expect(names(hactl.seen())).toEqual(expect.arrayContaining(['redis-server', 'node']));
     expect(await hactl.leftovers()).toEqual([]);
   }, 60_000);
+
+  it("a replica whose group keeps a zombie nobody reaps still stops, and the run ends with its report", async () => {
+    // Each replica's command leaves, beside the app, a parent outside its process group that
+    // never reaps, and a child of that parent inside the group: once the stop signal ends the
+    // child, a zombie stays in the group for as long as the parent lives, as an orphan does
+    // under a PID 1 that does not reap. The parent lives 20 s past the replica, longer than the
+    // stop's whole grace and kill wait, then exits; the test kills it sooner.
+    const pids = path.join(dir, 'unreaped-parents');
+    const script = path.join(dir, 'unreaped.py');
+    await writeFile(
+      script,
+      [
+        'import os, signal, sys, time',
+        'group = os.getpgrp()',
+        'if os.fork() == 0:',
+        '    os.setpgid(0, 0)',
+        '    signal.signal(signal.SIGTERM, signal.SIG_IGN)',
+        '    if os.fork() == 0:',
+        '        signal.signal(signal.SIGTERM, signal.SIG_DFL)',
+        '        os.setpgid(0, group)',
+        '        time.sleep(120)',
+        '        os._exit(0)',
+        `    with open(${JSON.stringify(pids)}, 'a') as f: f.write(f"{os.getpid()}\\n")`,
+        '    time.sleep(20)',
+        '    os._exit(0)',
+        'time.sleep(120)',
+        '',
+      ].join('\n'),
+    );
+    const app = fileURLToPath(new URL('../../dist/app/server.js', import.meta.url));
+    const command = `python3 ${script} & HACTL_SESSION_STORE=memory "${process.execPath}" "${app}" & wait`;
+    const out = path.join(dir, 'unreaped.json');
+    const hactl = startHactl(['run', '--app-cmd', command, '--strategy', 'sticky', '--scenario', 'login-read', '--users', '10', '--quiet', '--format', 'json', '--out', out]);
+    try {
+      const finished = await hactl.finished;
+      expect(finished.code, finished.stderr).toBe(0);
+      expect(finished.stderr).not.toMatch(STACK_LINE);
+      const report = JSON.parse(await readFile(out, 'utf8')) as Report;
+      expect(report.results).toHaveLength(1);
+      expect(report.results[0]).toMatchObject({ strategy: 'sticky', scenario: 'login-read', status: 'ok' });
+      // Gone by hactl's meaning: a stop that waited for the zombie would have given up 5 s after
+      // its SIGKILL (the parent outlives that) and left a teardown-failed warning here.
+      expect(report.results[0]!.warnings ?? []).toEqual([]);
+      // The setup did what it says: every replica (and hactl's check of the command before the
+      // row, which starts it too) left an unreaped parent behind.
+      expect((await readFile(pids, 'utf8')).trim().split('\n').length).toBeGreaterThanOrEqual(report.settings.replicas);
+    } finally {
+      for (const pid of (await readFile(pids, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  }, 90_000);
 
   it('a balancer port that is taken: one line naming it, exit 3, nothing started', async () => {
     const blocker = net.createServer();
