@@ -20,8 +20,6 @@ import { readWhile } from './read.js';
 /** How often hactl looks at the samples for a fault's effect, and runs a polled command. */
 const LOOK_EVERY_MS = 100;
 const POLL_COMMAND_EVERY_MS = 500;
-/** Reading goes on this much past a command's own limit: the command bounds itself. */
-const COMMAND_GRACE_MS = 5_000;
 
 /** A command's run in scenario time, as the report keeps it. */
 export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
@@ -49,7 +47,8 @@ async function runRecorded(context: PhaseContext, fault: Fault, command: Promise
       throw error;
     },
   );
-  const run = await readWhile(context, recorded, timeoutMs + COMMAND_GRACE_MS);
+  // The command bounds itself by the same limit (its process group is killed at it).
+  const run = await readWhile(context, () => recorded, timeoutMs);
   (fault.commands ??= []).push(run);
   return run;
 }
@@ -59,16 +58,21 @@ async function runRecorded(context: PhaseContext, fault: Fault, command: Promise
  * until it gives a value or `timeoutMs` passes (undefined then).
  */
 async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
-  const deadline = context.driver.now() + timeoutMs;
-  const polling = (async () => {
+  const polling = async (signal: AbortSignal) => {
+    const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     for (;;) {
-      const value = await check();
+      // A check still running at the deadline (a --store-ready-cmd bounds itself by its own limit) is not waited for.
+      const checking = Promise.resolve(check());
+      checking.catch(() => undefined);
+      const value = await Promise.race([checking, aborted]);
       if (value !== undefined) return value;
-      if (context.driver.now() >= deadline) return undefined;
-      await sleep(everyMs, undefined, { signal: context.signal });
+      // The deadline passed (undefined then), or the run is being stopped (thrown).
+      context.signal.throwIfAborted();
+      if (signal.aborted) return undefined;
+      await sleep(everyMs, undefined, { signal }).catch(() => undefined);
     }
-  })();
-  return readWhile(context, polling, timeoutMs + COMMAND_GRACE_MS);
+  };
+  return readWhile(context, polling, timeoutMs);
 }
 
 /** --verify-cmd, polled: the first run that exits 0, else the last run. */
@@ -204,7 +208,7 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
   const run = await runRecorded(context, fault, commands.kill(options.signal), limit);
   fault.at = run.startAt;
   const verify = context.cluster.commandFaults?.verify ? verifier(context, () => context.cluster.commandFaults!.verify!('kill-store')) : undefined;
-  if (options.downMs > 0) await readWhile(context, sleep(options.downMs, undefined, { signal: context.signal }), options.downMs + COMMAND_GRACE_MS);
+  if (options.downMs > 0) await readWhile(context, () => sleep(options.downMs, undefined, { signal: context.signal }), options.downMs);
   if (commands.start) await runRecorded(context, fault, commands.start(), limit);
 
   const control = controlUser(context);

@@ -28,7 +28,7 @@ export const restartReplicas = definePhase({
       if (id === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
       return id;
     });
-    await readWhile(context, restartInTurn(context, targets, options.signal), restartBoundMs(context.balancer, targets.length));
+    await readWhile(context, (signal) => restartInTurn(context, targets, options.signal, signal), restartBoundMs(context.balancer, targets.length));
   },
 });
 
@@ -45,9 +45,10 @@ export function restartBoundMs(balancer: PhaseContext['balancer'], replicas: num
   return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + detectionBoundMs(balancer.healthCheck, 'healthy'));
 }
 
-async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals): Promise<void> {
+async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals, abort: AbortSignal): Promise<void> {
   const { cluster } = context;
   for (const target of targets) {
+    abort.throwIfAborted();
     const at = context.driver.now();
     const drain = await cluster.deregisterReplica(target);
     const fault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
@@ -55,7 +56,7 @@ async function restartInTurn(context: PhaseContext, targets: readonly string[], 
     await cluster.killReplica(target, signal);
     await cluster.startReplica(target);
     await cluster.registerReplica(target);
-    const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), context.signal);
+    const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), abort);
     Object.assign(fault, { endAt: Math.max(at, context.driver.fromEpoch(change.at)) });
   }
 }

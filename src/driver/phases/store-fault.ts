@@ -5,6 +5,12 @@ import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
 import { readWhile } from './read.js';
 
+/**
+ * How long putting the toxic on may take, beside its duration: the proxy is asked over HTTP (in a
+ * container, on Docker). Past it the fault is cut short and removed, and the phase fails.
+ */
+const APPLY_TOXIC_MS = 10_000;
+
 export const storeFault = definePhase({
   kind: 'store-fault',
   description: 'puts a toxic (latency, timeout, reset_peer, down) on every connection between replicas and store for a while; users keep reading',
@@ -20,14 +26,14 @@ export const storeFault = definePhase({
     if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
     const fault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
     context.faults.push(fault);
-    const undone = (async () => {
+    const undone = async (signal: AbortSignal) => {
       try {
         await faults.setToxic(options.toxic);
         // Asked for at `at`, in effect from here: a read sent while the proxy (a container, on
         // Docker) was still applying it reached a healthy store, and must not count as served
         // without one. Reads already in flight are the fault's all the same (a hang catches them).
         Object.assign(fault, { appliedAt: context.driver.now() });
-        await sleep(options.durationMs, undefined, { signal: context.signal });
+        await sleep(options.durationMs, undefined, { signal });
       } finally {
         // The fault ends when hactl asks for its removal: an answer after that is not one the
         // fault could have served. Removed even when the run is being torn down, or when setting
@@ -35,7 +41,7 @@ export const storeFault = definePhase({
         Object.assign(fault, { endAt: context.driver.now() });
         await faults.setToxic(undefined);
       }
-    })();
-    await readWhile(context, undone, options.durationMs + 30_000);
+    };
+    await readWhile(context, undone, options.durationMs + APPLY_TOXIC_MS);
   },
 });
