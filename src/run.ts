@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
-import type { Fault, Sample } from './driver/records.js';
+import { commandEvidence, type Fault, type Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { countsInHitRate } from './driver/phase.js';
 import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError } from './errors.js';
@@ -598,9 +598,11 @@ async function runOne(
  * figures (a loss measured after a fault that did not happen is no result).
  */
 function faultsNotObserved(faults: readonly Fault[]): RowWarning[] {
-  return faults
-    .filter((fault) => fault.observed === false)
-    .map((fault) => ({ id: 'fault-not-observed', invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${fault.observation ?? 'nothing showed it'}` }));
+  return faults.flatMap((fault) => {
+    const { observed, observation } = commandEvidence(fault);
+    if (observed !== false) return [];
+    return [{ id: 'fault-not-observed' as const, invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${observation ?? 'nothing showed it'}` }];
+  });
 }
 
 /**

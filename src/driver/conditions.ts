@@ -3,7 +3,8 @@ import { EnvironmentError } from '../errors.js';
 import { pollUntil } from '../time.js';
 import type { PhaseContext } from './phase.js';
 import { answeringName, cleanRun, detectionMoment } from './fault-effect.js';
-import type { Fault } from './records.js';
+import { isFault } from './records.js';
+import type { KillReplicaFault } from './phases/kill-replica.js';
 
 /**
  * Conditions a phase can wait for while users keep going (`read` with `until:`). Each resolves
@@ -12,7 +13,7 @@ import type { Fault } from './records.js';
 export const conditions = {
   /** The balancer has taken every replica killed so far out of rotation. */
   'fault-detected': async (context: PhaseContext, timeoutMs: number) => {
-    const pending = context.faults.filter((fault) => fault.kind === 'kill-replica' && fault.detectedAt === undefined && !waited.has(fault));
+    const pending = context.faults.filter(isFault('kill-replica')).filter((fault) => fault.detectedAt === undefined && !waited.has(fault));
     if (pending.length === 0) throw new EnvironmentError(`phase ${context.phase} waits for a fault to be detected, but no replica was killed before it`);
     await Promise.all(
       pending.map(async (fault) => {
@@ -66,7 +67,7 @@ export const conditions = {
 } as const;
 
 /** Faults a fault-detected wait has dealt with, whether or not it could date their detection. */
-const waited = new WeakSet<Fault>();
+const waited = new WeakSet<KillReplicaFault>();
 
 /**
  * A replica the user's command killed. Not observed: nothing to wait for. With identity known,
@@ -75,7 +76,7 @@ const waited = new WeakSet<Fault>();
  * traffic. Without identity the wait ends on the health path's streak, and detectedAt stays
  * unknown: a probe streak through a retrying proxy says nothing of when the replica left.
  */
-async function commandFaultDetected(context: PhaseContext, fault: Fault, timeoutMs: number): Promise<void> {
+async function commandFaultDetected(context: PhaseContext, fault: KillReplicaFault, timeoutMs: number): Promise<void> {
   if (fault.observed === false) return;
   const command = fault.commands![0]!;
   const samples = context.driver.samples;

@@ -183,6 +183,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
 /** Faults of the user's commands a stopped run did not undo: a killed replica not started again, a store not seen back. */
 function leftBroken(faults: readonly Fault[]): string[] {
   return faults.flatMap((fault) => {
+    if (fault.kind !== 'kill-replica' && fault.kind !== 'kill-store') return [];
     const started = fault.commands?.some((run) => run.flag === '--start-replica-cmd' || run.flag === '--start-store-cmd');
     // `commands` is set as a kill command starts; a run it was cut short in is not recorded in it.
     if (fault.kind === 'kill-replica' && fault.commands !== undefined && !started && fault.endAt === undefined) {

@@ -14,7 +14,9 @@ import { answeringName, answersToJudge, candidateNames, effectMoment, identityBe
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
 import type { PhaseContext } from '../phase.js';
-import type { Fault, FaultCommandRun } from '../records.js';
+import { isFault, recordEffect, recordVerdict, type CommandFault, type Fault, type FaultCommandRun, type FaultVerdict } from '../records.js';
+import type { KillReplicaFault } from './kill-replica.js';
+import type { KillStoreFault } from './kill-store.js';
 import { readWhile } from './read.js';
 
 /** How often hactl looks at the samples for a fault's effect, and runs a polled command. */
@@ -39,7 +41,7 @@ export async function guardFault(context: PhaseContext, commands: CommandFaults 
 }
 
 /** Runs a fault command while users read, and records the run on the fault (a failed one too). */
-async function runRecorded(context: PhaseContext, fault: Fault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
+async function runRecorded(context: PhaseContext, fault: CommandFault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
   const recorded = command.then(
     (run) => recordRun(context.driver, run),
     (error: unknown) => {
@@ -107,7 +109,7 @@ function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
     get tries() {
       return tries;
     },
-    record(fault: Fault) {
+    record(fault: CommandFault) {
       if (last) (fault.commands ??= []).push(recordRun(context.driver, last));
     },
   };
@@ -116,7 +118,7 @@ function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
 /** kill-replica through --kill-replica-cmd: verified by the replica leaving the answers, or by --verify-cmd. */
 export async function killReplicaByCommand(context: PhaseContext, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
   await guardFault(context, commands);
-  const fault: Fault = { kind: 'kill-replica', target, at: context.driver.now(), commands: [] };
+  const fault: KillReplicaFault = { kind: 'kill-replica', target, at: context.driver.now(), commands: [] };
   context.faults.push(fault);
   const run = await runRecorded(context, fault, commands.kill(target, signal), commands.timeoutMs);
   fault.at = run.startAt;
@@ -128,7 +130,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
   const verify = commands.verify ? verifier(context, () => commands.verify!('kill-replica', target)) : undefined;
   /** The name answers gave the killed replica, once its disappearance showed it. */
   let name: string | undefined;
-  let verdict: { observed: boolean; observation: string } | undefined;
+  let verdict: FaultVerdict | undefined;
   if (gap !== undefined && !verify) {
     verdict = { observed: false, observation: gap };
   } else {
@@ -166,12 +168,12 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
           .join('; '),
     };
   }
-  Object.assign(fault, verdict);
+  recordVerdict(fault, verdict);
   if (name !== undefined && name !== target) fault.detail = { ...fault.detail, answersAs: name };
   // Measured from when the fault took effect, not from when the command was started: a command
   // that waits (kubectl delete pod) would otherwise count its own run as detection and recovery.
   const effect = verdict.observed ? effectMoment(samples, run.startAt, name !== undefined ? { target: name } : {}) : { at: run.startAt, effect: 'command-start' as const };
-  Object.assign(fault, effect);
+  recordEffect(fault, effect);
 }
 
 function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
@@ -202,7 +204,7 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
         `a second login to a user's account may end that user's session on some apps, which would count as lost; add an account to ${context.profile.accountsSource ?? 'the accounts file'}, lower --users, or give --store-ready-cmd`,
     );
   }
-  const fault: Fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
+  const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
   context.faults.push(fault);
   const limit = context.cluster.commandFaults?.timeoutMs ?? commands.backWithinMs;
   const run = await runRecorded(context, fault, commands.kill(options.signal), limit);
@@ -254,10 +256,10 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
   // after the kill (and start) command returned: a command that waits would count as outage.
   const backAt = during.reduce((last, sample) => Math.max(last, sample.end), Number.NEGATIVE_INFINITY);
   if (backAt > Number.NEGATIVE_INFINITY) fault.backAt = backAt;
-  if (verify?.last?.ok) Object.assign(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
-  else if (failures > 0) Object.assign(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
-  else Object.assign(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });
-  Object.assign(fault, fault.observed ? effectMoment(samples, run.startAt, { failed, until: fault.endAt }) : { at: run.startAt, effect: 'command-start' });
+  if (verify?.last?.ok) recordVerdict(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
+  else if (failures > 0) recordVerdict(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
+  else recordVerdict(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });
+  recordEffect(fault, fault.observed ? effectMoment(samples, run.startAt, { failed, until: fault.endAt }) : { at: run.startAt, effect: 'command-start' });
 }
 
 /** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
@@ -308,7 +310,7 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCon
   if (!commands) return [];
   const problems: string[] = [];
   // A kill command that could not even be run touched nothing.
-  const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined && fault.commands.length > 0);
+  const killed = input.faults.filter(isFault('kill-replica')).filter((fault) => fault.commands !== undefined && fault.commands.length > 0);
   for (const fault of killed) {
     input.signal.throwIfAborted();
     const kill = fault.commands![0]!;

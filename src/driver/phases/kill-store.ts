@@ -2,7 +2,20 @@ import { z } from 'zod';
 import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
+import type { CommandEvidence, FaultBase } from '../records.js';
 import { killStoreByCommand } from './command-faults.js';
+
+/** The session store killed, kept down for `downMs`, and started again (endAt: when it was back). */
+export interface KillStoreFault extends FaultBase, CommandEvidence {
+  kind: 'kill-store';
+  detail: { signal: NodeJS.Signals; downMs: number };
+  /**
+   * After a store fault of the user's command: the end of the last request that failed (an error,
+   * or a miss of a user whose reads hit before) before the store was seen back. An app that fails
+   * closed answers 401s, not errors, while its store is down, so recovery is never shorter than this.
+   */
+  backAt?: number;
+}
 
 export const killStore = definePhase({
   kind: 'kill-store',
@@ -19,7 +32,7 @@ export const killStore = definePhase({
     if (!store) throw new EnvironmentError(`phase ${context.phase}: this cluster has no session store to kill`);
     // The user's commands kill it and the platform may restart it: wait until it is back, then verify.
     if (store.commandFaults) return killStoreByCommand(context, store, store.commandFaults, options);
-    const fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
+    const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
     await store.kill(options.signal);
     // On record from the kill on, so that the report says what was done whatever follows.
     context.faults.push(fault);
@@ -34,6 +47,6 @@ export const killStore = definePhase({
         });
       }
     }
-    Object.assign(fault, { endAt: context.driver.now() });
+    fault.endAt = context.driver.now();
   },
 });

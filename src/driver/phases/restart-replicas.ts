@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { detectionBoundMs } from '../../balancer/settings.js';
 import { definePhase, type PhaseContext } from '../phase.js';
+import type { FaultBase } from '../records.js';
 import { readWhile } from './read.js';
+
+/** One replica of a rolling restart: drained, stopped, started, and back in rotation at endAt. */
+export interface RestartReplicaFault extends FaultBase {
+  kind: 'restart-replica';
+  /** How long its drain took, and the requests the drain abandoned at the deregistration delay. */
+  detail: { drainedMs: number; abandoned: number };
+}
 
 /**
  * A rolling restart, as a deployment does it behind ALB: each replica in turn is deregistered
@@ -51,12 +59,12 @@ async function restartInTurn(context: PhaseContext, targets: readonly string[], 
     abort.throwIfAborted();
     const at = context.driver.now();
     const drain = await cluster.deregisterReplica(target);
-    const fault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
+    const fault: RestartReplicaFault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
     context.faults.push(fault);
     await cluster.killReplica(target, signal);
     await cluster.startReplica(target);
     await cluster.registerReplica(target);
     const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), abort);
-    Object.assign(fault, { endAt: Math.max(at, context.driver.fromEpoch(change.at)) });
+    fault.endAt = Math.max(at, context.driver.fromEpoch(change.at));
   }
 }

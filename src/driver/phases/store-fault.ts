@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { EnvironmentError } from '../../errors.js';
-import { TOXIC_SCHEMA } from '../../faults/toxics.js';
+import { TOXIC_SCHEMA, type Toxic } from '../../faults/toxics.js';
+import type { FaultBase } from '../records.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
 import { readWhile } from './read.js';
+
+/** A toxic on every connection between replicas and store, from `at` (asked) or `appliedAt` (in effect) to endAt (removal asked). */
+export interface StoreToxicFault extends FaultBase {
+  kind: `store-${Toxic['type']}`;
+  /** When the toxic took effect, later than when it was asked for (the proxy applies it). */
+  appliedAt?: number;
+  detail: Toxic & { durationMs: number };
+}
 
 /**
  * How long putting the toxic on may take, beside its duration: the proxy is asked over HTTP (in a
@@ -24,7 +33,7 @@ export const storeFault = definePhase({
   async run(context, options) {
     const faults = context.storeFaults;
     if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
-    const fault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
+    const fault: StoreToxicFault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
     context.faults.push(fault);
     const undone = async (signal: AbortSignal) => {
       try {
@@ -32,13 +41,13 @@ export const storeFault = definePhase({
         // Asked for at `at`, in effect from here: a read sent while the proxy (a container, on
         // Docker) was still applying it reached a healthy store, and must not count as served
         // without one. Reads already in flight are the fault's all the same (a hang catches them).
-        Object.assign(fault, { appliedAt: context.driver.now() });
+        fault.appliedAt = context.driver.now();
         await sleep(options.durationMs, undefined, { signal });
       } finally {
         // The fault ends when hactl asks for its removal: an answer after that is not one the
         // fault could have served. Removed even when the run is being torn down, or when setting
         // it failed half-way (the proxy may have applied it before its answer was lost).
-        Object.assign(fault, { endAt: context.driver.now() });
+        fault.endAt = context.driver.now();
         await faults.setToxic(undefined);
       }
     };
