@@ -80,8 +80,46 @@ export interface PhaseUnit<Options = unknown> {
   run(context: PhaseContext, options: Options): Promise<void>;
 }
 
-export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> {
-  return unit;
+/** What is known of a phase unit without its options: its kind, and what it needs of the run. */
+export type PhaseTraits = Omit<PhaseUnit, 'options' | 'balancerWait' | 'readsPerUser' | 'run'>;
+
+/**
+ * A scenario's phase: a unit bound to the options parsed for it. The options live only inside
+ * these closures, so the runner cannot hand a unit another unit's options; that `run` gets its
+ * own is checked where the binding is made (definePhase).
+ */
+export interface ScenarioPhase {
+  name: string;
+  unit: PhaseTraits;
+  run(context: PhaseContext): Promise<void>;
+  balancerWait(): { direction: HealthDirection; timeoutMs?: number } | undefined;
+  readsPerUser(counts: CountVariables): number | undefined;
+}
+
+/** A unit as registered: it parses a phase's options and binds itself to them. */
+export interface RegisteredPhaseUnit extends PhaseTraits {
+  bind(name: string, raw: unknown): { success: true; phase: ScenarioPhase } | { success: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+}
+
+export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> & RegisteredPhaseUnit {
+  return {
+    ...unit,
+    bind(name, raw) {
+      const parsed = unit.options.safeParse(raw);
+      if (!parsed.success) return { success: false, issues: parsed.error.issues };
+      const options = parsed.data;
+      return {
+        success: true,
+        phase: {
+          name,
+          unit,
+          run: (context) => unit.run(context, options),
+          balancerWait: () => unit.balancerWait?.(options),
+          readsPerUser: (counts) => unit.readsPerUser?.(options, counts),
+        },
+      };
+    },
+  };
 }
 
 /** Whether a phase's requests are users' reads of their own sessions, which make the row's hit rate. */

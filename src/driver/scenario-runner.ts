@@ -117,7 +117,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       input.onActivity?.(activity);
       const checksStore = phase.unit.kind === 'login' && input.store !== undefined && !storeChecked;
       const before = checksStore ? await countStoreEntries(input.store!) : 0;
-      await phase.unit.run(
+      await phase.run(
         {
           scenario: scenario.name,
           phase: phase.name,
@@ -140,7 +140,6 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
           ...(input.idSample !== undefined ? { idSample: input.idSample } : {}),
           signal,
         },
-        phase.options,
       );
       if (checksStore) {
         storeChecked = true;
