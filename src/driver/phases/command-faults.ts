@@ -13,7 +13,7 @@ import { classifyAction, type Driver } from '../driver.js';
 import { answeringName, answersToJudge, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
-import type { PhaseContext } from '../phase.js';
+import type { PhaseClient } from '../phase.js';
 import { isFault, recordEffect, recordVerdict, type CommandFault, type Fault, type FaultCommandRun, type FaultVerdict } from '../records.js';
 import type { KillReplicaFault } from './kill-replica.js';
 import type { KillStoreFault } from './kill-store.js';
@@ -24,7 +24,7 @@ const LOOK_EVERY_MS = 100;
 const POLL_COMMAND_EVERY_MS = 500;
 
 /** A command's run in scenario time, as the report keeps it. */
-export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
+export function recordRun(driver: Pick<Driver, 'fromEpoch'>, run: CommandRun): FaultCommandRun {
   return { flag: run.flag, command: run.command, startAt: driver.fromEpoch(run.startAt), endAt: driver.fromEpoch(run.endAt), exit: run.exit, output: run.output };
 }
 
@@ -32,20 +32,20 @@ export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
  * Refuses a fault at a deployment that is not answering, or before any read of the scenario hit:
  * its figures could measure nothing, and the fault would harm a deployment for no result.
  */
-export async function guardFault(context: PhaseContext, commands: CommandFaults | undefined): Promise<void> {
+export async function guardFault(context: PhaseClient, commands: CommandFaults | undefined): Promise<void> {
   const problem = await commands?.targetProblem();
   if (problem) throw new EnvironmentError(`phase ${context.phase}: ${problem}`);
-  if (!context.driver.samples.some((sample) => sample.outcome === 'hit')) {
+  if (!context.samples.some((sample) => sample.outcome === 'hit')) {
     throw new EnvironmentError(`phase ${context.phase}: no read of this scenario hit before the fault, so nothing after it could be measured; hactl fires no fault then (check the app profile's login and read)`);
   }
 }
 
 /** Runs a fault command while users read, and records the run on the fault (a failed one too). */
-async function runRecorded(context: PhaseContext, fault: CommandFault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
+async function runRecorded(context: PhaseClient, fault: CommandFault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
   const recorded = command.then(
-    (run) => recordRun(context.driver, run),
+    (run) => recordRun(context, run),
     (error: unknown) => {
-      if (error instanceof FaultCommandError) (fault.commands ??= []).push(recordRun(context.driver, error.run));
+      if (error instanceof FaultCommandError) (fault.commands ??= []).push(recordRun(context, error.run));
       throw error;
     },
   );
@@ -59,7 +59,7 @@ async function runRecorded(context: PhaseContext, fault: CommandFault, command: 
  * Polls `check` every `everyMs` (the next poll once the last one is done), while users read,
  * until it gives a value or `timeoutMs` passes (undefined then).
  */
-async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
+async function pollWhileReading<T>(context: PhaseClient, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
   const polling = async (signal: AbortSignal) => {
     const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     for (;;) {
@@ -78,7 +78,7 @@ async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T
 }
 
 /** --verify-cmd, polled: the first run that exits 0, else the last run. */
-function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
+function verifier(context: PhaseClient, verify: () => Promise<CommandRun>) {
   let last: CommandRun | undefined;
   let running: Promise<void> | undefined;
   let tries = 0;
@@ -110,19 +110,19 @@ function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
       return tries;
     },
     record(fault: CommandFault) {
-      if (last) (fault.commands ??= []).push(recordRun(context.driver, last));
+      if (last) (fault.commands ??= []).push(recordRun(context, last));
     },
   };
 }
 
 /** kill-replica through --kill-replica-cmd: verified by the replica leaving the answers, or by --verify-cmd. */
-export async function killReplicaByCommand(context: PhaseContext, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
+export async function killReplicaByCommand(context: PhaseClient, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
   await guardFault(context, commands);
-  const fault: KillReplicaFault = { kind: 'kill-replica', target, at: context.driver.now(), commands: [] };
+  const fault: KillReplicaFault = { kind: 'kill-replica', target, at: context.now(), commands: [] };
   context.faults.push(fault);
   const run = await runRecorded(context, fault, commands.kill(target, signal), commands.timeoutMs);
   fault.at = run.startAt;
-  const samples = context.driver.samples;
+  const samples = context.samples;
   const identity = identityBefore(samples, run.startAt, target);
   const gap = identityGap(identity);
   const candidates = candidateNames(identity, target);
@@ -138,7 +138,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       context,
       () => {
         if (gap === undefined) {
-          const oldest = context.driver.oldestInFlightAt();
+          const oldest = context.oldestInFlightAt();
           const seen = replicaVerdict(samples, candidates, run.endAt, judged, oldest !== undefined ? { oldestInFlight: oldest } : {});
           // With --verify-cmd the user says when the fault took effect (a stop call may take a while).
           if (seen?.verdict === 'answered' && !verify) return { observed: false, observation: answeredAfter(target, seen) };
@@ -185,8 +185,8 @@ function answeredAfter(target: string, seen: { names: string[]; answers: number 
   return `every replica answering before the kill (${seen.names.join(', ')}) answered requests ${after} (${seen.answers} answers): ${advice}`;
 }
 
-function secondsSince(context: PhaseContext, at: number): string {
-  return `${((context.driver.now() - at) / 1000).toFixed(1)} s`;
+function secondsSince(context: PhaseClient, at: number): string {
+  return `${((context.now() - at) / 1000).toFixed(1)} s`;
 }
 
 /**
@@ -195,7 +195,7 @@ function secondsSince(context: PhaseContext, at: number): string {
  * so that session loss is measured on a store that is up; verified by --verify-cmd or by a
  * request that failed in between.
  */
-export async function killStoreByCommand(context: PhaseContext, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
+export async function killStoreByCommand(context: PhaseClient, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
   await guardFault(context, context.cluster.commandFaults);
   const accounts = context.profile.accounts;
   if (!commands.ready && accounts && accounts.length <= context.users.length) {
@@ -204,7 +204,7 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
         `a second login to a user's account may end that user's session on some apps, which would count as lost; add an account to ${context.profile.accountsSource ?? 'the accounts file'}, lower --users, or give --store-ready-cmd`,
     );
   }
-  const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
+  const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
   context.faults.push(fault);
   const limit = context.cluster.commandFaults?.timeoutMs ?? commands.backWithinMs;
   const run = await runRecorded(context, fault, commands.kill(options.signal), limit);
@@ -238,16 +238,16 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
       POLL_COMMAND_EVERY_MS,
       commands.backWithinMs,
     );
-    if (readyRun) fault.commands!.push(recordRun(context.driver, readyRun));
+    if (readyRun) fault.commands!.push(recordRun(context, readyRun));
     if (!back) throw new StoreLostError(`the store did not come back within ${Math.round(commands.backWithinMs / 1000)} s of the kill (last seen: ${lastSeen}); no session loss can be measured on a store that is down`);
   } finally {
     await verify?.settle();
     await control.close();
   }
-  fault.endAt = context.driver.now();
+  fault.endAt = context.now();
   verify?.record(fault);
 
-  const samples = context.driver.samples;
+  const samples = context.samples;
   const failed = storeFailure(samples, run.startAt);
   const during = samples.filter((sample) => sample.end >= run.startAt && sample.at <= fault.endAt! && failed(sample));
   const failures = during.length;
@@ -263,8 +263,8 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
 }
 
 /** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
-function controlUser(context: PhaseContext) {
-  const driver = context.driver.fork('control');
+function controlUser(context: PhaseClient) {
+  const driver = context.fork('control');
   // With test accounts, a row no scenario user holds (killStoreByCommand made sure there is one):
   // an invented user cannot log in to an app with real accounts.
   const accounts = context.profile.accounts;
@@ -305,7 +305,7 @@ const STILL_UP_LOOK_MS = 3_000;
  * the row) when answers name replicas, else the health path answering 2 x replicas times in a
  * row. The fault's endAt is when it was back. Returns, per replica not restored, why.
  */
-export async function restoreReplicas(input: { driver: Driver; profile: PhaseContext['profile']; cluster: PhaseContext['cluster']; faults: readonly Fault[]; signal: AbortSignal }): Promise<string[]> {
+export async function restoreReplicas(input: { driver: Driver; profile: PhaseClient['profile']; cluster: PhaseClient['cluster']; faults: readonly Fault[]; signal: AbortSignal }): Promise<string[]> {
   const commands = input.cluster.commandFaults;
   if (!commands) return [];
   const problems: string[] = [];
@@ -359,7 +359,7 @@ const READ_PROBE_EVERY = 4;
  * whose proxy keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe
  * every 200 ms.
  */
-async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, names: readonly string[], waitMs: number): Promise<boolean> {
+async function seenAgain(input: { driver: Driver; profile: PhaseClient['profile']; signal: AbortSignal }, names: readonly string[], waitMs: number): Promise<boolean> {
   const unseen = new Set(names);
   const driver = input.driver.fork('probe');
   const meta = { phase: 'probe', kind: 'probe', user: -1 };

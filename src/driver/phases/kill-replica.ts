@@ -35,6 +35,6 @@ export const killReplica = definePhase({
     // The user's command kills it (--runtime external): timed and verified from what users see.
     if (context.cluster.commandFaults) return killReplicaByCommand(context, context.cluster.commandFaults, target, options.signal);
     const { at } = await context.cluster.killReplica(target, options.signal);
-    context.faults.push({ kind: 'kill-replica', target, at: context.driver.fromEpoch(at) } satisfies KillReplicaFault);
+    context.faults.push({ kind: 'kill-replica', target, at: context.fromEpoch(at) } satisfies KillReplicaFault);
   },
 });

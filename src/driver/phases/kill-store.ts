@@ -32,7 +32,7 @@ export const killStore = definePhase({
     if (!store) throw new EnvironmentError(`phase ${context.phase}: this cluster has no session store to kill`);
     // The user's commands kill it and the platform may restart it: wait until it is back, then verify.
     if (store.commandFaults) return killStoreByCommand(context, store, store.commandFaults, options);
-    const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
+    const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.now(), detail: { signal: options.signal, downMs: options.downMs } };
     await store.kill(options.signal);
     // On record from the kill on, so that the report says what was done whatever follows.
     context.faults.push(fault);
@@ -47,6 +47,6 @@ export const killStore = definePhase({
         });
       }
     }
-    fault.endAt = context.driver.now();
+    fault.endAt = context.now();
   },
 });

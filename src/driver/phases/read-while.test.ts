@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PhaseContext } from '../phase.js';
+import type { PhaseClient } from '../phase.js';
 import { createRng } from '../rng.js';
 import { readWhile, STOP_GRACE_MS } from './read.js';
 
@@ -13,19 +13,16 @@ function reading(signal = new AbortController().signal) {
     users: [{ index: 0, jar: {}, identity: {} }],
     concurrency: 1,
     rng: createRng(1),
-    profile: { read: { method: 'GET', path: '/' }, isHit: () => true },
-    driver: {
-      now: () => Date.now() - startedAt,
-      send: () =>
-        new Promise((resolve) =>
-          setTimeout(() => {
-            sent.reads++;
-            resolve({ status: 200, body: '' });
-          }, 100),
-        ),
-    },
+        now: () => Date.now() - startedAt,
+    read: () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          sent.reads++;
+          resolve({ status: 200, body: '' });
+        }, 100),
+      ),
     signal,
-  } as unknown as PhaseContext;
+  } as unknown as PhaseClient;
   return { context, sent };
 }
 
@@ -53,7 +50,7 @@ describe('readWhile: its timeout is a deadline', () => {
       (signal) =>
         new Promise<never>((_, reject) =>
           signal.addEventListener('abort', () => {
-            abortedAt = context.driver.now();
+            abortedAt = context.now();
             reject(signal.reason as Error);
           }),
         ),

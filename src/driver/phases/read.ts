@@ -4,7 +4,7 @@ import { settleWithin } from '../../time.js';
 import { detectionBoundMs } from '../../balancer/settings.js';
 import { BALANCER_CONDITIONS, CONDITION_NAMES, conditions, type ConditionName } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, readAs, type PhaseContext } from '../phase.js';
+import { count, definePhase, evaluateCount, type PhaseClient } from '../phase.js';
 
 const MAX_WAIT_MS = 900_000;
 
@@ -45,11 +45,11 @@ export const read = definePhase({
 });
 
 /** Every user reads its session `perUser` times, in the phase's seeded order. */
-export async function readRounds(context: PhaseContext, perUser: number | ((user: number) => number), options: { expiredCookies?: boolean } = {}): Promise<void> {
+export async function readRounds(context: PhaseClient, perUser: number | ((user: number) => number), options: { expiredCookies?: boolean } = {}): Promise<void> {
   const order = interleave(context.users.map((user) => user.index), perUser, context.rng.shuffle);
   const tasks = order.map((index) => {
     const user = context.users[index]!;
-    return { user: index, run: async () => void (await readAs(context, index, user.jar, user.identity, options)) };
+    return { user: index, run: async () => void (await context.read(index, user.jar, user.identity, options)) };
   });
   await runInOrder(tasks, context.concurrency, context.signal);
 }
@@ -63,7 +63,7 @@ export const STOP_GRACE_MS = 5_000;
  * stopped); once reading has stopped, it has STOP_GRACE_MS to settle, past which this throws
  * rather than wait on it. Whatever the work throws is thrown after the round.
  */
-export async function readWhile<T>(context: PhaseContext, work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
   const stop = new AbortController();
   const signal = AbortSignal.any([context.signal, stop.signal]);
   let settled = false;
@@ -81,12 +81,12 @@ export async function readWhile<T>(context: PhaseContext, work: (signal: AbortSi
   void watched.then(() => (settled = true));
   const expired = () => new WorkDeadlineError(`phase ${context.phase}: its work did not finish within ${timeoutMs} ms`);
   const timer = setTimeout(() => stop.abort(expired()), timeoutMs);
-  const deadline = context.driver.now() + timeoutMs;
+  const deadline = context.now() + timeoutMs;
   let reading: { error: unknown } | undefined;
   try {
     do {
       await readRounds(context, 1);
-    } while (!settled && context.driver.now() < deadline);
+    } while (!settled && context.now() < deadline);
   } catch (error) {
     reading = { error };
   } finally {
@@ -105,7 +105,7 @@ export async function readWhile<T>(context: PhaseContext, work: (signal: AbortSi
 /** A phase's work that ran past its deadline. */
 export class WorkDeadlineError extends EnvironmentError {}
 
-function readUntil(context: PhaseContext, name: ConditionName, timeoutMs: number): Promise<void> {
+function readUntil(context: PhaseClient, name: ConditionName, timeoutMs: number): Promise<void> {
   // The condition bounds itself by the same figure, and says what it waited for when it gives up.
   return readWhile(context, () => conditions[name](context, timeoutMs), timeoutMs);
 }

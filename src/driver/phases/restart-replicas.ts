@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { detectionBoundMs } from '../../balancer/settings.js';
-import { definePhase, type PhaseContext } from '../phase.js';
+import { definePhase, type PhaseClient } from '../phase.js';
 import type { FaultBase } from '../records.js';
 import { readWhile } from './read.js';
 
@@ -49,15 +49,15 @@ const RESTART_STEPS_MS = 30_000;
  * that is over nine minutes a replica; the demo app's restart takes about two and a half (five
  * passing checks 30 s apart).
  */
-export function restartBoundMs(balancer: PhaseContext['balancer'], replicas: number): number {
+export function restartBoundMs(balancer: PhaseClient['balancer'], replicas: number): number {
   return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + detectionBoundMs(balancer.healthCheck, 'healthy'));
 }
 
-async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals, abort: AbortSignal): Promise<void> {
+async function restartInTurn(context: PhaseClient, targets: readonly string[], signal: NodeJS.Signals, abort: AbortSignal): Promise<void> {
   const { cluster } = context;
   for (const target of targets) {
     abort.throwIfAborted();
-    const at = context.driver.now();
+    const at = context.now();
     const drain = await cluster.deregisterReplica(target);
     const fault: RestartReplicaFault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
     context.faults.push(fault);
@@ -65,6 +65,6 @@ async function restartInTurn(context: PhaseContext, targets: readonly string[], 
     await cluster.startReplica(target);
     await cluster.registerReplica(target);
     const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), abort);
-    fault.endAt = Math.max(at, context.driver.fromEpoch(change.at));
+    fault.endAt = Math.max(at, context.fromEpoch(change.at));
   }
 }

@@ -33,7 +33,7 @@ export const storeFault = definePhase({
   async run(context, options) {
     const faults = context.storeFaults;
     if (!faults) throw new EnvironmentError(`phase ${context.phase}: no fault proxy stands between the replicas and the store`);
-    const fault: StoreToxicFault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.driver.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
+    const fault: StoreToxicFault = { kind: `store-${options.toxic.type}`, target: context.store?.name ?? 'store', at: context.now(), detail: { ...options.toxic, durationMs: options.durationMs } };
     context.faults.push(fault);
     const undone = async (signal: AbortSignal) => {
       try {
@@ -41,13 +41,13 @@ export const storeFault = definePhase({
         // Asked for at `at`, in effect from here: a read sent while the proxy (a container, on
         // Docker) was still applying it reached a healthy store, and must not count as served
         // without one. Reads already in flight are the fault's all the same (a hang catches them).
-        fault.appliedAt = context.driver.now();
+        fault.appliedAt = context.now();
         await sleep(options.durationMs, undefined, { signal });
       } finally {
         // The fault ends when hactl asks for its removal: an answer after that is not one the
         // fault could have served. Removed even when the run is being torn down, or when setting
         // it failed half-way (the proxy may have applied it before its answer was lost).
-        fault.endAt = context.driver.now();
+        fault.endAt = context.now();
         await faults.setToxic(undefined);
       }
     };
