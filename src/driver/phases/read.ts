@@ -54,8 +54,12 @@ export async function readRounds(context: PhaseClient, perUser: number | ((user:
   await runInOrder(tasks, context.concurrency, context.signal);
 }
 
-/** How long a phase's background work may take to stop once its deadline has aborted it. */
-export const STOP_GRACE_MS = 5_000;
+/**
+ * How long a phase's background work may take to stop once told to (its deadline, or the run
+ * being stopped): a step already under way (a replica starting, a toxic being removed) finishes
+ * before the cluster's teardown runs. Each such step bounds itself; this bounds the wait on it.
+ */
+export const STOP_GRACE_MS = 30_000;
 
 /**
  * Users keep reading, a round at a time, while `work` runs (a fault, a condition awaited), for
