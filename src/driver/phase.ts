@@ -93,7 +93,8 @@ export function phaseClient(scope: ScenarioScope, phase: { name: string; kind: s
     phase: phase.name,
     kind: phase.kind,
     rng: rng.fork(`${scope.scenario}:${phase.name}`),
-    send: (jar, request, user, classify, { as = { phase: phase.name, kind: phase.kind }, ...options } = {}) => driver.send(jar, request, { ...as, user }, classify, options),
+    // One small meta object per request, as before: the driver copies its fields into the sample.
+    send: (jar, request, user, classify, options) => driver.send(jar, request, { phase: options?.as?.phase ?? phase.name, kind: options?.as?.kind ?? phase.kind, user }, classify, options),
     read: (user, jar, owner, options) => client.send(jar, scope.profile.read, user, (exchange) => classifyRead(exchange, scope.profile.isHit(exchange.status, exchange.body, owner)), options),
     origin: driver.origin,
     get samples() {
