@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
 import type { CountVariables } from './config/count.js';
 import type { AppProfile } from './driver/app-profile.js';
-import type { Fault, Sample } from './driver/records.js';
+import { commandEvidence, type Fault, type Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { countsInHitRate } from './driver/phase.js';
 import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError, UsageError } from './errors.js';
@@ -23,7 +23,7 @@ import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { defaultChoice, strategyRegistry, variantRecord, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
-import { chooseNode, choiceIn, nodeChoiceProblems, proxiedNode, throughProxy } from './stores/node-choice.js';
+import { chooseNode, nodeChoiceProblems, proxiedNode, throughProxy } from './stores/node-choice.js';
 import { restartable } from './stores/store.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
 import { VERSION } from './version.js';
@@ -471,7 +471,7 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
 /** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
 function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
   const kills = scenario.phases.find((phase) => phase.unit.kind === 'kill-store');
-  const node = kills && store ? chooseNode(store.name, store.nodes, choiceIn(kills.options)) : undefined;
+  const node = kills && store ? chooseNode(store.name, store.nodes, kills.storeNode() ?? {}) : undefined;
   return node && typeof node !== 'string' && !restartable(node) ? `${scenario.name} kills the store, and hactl cannot restart ${store!.description}` : undefined;
 }
 
@@ -634,9 +634,11 @@ async function runOne(
  * figures (a loss measured after a fault that did not happen is no result).
  */
 function faultsNotObserved(faults: readonly Fault[]): RowWarning[] {
-  return faults
-    .filter((fault) => fault.observed === false)
-    .map((fault) => ({ id: 'fault-not-observed', invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${fault.observation ?? 'nothing showed it'}` }));
+  return faults.flatMap((fault) => {
+    const { observed, observation } = commandEvidence(fault);
+    if (observed !== false) return [];
+    return [{ id: 'fault-not-observed' as const, invalid: true, message: `the ${fault.kind} fault on ${fault.target} was not observed, so the figures after it are no result: ${observation ?? 'nothing showed it'}` }];
+  });
 }
 
 /**

@@ -114,7 +114,7 @@ describe("waits on the balancer, held to the profile's detection bound", () => {
       for (const timing of [fast, alb]) expect((await loadScenario(name, timing)).name).toBe(name);
     }
     const failover = (await loadScenario('kill-node', alb)).phases.find((phase) => phase.name === 'failover')!;
-    expect(failover.unit.balancerWait!(failover.options)).toEqual({ direction: 'unhealthy' });
+    expect(failover.balancerWait()).toEqual({ direction: 'unhealthy' });
   });
 
   it("refuses a user's timeout shorter than the profile's bound, in one line naming both", () => {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { formatPath } from './paths.js';
 import { parseWith, readYamlFile } from './yaml-file.js';
 import { phaseUnits } from '../driver/phases/index.js';
-import type { PhaseUnit } from '../driver/phase.js';
+import type { ScenarioPhase } from '../driver/phase.js';
 import { didYouMean } from '../did-you-mean.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
@@ -16,11 +16,7 @@ import { detectionBoundMs, type BalancerProfile, type HealthCheckSettings, type 
 
 export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
-export interface ScenarioPhase {
-  name: string;
-  unit: PhaseUnit<any>;
-  options: unknown;
-}
+export type { ScenarioPhase };
 
 export interface Scenario {
   name: string;
@@ -128,15 +124,15 @@ export function parseScenario(data: unknown, file: string, balancer?: BalancerTi
       problems.push(`${file}: phases[${index}].do: unknown phase kind "${kind}"${didYouMean(kind, Object.keys(phaseUnits))}; expected one of ${Object.keys(phaseUnits).join(', ')}`);
       return;
     }
-    const options = unit.options.safeParse(rest);
-    if (!options.success) {
-      for (const issue of options.error.issues) problems.push(`${file}: ${formatPath(['phases', index, ...issue.path])}: ${issue.message}`);
+    const bound = unit.bind(name, rest);
+    if (!bound.success) {
+      for (const issue of bound.issues) problems.push(`${file}: ${formatPath(['phases', index, ...issue.path])}: ${issue.message}`);
       return;
     }
     if (phases.some((phase) => phase.name === name)) problems.push(`${file}: phases[${index}].name: "${name}" is used by an earlier phase; names must be unique`);
-    const tooShort = balancer && shortWait(unit.balancerWait?.(options.data), balancer);
+    const tooShort = balancer && shortWait(bound.phase.balancerWait(), balancer);
     if (tooShort) problems.push(`${file}: phases[${index}].timeoutMs: ${tooShort}`);
-    phases.push({ name, unit, options: options.data });
+    phases.push(bound.phase);
   });
   for (const measure of ['sessionLoss', 'expiry'] as const) {
     const pair = raw.measure[measure];
@@ -180,7 +176,7 @@ export function scenarioConflict(scenario: Scenario, counts: CountVariables, clu
   }
   const after = scenario.measure.sessionLoss?.after;
   const phase = scenario.phases.find((candidate) => candidate.name === after);
-  const reads = phase?.unit.readsPerUser?.(phase.options, counts);
+  const reads = phase?.readsPerUser(counts);
   // DESIGN.md: a session counts as lost only after K >= 2 x replicas reads without a hit,
   // so round robin cannot hide a surviving copy.
   if (reads !== undefined && reads < 2 * counts.replicas) {

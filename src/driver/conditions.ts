@@ -1,9 +1,10 @@
 import type { HealthDirection } from '../balancer/settings.js';
 import { EnvironmentError } from '../errors.js';
 import { pollUntil } from '../time.js';
-import type { PhaseContext } from './phase.js';
+import type { PhaseClient } from './phase.js';
 import { answeringName, cleanRun, detectionMoment } from './fault-effect.js';
-import type { Fault } from './records.js';
+import { isFault } from './records.js';
+import type { KillReplicaFault } from './phases/kill-replica.js';
 
 /**
  * Conditions a phase can wait for while users keep going (`read` with `until:`). Each resolves
@@ -11,15 +12,15 @@ import type { Fault } from './records.js';
  */
 export const conditions = {
   /** The balancer has taken every replica killed so far out of rotation. */
-  'fault-detected': async (context: PhaseContext, timeoutMs: number) => {
-    const pending = context.faults.filter((fault) => fault.kind === 'kill-replica' && fault.detectedAt === undefined && !waited.has(fault));
+  'fault-detected': async (context: PhaseClient, timeoutMs: number) => {
+    const pending = context.faults.filter(isFault('kill-replica')).filter((fault) => fault.detectedAt === undefined && !waited.has(fault));
     if (pending.length === 0) throw new EnvironmentError(`phase ${context.phase} waits for a fault to be detected, but no replica was killed before it`);
     await Promise.all(
       pending.map(async (fault) => {
         waited.add(fault);
         if (fault.commands !== undefined) return commandFaultDetected(context, fault, timeoutMs);
         const change = await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
-        fault.detectedAt = Math.max(fault.at, context.driver.fromEpoch(change.at));
+        fault.detectedAt = Math.max(fault.at, context.fromEpoch(change.at));
       }),
     );
   },
@@ -28,8 +29,8 @@ export const conditions = {
    * has asked every replica twice), none an error: the store is back and the replicas have
    * reconnected to it (or never needed to).
    */
-  'no-errors': async (context: PhaseContext, timeoutMs: number) => {
-    const samples = context.driver.samples;
+  'no-errors': async (context: PhaseClient, timeoutMs: number) => {
+    const samples = context.samples;
     const from = samples.length;
     const wanted = Math.max(context.users.length, 2 * context.cluster.replicaIds.length);
     // The streak last seen, and whether an error ended it: a streak cut short by the clock alone
@@ -66,7 +67,7 @@ export const conditions = {
 } as const;
 
 /** Faults a fault-detected wait has dealt with, whether or not it could date their detection. */
-const waited = new WeakSet<Fault>();
+const waited = new WeakSet<KillReplicaFault>();
 
 /**
  * A replica the user's command killed. Not observed: nothing to wait for. With identity known,
@@ -75,10 +76,10 @@ const waited = new WeakSet<Fault>();
  * traffic. Without identity the wait ends on the health path's streak, and detectedAt stays
  * unknown: a probe streak through a retrying proxy says nothing of when the replica left.
  */
-async function commandFaultDetected(context: PhaseContext, fault: Fault, timeoutMs: number): Promise<void> {
+async function commandFaultDetected(context: PhaseClient, fault: KillReplicaFault, timeoutMs: number): Promise<void> {
   if (fault.observed === false) return;
   const command = fault.commands![0]!;
-  const samples = context.driver.samples;
+  const samples = context.samples;
   const name = answeringName(fault, samples);
   if (name === undefined) {
     await context.cluster.waitForReplicaHealth(fault.target, false, timeoutMs, context.signal);
@@ -91,7 +92,7 @@ async function commandFaultDetected(context: PhaseContext, fault: Fault, timeout
     signal: context.signal,
     onTimeout: () => new EnvironmentError(`phase ${context.phase}: within ${timeoutMs} ms of the kill, ${wanted} requests in a row were never all answered by replicas other than ${name}`),
   });
-  const detected = detectionMoment(samples, name, fault.at, context.driver.now());
+  const detected = detectionMoment(samples, name, fault.at, context.now());
   if (detected !== undefined) fault.detectedAt = detected;
   else fault.detail = { ...fault.detail, detection: 'not seen: no request failed after the fault (a proxy that retries hides when it took the replica out)' };
 }

@@ -3,7 +3,8 @@
  * whether it took effect, when, and when the balancer stopped sending to the replica. Pure:
  * samples in, moments (scenario time) out.
  */
-import type { Fault, Sample } from './records.js';
+import type { CommandEvidence, Sample } from './records.js';
+import type { KillReplicaFault } from './phases/kill-replica.js';
 
 /** An answer that names the replica that gave it (`none`: hactl's balancer had no target to give it to). */
 function named(sample: Sample): sample is Sample & { replica: string } {
@@ -101,8 +102,8 @@ export function replicaVerdict(
 }
 
 /** The name answers gave the killed replica, once known: its own, or the one that disappeared (`detail.answersAs`). */
-export function answeringName(fault: Fault, samples: readonly Sample[]): string | undefined {
-  if (typeof fault.detail?.answersAs === 'string') return fault.detail.answersAs;
+export function answeringName(fault: KillReplicaFault, samples: readonly Sample[]): string | undefined {
+  if (fault.detail?.answersAs !== undefined) return fault.detail.answersAs;
   return identityBefore(samples, fault.commands?.[0]?.startAt ?? fault.at, fault.target).targetSeen ? fault.target : undefined;
 }
 
@@ -115,7 +116,7 @@ export function effectMoment(
   samples: readonly Sample[],
   commandStart: number,
   options: { target?: string; failed?: (sample: Sample) => boolean; until?: number },
-): { at: number; effect: NonNullable<Fault['effect']> } {
+): { at: number; effect: NonNullable<CommandEvidence['effect']> } {
   const failed = options.failed ?? ((sample: Sample) => sample.outcome === 'error');
   const until = options.until ?? Number.POSITIVE_INFINITY;
   const since = samples.filter((sample) => sample.end >= commandStart && sample.at <= until);

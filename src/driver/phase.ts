@@ -1,33 +1,33 @@
 import { z } from 'zod';
+import type { NodeChoice } from '../stores/node-choice.js';
 import { CountSyntaxError, parseCount, type CountExpression, type CountVariables } from '../config/count.js';
 import type { Cluster, ClusterControl } from '../runtime/runtime.js';
-import type { AppProfile, Identity, OptionalRequest } from './app-profile.js';
+import type { AppProfile, HttpRequest, Identity, OptionalRequest } from './app-profile.js';
 import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings, HealthDirection } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
-import type { CounterRecord, Fault, LoginRecord, Outcome, RecordedFinding } from './records.js';
+import type { CounterRecord, Fault, LoginRecord, Outcome, RecordedFinding, Sample } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
 
-/** Everything a phase may use; phases talk to the cluster only through this. */
-export interface PhaseContext {
+/**
+ * What stays the same for every phase of a scenario: its users, its driver, the cluster and store
+ * it may act on, and the records its phases add to. The runner builds it once; each phase gets a
+ * PhaseClient over it.
+ */
+export interface ScenarioScope {
   scenario: string;
-  phase: string;
-  kind: string;
   users: readonly VirtualUser[];
   driver: Driver;
   cluster: Cluster;
   profile: AppProfile;
   counts: CountVariables;
   concurrency: number;
+  /** The scenario's generator: each phase forks its own from it, by the scenario's and the phase's names. */
   rng: Rng;
-  faults: Fault[];
-  findings: RecordedFinding[];
-  counters: CounterRecord[];
-  /** Every login of the scenario's login phases, failed or not. */
-  logins: LoginRecord[];
+  records: PhaseRecords;
   /** The strategy's store server, when it has one. */
   store?: RunningStore;
   /** The fault proxy between replicas and store, when the scenario asked for one. */
@@ -39,6 +39,74 @@ export interface PhaseContext {
   /** --id-sample: how many logins the id-quality check makes, over its scenario's own figure. */
   idSample?: number;
   signal: AbortSignal;
+}
+
+/** What a scenario's phases leave behind, beside the driver's samples. */
+export interface PhaseRecords {
+  faults: Fault[];
+  findings: RecordedFinding[];
+  counters: CounterRecord[];
+  /** Every login of the scenario's login phases, failed or not. */
+  logins: LoginRecord[];
+}
+
+/**
+ * Everything a phase may use, bound to that phase: what it sends as a user is recorded as its
+ * sample (its name and kind), paced by the run's limiter and stopped by the run's signal. Phases
+ * talk to the cluster only through this.
+ */
+export interface PhaseClient extends Omit<ScenarioScope, 'driver' | 'records' | 'rng'>, PhaseRecords {
+  phase: string;
+  kind: string;
+  /** This phase's generator (forked from the scenario's by its name): the same order every run. */
+  rng: Rng;
+  /** Sends `request` with `jar` as `user`, recorded as a sample of this phase. */
+  send(jar: CookieJar, request: HttpRequest, user: number, classify: (exchange: Exchange) => Outcome, options?: SendOptions): Promise<Exchange>;
+  /** A read of the app's session endpoint by `jar`, judged against `owner`'s identity. */
+  read(user: number, jar: CookieJar, owner: Identity, options?: { expiredCookies?: boolean }): Promise<Exchange>;
+  /** The balancer's origin, which the session cookies are scoped to. */
+  readonly origin: string;
+  /** The scenario's samples so far, every phase's. */
+  readonly samples: readonly Sample[];
+  /** Milliseconds since the scenario started. */
+  now(): number;
+  /** An epoch time (as the balancer reports events) in scenario time. */
+  fromEpoch(epochMs: number): number;
+  /** When the oldest request still in flight was sent, if any is. */
+  oldestInFlightAt(): number | undefined;
+  /** A driver of its own whose samples are no sample of the row: a control user, probes. Closed by the caller. */
+  fork(name: string): Driver;
+}
+
+export interface SendOptions {
+  /** Send the session cookie even after the browser would have dropped it (expiry checks). */
+  expiredCookies?: boolean;
+  /** Recorded under another phase name and kind than the phase's own: a step apart from its figures (a read-back after it). */
+  as?: { phase: string; kind: string };
+}
+
+/** The client of one phase of the scenario. */
+export function phaseClient(scope: ScenarioScope, phase: { name: string; kind: string }): PhaseClient {
+  const { driver, records, rng, ...shared } = scope;
+  const client: PhaseClient = {
+    ...shared,
+    ...records,
+    phase: phase.name,
+    kind: phase.kind,
+    rng: rng.fork(`${scope.scenario}:${phase.name}`),
+    // One small meta object per request, as before: the driver copies its fields into the sample.
+    send: (jar, request, user, classify, options) => driver.send(jar, request, { phase: options?.as?.phase ?? phase.name, kind: options?.as?.kind ?? phase.kind, user }, classify, options),
+    read: (user, jar, owner, options) => client.send(jar, scope.profile.read, user, (exchange) => classifyRead(exchange, scope.profile.isHit(exchange.status, exchange.body, owner)), options),
+    origin: driver.origin,
+    get samples() {
+      return driver.samples;
+    },
+    now: () => driver.now(),
+    fromEpoch: (epochMs) => driver.fromEpoch(epochMs),
+    oldestInFlightAt: () => driver.oldestInFlightAt(),
+    fork: (name) => driver.fork(name),
+  };
+  return client;
 }
 
 /** Toxics on the connections between replicas and store (see src/faults/). */
@@ -77,11 +145,54 @@ export interface PhaseUnit<Options = unknown> {
   balancerWait?(options: Options): { direction: HealthDirection; timeoutMs?: number } | undefined;
   /** Reads each user makes in this phase, when it makes a fixed number (for session-loss checks). */
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
-  run(context: PhaseContext, options: Options): Promise<void>;
+  /** The store node it acts on (`node:`, `role:`), for phases that act on one: checked at load against each store's nodes. */
+  storeNode?(options: Options): NodeChoice;
+  run(context: PhaseClient, options: Options): Promise<void>;
 }
 
-export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> {
-  return unit;
+/** What is known of a phase unit without its options: its kind, and what it needs of the run. */
+export type PhaseTraits = Omit<PhaseUnit, 'options' | 'balancerWait' | 'readsPerUser' | 'storeNode' | 'run'>;
+
+/**
+ * A scenario's phase: a unit bound to the options parsed for it. The options live only inside
+ * these closures, so the runner cannot hand a unit another unit's options; that `run` gets its
+ * own is checked where the binding is made (definePhase).
+ */
+export interface ScenarioPhase {
+  name: string;
+  unit: PhaseTraits;
+  run(context: PhaseClient): Promise<void>;
+  balancerWait(): { direction: HealthDirection; timeoutMs?: number } | undefined;
+  readsPerUser(counts: CountVariables): number | undefined;
+  /** The store node the phase acts on, when it acts on one. */
+  storeNode(): NodeChoice | undefined;
+}
+
+/** A unit as registered: it parses a phase's options and binds itself to them. */
+export interface RegisteredPhaseUnit extends PhaseTraits {
+  bind(name: string, raw: unknown): { success: true; phase: ScenarioPhase } | { success: false; issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+}
+
+export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Options> & RegisteredPhaseUnit {
+  return {
+    ...unit,
+    bind(name, raw) {
+      const parsed = unit.options.safeParse(raw);
+      if (!parsed.success) return { success: false, issues: parsed.error.issues };
+      const options = parsed.data;
+      return {
+        success: true,
+        phase: {
+          name,
+          unit,
+          run: (context) => unit.run(context, options),
+          balancerWait: () => unit.balancerWait?.(options),
+          readsPerUser: (counts) => unit.readsPerUser?.(options, counts),
+          storeNode: () => unit.storeNode?.(options),
+        },
+      };
+    },
+  };
 }
 
 /** Whether a phase's requests are users' reads of their own sessions, which make the row's hit rate. */
@@ -101,17 +212,6 @@ export const count = z.union([z.number(), z.string()]).transform((source, contex
 
 export function evaluateCount(expression: CountExpression, counts: CountVariables): number {
   return Math.max(0, Math.floor(expression(counts)));
-}
-
-/** A read of the app's session endpoint by `jar`, judged against `owner`'s identity. */
-export function readAs(context: PhaseContext, user: number, jar: CookieJar, owner: Identity, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
-  return context.driver.send(
-    jar,
-    context.profile.read,
-    { phase: context.phase, kind: context.kind, user },
-    (exchange) => classifyRead(exchange, context.profile.isHit(exchange.status, exchange.body, owner)),
-    options,
-  );
 }
 
 export function classifyRead(exchange: Exchange, hit: boolean): Outcome {

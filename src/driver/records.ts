@@ -1,5 +1,9 @@
 /** What a scenario leaves behind: samples, faults and findings. The report is computed from these. */
 import type { FindingId } from './findings.js';
+import type { KillReplicaFault } from './phases/kill-replica.js';
+import type { KillStoreFault } from './phases/kill-store.js';
+import type { RestartReplicaFault } from './phases/restart-replicas.js';
+import type { StoreToxicFault } from './phases/store-fault.js';
 
 /** `hit`/`miss` for reads; `ok`/`rejected` for other requests; `error` is no answer or a 5xx. */
 export type Outcome = 'hit' | 'miss' | 'ok' | 'rejected' | 'error';
@@ -40,33 +44,75 @@ export interface LoginRecord {
   body?: string;
 }
 
-export interface Fault {
-  kind: string;
+/**
+ * What a scenario broke, one variant per kind of fault, each declared by the phase unit that makes
+ * it. Code that reads faults switches on `kind`; a new kind of fault is a new variant here.
+ */
+export type Fault = KillReplicaFault | RestartReplicaFault | KillStoreFault | StoreToxicFault;
+export type FaultKind = Fault['kind'];
+
+/** What every fault records. */
+export interface FaultBase {
   target: string;
   /** Milliseconds since the scenario started. */
   at: number;
-  /** When the balancer took the target out of rotation, if it did. */
-  detectedAt?: number;
-  /** When the fault took effect, where that is later than when it was asked for (a proxy's toxic). */
-  appliedAt?: number;
   /** When the fault was undone (the store restarted, the toxic removed, the replica back in rotation). */
   endAt?: number;
-  /**
-   * After a store fault of the user's command: the end of the last request that failed (an error,
-   * or a miss of a user whose reads hit before) before the store was seen back. An app that fails
-   * closed answers 401s, not errors, while its store is down, so recovery is never shorter than this.
-   */
-  backAt?: number;
-  /** What the fault did that the report shows: drain time, requests abandoned, toxic settings. */
-  detail?: Record<string, number | string>;
-  /** The user's commands run for this fault (--runtime external), in order. */
+}
+
+/**
+ * What a fault of the user's command records (--runtime external), where hactl did not do the
+ * fault itself and found its moment, and whether it happened, from what users saw.
+ */
+export interface CommandEvidence {
+  /** The user's commands run for this fault, in order. */
   commands?: FaultCommandRun[];
-  /** How `at` (the moment the fault took effect) was found where hactl did not do the fault itself. */
+  /** How `at` (the moment the fault took effect) was found. */
   effect?: 'first-failure' | 'replica-gone' | 'command-start';
-  /** false: hactl did not see the fault take effect, so the figures after it are no result. Absent where hactl did the fault itself. */
+  /** false: hactl did not see the fault take effect, so the figures after it are no result. */
   observed?: boolean;
   /** What was seen: how the fault was verified, or why it was not. One sentence. */
   observation?: string;
+}
+
+/** How a fault of the user's command was judged: whether it took effect, and why hactl thinks so. */
+export type FaultVerdict = Required<Pick<CommandEvidence, 'observed' | 'observation'>>;
+
+/** The kinds of fault the user's commands can make (--runtime external). */
+export type CommandFault = KillReplicaFault | KillStoreFault;
+
+/** Records whether a fault of the user's command took effect. */
+export function recordVerdict(fault: CommandFault, verdict: FaultVerdict): void {
+  fault.observed = verdict.observed;
+  fault.observation = verdict.observation;
+}
+
+/** Dates a fault of the user's command by when it took effect, and says how that was found. */
+export function recordEffect(fault: CommandFault, moment: { at: number; effect: NonNullable<CommandEvidence['effect']> }): void {
+  fault.at = moment.at;
+  fault.effect = moment.effect;
+}
+
+/** The command evidence of a fault, empty for a fault hactl made itself. */
+export function commandEvidence(fault: Fault): CommandEvidence {
+  return fault.kind === 'kill-replica' || fault.kind === 'kill-store' ? fault : {};
+}
+
+/** When the balancer took the fault's target out of rotation, for a fault it detects (a killed replica), once it did. */
+export function detectedAt(fault: Fault): number | undefined {
+  return fault.kind === 'kill-replica' ? fault.detectedAt : undefined;
+}
+
+/** A fault's variant by kind, narrowing an array filter: `faults.filter(isFault('kill-replica'))`. */
+export function isFault<K extends FaultKind>(kind: K): (fault: Fault) => fault is Extract<Fault, { kind: K }> {
+  return (fault): fault is Extract<Fault, { kind: K }> => fault.kind === kind;
+}
+
+const STORE_TOXIC_KINDS: Record<StoreToxicFault['kind'], true> = { 'store-latency': true, 'store-timeout': true, 'store-reset_peer': true, 'store-down': true };
+
+/** A toxic put between the replicas and the store (store-fault). */
+export function isStoreToxicFault(fault: Fault): fault is StoreToxicFault {
+  return Object.hasOwn(STORE_TOXIC_KINDS, fault.kind);
 }
 
 /** One run of a user's fault command. */

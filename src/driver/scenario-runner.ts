@@ -6,8 +6,8 @@ import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
-import { countsInHitRate, type StoreFaults } from './phase.js';
-import type { CounterRecord, Fault, Finding, LoginRecord, RecordedFinding, Sample } from './records.js';
+import { countsInHitRate, phaseClient, type PhaseRecords, type ScenarioScope, type StoreFaults } from './phase.js';
+import type { CounterRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -102,10 +102,25 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
         }
       : {}),
   });
-  const faults: Fault[] = [];
-  const findings: RecordedFinding[] = [];
-  const counters: CounterRecord[] = [];
-  const logins: LoginRecord[] = [];
+  const records: PhaseRecords = { faults: [], findings: [], counters: [], logins: [] };
+  const { faults } = records;
+  const scope: ScenarioScope = {
+    scenario: scenario.name,
+    users,
+    driver,
+    cluster: input.cluster,
+    profile: input.profile,
+    counts: input.counts,
+    concurrency: input.concurrency,
+    rng,
+    records,
+    ...(input.store ? { store: input.store } : {}),
+    ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
+    balancer: input.balancer,
+    ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: input.idleTimeoutSeconds } : {}),
+    ...(input.idSample !== undefined ? { idSample: input.idSample } : {}),
+    signal,
+  };
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.
   let storeChecked = false;
   try {
@@ -117,31 +132,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       input.onActivity?.(activity);
       const checksStore = phase.unit.kind === 'login' && input.store !== undefined && !storeChecked;
       const before = checksStore ? await countStoreEntries(input.store!) : 0;
-      await phase.unit.run(
-        {
-          scenario: scenario.name,
-          phase: phase.name,
-          kind: phase.unit.kind,
-          users,
-          driver,
-          cluster: input.cluster,
-          profile: input.profile,
-          counts: input.counts,
-          concurrency: input.concurrency,
-          rng: rng.fork(`${scenario.name}:${phase.name}`),
-          faults,
-          findings,
-          counters,
-          logins,
-          ...(input.store ? { store: input.store } : {}),
-          ...(input.storeFaults ? { storeFaults: input.storeFaults } : {}),
-          balancer: input.balancer,
-          ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: input.idleTimeoutSeconds } : {}),
-          ...(input.idSample !== undefined ? { idSample: input.idSample } : {}),
-          signal,
-        },
-        phase.options,
-      );
+      await phase.run(phaseClient(scope, { name: phase.name, kind: phase.unit.kind }));
       if (checksStore) {
         storeChecked = true;
         const answered = driver.samples.filter((sample) => sample.phase === phase.name && sample.status >= 200 && sample.status < 400).length;
@@ -177,12 +168,13 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       );
     }
   }
-  return { samples: driver.samples, faults, findings, counters, logins };
+  return { samples: driver.samples, ...records };
 }
 
 /** Faults of the user's commands a stopped run did not undo: a killed replica not started again, a store not seen back. */
 function leftBroken(faults: readonly Fault[]): string[] {
   return faults.flatMap((fault) => {
+    if (fault.kind !== 'kill-replica' && fault.kind !== 'kill-store') return [];
     const started = fault.commands?.some((run) => run.flag === '--start-replica-cmd' || run.flag === '--start-store-cmd');
     // `commands` is set as a kill command starts; a run it was cut short in is not recorded in it.
     if (fault.kind === 'kill-replica' && fault.commands !== undefined && !started && fault.endAt === undefined) {

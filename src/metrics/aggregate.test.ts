@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LoginRecord, Outcome, Sample } from '../driver/records.js';
+import type { Fault, LoginRecord, Outcome, Sample } from '../driver/records.js';
+import type { KillStoreFault } from '../driver/phases/kill-store.js';
+import type { StoreToxicFault } from '../driver/phases/store-fault.js';
 import { aggregate, expiry, imbalance, lostUpdates, recoveryAfterFaults, recoveryMs, replicasKnown, sessionLoss, storeFault } from './aggregate.js';
 
 let clock = 0;
@@ -141,9 +143,9 @@ describe('recovery time', () => {
       sample('r', 0, 'error', { at: 1_000, end: 1_040 }),
       sample('r', 0, 'hit', { at: 1_100, end: 1_101 }),
     ];
-    const faults = [
-      { kind: 'store-down', target: 'redis', at: 100 },
-      { kind: 'store-reset_peer', target: 'redis', at: 1_000 },
+    const faults: Fault[] = [
+      { kind: 'store-down', target: 'redis', at: 100, detail: { type: 'down', durationMs: 500 } },
+      { kind: 'store-reset_peer', target: 'redis', at: 1_000, detail: { type: 'reset_peer', durationMs: 500 } },
     ];
     expect(recoveryAfterFaults(samples, faults)).toBe(40);
     // Still failing when the next fault came: not recovered from the first.
@@ -153,10 +155,11 @@ describe('recovery time', () => {
   it('lasts at least until the service was seen back, when the app answered misses (401s), not errors, meanwhile', () => {
     // A store down from 100 to 3,600: the app failed closed, so no request was an error.
     const samples = [sample('r', 0, 'miss', { at: 200, end: 210 }), sample('r', 0, 'hit', { at: 3_700, end: 3_710 })];
-    expect(recoveryAfterFaults(samples, [{ kind: 'kill-store', target: 'redis', at: 100 }])).toBe(0);
-    expect(recoveryAfterFaults(samples, [{ kind: 'kill-store', target: 'redis', at: 100, backAt: 3_600 }])).toBe(3_500);
+    const killed: KillStoreFault = { kind: 'kill-store', target: 'redis', at: 100, detail: { signal: 'SIGKILL', downMs: 0 } };
+    expect(recoveryAfterFaults(samples, [killed])).toBe(0);
+    expect(recoveryAfterFaults(samples, [{ ...killed, backAt: 3_600 }])).toBe(3_500);
     // An error later than that still counts.
-    expect(recoveryAfterFaults([...samples, sample('r', 0, 'error', { at: 3_800, end: 4_100 }), sample('r', 0, 'hit', { at: 4_200, end: 4_210 })], [{ kind: 'kill-store', target: 'redis', at: 100, backAt: 3_600 }])).toBe(4_000);
+    expect(recoveryAfterFaults([...samples, sample('r', 0, 'error', { at: 3_800, end: 4_100 }), sample('r', 0, 'hit', { at: 4_200, end: 4_210 })], [{ ...killed, backAt: 3_600 }])).toBe(4_000);
   });
 
   it('is reported with detection time when a fault happened', () => {
@@ -290,7 +293,7 @@ describe('expiry', () => {
 });
 
 describe('store faults', () => {
-  const fault = { kind: 'store-down', target: 'redis', at: 100, endAt: 200 };
+  const fault: StoreToxicFault = { kind: 'store-down', target: 'redis', at: 100, endAt: 200, detail: { type: 'down', durationMs: 100 } };
   it('counts errors, hung requests and reads served while the store was cut off', () => {
     const samples = [
       sample('read', 0, 'hit', { at: 50, end: 60 }),
@@ -310,7 +313,7 @@ describe('store faults', () => {
   });
 
   it('does not call hits during added latency fail-open, and is null without a store fault', () => {
-    const slow = { ...fault, kind: 'store-latency' };
+    const slow: StoreToxicFault = { ...fault, kind: 'store-latency', detail: { type: 'latency', latencyMs: 500, durationMs: 100 } };
     expect(storeFault([sample('read', 0, 'hit', { at: 130, end: 140 })], [slow], new Set(['read']), 1_000)?.failOpen).toBe(0);
     expect(storeFault([], [{ kind: 'kill-replica', target: 'replica-1', at: 1 }], new Set(['read']), 1_000)).toBeNull();
   });

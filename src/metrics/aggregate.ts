@@ -1,4 +1,5 @@
-import type { CounterRecord, Fault, LoginRecord, Sample } from '../driver/records.js';
+import { detectedAt, isStoreToxicFault, type CounterRecord, type Fault, type LoginRecord, type Sample } from '../driver/records.js';
+import type { StoreToxicFault } from '../driver/phases/store-fault.js';
 import { PROXY_ERRORS } from '../driver/replica-identity.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
 import { latencyDistribution, timeline, type LatencyDistribution, type Timeline } from './series.js';
@@ -108,7 +109,12 @@ export interface PhaseMetrics {
 }
 
 /** Toxics that cut replicas off from the store; latency alone does not. */
-const OUTAGE_FAULTS = new Set(['store-down', 'store-timeout', 'store-reset_peer']);
+/** Toxics that leave the store unreachable: nothing answered during one can have come from the store. */
+const CUTS_OFF_STORE: Record<StoreToxicFault['kind'], boolean> = { 'store-down': true, 'store-timeout': true, 'store-reset_peer': true, 'store-latency': false };
+
+function cutsOffStore(fault: StoreToxicFault): boolean {
+  return CUTS_OFF_STORE[fault.kind];
+}
 const DEFAULT_HANG_MS = 2_000;
 
 export interface AggregateInput {
@@ -157,7 +163,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     usersLost: loss?.usersLost ?? null,
     recoveryMs: recovery,
     recovered: firstFault ? recovery !== null : null,
-    detectionMs: firstFault?.detectedAt !== undefined ? round(firstFault.detectedAt - firstFault.at) : null,
+    detectionMs: firstFault && detectedAt(firstFault) !== undefined ? round(detectedAt(firstFault)! - firstFault.at) : null,
     latencyMs: latencyBy(measured, (sample) => sample.phase),
     latencyByKind: latencyBy(measured, (sample) => sample.kind),
     requestsPerReplica: countBy(samples, (sample) => sample.replica),
@@ -246,13 +252,13 @@ export function expiry(samples: readonly Sample[], phases: { before: string; aft
 
 /** Requests sent while a store fault was on (between its start and its removal). */
 export function storeFault(samples: readonly Sample[], faults: readonly Fault[], readPhases: ReadonlySet<string>, hangMs: number): StoreFaultMetrics | null {
-  const windows = faults.filter((fault) => fault.kind.startsWith('store-'));
+  const windows = faults.filter(isStoreToxicFault);
   if (windows.length === 0) return null;
-  const within = (sample: Sample, fault: Fault) => sample.at >= fault.at && sample.at <= (fault.endAt ?? Number.POSITIVE_INFINITY);
+  const within = (sample: Sample, fault: StoreToxicFault) => sample.at >= fault.at && sample.at <= (fault.endAt ?? Number.POSITIVE_INFINITY);
   const during = samples.filter((sample) => windows.some((fault) => within(sample, fault)));
   // Sent and answered while the store was unreachable: nothing a store-backed session could serve.
   const cutOff = samples.filter((sample) =>
-    windows.some((fault) => OUTAGE_FAULTS.has(fault.kind) && sample.at >= (fault.appliedAt ?? fault.at) && sample.end <= (fault.endAt ?? Number.POSITIVE_INFINITY)),
+    windows.some((fault) => cutsOffStore(fault) && sample.at >= (fault.appliedAt ?? fault.at) && sample.end <= (fault.endAt ?? Number.POSITIVE_INFINITY)),
   );
   return {
     requests: during.length,
@@ -287,7 +293,7 @@ export function recoveryAfterFaults(samples: readonly Sample[], faults: readonly
     const next = starts[i + 1] ?? Number.POSITIVE_INFINITY;
     const recovery = recoveryMs(samples.filter((sample) => sample.at < next), at);
     if (recovery === null) return null;
-    const back = faults.reduce((latest, fault) => (fault.at === at && fault.backAt !== undefined ? Math.max(latest, fault.backAt - at) : latest), 0);
+    const back = faults.reduce((latest, fault) => (fault.at === at && fault.kind === 'kill-store' && fault.backAt !== undefined ? Math.max(latest, fault.backAt - at) : latest), 0);
     longest = Math.max(longest, recovery, round(back));
   }
   return longest;

@@ -30,6 +30,6 @@ describe('suspect failover evidence', () => {
   });
 
   it('says nothing of a fault the balancer was never asked about', () => {
-    expect(suspectFaultEvidence([{ kind: 'kill-store', target: 'redis', at: 1_000 }], [sample('replica-1', 2_000)])).toBeUndefined();
+    expect(suspectFaultEvidence([{ kind: 'kill-store', target: 'redis', at: 1_000, detail: { signal: 'SIGKILL', downMs: 0 } }], [sample('replica-1', 2_000)])).toBeUndefined();
   });
 });

@@ -20,7 +20,7 @@ export function suspectFaultEvidence(faults: readonly Fault[], samples: readonly
       problems.push(`${fault.target} was reported out of rotation ${Math.round(fault.detectedAt - fault.at)} ms after the kill, before any health check could have noticed`);
     }
     // A deployment's answers may name the killed replica their own way (its upstream address).
-    const name = typeof fault.detail?.answersAs === 'string' ? fault.detail.answersAs : fault.target;
+    const name = (fault.kind === 'kill-replica' ? fault.detail?.answersAs : undefined) ?? fault.target;
     const after = samples.filter((sample) => sample.replica === name && sample.at > window.from && sample.at < window.to);
     if (after.length > 0) {
       const answered = after.filter((sample) => sample.status > 0 && sample.status < 500).length;

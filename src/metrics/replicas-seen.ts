@@ -1,4 +1,4 @@
-import type { Fault, Sample } from '../driver/records.js';
+import type { Fault, FaultKind, Sample } from '../driver/records.js';
 
 /** The replicas named in a row's answers, with their request counts (`none`, hactl's balancer's tag for no replica, is none). */
 export function replicasSeen(samples: readonly Sample[]): Map<string, number> {
@@ -12,7 +12,7 @@ export function replicasSeen(samples: readonly Sample[]): Map<string, number> {
 const LISTED = 8;
 
 /** Faults after which a replica may come back as a new process, pod or address. */
-const REPLACED: Record<string, string> = { 'kill-replica': 'killed', 'restart-replica': 'restarted' };
+const REPLACED: Partial<Record<FaultKind, string>> = { 'kill-replica': 'killed', 'restart-replica': 'restarted' };
 
 /**
  * Why the replicas named in a row's answers are not the deployment's --replicas, when their

@@ -30,7 +30,7 @@ describe('unstableHealth', () => {
 
   it('leaves a row with a store fault alone: an app whose health asks its store fails its checks then', () => {
     const changes = [{ targetId: 'replica-2', healthy: false, at: 11_000 }];
-    expect(unstableHealth(changes, [{ kind: 'kill-store', target: 'redis', at: 500 }], replicas, since)).toBeUndefined();
+    expect(unstableHealth(changes, [{ kind: 'kill-store', target: 'redis', at: 500, detail: { signal: 'SIGKILL', downMs: 1000 } }], replicas, since)).toBeUndefined();
     expect(unstableHealth(changes, [], replicas, since)).toContain('replica-2 at 1.0 s');
   });
 });

@@ -1,7 +1,7 @@
 import { detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import { isExternalBalancer, rowIsInvalid, shownStatus, type ClusterBalancerSettings, type Report, type ResultRow, type RowWarning } from './model.js';
-import type { Fault, FaultCommandRun, Finding } from '../driver/records.js';
+import { commandEvidence, type CommandEvidence, type Fault, type FaultCommandRun, type Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
 export const COLUMNS = ['strategy', 'scenario', 'hit rate', 'miss rate', 'errors', 'session loss', 'recovery', 'login p50/p95/p99 ms', 'read p50/p95/p99 ms', 'imbalance', 'figures'];
@@ -191,16 +191,17 @@ export function faultLines(report: Pick<Report, 'results'>): string[] {
 export function faultRowLines(row: Pick<ResultRow, 'strategy' | 'scenario'>, fault: Fault): string[] {
   const what = `${row.strategy} × ${row.scenario}: ${fault.kind} ${fault.target}`;
   const lines: string[] = [];
-  if (fault.observed !== undefined) {
-    const how = fault.effect ? ` (${EFFECT_TEXT[fault.effect]})` : '';
-    lines.push(`${what}: ${fault.observed ? 'observed' : 'NOT observed'}${how}${fault.observation ? `: ${oneLine(fault.observation)}` : ''}`);
+  const evidence = commandEvidence(fault);
+  if (evidence.observed !== undefined) {
+    const how = evidence.effect ? ` (${EFFECT_TEXT[evidence.effect]})` : '';
+    lines.push(`${what}: ${evidence.observed ? 'observed' : 'NOT observed'}${how}${evidence.observation ? `: ${oneLine(evidence.observation)}` : ''}`);
   }
-  for (const command of fault.commands ?? []) lines.push(`${what}: ${commandText(command)}`);
+  for (const command of evidence.commands ?? []) lines.push(`${what}: ${commandText(command)}`);
   return lines;
 }
 
 /** How the moment a fault took effect was found, in words. */
-const EFFECT_TEXT: Record<NonNullable<Fault['effect']>, string> = {
+const EFFECT_TEXT: Record<NonNullable<CommandEvidence['effect']>, string> = {
   'first-failure': 'timed from the first failed request',
   'replica-gone': "timed from the replica's disappearance from answers",
   'command-start': "timed from the command's start",

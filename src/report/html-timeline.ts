@@ -1,4 +1,4 @@
-import type { Fault } from '../driver/records.js';
+import { commandEvidence, detectedAt, type Fault } from '../driver/records.js';
 import type { Timeline } from '../metrics/series.js';
 import { byScenario, figure, measuredRows, type MeasuredRow } from './html-figure.js';
 import { faultRowLines } from './cells.js';
@@ -35,12 +35,12 @@ export function timelineCharts(report: Report): string {
 function faultNotes(row: FaultedRow): string {
   const items = row.metrics.faults.flatMap((fault) => {
     const lines = faultRowLines(row, fault);
-    const commands = fault.commands ?? [];
+    const commands = commandEvidence(fault).commands ?? [];
     // faultRowLines gives the observation first (when there is one), then one line per command.
     const offset = lines.length - commands.length;
     return lines.map((line, i) => {
       const command = i >= offset ? commands[i - offset] : undefined;
-      const cls = command ? 'fault-command' : fault.observed === false ? 'fault-observation not-observed' : 'fault-observation';
+      const cls = command ? 'fault-command' : commandEvidence(fault).observed === false ? 'fault-observation not-observed' : 'fault-observation';
       return `<li class="${cls}"${command ? ` title="${esc(command.command)}"` : ''}>${esc(line)}</li>`;
     });
   });
@@ -49,7 +49,7 @@ function faultNotes(row: FaultedRow): string {
 
 function timelineChart(id: string, row: FaultedRow): string {
   const { timeline, faults } = row.metrics;
-  const lastFault = Math.max(...faults.map((f) => Math.max(f.at, f.endAt ?? 0, f.detectedAt ?? 0)));
+  const lastFault = Math.max(...faults.map((f) => Math.max(f.at, f.endAt ?? 0, detectedAt(f) ?? 0)));
   const xTicks = niceTicks(Math.max(timeline.hits.length * timeline.bucketMs, lastFault) / 1000, 8);
   const domainMs = xTicks.at(-1)! * 1000;
   const x = linear(domainMs, PLOT.left, PLOT.right);
@@ -93,7 +93,7 @@ function stacks(timeline: Timeline, x: (ms: number) => number, y: (count: number
 
 /** Shaded from the fault until it was undone or, failing that, until the balancer took the target out. */
 function faultWindow(fault: Fault, x: (ms: number) => number): string {
-  const end = fault.endAt ?? fault.detectedAt;
+  const end = fault.endAt ?? detectedAt(fault);
   if (end === undefined || end <= fault.at) return '';
   const until = fault.endAt !== undefined ? `undone at ${seconds(fault.endAt)} s` : `${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(end)} s`;
   return `<rect class="fault-window" x="${num(x(fault.at))}" y="${num(PLOT.top)}" width="${num(x(end) - x(fault.at))}" height="${num(PLOT.bottom - PLOT.top)}"><title>${esc(`${fault.kind} ${fault.target}: ${until}`)}</title></rect>`;
@@ -137,20 +137,23 @@ function labelPlacer(): (at: number, label: string) => { x: number; y: number; a
 }
 
 function faultText(fault: Fault): string {
-  const detected = fault.detectedAt !== undefined ? `, detected at ${seconds(fault.detectedAt)} s (after ${num(fault.detectedAt - fault.at, 0)} ms)` : '';
+  const detectedMs = detectedAt(fault);
+  const detected = detectedMs !== undefined ? `, detected at ${seconds(detectedMs)} s (after ${num(detectedMs - fault.at, 0)} ms)` : '';
   const undone = fault.endAt !== undefined ? `, undone at ${seconds(fault.endAt)} s` : '';
-  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${fault.observed === false ? ' (not observed to take effect)' : ''}${detected}${undone}`;
+  return `${fault.kind} ${fault.target} at ${seconds(fault.at)} s${commandEvidence(fault).observed === false ? ' (not observed to take effect)' : ''}${detected}${undone}`;
 }
 
 /** A fault made by the user's command (--runtime external): hactl saw it leave the answers, not a balancer's health check. */
 function byCommand(fault: Fault): boolean {
-  return fault.commands !== undefined || fault.observed !== undefined;
+  const evidence = commandEvidence(fault);
+  return evidence.commands !== undefined || evidence.observed !== undefined;
 }
 
 function detection(fault: Fault, x: (ms: number) => number): string {
-  if (fault.detectedAt === undefined) return '';
-  const at = num(x(fault.detectedAt));
-  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} ${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(fault.detectedAt)} s`)}</title></line>`;
+  const detected = detectedAt(fault);
+  if (detected === undefined) return '';
+  const at = num(x(detected));
+  return `<line class="fault-detected" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(`${fault.target} ${byCommand(fault) ? 'stopped appearing in answers' : 'taken out of rotation'} at ${seconds(detected)} s`)}</title></line>`;
 }
 
 function describe(row: FaultedRow): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../config/scenario.js';
-import { chooseNode, choiceIn, nodeChoiceProblems, nodeTarget, proxiedNode, throughProxy } from './node-choice.js';
+import { chooseNode, nodeChoiceProblems, nodeTarget, proxiedNode, throughProxy } from './node-choice.js';
 import { nodeAddress, ONE_NODE, oneNodeStore, type StoreNodePlan } from './store.js';
 
 /** What issue 17's redis:replica will look like: a primary and two replicas. */
@@ -47,7 +47,7 @@ describe('node and role in scenario files', () => {
       { name: 'slow', do: 'store-fault', node: 'node-1', toxic: { type: 'latency', latencyMs: 50 }, durationMs: 100 },
       { name: 'kill-again', do: 'kill-store' },
     );
-    expect(parsed.phases.slice(1).map((phase) => choiceIn(phase.options))).toEqual([{ role: 'primary' }, { node: 'node-1' }, {}]);
+    expect(parsed.phases.slice(1).map((phase) => phase.storeNode())).toEqual([{ role: 'primary' }, { node: 'node-1' }, {}]);
   });
 
   it('refuse both at once, naming the phase', () => {

@@ -53,7 +53,7 @@ export function choiceIn(options: unknown): NodeChoice {
 /** What of a scenario the check at load needs: its phases that act on the store, and their options. */
 interface ScenarioLike {
   name: string;
-  phases: readonly { name: string; unit: { kind: string; needsStore?: boolean; needsStoreProxy?: boolean }; options: unknown }[];
+  phases: readonly { name: string; unit: { kind: string; needsStore?: boolean; needsStoreProxy?: boolean }; storeNode(): NodeChoice | undefined }[];
 }
 
 /**
@@ -66,7 +66,7 @@ export function nodeChoiceProblems(scenario: ScenarioLike, store: { name: string
   const proxied = new Map<string, string>();
   for (const phase of scenario.phases) {
     if (!phase.unit.needsStore) continue;
-    const chosen = chooseNode(store.name, store.nodes, choiceIn(phase.options));
+    const chosen = chooseNode(store.name, store.nodes, phase.storeNode() ?? {});
     if (typeof chosen === 'string') {
       problems.push(`scenario ${scenario.name}, phase "${phase.name}" (${phase.unit.kind}) on ${store.label}: ${chosen}`);
     } else if (phase.unit.needsStoreProxy) {
@@ -84,7 +84,7 @@ export function nodeChoiceProblems(scenario: ScenarioLike, store: { name: string
 export function proxiedNode(scenario: ScenarioLike, store: RunningStore): StoreNode | undefined {
   const phase = scenario.phases.find((candidate) => candidate.unit.needsStoreProxy);
   if (!phase) return undefined;
-  const chosen = chooseNode(store.name, store.nodes, choiceIn(phase.options));
+  const chosen = chooseNode(store.name, store.nodes, phase.storeNode() ?? {});
   if (typeof chosen === 'string') throw new Error(chosen);
   return chosen;
 }

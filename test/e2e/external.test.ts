@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answers200 } from '../../src/runtime/http-probe.js';
 import { freePorts } from '../../src/runtime/ports.js';
 import { pollUntil } from '../../src/time.js';
+import type { KillReplicaFault } from '../../src/driver/phases/kill-replica.js';
+import type { KillStoreFault } from '../../src/driver/phases/kill-store.js';
 import type { Report } from '../../src/report/model.js';
 import { runHactl, STACK_LINE } from './helpers.js';
 import { row } from './oracle.js';
@@ -162,7 +164,7 @@ describe('hactl run --runtime external', () => {
     expect(result.warnings ?? []).toEqual([]);
     const metrics = result.metrics!;
     expect(metrics.faults).toEqual([expect.objectContaining({ kind: 'kill-replica', target: 'replica-1', observed: true, observation: expect.stringContaining('--verify-cmd passed') })]);
-    const fault = metrics.faults[0]!;
+    const fault = metrics.faults[0]! as KillReplicaFault;
     expect(fault.commands!.map((run) => [run.flag, run.exit])).toEqual([
       ['--kill-replica-cmd', 'exit 0'],
       ['--verify-cmd', 'exit 0'],
@@ -242,7 +244,7 @@ describe('hactl run --runtime external', () => {
       const result = row(report!, 'redis', 'kill-store');
       expect(result.warnings ?? []).toEqual([]);
       const metrics = result.metrics!;
-      const fault = metrics.faults[0]!;
+      const fault = metrics.faults[0]! as KillStoreFault;
       expect(fault).toMatchObject({ kind: 'kill-store', observed: true, effect: 'first-failure' });
       expect(fault.commands!.map((run) => run.flag)).toEqual(['--kill-store-cmd']);
       // Back only once the platform had started it: about 3 s after the kill, not at once.
@@ -276,7 +278,7 @@ describe('hactl run --runtime external', () => {
         const result = row(report!, 'redis', 'kill-node');
         expect(result.warnings ?? []).toEqual([]);
         const metrics = result.metrics!;
-        const fault = metrics.faults[0]!;
+        const fault = metrics.faults[0]! as KillReplicaFault;
         expect(fault).toMatchObject({ observed: true, observation: expect.stringContaining('replica-1 answered none of the') });
         expect(['first-failure', 'replica-gone']).toContain(fault.effect);
         // Killed and seen back in the answers to probes after the start command.
@@ -307,7 +309,7 @@ describe('hactl run --runtime external', () => {
       expect(alive(victim)).toBe(true);
       const result = report!.results[0]!;
       expect(result.warnings).toHaveLength(1);
-      expect(result.metrics!.faults[0]!.commands!.map((run) => run.flag)).toEqual(['--kill-replica-cmd']);
+      expect((result.metrics!.faults[0] as KillReplicaFault).commands!.map((run) => run.flag)).toEqual(['--kill-replica-cmd']);
       expect(result.warnings![0]).toMatchObject({ id: 'fault-not-observed', invalid: true, message: expect.stringMatching(/replica-1 answered \d+ requests? sent from 2 s after the kill command ended: the fault did not happen/) });
       expect(result.metrics!.faults[0]).toMatchObject({ observed: false, effect: 'command-start' });
       expect(result.metrics!.detectionMs).toBeNull();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/driver/records.js';
+import type { KillReplicaFault } from '../../src/driver/phases/kill-replica.js';
 import type { Report, ResultRow } from '../../src/report/model.js';
 import { freePorts } from '../../src/runtime/ports.js';
 import { execFileSync } from 'node:child_process';
@@ -85,7 +86,7 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     const row = rowOf(report, 'kill-node');
     expect(row.status).toBe('ok');
     expect(row.warnings ?? []).toEqual([]);
-    const [fault] = row.metrics!.faults;
+    const [fault] = row.metrics!.faults as KillReplicaFault[];
     expect(fault).toMatchObject({ kind: 'kill-replica', target: 'replica-1', observed: true });
     expect(fault!.effect).toMatch(/^(first-failure|replica-gone)$/);
     expect(fault!.commands![0]).toMatchObject({ flag: '--kill-replica-cmd', exit: 'exit 0' });
@@ -127,7 +128,7 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     // (test/e2e/external.test.ts compares detection behind a balancer that does not retry.)
     if (plain.detectionMs !== null && slow.detectionMs !== null) expect(Math.abs(slow.detectionMs - plain.detectionMs)).toBeLessThan(1000);
     expect(Math.abs(slow.recoveryMs! - plain.recoveryMs!)).toBeLessThan(1000);
-    const run = slow.faults[0]!.commands![0]!;
+    const run = (slow.faults[0] as KillReplicaFault).commands![0]!;
     expect(run.endAt - run.startAt).toBeGreaterThanOrEqual(3000);
   });
 
@@ -139,7 +140,7 @@ describe('a live deployment: PHP replicas behind nginx, on Redis', () => {
     expect(row.warnings ?? []).toEqual([]);
     expect(row.metrics!.faults[0]).toMatchObject({ observed: true, effect: expect.stringMatching(/^(first-failure|replica-gone)$/) });
     // Timed from when it took effect, half a second after the command returned.
-    expect(row.metrics!.faults[0]!.at - row.metrics!.faults[0]!.commands![0]!.endAt).toBeGreaterThanOrEqual(300);
+    expect(row.metrics!.faults[0]!.at - (row.metrics!.faults[0] as KillReplicaFault).commands![0]!.endAt).toBeGreaterThanOrEqual(300);
     expect(row.metrics!.sessionLoss).toBe(0);
     for (const id of deployment.replicaIds) expect(await deployment.replicaAnswers(id), id).toBe(true);
   });

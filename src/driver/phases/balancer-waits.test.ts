@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALB_DEREGISTRATION_DELAY_MS, ALB_HEALTH_CHECK, detectionBoundMs, FAST_HEALTH_CHECK, type HealthCheckSettings } from '../../balancer/settings.js';
 import type { Cluster } from '../../runtime/runtime.js';
-import type { PhaseContext } from '../phase.js';
+import type { PhaseClient } from '../phase.js';
 import type { Fault } from '../records.js';
 import { createRng } from '../rng.js';
 import { read } from './read.js';
@@ -30,10 +30,11 @@ function contextWith(healthCheck: HealthCheckSettings, faults: Fault[] = []) {
     concurrency: 1,
     rng: createRng(1),
     faults,
-    driver: { now: () => 0, fromEpoch: () => 1 },
+    now: () => 0,
+    fromEpoch: () => 1,
     balancer: { healthCheck, deregistrationDelayMs: 5_000 },
     signal: new AbortController().signal,
-  } as unknown as PhaseContext;
+  } as unknown as PhaseClient;
   return { context, waits };
 }
 

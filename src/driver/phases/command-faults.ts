@@ -13,18 +13,18 @@ import { classifyAction, type Driver } from '../driver.js';
 import { answeringName, answersToJudge, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
-import type { PhaseContext } from '../phase.js';
-import type { Fault, FaultCommandRun } from '../records.js';
+import type { PhaseClient } from '../phase.js';
+import { isFault, recordEffect, recordVerdict, type CommandFault, type Fault, type FaultCommandRun, type FaultVerdict } from '../records.js';
+import type { KillReplicaFault } from './kill-replica.js';
+import type { KillStoreFault } from './kill-store.js';
 import { readWhile } from './read.js';
 
 /** How often hactl looks at the samples for a fault's effect, and runs a polled command. */
 const LOOK_EVERY_MS = 100;
 const POLL_COMMAND_EVERY_MS = 500;
-/** Reading goes on this much past a command's own limit: the command bounds itself. */
-const COMMAND_GRACE_MS = 5_000;
 
 /** A command's run in scenario time, as the report keeps it. */
-export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
+export function recordRun(driver: Pick<Driver, 'fromEpoch'>, run: CommandRun): FaultCommandRun {
   return { flag: run.flag, command: run.command, startAt: driver.fromEpoch(run.startAt), endAt: driver.fromEpoch(run.endAt), exit: run.exit, output: run.output };
 }
 
@@ -32,24 +32,25 @@ export function recordRun(driver: Driver, run: CommandRun): FaultCommandRun {
  * Refuses a fault at a deployment that is not answering, or before any read of the scenario hit:
  * its figures could measure nothing, and the fault would harm a deployment for no result.
  */
-export async function guardFault(context: PhaseContext, commands: CommandFaults | undefined): Promise<void> {
+export async function guardFault(context: PhaseClient, commands: CommandFaults | undefined): Promise<void> {
   const problem = await commands?.targetProblem();
   if (problem) throw new EnvironmentError(`phase ${context.phase}: ${problem}`);
-  if (!context.driver.samples.some((sample) => sample.outcome === 'hit')) {
+  if (!context.samples.some((sample) => sample.outcome === 'hit')) {
     throw new EnvironmentError(`phase ${context.phase}: no read of this scenario hit before the fault, so nothing after it could be measured; hactl fires no fault then (check the app profile's login and read)`);
   }
 }
 
 /** Runs a fault command while users read, and records the run on the fault (a failed one too). */
-async function runRecorded(context: PhaseContext, fault: Fault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
+async function runRecorded(context: PhaseClient, fault: CommandFault, command: Promise<CommandRun>, timeoutMs: number): Promise<FaultCommandRun> {
   const recorded = command.then(
-    (run) => recordRun(context.driver, run),
+    (run) => recordRun(context, run),
     (error: unknown) => {
-      if (error instanceof FaultCommandError) (fault.commands ??= []).push(recordRun(context.driver, error.run));
+      if (error instanceof FaultCommandError) (fault.commands ??= []).push(recordRun(context, error.run));
       throw error;
     },
   );
-  const run = await readWhile(context, recorded, timeoutMs + COMMAND_GRACE_MS);
+  // The command bounds itself by the same limit (its process group is killed at it).
+  const run = await readWhile(context, () => recorded, timeoutMs);
   (fault.commands ??= []).push(run);
   return run;
 }
@@ -58,21 +59,26 @@ async function runRecorded(context: PhaseContext, fault: Fault, command: Promise
  * Polls `check` every `everyMs` (the next poll once the last one is done), while users read,
  * until it gives a value or `timeoutMs` passes (undefined then).
  */
-async function pollWhileReading<T>(context: PhaseContext, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
-  const deadline = context.driver.now() + timeoutMs;
-  const polling = (async () => {
+async function pollWhileReading<T>(context: PhaseClient, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
+  const polling = async (signal: AbortSignal) => {
+    const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     for (;;) {
-      const value = await check();
+      // A check still running at the deadline (a --store-ready-cmd bounds itself by its own limit) is not waited for.
+      const checking = Promise.resolve(check());
+      checking.catch(() => undefined);
+      const value = await Promise.race([checking, aborted]);
       if (value !== undefined) return value;
-      if (context.driver.now() >= deadline) return undefined;
-      await sleep(everyMs, undefined, { signal: context.signal });
+      // The deadline passed (undefined then), or the run is being stopped (thrown).
+      context.signal.throwIfAborted();
+      if (signal.aborted) return undefined;
+      await sleep(everyMs, undefined, { signal }).catch(() => undefined);
     }
-  })();
-  return readWhile(context, polling, timeoutMs + COMMAND_GRACE_MS);
+  };
+  return readWhile(context, polling, timeoutMs);
 }
 
 /** --verify-cmd, polled: the first run that exits 0, else the last run. */
-function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
+function verifier(context: PhaseClient, verify: () => Promise<CommandRun>) {
   let last: CommandRun | undefined;
   let running: Promise<void> | undefined;
   let tries = 0;
@@ -103,20 +109,20 @@ function verifier(context: PhaseContext, verify: () => Promise<CommandRun>) {
     get tries() {
       return tries;
     },
-    record(fault: Fault) {
-      if (last) (fault.commands ??= []).push(recordRun(context.driver, last));
+    record(fault: CommandFault) {
+      if (last) (fault.commands ??= []).push(recordRun(context, last));
     },
   };
 }
 
 /** kill-replica through --kill-replica-cmd: verified by the replica leaving the answers, or by --verify-cmd. */
-export async function killReplicaByCommand(context: PhaseContext, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
+export async function killReplicaByCommand(context: PhaseClient, commands: ReplicaCommandFaults, target: string, signal: NodeJS.Signals): Promise<void> {
   await guardFault(context, commands);
-  const fault: Fault = { kind: 'kill-replica', target, at: context.driver.now(), commands: [] };
+  const fault: KillReplicaFault = { kind: 'kill-replica', target, at: context.now(), commands: [] };
   context.faults.push(fault);
   const run = await runRecorded(context, fault, commands.kill(target, signal), commands.timeoutMs);
   fault.at = run.startAt;
-  const samples = context.driver.samples;
+  const samples = context.samples;
   const identity = identityBefore(samples, run.startAt, target);
   const gap = identityGap(identity);
   const candidates = candidateNames(identity, target);
@@ -124,7 +130,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
   const verify = commands.verify ? verifier(context, () => commands.verify!('kill-replica', target)) : undefined;
   /** The name answers gave the killed replica, once its disappearance showed it. */
   let name: string | undefined;
-  let verdict: { observed: boolean; observation: string } | undefined;
+  let verdict: FaultVerdict | undefined;
   if (gap !== undefined && !verify) {
     verdict = { observed: false, observation: gap };
   } else {
@@ -132,7 +138,7 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
       context,
       () => {
         if (gap === undefined) {
-          const oldest = context.driver.oldestInFlightAt();
+          const oldest = context.oldestInFlightAt();
           const seen = replicaVerdict(samples, candidates, run.endAt, judged, oldest !== undefined ? { oldestInFlight: oldest } : {});
           // With --verify-cmd the user says when the fault took effect (a stop call may take a while).
           if (seen?.verdict === 'answered' && !verify) return { observed: false, observation: answeredAfter(target, seen) };
@@ -162,12 +168,12 @@ export async function killReplicaByCommand(context: PhaseContext, commands: Repl
           .join('; '),
     };
   }
-  Object.assign(fault, verdict);
+  recordVerdict(fault, verdict);
   if (name !== undefined && name !== target) fault.detail = { ...fault.detail, answersAs: name };
   // Measured from when the fault took effect, not from when the command was started: a command
   // that waits (kubectl delete pod) would otherwise count its own run as detection and recovery.
   const effect = verdict.observed ? effectMoment(samples, run.startAt, name !== undefined ? { target: name } : {}) : { at: run.startAt, effect: 'command-start' as const };
-  Object.assign(fault, effect);
+  recordEffect(fault, effect);
 }
 
 function answeredAfter(target: string, seen: { names: string[]; answers: number }): string {
@@ -179,8 +185,8 @@ function answeredAfter(target: string, seen: { names: string[]; answers: number 
   return `every replica answering before the kill (${seen.names.join(', ')}) answered requests ${after} (${seen.answers} answers): ${advice}`;
 }
 
-function secondsSince(context: PhaseContext, at: number): string {
-  return `${((context.driver.now() - at) / 1000).toFixed(1)} s`;
+function secondsSince(context: PhaseClient, at: number): string {
+  return `${((context.now() - at) / 1000).toFixed(1)} s`;
 }
 
 /**
@@ -189,7 +195,7 @@ function secondsSince(context: PhaseContext, at: number): string {
  * so that session loss is measured on a store that is up; verified by --verify-cmd or by a
  * request that failed in between.
  */
-export async function killStoreByCommand(context: PhaseContext, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
+export async function killStoreByCommand(context: PhaseClient, store: RunningStore, commands: StoreCommandFaults, options: { signal: NodeJS.Signals; downMs: number }): Promise<void> {
   await guardFault(context, context.cluster.commandFaults);
   const accounts = context.profile.accounts;
   if (!commands.ready && accounts && accounts.length <= context.users.length) {
@@ -198,13 +204,13 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
         `a second login to a user's account may end that user's session on some apps, which would count as lost; add an account to ${context.profile.accountsSource ?? 'the accounts file'}, lower --users, or give --store-ready-cmd`,
     );
   }
-  const fault: Fault = { kind: 'kill-store', target: store.name, at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
+  const fault: KillStoreFault = { kind: 'kill-store', target: store.name, at: context.now(), detail: { signal: options.signal, downMs: options.downMs }, commands: [] };
   context.faults.push(fault);
   const limit = context.cluster.commandFaults?.timeoutMs ?? commands.backWithinMs;
   const run = await runRecorded(context, fault, commands.kill(options.signal), limit);
   fault.at = run.startAt;
   const verify = context.cluster.commandFaults?.verify ? verifier(context, () => context.cluster.commandFaults!.verify!('kill-store')) : undefined;
-  if (options.downMs > 0) await readWhile(context, sleep(options.downMs, undefined, { signal: context.signal }), options.downMs + COMMAND_GRACE_MS);
+  if (options.downMs > 0) await readWhile(context, () => sleep(options.downMs, undefined, { signal: context.signal }), options.downMs);
   if (commands.start) await runRecorded(context, fault, commands.start(), limit);
 
   const control = controlUser(context);
@@ -232,16 +238,16 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
       POLL_COMMAND_EVERY_MS,
       commands.backWithinMs,
     );
-    if (readyRun) fault.commands!.push(recordRun(context.driver, readyRun));
+    if (readyRun) fault.commands!.push(recordRun(context, readyRun));
     if (!back) throw new StoreLostError(`the store did not come back within ${Math.round(commands.backWithinMs / 1000)} s of the kill (last seen: ${lastSeen}); no session loss can be measured on a store that is down`);
   } finally {
     await verify?.settle();
     await control.close();
   }
-  fault.endAt = context.driver.now();
+  fault.endAt = context.now();
   verify?.record(fault);
 
-  const samples = context.driver.samples;
+  const samples = context.samples;
   const failed = storeFailure(samples, run.startAt);
   const during = samples.filter((sample) => sample.end >= run.startAt && sample.at <= fault.endAt! && failed(sample));
   const failures = during.length;
@@ -250,15 +256,15 @@ export async function killStoreByCommand(context: PhaseContext, store: RunningSt
   // after the kill (and start) command returned: a command that waits would count as outage.
   const backAt = during.reduce((last, sample) => Math.max(last, sample.end), Number.NEGATIVE_INFINITY);
   if (backAt > Number.NEGATIVE_INFINITY) fault.backAt = backAt;
-  if (verify?.last?.ok) Object.assign(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
-  else if (failures > 0) Object.assign(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
-  else Object.assign(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });
-  Object.assign(fault, fault.observed ? effectMoment(samples, run.startAt, { failed, until: fault.endAt }) : { at: run.startAt, effect: 'command-start' });
+  if (verify?.last?.ok) recordVerdict(fault, { observed: true, observation: `--verify-cmd passed after the kill command` });
+  else if (failures > 0) recordVerdict(fault, { observed: true, observation: `${failures} request${failures === 1 ? '' : 's'} failed (an error, or a miss of a user whose reads hit before) between the kill command and the store being back` });
+  else recordVerdict(fault, { observed: false, observation: `no request failed between the kill command and the store being back${verify ? ', and --verify-cmd did not pass' : ''}: nothing shows that the store went down` });
+  recordEffect(fault, fault.observed ? effectMoment(samples, run.startAt, { failed, until: fault.endAt }) : { at: run.startAt, effect: 'command-start' });
 }
 
 /** A throwaway user on a driver of its own (not a sample of the row) that logs in afresh and reads, to see whether sessions work again. */
-function controlUser(context: PhaseContext) {
-  const driver = context.driver.fork('control');
+function controlUser(context: PhaseClient) {
+  const driver = context.fork('control');
   // With test accounts, a row no scenario user holds (killStoreByCommand made sure there is one):
   // an invented user cannot log in to an app with real accounts.
   const accounts = context.profile.accounts;
@@ -299,12 +305,12 @@ const STILL_UP_LOOK_MS = 3_000;
  * the row) when answers name replicas, else the health path answering 2 x replicas times in a
  * row. The fault's endAt is when it was back. Returns, per replica not restored, why.
  */
-export async function restoreReplicas(input: { driver: Driver; profile: PhaseContext['profile']; cluster: PhaseContext['cluster']; faults: readonly Fault[]; signal: AbortSignal }): Promise<string[]> {
+export async function restoreReplicas(input: { driver: Driver; profile: PhaseClient['profile']; cluster: PhaseClient['cluster']; faults: readonly Fault[]; signal: AbortSignal }): Promise<string[]> {
   const commands = input.cluster.commandFaults;
   if (!commands) return [];
   const problems: string[] = [];
   // A kill command that could not even be run touched nothing.
-  const killed = input.faults.filter((fault) => fault.kind === 'kill-replica' && fault.commands !== undefined && fault.commands.length > 0);
+  const killed = input.faults.filter(isFault('kill-replica')).filter((fault) => fault.commands !== undefined && fault.commands.length > 0);
   for (const fault of killed) {
     input.signal.throwIfAborted();
     const kill = fault.commands![0]!;
@@ -353,7 +359,7 @@ const READ_PROBE_EVERY = 4;
  * whose proxy keeps a failed upstream out for a while (nginx's fail_timeout, 10 s) gets a probe
  * every 200 ms.
  */
-async function seenAgain(input: { driver: Driver; profile: PhaseContext['profile']; signal: AbortSignal }, names: readonly string[], waitMs: number): Promise<boolean> {
+async function seenAgain(input: { driver: Driver; profile: PhaseClient['profile']; signal: AbortSignal }, names: readonly string[], waitMs: number): Promise<boolean> {
   const unseen = new Set(names);
   const driver = input.driver.fork('probe');
   const meta = { phase: 'probe', kind: 'probe', user: -1 };

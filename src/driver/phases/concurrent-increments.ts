@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { classifyAction, MAX_BURST } from '../driver.js';
 import { runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, type PhaseContext } from '../phase.js';
+import { count, definePhase, evaluateCount, type PhaseClient } from '../phase.js';
 import type { VirtualUser } from '../users.js';
 
 /**
@@ -38,19 +38,18 @@ export const concurrentIncrements = definePhase({
 });
 
 /** Sends the burst; resolves to how many increments the app acknowledged with a 2xx. */
-async function fire(context: PhaseContext, user: VirtualUser, parallel: number, withReads: boolean): Promise<number> {
-  const meta = { phase: context.phase, kind: context.kind, user: user.index };
-  const increments = Array.from({ length: parallel }, () => context.driver.send(user.jar, context.profile.increment!, meta, classifyAction));
-  const reads = withReads ? Array.from({ length: parallel }, () => context.driver.send(user.jar, context.profile.read, meta, classifyAction)) : [];
+async function fire(context: PhaseClient, user: VirtualUser, parallel: number, withReads: boolean): Promise<number> {
+  const increments = Array.from({ length: parallel }, () => context.send(user.jar, context.profile.increment!, user.index, classifyAction));
+  const reads = withReads ? Array.from({ length: parallel }, () => context.send(user.jar, context.profile.read, user.index, classifyAction)) : [];
   const [answers] = await Promise.all([Promise.all(increments), Promise.all(reads)]);
   return answers.filter((exchange) => exchange.status >= 200 && exchange.status < 300).length;
 }
 
 /** The highest value any replica reports in 2 x R reads: the most generous reading of "final". */
-async function readBack(context: PhaseContext, user: VirtualUser): Promise<number | null> {
+async function readBack(context: PhaseClient, user: VirtualUser): Promise<number | null> {
   let final: number | null = null;
   for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
-    const exchange = await context.driver.send(user.jar, context.profile.counter!, { phase: `${context.phase}:read-back`, kind: 'read-back', user: user.index }, classifyAction);
+    const exchange = await context.send(user.jar, context.profile.counter!, user.index, classifyAction, { as: { phase: `${context.phase}:read-back`, kind: 'read-back' } });
     const value = context.profile.counterValue!(exchange.status, exchange.body);
     if (value !== undefined) final = Math.max(final ?? 0, value);
   }

@@ -21,8 +21,7 @@ export const forgedCookie = definePhase({
   options: z.strictObject({ reads: count.prefault('2 * replicas') }),
   async run(context, options) {
     const perUser = evaluateCount(options.reads, context.counts);
-    const { profile, driver } = context;
-    const meta = (user: number) => ({ phase: context.phase, kind: context.kind, user });
+    const { profile } = context;
     let attempts = 0;
     let readsShowingData = 0;
     let freshIdAtLogin = 0;
@@ -32,14 +31,14 @@ export const forgedCookie = definePhase({
     const adoptionReplays: Replay[] = [];
     // Real ids, so that forged ids keep the positions the server's ids agree on and use the
     // characters the others do: every user's, and more logins' when the users are too few to tell.
-    const issued = context.users.map((user) => cookieValue(user.jar, driver.origin, profile.cookieName)).filter((value): value is string => value !== undefined);
+    const issued = context.users.map((user) => cookieValue(user.jar, context.origin, profile.cookieName)).filter((value): value is string => value !== undefined);
     for (let extra = 0; issued.length > 0 && issued.length < IDS_TO_LEARN_FROM && extra < IDS_TO_LEARN_FROM; extra++) {
       context.signal.throwIfAborted();
       // As attackers: logging the users in again could end their sessions on an app that allows one per user.
       const user = context.users[extra % context.users.length]!;
       const jar = new CookieJar();
-      await driver.send(jar, profile.login(attackerIdentity(context.rng.fork(`shape:${extra}`), user, profile.accounts)), meta(user.index), classifyAction);
-      const value = cookieValue(jar, driver.origin, profile.cookieName);
+      await context.send(jar, profile.login(attackerIdentity(context.rng.fork(`shape:${extra}`), user, profile.accounts)), user.index, classifyAction);
+      const value = cookieValue(jar, context.origin, profile.cookieName);
       if (value !== undefined) issued.push(value);
     }
     const shape = learnShape(issued);
@@ -47,7 +46,7 @@ export const forgedCookie = definePhase({
     const tasks = context.users.map((user) => ({
       user: user.index,
       run: async () => {
-        const template = cookieValue(user.jar, driver.origin, profile.cookieName);
+        const template = cookieValue(user.jar, context.origin, profile.cookieName);
         // A user whose login failed has no id to imitate.
         if (template === undefined) return;
         attempts++;
@@ -59,13 +58,13 @@ export const forgedCookie = definePhase({
         // A value that could not pass for an issued id, or that is one, tests nothing: not sent.
         if (!fitsShape(forged, template, shape)) return;
         fitting++;
-        const onlyForged = () => jarHolding(profile.cookieName, forged, driver.origin);
+        const onlyForged = () => jarHolding(profile.cookieName, forged, context.origin);
 
         // Reads presenting only the forged id; a hit is an answer that shows any user's data.
         const readWithForged = async (): Promise<Exchange[]> => {
           const answers: Exchange[] = [];
           for (let i = 0; i < perUser; i++) {
-            answers.push(await driver.send(onlyForged(), profile.read, meta(user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body))));
+            answers.push(await context.send(onlyForged(), profile.read, user.index, (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body))));
           }
           return answers;
         };
@@ -73,8 +72,8 @@ export const forgedCookie = definePhase({
 
         const attacker = attackerIdentity(rng, user, profile.accounts);
         const loginJar = onlyForged();
-        await driver.send(loginJar, profile.login(attacker), meta(user.index), classifyAction);
-        if (cookieValue(loginJar, driver.origin, profile.cookieName) !== forged) freshIdAtLogin++;
+        await context.send(loginJar, profile.login(attacker), user.index, classifyAction);
+        if (cookieValue(loginJar, context.origin, profile.cookieName) !== forged) freshIdAtLogin++;
         // Adopted: the forged id alone now reads back as the attacker's logged-in session, on
         // whichever replica the login reached (replays go on until every replica has answered).
         const adoption = await replay(context, user.index, onlyForged, (e) => profile.isHit(e.status, e.body, attacker));

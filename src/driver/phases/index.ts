@@ -1,4 +1,4 @@
-import type { PhaseUnit } from '../phase.js';
+import type { RegisteredPhaseUnit } from '../phase.js';
 import { forgedCookie } from './forged-cookie.js';
 import { killReplica } from './kill-replica.js';
 import { login } from './login.js';
@@ -16,7 +16,7 @@ import { securityIdQuality } from './security-id-quality.js';
 import { securityIdleTimeout } from './security-idle-timeout.js';
 
 /** Every phase kind a scenario file may use, keyed by the name written after `do:`. */
-export const phaseUnits: Record<string, PhaseUnit<any>> = Object.fromEntries(
+export const phaseUnits: Readonly<Record<string, RegisteredPhaseUnit>> = Object.fromEntries(
   [
     login,
     read,

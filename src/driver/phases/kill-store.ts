@@ -3,12 +3,26 @@ import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js'
 import { chooseNode, choiceIn, describeChoice, NODE_CHOICE_FIELDS, nodeTarget, ONE_CHOICE } from '../../stores/node-choice.js';
 import { sleep } from '../../time.js';
 import { definePhase } from '../phase.js';
+import type { CommandEvidence, FaultBase } from '../records.js';
 import { killStoreByCommand } from './command-faults.js';
+
+/** The session store killed, kept down for `downMs`, and started again (endAt: when it was back). */
+export interface KillStoreFault extends FaultBase, CommandEvidence {
+  kind: 'kill-store';
+  detail: { signal: NodeJS.Signals; downMs: number };
+  /**
+   * After a store fault of the user's command: the end of the last request that failed (an error,
+   * or a miss of a user whose reads hit before) before the store was seen back. An app that fails
+   * closed answers 401s, not errors, while its store is down, so recovery is never shorter than this.
+   */
+  backAt?: number;
+}
 
 export const killStore = definePhase({
   kind: 'kill-store',
   description: 'kills a node of the session store (the primary unless node: or role: names another; SIGKILL by default), keeps it down for a while, and starts it again on the same data',
   needsStore: true,
+  storeNode: (options) => choiceIn(options),
   controls: ['kill-store'],
   readsDuringFault: true,
   options: z
@@ -28,7 +42,7 @@ export const killStore = definePhase({
     if (node.commandFaults) return killStoreByCommand(context, store, node.commandFaults, options);
     const controls = node.controls;
     if (!controls) throw new EnvironmentError(`phase ${context.phase}: hactl cannot kill ${describeChoice(choiceIn(options))} of ${store.description}`);
-    const fault = { kind: 'kill-store', target: nodeTarget(store, node), at: context.driver.now(), detail: { signal: options.signal, downMs: options.downMs } };
+    const fault: KillStoreFault = { kind: 'kill-store', target: nodeTarget(store, node), at: context.now(), detail: { signal: options.signal, downMs: options.downMs } };
     await controls.kill(options.signal);
     // On record from the kill on, so that the report says what was done whatever follows.
     context.faults.push(fault);
@@ -43,6 +57,6 @@ export const killStore = definePhase({
         });
       }
     }
-    Object.assign(fault, { endAt: context.driver.now() });
+    fault.endAt = context.now();
   },
 });

@@ -15,14 +15,14 @@ export const login = definePhase({
   async run(context) {
     const order = context.rng.shuffle(context.users.map((user) => user.index));
     // Where the session must reach: the cookie counts if the read will carry it.
-    const readUrl = new URL(context.driver.origin + context.profile.read.path);
+    const readUrl = new URL(context.origin + context.profile.read.path);
     const tasks = order.map((index) => {
       const user = context.users[index]!;
       return {
         user: index,
         run: async () => {
-          const exchange = await context.driver.send(user.jar, context.profile.login(user.identity), { phase: context.phase, kind: context.kind, user: index }, classifyAction);
-          context.logins.push(judgeLogin(index, context.driver.now(), exchange, user.jar, readUrl, context.profile.cookieName));
+          const exchange = await context.send(user.jar, context.profile.login(user.identity), index, classifyAction);
+          context.logins.push(judgeLogin(index, context.now(), exchange, user.jar, readUrl, context.profile.cookieName));
         },
       };
     });

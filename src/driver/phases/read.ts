@@ -1,13 +1,12 @@
 import { z } from 'zod';
+import { EnvironmentError } from '../../errors.js';
 import { settleWithin } from '../../time.js';
 import { detectionBoundMs } from '../../balancer/settings.js';
 import { BALANCER_CONDITIONS, CONDITION_NAMES, conditions, type ConditionName } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, readAs, type PhaseContext } from '../phase.js';
+import { count, definePhase, evaluateCount, type PhaseClient } from '../phase.js';
 
 const MAX_WAIT_MS = 900_000;
-/** How long a phase's background work may take to finish once reading has stopped. */
-const WORK_GRACE_MS = 30_000;
 
 export const read = definePhase({
   kind: 'read',
@@ -46,41 +45,71 @@ export const read = definePhase({
 });
 
 /** Every user reads its session `perUser` times, in the phase's seeded order. */
-export async function readRounds(context: PhaseContext, perUser: number | ((user: number) => number), options: { expiredCookies?: boolean } = {}): Promise<void> {
+export async function readRounds(context: PhaseClient, perUser: number | ((user: number) => number), options: { expiredCookies?: boolean } = {}): Promise<void> {
   const order = interleave(context.users.map((user) => user.index), perUser, context.rng.shuffle);
   const tasks = order.map((index) => {
     const user = context.users[index]!;
-    return { user: index, run: async () => void (await readAs(context, index, user.jar, user.identity, options)) };
+    return { user: index, run: async () => void (await context.read(index, user.jar, user.identity, options)) };
   });
   await runInOrder(tasks, context.concurrency, context.signal);
 }
 
 /**
- * Users keep reading, a round at a time, while `work` runs (a fault, a condition awaited), for
- * at most `timeoutMs`; `work` must bound itself, and whatever it throws is thrown after the round.
+ * How long a phase's background work may take to stop once told to (its deadline, or the run
+ * being stopped): a step already under way (a replica starting, a toxic being removed) finishes
+ * before the cluster's teardown runs. Each such step bounds itself; this bounds the wait on it.
  */
-export async function readWhile<T>(context: PhaseContext, work: Promise<T>, timeoutMs: number): Promise<T> {
+export const STOP_GRACE_MS = 30_000;
+
+/**
+ * Users keep reading, a round at a time, while `work` runs (a fault, a condition awaited), for
+ * at most `timeoutMs`. The work is given a signal that fires at that deadline (or when the run is
+ * stopped); once reading has stopped, it has STOP_GRACE_MS to settle, past which this throws
+ * rather than wait on it. Whatever the work throws is thrown after the round.
+ */
+export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([context.signal, stop.signal]);
   let settled = false;
-  const watched = work.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
+  // Started before the deadline's timer: a work bounded by the same figure ends on its own first.
+  let started: Promise<T>;
+  try {
+    started = work(signal);
+  } catch (error) {
+    started = Promise.reject(error);
+  }
+  const watched = started.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
   void watched.then(() => (settled = true));
-  const deadline = context.driver.now() + timeoutMs;
+  const expired = () => new WorkDeadlineError(`phase ${context.phase}: its work did not finish within ${timeoutMs} ms`);
+  const timer = setTimeout(() => stop.abort(expired()), timeoutMs);
+  const deadline = context.now() + timeoutMs;
+  let reading: { error: unknown } | undefined;
   try {
     do {
       await readRounds(context, 1);
-    } while (!settled && context.driver.now() < deadline);
+    } while (!settled && context.now() < deadline);
+  } catch (error) {
+    reading = { error };
   } finally {
-    // Reading stopped (done, or the run is being torn down): the work still finishes first, so
-    // that no fault step runs on behind the cluster's teardown; it bounds itself.
-    if (!settled) await settleWithin(watched, WORK_GRACE_MS, undefined);
+    clearTimeout(timer);
   }
-  const outcome = await watched;
+  // Reading stopped (done, past the deadline, or the run is being torn down): the work is told to
+  // stop and still finishes first, so that no fault step runs on behind the cluster's teardown.
+  if (!settled) stop.abort(expired());
+  const outcome = await settleWithin(watched, STOP_GRACE_MS, undefined);
+  if (reading) throw reading.error;
+  if (outcome === undefined) throw new WorkDeadlineError(`phase ${context.phase}: its work did not stop within ${STOP_GRACE_MS} ms of its ${timeoutMs} ms deadline`);
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }
 
-function readUntil(context: PhaseContext, name: ConditionName, timeoutMs: number): Promise<void> {
-  return readWhile(context, conditions[name](context, timeoutMs), timeoutMs);
+/** A phase's work that ran past its deadline. */
+export class WorkDeadlineError extends EnvironmentError {}
+
+function readUntil(context: PhaseClient, name: ConditionName, timeoutMs: number): Promise<void> {
+  // The condition bounds itself by the same figure, and says what it waited for when it gives up.
+  return readWhile(context, () => conditions[name](context, timeoutMs), timeoutMs);
 }

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { detectionBoundMs } from '../../balancer/settings.js';
-import { definePhase, type PhaseContext } from '../phase.js';
+import { definePhase, type PhaseClient } from '../phase.js';
+import type { FaultBase } from '../records.js';
 import { readWhile } from './read.js';
+
+/** One replica of a rolling restart: drained, stopped, started, and back in rotation at endAt. */
+export interface RestartReplicaFault extends FaultBase {
+  kind: 'restart-replica';
+  /** How long its drain took, and the requests the drain abandoned at the deregistration delay. */
+  detail: { drainedMs: number; abandoned: number };
+}
 
 /**
  * A rolling restart, as a deployment does it behind ALB: each replica in turn is deregistered
@@ -28,7 +36,7 @@ export const restartReplicas = definePhase({
       if (id === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
       return id;
     });
-    await readWhile(context, restartInTurn(context, targets, options.signal), restartBoundMs(context.balancer, targets.length));
+    await readWhile(context, (signal) => restartInTurn(context, targets, options.signal, signal), restartBoundMs(context.balancer, targets.length));
   },
 });
 
@@ -41,21 +49,22 @@ const RESTART_STEPS_MS = 30_000;
  * that is over nine minutes a replica; the demo app's restart takes about two and a half (five
  * passing checks 30 s apart).
  */
-export function restartBoundMs(balancer: PhaseContext['balancer'], replicas: number): number {
+export function restartBoundMs(balancer: PhaseClient['balancer'], replicas: number): number {
   return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + detectionBoundMs(balancer.healthCheck, 'healthy'));
 }
 
-async function restartInTurn(context: PhaseContext, targets: readonly string[], signal: NodeJS.Signals): Promise<void> {
+async function restartInTurn(context: PhaseClient, targets: readonly string[], signal: NodeJS.Signals, abort: AbortSignal): Promise<void> {
   const { cluster } = context;
   for (const target of targets) {
-    const at = context.driver.now();
+    abort.throwIfAborted();
+    const at = context.now();
     const drain = await cluster.deregisterReplica(target);
-    const fault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
+    const fault: RestartReplicaFault = { kind: 'restart-replica', target, at, detail: { drainedMs: Math.round(drain.drainedMs), abandoned: drain.abandoned } };
     context.faults.push(fault);
     await cluster.killReplica(target, signal);
     await cluster.startReplica(target);
     await cluster.registerReplica(target);
-    const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), context.signal);
-    Object.assign(fault, { endAt: Math.max(at, context.driver.fromEpoch(change.at)) });
+    const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), abort);
+    fault.endAt = Math.max(at, context.fromEpoch(change.at));
   }
 }

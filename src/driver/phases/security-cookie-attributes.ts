@@ -2,7 +2,7 @@ import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
 import { runInOrder } from '../order.js';
-import { definePhase, type PhaseContext } from '../phase.js';
+import { definePhase, type PhaseClient } from '../phase.js';
 import type { FindingId } from '../findings.js';
 import type { RecordedFinding } from '../records.js';
 import { jarsHolding, replay, sessionCookie, unreached } from './security-replay.js';
@@ -36,11 +36,11 @@ interface Check {
   id: FindingId;
   title: string;
   /** Whether one Set-Cookie is right. */
-  ok(cookie: SetCookie, context: PhaseContext): boolean;
+  ok(cookie: SetCookie, context: PhaseClient): boolean;
   /** Why the failing Set-Cookies fail, where the attribute's mere absence is not the whole story. */
-  why?(failing: readonly SetCookie[], context: PhaseContext): string | undefined;
+  why?(failing: readonly SetCookie[], context: PhaseClient): string | undefined;
   /** Why the check does not apply to this run, if it does not. */
-  notApplicable?(context: PhaseContext): string | undefined;
+  notApplicable?(context: PhaseClient): string | undefined;
 }
 
 /** OWASP ASVS 3.4: what every Set-Cookie of the session cookie must say, whichever replica sent it. */
@@ -51,12 +51,12 @@ const CHECKS: readonly Check[] = [
     title: 'the session cookie is Secure (sent over HTTPS only)',
     ok: (c) => c.attributes.has('secure'),
     // A Secure cookie set over http is dropped by browsers; the attribute is the app's to add once TLS is in front.
-    notApplicable: (context) => (context.driver.origin.startsWith('https:') ? undefined : 'not checked: served over plain HTTP'),
+    notApplicable: (context) => (context.origin.startsWith('https:') ? undefined : 'not checked: served over plain HTTP'),
   },
   {
     id: 'cookie-samesite',
     title: 'the session cookie states SameSite=Lax or Strict (None only where the profile intends cross-site use)',
-    ok: (c, context) => sameSiteOk(c, context.profile.crossSiteCookie === true, context.driver.origin.startsWith('https:')),
+    ok: (c, context) => sameSiteOk(c, context.profile.crossSiteCookie === true, context.origin.startsWith('https:')),
     why: (failing, context) =>
       !failing.some((c) => c.attributes.get('samesite')?.toLowerCase() === 'none')
         ? undefined
@@ -78,7 +78,7 @@ export const securityCookieAttributes = definePhase({
   description: 'users log in and read on every replica; every Set-Cookie of the session cookie must be HttpOnly, Secure (over HTTPS), with SameSite and Path, and no Domain',
   options: z.strictObject({}),
   async run(context) {
-    const { profile, driver } = context;
+    const { profile } = context;
     const all = context.cluster.replicaIds;
     const seen: Seen[] = [];
     const collect = (exchange: Exchange) => {
@@ -89,12 +89,11 @@ export const securityCookieAttributes = definePhase({
       return exchange;
     };
     const loginAndReplay = async (user: number) => {
-      const meta = { phase: context.phase, kind: context.kind, user };
       const jar = new CookieJar();
-      collect(await driver.send(jar, profile.login(context.users[user]!.identity), meta, classifyAction));
-      const cookie = sessionCookie(jar, driver.origin, profile.cookieName);
+      collect(await context.send(jar, profile.login(context.users[user]!.identity), user, classifyAction));
+      const cookie = sessionCookie(jar, context.origin, profile.cookieName);
       if (!cookie) return;
-      await replay(context, user, jarsHolding(cookie, driver.origin), (e) => {
+      await replay(context, user, jarsHolding(cookie, context.origin), (e) => {
         collect(e);
         return profile.isHit(e.status, e.body, context.users[user]!.identity);
       });
@@ -112,7 +111,7 @@ export const securityCookieAttributes = definePhase({
   },
 });
 
-function finding(context: PhaseContext, check: Check, seen: readonly Seen[], silent: readonly string[]): RecordedFinding {
+function finding(context: PhaseClient, check: Check, seen: readonly Seen[], silent: readonly string[]): RecordedFinding {
   const ok = (cookie: SetCookie) => check.ok(cookie, context);
   const failing = seen.filter((one) => !ok(one.cookie));
   const evidence: Record<string, number | string> = {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
 import type { Outcome } from '../records.js';
 import { runInOrder } from '../order.js';
-import { classifyRead, definePhase, type PhaseContext } from '../phase.js';
+import { classifyRead, definePhase, type PhaseClient } from '../phase.js';
 import { attackerIdentity, type VirtualUser } from '../users.js';
 import { parseSetCookie } from './security-set-cookie.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
@@ -34,7 +34,7 @@ export const securityFixation = definePhase({
   options: z.strictObject({}),
   async run(context) {
     const { profile } = context;
-    const origin = context.driver.origin;
+    const origin = context.origin;
     const all = context.cluster.replicaIds;
     let attempts = 0;
     let unplanted = 0;
@@ -61,7 +61,7 @@ export const securityFixation = definePhase({
       for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
         context.signal.throwIfAborted();
         const victimJar = copyJar(planted.jar, origin);
-        const login = await context.driver.send(victimJar, profile.login(user.identity), meta(context, user.index), classifyAction);
+        const login = await context.send(victimJar, profile.login(user.identity), user.index, classifyAction);
         const cookie = sessionCookie(victimJar, origin, profile.cookieName);
         // A login that failed, or left the victim without a session, says nothing about fixation.
         if (classifyAction(login) !== 'ok' || cookie === undefined) {
@@ -153,10 +153,6 @@ export const securityFixation = definePhase({
 
 const TITLE = 'a session id planted before login is replaced at login and then rejected';
 
-function meta(context: PhaseContext, user: number) {
-  return { phase: context.phase, kind: context.kind, user };
-}
-
 interface Planted {
   /** The attacker's whole browser: the session cookie, the stickiness cookie, anything else. */
   jar: CookieJar;
@@ -177,8 +173,8 @@ interface Planted {
  * every replica shares), or every read with the attacker's whole browser did (its stickiness
  * cookie routes it there, as it will the victim's).
  */
-async function plantedSessions(context: PhaseContext, user: VirtualUser): Promise<Planted[]> {
-  const { profile, driver } = context;
+async function plantedSessions(context: PhaseClient, user: VirtualUser): Promise<Planted[]> {
+  const { profile } = context;
   const single = context.cluster.replicaIds.length === 1;
   const plants: Planted[] = [];
   const attacker = attackerIdentity(context.rng.fork(`attacker:${user.index}`), user, profile.accounts);
@@ -188,14 +184,14 @@ async function plantedSessions(context: PhaseContext, user: VirtualUser): Promis
   // hand one out. A cookie that already reads as somebody is no anonymous one.
   const anonymous = new CookieJar();
   const probe = (e: Exchange): Outcome => (e.status === 0 ? 'error' : 'ok');
-  let issuer = await driver.send(anonymous, profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
+  let issuer = await context.send(anonymous, profile.read, user.index, (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
   const loginPage = profile.login(user.identity).path.split('?')[0]!;
-  if (!sessionCookie(anonymous, driver.origin, profile.cookieName) && loginPage === profile.login(attacker).path.split('?')[0]) {
-    issuer = await driver.send(anonymous, { method: 'GET', path: loginPage, headers: {} }, meta(context, user.index), probe);
+  if (!sessionCookie(anonymous, context.origin, profile.cookieName) && loginPage === profile.login(attacker).path.split('?')[0]) {
+    issuer = await context.send(anonymous, { method: 'GET', path: loginPage, headers: {} }, user.index, probe);
   }
-  const preLogin = sessionCookie(anonymous, driver.origin, profile.cookieName);
+  const preLogin = sessionCookie(anonymous, context.origin, profile.cookieName);
   const anonymousShowsNobody = async () => {
-    const check = await driver.send(copyJar(anonymous, driver.origin), profile.read, meta(context, user.index), (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
+    const check = await context.send(copyJar(anonymous, context.origin), profile.read, user.index, (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
     return !profile.showsAnyUser(check.status, check.body);
   };
   if (preLogin && (await anonymousShowsNobody())) {
@@ -205,11 +201,11 @@ async function plantedSessions(context: PhaseContext, user: VirtualUser): Promis
   }
 
   const jar = new CookieJar();
-  const login = await driver.send(jar, profile.login(attacker), meta(context, user.index), classifyAction);
-  const issued = sessionCookie(jar, driver.origin, profile.cookieName);
+  const login = await context.send(jar, profile.login(attacker), user.index, classifyAction);
+  const issued = sessionCookie(jar, context.origin, profile.cookieName);
   if (!issued) return plants;
   const shows = (e: Exchange) => profile.isHit(e.status, e.body, attacker);
-  const seen = await replay(context, user.index, jarsHolding(issued, driver.origin), shows);
+  const seen = await replay(context, user.index, jarsHolding(issued, context.origin), shows);
   const holders = new Set([...seen.showingReplicas, ...(login.replica === null ? [] : [login.replica])]);
   // Asked only of a victim's login whose answer names no replica (the deployment's proxy names
   // none, or names only a client's first answer, as HAProxy's inserted cookie does).
@@ -228,9 +224,9 @@ function lazy<T>(make: () => Promise<T>): () => Promise<T> {
  * Reads carrying the whole of `jar` (its stickiness cookie too), at most 2 × replicas: whether
  * `every` one, or `some` one, showed what `shows` looks for. Stops once the answer is known.
  */
-async function readsWithJar(context: PhaseContext, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean, quantifier: 'every' | 'some'): Promise<boolean> {
+async function readsWithJar(context: PhaseClient, user: number, jar: CookieJar, shows: (exchange: Exchange) => boolean, quantifier: 'every' | 'some'): Promise<boolean> {
   for (let i = 0; i < 2 * context.cluster.replicaIds.length; i++) {
-    const exchange = await context.driver.send(copyJar(jar, context.driver.origin), context.profile.read, meta(context, user), (e) => classifyRead(e, shows(e)));
+    const exchange = await context.send(copyJar(jar, context.origin), context.profile.read, user, (e) => classifyRead(e, shows(e)));
     const shown = shows(exchange);
     if (shown === (quantifier === 'some')) return shown;
   }

@@ -27,7 +27,7 @@ export const securityIdQuality = definePhase({
   description: 'logs in many times with fresh cookie jars and estimates the entropy of the session ids issued; counts duplicates',
   options: z.strictObject({ ids: z.number().int().min(CONCLUSIVE_ID_SAMPLE).max(ID_SAMPLE_RANGE.max).default(CONCLUSIVE_ID_SAMPLE) }),
   async run(context, options) {
-    const { profile, driver, users } = context;
+    const { profile, users } = context;
     const sample = context.idSample ?? options.ids;
     const ids: string[] = [];
     let failed = 0;
@@ -37,8 +37,8 @@ export const securityIdQuality = definePhase({
         user: user.index,
         run: async () => {
           const jar = new CookieJar();
-          await driver.send(jar, profile.login(user.identity), { phase: context.phase, kind: context.kind, user: user.index }, classifyAction);
-          const cookie = sessionCookie(jar, driver.origin, profile.cookieName);
+          await context.send(jar, profile.login(user.identity), user.index, classifyAction);
+          const cookie = sessionCookie(jar, context.origin, profile.cookieName);
           if (cookie) ids.push(profile.sessionId(cookie.value));
           else failed++;
         },

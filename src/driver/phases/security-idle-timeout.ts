@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sleep } from '../../time.js';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
-import { definePhase, type PhaseContext } from '../phase.js';
+import { definePhase, type PhaseClient } from '../phase.js';
 import type { RecordedFinding } from '../records.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
@@ -40,7 +40,7 @@ export const securityIdleTimeout = definePhase({
     const ttl = context.idleTimeoutSeconds;
     if (ttl === undefined) return void context.findings.push(notChecked('the app profile states no idle timeout'));
     if (ttl > MAX_IDLE_SECONDS) return void context.findings.push(notChecked(`the idle timeout (${ttl} s) is longer than the ${MAX_IDLE_SECONDS} s this check waits`, { idleTimeoutSeconds: ttl }));
-    const { profile, driver } = context;
+    const { profile } = context;
     const ttlMs = ttl * 1000;
     const sessions = await logIn(context);
     if (sessions.length === 0) return void context.findings.push(notChecked('no login yielded a session cookie', { idleTimeoutSeconds: ttl }));
@@ -52,9 +52,9 @@ export const securityIdleTimeout = definePhase({
       sessions.map((session) => ({
         user: session.user,
         run: async () => {
-          session.beforeStart = driver.now();
+          session.beforeStart = context.now();
           session.before = await replay(context, session.user, session.jars, isHit(session.user), { expiredCookies: true });
-          session.beforeEnd = driver.now();
+          session.beforeEnd = context.now();
         },
       })),
       context.concurrency,
@@ -76,7 +76,7 @@ export const securityIdleTimeout = definePhase({
       alive.map((session) => ({
         user: session.user,
         run: async () => {
-          shortestIdleAfter = Math.min(shortestIdleAfter, driver.now() - session.beforeEnd!);
+          shortestIdleAfter = Math.min(shortestIdleAfter, context.now() - session.beforeEnd!);
           after.push(await replay(context, session.user, session.jars, isHit(session.user), { expiredCookies: true }));
         },
       })),
@@ -112,18 +112,18 @@ export const securityIdleTimeout = definePhase({
   },
 });
 
-async function logIn(context: PhaseContext): Promise<Session[]> {
-  const { profile, driver } = context;
+async function logIn(context: PhaseClient): Promise<Session[]> {
+  const { profile } = context;
   const sessions: Session[] = [];
   await runInOrder(
     context.users.map((user) => ({
       user: user.index,
       run: async () => {
         const jar = new CookieJar();
-        await driver.send(jar, profile.login(user.identity), { phase: context.phase, kind: context.kind, user: user.index }, classifyAction);
-        const cookie = sessionCookie(jar, driver.origin, profile.cookieName);
+        await context.send(jar, profile.login(user.identity), user.index, classifyAction);
+        const cookie = sessionCookie(jar, context.origin, profile.cookieName);
         // Replays carry the session cookie alone, as the attacker who copied it would.
-        if (cookie) sessions.push({ user: user.index, jars: jarsHolding(cookie, driver.origin), loginEnd: driver.now() });
+        if (cookie) sessions.push({ user: user.index, jars: jarsHolding(cookie, context.origin), loginEnd: context.now() });
       },
     })),
     context.concurrency,
@@ -132,8 +132,8 @@ async function logIn(context: PhaseContext): Promise<Session[]> {
   return sessions.sort((a, b) => a.loginEnd - b.loginEnd);
 }
 
-function sleepUntil(context: PhaseContext, at: number): Promise<void> {
-  return sleep(Math.max(0, at - context.driver.now()), undefined, { signal: context.signal });
+function sleepUntil(context: PhaseClient, at: number): Promise<void> {
+  return sleep(Math.max(0, at - context.now()), undefined, { signal: context.signal });
 }
 
 function notChecked(reason: string, evidence: Record<string, number | string> = {}): RecordedFinding {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { describeAnswer, excerptOf } from '../../runtime/http-probe.js';
-import { definePhase, readAs } from '../phase.js';
+import { definePhase } from '../phase.js';
 import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence, sessionCookie, whereShown, type Replay } from './security-replay.js';
 
 /**
@@ -22,7 +22,7 @@ export const securityLogout = definePhase({
   needsRequests: ['logout'],
   options: z.strictObject({}),
   async run(context) {
-    const { profile, driver } = context;
+    const { profile } = context;
     const logout = profile.logout;
     if (!logout) throw new Error(`security-logout needs the app profile's logout request; the profile "${profile.name}" has none`);
     const all = context.cluster.replicaIds;
@@ -37,23 +37,22 @@ export const securityLogout = definePhase({
     const tasks = context.users.map((user) => ({
       user: user.index,
       run: async () => {
-        const meta = { phase: context.phase, kind: context.kind, user: user.index };
         // The user's own browser: all its cookies, the stickiness cookie too.
         const jar = new CookieJar();
-        await driver.send(jar, profile.login(user.identity), meta, classifyAction);
+        await context.send(jar, profile.login(user.identity), user.index, classifyAction);
         // Logging out a session that was never readable proves nothing.
         let readable = false;
         for (let i = 0; i < READS_BEFORE_LOGOUT_PER_REPLICA * all.length && !readable; i++) {
-          const read = await readAs(context, user.index, jar, user.identity);
+          const read = await context.read(user.index, jar, user.identity);
           readable = profile.isHit(read.status, read.body, user.identity);
         }
-        const copied = sessionCookie(jar, driver.origin, profile.cookieName);
+        const copied = sessionCookie(jar, context.origin, profile.cookieName);
         if (!readable || !copied) {
           unreadable++;
           return;
         }
         attempts++;
-        const answer = await driver.send(jar, logout, meta, classifyAction);
+        const answer = await context.send(jar, logout, user.index, classifyAction);
         if (classifyAction(answer) !== 'ok') {
           failedLogouts++;
           firstFailedLogout ??= describeAnswer(answer.status === 0 ? { excerpt: answer.error ?? 'connection failed' } : { status: answer.status, excerpt: excerptOf(answer.body) });
@@ -61,12 +60,12 @@ export const securityLogout = definePhase({
         }
         // The browser itself, when the logout's answer handed it another id: a fresh id still
         // logged in has ended nothing. (The old id is the replays' to judge, by replica.)
-        const handed = sessionCookie(jar, driver.origin, profile.cookieName);
+        const handed = sessionCookie(jar, context.origin, profile.cookieName);
         if (handed && handed.value !== '' && handed.value !== copied.value) {
-          const own = await readAs(context, user.index, jar, user.identity);
+          const own = await context.read(user.index, jar, user.identity);
           if (profile.isHit(own.status, own.body, user.identity)) browserStillLoggedIn++;
         }
-        const after = await replay(context, user.index, jarsHolding(copied, driver.origin), (e) => profile.isHit(e.status, e.body, user.identity));
+        const after = await replay(context, user.index, jarsHolding(copied, context.origin), (e) => profile.isHit(e.status, e.body, user.identity));
         replays.push(after);
         if (after.shown > 0) survivals.push({ loggedOutBy: answer.replica, servedBy: after.showingReplicas });
       },

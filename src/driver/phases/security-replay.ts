@@ -1,6 +1,6 @@
 import { CookieJar, type Cookie } from 'tough-cookie';
 import type { Exchange } from '../driver.js';
-import { classifyRead, type PhaseContext } from '../phase.js';
+import { classifyRead, type PhaseClient } from '../phase.js';
 import { PROXY_ERRORS } from '../replica-identity.js';
 
 /** hactl's balancer's tag on its own 503 when no replica is in service (see balancer/proxy.ts). */
@@ -54,7 +54,7 @@ export interface Replay {
  * users' requests, cannot skip the one replica that still holds a copy. `shows` is asked once per
  * answer.
  */
-export async function replay(context: PhaseContext, user: number, jars: () => CookieJar, shows: (exchange: Exchange) => boolean, options: { expiredCookies?: boolean } = {}): Promise<Replay> {
+export async function replay(context: PhaseClient, user: number, jars: () => CookieJar, shows: (exchange: Exchange) => boolean, options: { expiredCookies?: boolean } = {}): Promise<Replay> {
   const all = context.cluster.replicaIds;
   const fromProfile = context.profile.replica !== undefined;
   const result: Replay = { reads: 0, shown: 0, replicas: new Set(), showingReplicas: new Set(), unknownReplica: 0, fromProfile };
@@ -64,7 +64,7 @@ export async function replay(context: PhaseContext, user: number, jars: () => Co
   while (result.reads < maximum && (result.reads < minimum || !everyReplicaAnswered())) {
     context.signal.throwIfAborted();
     let showed = false;
-    const exchange = await context.driver.send(jars(), context.profile.read, { phase: context.phase, kind: context.kind, user }, (e) => classifyRead(e, (showed = shows(e))), options);
+    const exchange = await context.send(jars(), context.profile.read, user, (e) => classifyRead(e, (showed = shows(e))), options);
     result.reads++;
     if (showed) result.shown++;
     if (exchange.replica === null) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { interleave, runInOrder } from '../order.js';
-import { count, definePhase, evaluateCount, readAs } from '../phase.js';
+import { count, definePhase, evaluateCount } from '../phase.js';
 
 /**
  * The write-up's manual test: another client sends user B's cookies and reads B's session. A
@@ -24,7 +24,7 @@ export const stolenCookie = definePhase({
         user: index,
         run: async () => {
           const victim = stolen[index]!;
-          const exchange = await readAs(context, index, jars[index]!, victim.identity);
+          const exchange = await context.read(index, jars[index]!, victim.identity);
           if (context.profile.isHit(exchange.status, exchange.body, victim.identity)) readVictim.add(index);
         },
       })),
