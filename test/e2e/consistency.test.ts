@@ -9,8 +9,17 @@ import { expectKillNode, expectLoginRead, row } from './oracle.js';
 /**
  * Issue 5's scenarios against real redis-server (each persistence mode) and real PostgreSQL, each
  * run once through the CLI, with the figures each scenario's description says to expect.
+ *
+ * CI time: the runs are independent (each its own stores, replicas, balancer and free ports), and
+ * much of each is waiting (drains, health checks, idle timeouts, the fault phases' durations), so
+ * they run two at a time, started in the order of the describe blocks below; each block awaits its
+ * own. No figure asserted here depends on a run having the machine to itself: latencies are
+ * compared within a run (with the toxic against without it), not to a wall-clock bound.
  */
-async function runToReport(args: string[], timeoutMs = 170_000): Promise<{ finished: Finished; report: Report; hactl: Started }> {
+const RUNS_AT_ONCE = 2;
+const RUN_LIMIT_MS = 170_000;
+
+async function runToReport(args: string[], timeoutMs = RUN_LIMIT_MS): Promise<{ finished: Finished; report: Report; hactl: Started }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-e2e-'));
   try {
     const out = path.join(dir, 'r.json');
@@ -23,14 +32,57 @@ async function runToReport(args: string[], timeoutMs = 170_000): Promise<{ finis
   }
 }
 
+let running = 0;
+const waiting: Array<() => void> = [];
+/** The run, started now if fewer than RUNS_AT_ONCE are under way, else when one ends. */
+function queued(args: string[]): Promise<{ finished: Finished; report: Report; hactl: Started }> {
+  const run = (async () => {
+    if (running >= RUNS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    const started = Date.now();
+    try {
+      return await runToReport(args);
+    } finally {
+      // What each run costs, for whoever next weighs this file's share of CI time.
+      console.log(`consistency: hactl run ${args.join(' ')} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      running--;
+      waiting.shift()?.();
+    }
+  })();
+  // Awaited by its block's beforeAll; until then a failure must not count as unhandled.
+  run.catch(() => undefined);
+  return run;
+}
+
+// Longest first, so that the two slots finish together. The concurrent-writes, expiry and
+// imbalance rows are two runs of the rows asserted below (redis and postgres for lost updates and
+// expiry, none and sticky for expiry and imbalance): none and sticky under concurrent-writes, and
+// redis and postgres under imbalance, were run and never asserted.
+const runs = {
+  sharedStores: queued(['--strategy', 'redis,postgres', '--scenario', 'concurrent-writes,concurrent-writes-resave,expiry', '--replicas', '3', '--users', '30']),
+  restarts: queued(['--strategy', 'none,sticky,redis', '--scenario', 'restart-node,rolling-restart', '--replicas', '3', '--users', '30']),
+  haproxy: queued(['--balancer', 'haproxy', '--strategy', 'none,sticky,redis', '--scenario', 'login-read,kill-node,rolling-restart', '--replicas', '3', '--users', '30']),
+  storeFaults: queued(['--strategy', 'none,redis,postgres', '--scenario', 'store-latency,store-outage', '--replicas', '2', '--users', '10']),
+  killStore: queued(['--strategy', 'none,redis,redis:aof-everysec,redis:aof-always,postgres', '--scenario', 'kill-store', '--replicas', '2', '--users', '20']),
+  replicaMemory: queued(['--strategy', 'none,sticky', '--scenario', 'expiry,imbalance', '--replicas', '3', '--users', '30']),
+  balancerOptions: queued(['--strategy', 'sticky:app_cookie,redis', '--algorithm', 'least_outstanding_requests', '--deregistration-delay', '2', '--scenario', 'login-read,kill-node', '--replicas', '3', '--users', '30']),
+  albProfile: queued(['--strategy', 'redis', '--balancer-profile', 'alb', '--scenario', 'login-read', '--replicas', '2', '--users', '10']),
+};
+
+/**
+ * How long a block may wait for its run: behind every other run in the queue, each bounded by
+ * its own limit. The hooks' default (180 s) counts from when a block starts, not its run.
+ */
+const QUEUE_LIMIT_MS = Math.ceil(Object.keys(runs).length / RUNS_AT_ONCE) * RUN_LIMIT_MS + 10_000;
+
 const metricsOf = (report: Report, strategy: string, scenario: string) => row(report, strategy, scenario).metrics!;
 
 describe('kill-store: the store is SIGKILLed and restarted on its own data', () => {
   let report: Report;
   let hactl: Started;
   beforeAll(async () => {
-    ({ report, hactl } = await runToReport(['--strategy', 'none,redis,redis:aof-everysec,redis:aof-always,postgres', '--scenario', 'kill-store', '--replicas', '2', '--users', '20']));
-  });
+    ({ report, hactl } = await runs.killStore);
+  }, QUEUE_LIMIT_MS);
 
   it('leaves nothing running', async () => {
     expect(await hactl.leftovers()).toEqual([]);
@@ -65,8 +117,8 @@ describe('kill-store: the store is SIGKILLed and restarted on its own data', () 
 describe('restart-node and rolling-restart: replicas drained and restarted while users keep reading', () => {
   let report: Report;
   beforeAll(async () => {
-    ({ report } = await runToReport(['--strategy', 'none,sticky,redis', '--scenario', 'restart-node,rolling-restart', '--replicas', '3', '--users', '30']));
-  });
+    ({ report } = await runs.restarts);
+  }, QUEUE_LIMIT_MS);
 
   it.each(['none', 'sticky', 'redis'])('%s: draining first means users see no errors at all', (strategy) => {
     for (const scenario of ['restart-node', 'rolling-restart']) {
@@ -98,8 +150,9 @@ describe('restart-node and rolling-restart: replicas drained and restarted while
 describe('concurrent-writes, expiry, imbalance', () => {
   let report: Report;
   beforeAll(async () => {
-    ({ report } = await runToReport(['--strategy', 'none,sticky,redis,postgres', '--scenario', 'concurrent-writes,concurrent-writes-resave,expiry,imbalance', '--replicas', '3', '--users', '30']));
-  });
+    const [shared, replicaMemory] = await Promise.all([runs.sharedStores, runs.replicaMemory]);
+    report = { ...shared.report, results: [...shared.report.results, ...replicaMemory.report.results] };
+  }, QUEUE_LIMIT_MS);
 
   it.each(['redis', 'postgres'])('%s: parallel increments through a shared store lose updates, with resave off and on', (strategy) => {
     for (const scenario of ['concurrent-writes', 'concurrent-writes-resave']) {
@@ -146,8 +199,8 @@ describe('store-latency and store-outage through the fault proxy', () => {
   let report: Report;
   let hactl: Started;
   beforeAll(async () => {
-    ({ report, hactl } = await runToReport(['--strategy', 'none,redis,postgres', '--scenario', 'store-latency,store-outage', '--replicas', '2', '--users', '10']));
-  });
+    ({ report, hactl } = await runs.storeFaults);
+  }, QUEUE_LIMIT_MS);
 
   it('leaves no process behind', async () => {
     expect([...hactl.seen().values()]).toEqual(expect.arrayContaining(['node', 'redis-server', 'postgres']));
@@ -157,8 +210,13 @@ describe('store-latency and store-outage through the fault proxy', () => {
   it.each(['redis', 'postgres'])('%s: added store latency shows in read latency, without errors', (strategy) => {
     const m = metricsOf(report, strategy, 'store-latency');
     expect(m.latencyMs.slow!.p50).toBeGreaterThanOrEqual(150);
-    expect(m.latencyMs.before!.p50).toBeLessThan(100);
-    expect(m.latencyMs.after!.p50).toBeLessThan(100);
+    // The toxic (200 ± 50 ms on each store answer) shows only while it is set: the phases before
+    // and after it are at least its least delay, 150 ms, faster, less 50 ms for how the
+    // machine's load moved between phases. This compares the run with itself; how fast a read is
+    // without a toxic is the machine's figure (the 100 ms ceiling this replaced), and what the
+    // fault proxy adds to a round trip is measured by bench/fault-proxy-latency.mjs.
+    expect(m.latencyMs.slow!.p50 - m.latencyMs.before!.p50).toBeGreaterThanOrEqual(100);
+    expect(m.latencyMs.slow!.p50 - m.latencyMs.after!.p50).toBeGreaterThanOrEqual(100);
     expect(m.errors).toBe(0);
     expect(m.storeFault).toMatchObject({ errorRate: 0, failOpen: 0 });
   });
@@ -183,9 +241,9 @@ describe('balancer options: app_cookie stickiness, least outstanding requests, t
   let report: Report;
   let albReport: Report;
   beforeAll(async () => {
-    ({ report } = await runToReport(['--strategy', 'sticky:app_cookie,redis', '--algorithm', 'least_outstanding_requests', '--deregistration-delay', '2', '--scenario', 'login-read,kill-node', '--replicas', '3', '--users', '30']));
-    ({ report: albReport } = await runToReport(['--strategy', 'redis', '--balancer-profile', 'alb', '--scenario', 'login-read', '--replicas', '2', '--users', '10']));
-  });
+    ({ report } = await runs.balancerOptions);
+    ({ report: albReport } = await runs.albProfile);
+  }, QUEUE_LIMIT_MS);
 
   it('states the balancer settings the run used', () => {
     expect(report.settings.balancer).toMatchObject({
@@ -238,8 +296,8 @@ describe('--balancer haproxy: a real HAProxy gives the figures hactl\'s balancer
   let report: Report;
   let hactl: Started;
   beforeAll(async () => {
-    ({ report, hactl } = await runToReport(['--balancer', 'haproxy', '--strategy', 'none,sticky,redis', '--scenario', 'login-read,kill-node,rolling-restart', '--replicas', '3', '--users', '30']));
-  });
+    ({ report, hactl } = await runs.haproxy);
+  }, QUEUE_LIMIT_MS);
 
   it('ran HAProxy, says so, and leaves nothing running', async () => {
     expect(report.settings.balancer.kind).toBe('haproxy');
