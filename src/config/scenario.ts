@@ -6,10 +6,10 @@ import { formatPath } from './paths.js';
 import { parseWith, readYamlFile } from './yaml-file.js';
 import { phaseUnits } from '../driver/phases/index.js';
 import type { ScenarioPhase } from '../driver/phase.js';
+import type { Scenario } from '../driver/scenario.js';
 import { didYouMean } from '../did-you-mean.js';
 import { UsageError } from '../errors.js';
 import type { CountVariables } from './count.js';
-import type { AppSettings } from '../topology/plan.js';
 import { hasRequest, type AppProfile } from '../driver/app-profile.js';
 import type { StrategyName } from '../strategies.js';
 import { detectionBoundMs, type BalancerProfile, type HealthCheckSettings, type HealthDirection } from '../balancer/settings.js';
@@ -18,24 +18,7 @@ export const BUILTIN_SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', im
 
 export type { ScenarioPhase };
 
-export interface Scenario {
-  name: string;
-  description: string;
-  file: string;
-  requires: { replicas: number; users: number };
-  /** Demo app settings this scenario runs with (express-session's resave, the idle timeout). */
-  app: AppSettings;
-  phases: ScenarioPhase[];
-  measure: ScenarioMeasures;
-}
-
-export interface ScenarioMeasures {
-  sessionLoss?: { before: string; after: string };
-  /** Reads just before the idle timeout, and just after it: which replicas still serve the session. */
-  expiry?: { before: string; after: string };
-  /** A request slower than this counts as hung (store-latency, store-outage). */
-  hangMs?: number;
-}
+export type { Scenario, ScenarioMeasures } from '../driver/scenario.js';
 
 /**
  * The balancer a scenario will run behind, as far as its waits are concerned: a phase that waits

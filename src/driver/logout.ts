@@ -5,7 +5,7 @@ import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
 import { sessionCookie } from './phases/security-replay.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { RowWarning } from '../report/model.js';
+import type { RowWarning } from './warnings.js';
 
 /** The cleanup's bound however many sessions it has: a deployment that is slow for all of them must not hold the run for longer. */
 export const LOGOUT_DEADLINE_MAX_MS = 5 * 60_000;

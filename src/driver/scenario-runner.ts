@@ -1,5 +1,5 @@
 import type { CountVariables } from '../config/count.js';
-import type { Scenario } from '../config/scenario.js';
+import type { Scenario } from './scenario.js';
 import type { Cluster } from '../runtime/runtime.js';
 import type { AppProfile } from './app-profile.js';
 import { classifyAction, Driver } from './driver.js';

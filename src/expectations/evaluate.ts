@@ -1,4 +1,6 @@
-import { invalidatingWarnings, type Report, type ResultRow } from '../report/model.js';
+import { invalidatingWarnings, type ExpectationResult, type ExpectationStatus, type Report, type ResultRow } from '../report/model.js';
+
+export type { ExpectationResult, ExpectationStatus };
 import { holds, type Bound } from './expression.js';
 import { findingOf, metricReader } from './metrics.js';
 
@@ -8,21 +10,6 @@ export interface Expectation {
   scenario: string;
   metric: string;
   bound: Bound;
-}
-
-export type ExpectationStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'not-run';
-
-/** An expectation judged against one row of a report; the JSON report keeps these. */
-export interface ExpectationResult {
-  strategy: string;
-  scenario: string;
-  metric: string;
-  expected: string;
-  /** The measured figure; null when the row has none (or did not run). */
-  actual: number | boolean | null;
-  status: ExpectationStatus;
-  /** One line: what was measured against what was expected, or why it could not be judged. */
-  message: string;
 }
 
 export function evaluateExpectations(report: Pick<Report, 'results'>, expectations: readonly Expectation[]): ExpectationResult[] {

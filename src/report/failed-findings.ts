@@ -1,6 +1,6 @@
 import { isFact, isFindingId } from '../driver/findings.js';
 import type { Finding } from '../driver/records.js';
-import type { ExpectationResult } from '../expectations/evaluate.js';
+import type { ExpectationResult } from './model.js';
 import { invalidatingWarnings, type Report, type ResultRow } from './model.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ExpectationResult } from '../expectations/evaluate.js';
+import type { ExpectationResult } from './model.js';
 import { faultRowLines, warningLine } from './cells.js';
 import { findingsNotJudged, isFactFinding, judgedByExpectation } from './failed-findings.js';
 import { invalidatingWarnings, type Report, type ResultRow } from './model.js';

@@ -1,7 +1,7 @@
+import type { RowWarning } from '../driver/warnings.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { Finding } from '../driver/records.js';
 import type { ScenarioMetrics } from '../metrics/aggregate.js';
-import type { ExpectationResult } from '../expectations/evaluate.js';
 import type { StrategyVariantRecord } from '../strategies/registry.js';
 
 /** Bumped whenever a field changes meaning or goes away; new fields may appear within a version. */
@@ -118,16 +118,22 @@ export interface ResultRow {
   warnings?: RowWarning[];
 }
 
-/** Ids of row warnings: stable, for tools reading the JSON report. */
-export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'no-hits', 'fault-not-observed', 'not-restored', 'replicas-seen', 'sessions-left', 'teardown-failed', 'unstable-health'] as const;
-export type RowWarningId = (typeof ROW_WARNING_IDS)[number];
+export type { RowWarning, RowWarningId } from '../driver/warnings.js';
+export { ROW_WARNING_IDS } from '../driver/warnings.js';
 
-export interface RowWarning {
-  id: RowWarningId;
-  /** One line: what was seen and why it matters, with the evidence (a path probed, a status, counts). */
+export type ExpectationStatus = 'passed' | 'failed' | 'skipped' | 'error' | 'not-run';
+
+/** An expectation judged against one row of a report; the JSON report keeps these. */
+export interface ExpectationResult {
+  strategy: string;
+  scenario: string;
+  metric: string;
+  expected: string;
+  /** The measured figure; null when the row has none (or did not run). */
+  actual: number | boolean | null;
+  status: ExpectationStatus;
+  /** One line: what was measured against what was expected, or why it could not be judged. */
   message: string;
-  /** The row's figures are not a valid measurement of the strategy. */
-  invalid?: boolean;
 }
 
 /** A row whose figures must not be read as a result: an error, or a warning that invalidates it. */
