@@ -17,7 +17,6 @@ import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
 import { check, run, type RunOptions } from '../run.js';
-import type { ExternalSettings } from '../runtime/runtime.js';
 import { BALANCER_PROFILE_SETTINGS, type CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
@@ -68,8 +67,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         reads: settings.reads,
         concurrency: settings.concurrency,
         seed,
-        runtime: settings.runtime,
-        docker: settings.docker,
+        // What the runtime could not know when the flags were parsed: the profile's health path, where commands run.
+        runtime: settings.runtime.complete({ healthPath: profile.healthPath, commandDir: (key) => commandDir(config, key, given, process.cwd()) }),
         balancerPort: settings.port,
         requestTimeoutMs: settings.requestTimeoutMs,
         balancer: settings.balancer,
@@ -78,7 +77,6 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
         profile,
         ...(customApp ? { customApp } : {}),
-        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
         preflight: settings.preflight,
         warmUp: settings.warmUp,
         ...(settings.rate !== undefined ? { rate: settings.rate } : {}),
@@ -198,12 +196,6 @@ export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, give
     }
   }
   return merged;
-}
-
-/** Where each fault command of --runtime external runs: the same rule as --app-cmd. */
-function faultCommandDirs(config: ConfigFile | undefined, given: ReadonlySet<string>): ExternalSettings['commandDirs'] {
-  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const;
-  return Object.fromEntries(keys.map((key) => [key, commandDir(config, key, given, process.cwd())]));
 }
 
 /** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */

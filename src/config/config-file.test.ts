@@ -30,7 +30,7 @@ describe('config files', () => {
     expect(keys).toEqual(['runtime', 'target', 'kill-replica-cmd', 'start-replica-cmd', 'kill-store-cmd', 'start-store-cmd', ...added]);
     const config = parseConfig({ strategy: 'redis', ...Object.assign({}, ...entries) }, 'ci/hactl.config.yaml');
     expect(config.flags).toMatchObject({ runtime: 'external', target: 'https://staging.shop.example.com', killReplicaCmd: './ops/kill-task {replica} {signal}' });
-    expect(parseRunFlags(config.flags).external).toMatchObject({ target: 'https://staging.shop.example.com', startStoreCmd: './ops/start-redis' });
+    expect(parseRunFlags(config.flags).runtime.settings).toMatchObject({ target: 'https://staging.shop.example.com', startStoreCmd: './ops/start-redis' });
   });
 
   it('takes every flag by its long name; lists, maps and paths relative to the file', () => {

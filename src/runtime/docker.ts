@@ -17,7 +17,8 @@ import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
 import { sleep } from '../time.js';
 import { freePorts } from './ports.js';
-import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
+import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
+import type { DockerSettings } from './docker/settings.js';
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -43,8 +44,8 @@ function reapOnExit(runId: string): () => void {
  * reaches them on ports published to 127.0.0.1) or on the host network. The balancer runs in
  * hactl, as on the local runtime, or in a container beside the replicas.
  */
-export async function createDockerRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const settings = options.docker ?? DEFAULT_DOCKER_SETTINGS;
+export async function createDockerRuntime(options: RuntimeOptions<DockerSettings>): Promise<Runtime> {
+  const { settings } = options;
   const { signal } = options;
   const imageOptions = { progress: options.onProgress ?? (() => {}), signal };
   const engine = await connectEngine(options.env);
