@@ -2,7 +2,8 @@ import { open, writeFile } from 'node:fs/promises';
 import { demoProfile } from '../app/profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
 import { commandDir, findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
-import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
+import { checkWritable, parseRunFlags, type AppFlags } from '../config/options.js';
+import { flagOf, type CommandFlags, type RunFlags } from '../config/flags.js';
 import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
@@ -24,7 +25,7 @@ import { reportError } from './report-error.js';
 const TEARDOWN_DEADLINE_MS = 20_000;
 
 /** `hactl run`'s options beyond the run's own settings. */
-export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html?: string; pricing?: string; strict?: boolean; failOnFindings?: boolean; quiet?: boolean; debug?: boolean };
+export type RunCommandFlags = RunFlags & CommandFlags;
 
 /**
  * `hactl run`: the config file (if any) under the flags given on the command line, the run, its
@@ -182,15 +183,15 @@ export function failureRules(flags: Pick<RunCommandFlags, 'strict' | 'failOnFind
 }
 
 /**
- * The config file's flags, with those typed on the command line over them. Repeatable flags add
- * to the file's (a later KEY=VALUE wins).
+ * The config file's flags, with those typed on the command line over them. Repeatable flags
+ * (KEY=VALUE pairs) add to the file's (a later KEY=VALUE wins).
  */
 export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, given: ReadonlySet<string>): RunFlags {
   const merged: RunFlags = { ...config?.flags };
   for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
     if (value === undefined) continue;
-    if (key === 'image' || key === 'appEnv') {
-      if (given.has(key)) merged[key] = [...(config?.flags[key] ?? []), ...(value as string[])];
+    if (flagOf(key)?.value === 'pairs') {
+      if (given.has(key)) (merged as Record<string, unknown>)[key] = [...((config?.flags[key] as string[] | undefined) ?? []), ...(value as string[])];
     } else if (given.has(key) || config?.flags[key] === undefined) {
       (merged as Record<string, unknown>)[key] = value;
     }

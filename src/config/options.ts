@@ -10,51 +10,8 @@ import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategi
 import { longName, oneOf, parseInteger, splitList, type FlagSpec } from './flag.js';
 import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
 
-/** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
-export interface RunFlags {
-  strategy?: string;
-  scenario?: string;
-  replicas?: string;
-  users?: string;
-  reads?: string;
-  concurrency?: string;
-  runtime?: string;
-  format?: string;
-  out?: string;
-  samples?: string;
-  seed?: string;
-  port?: string;
-  requestTimeout?: string;
-  startupTimeout?: string;
-  /** commander's --no-preflight: false when given. */
-  preflight?: boolean;
-  dockerNetwork?: string;
-  /** Repeatable `KEY=IMAGE`. */
-  image?: string[];
-  dockerBalancer?: string;
-  balancer?: string;
-  balancerProfile?: string;
-  algorithm?: string;
-  deregistrationDelay?: string;
-  appProfile?: string;
-  appCmd?: string;
-  appImage?: string;
-  /** Repeatable `KEY=VALUE`. */
-  appEnv?: string[];
-  target?: string;
-  killReplicaCmd?: string;
-  startReplicaCmd?: string;
-  killStoreCmd?: string;
-  startStoreCmd?: string;
-  /** Requests per second, at most, from hactl to the app. */
-  rate?: string;
-  /** commander's --warm-up / --no-warm-up: absent, the runtime's default. */
-  warmUp?: boolean;
-  idSample?: string;
-  verifyCmd?: string;
-  storeReadyCmd?: string;
-  faultTimeout?: string;
-}
+export type { RunFlags } from './flags.js';
+import type { RunFlags } from './flags.js';
 
 /** The app under test, as flags give it: a profile file, and a command or image per replica. */
 export interface AppFlags {

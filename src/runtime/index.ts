@@ -1,6 +1,6 @@
-import { dockerRuntime } from './docker/settings.js';
-import { externalRuntime } from './external.js';
-import { localRuntime } from './local.js';
+import { APP_IMAGE_FLAG, DOCKER_FLAGS, dockerRuntime } from './docker/settings.js';
+import { EXTERNAL_FLAGS, externalRuntime } from './external.js';
+import { APP_CMD_FLAG, localRuntime } from './local.js';
 import { registerRuntime, type RegisteredRuntime } from './runtime.js';
 
 /**
@@ -19,3 +19,6 @@ export const RUNTIME_NAMES = Object.keys(runtimes) as RuntimeName[];
 
 /** The runtime of a run that names none. */
 export const DEFAULT_RUNTIME: RuntimeName = 'local';
+
+/** Every runtime's own flags with their literal types, from which the parsed flags' type (RunFlags) takes their fields. */
+export type RuntimeFlagSpecs = (typeof DOCKER_FLAGS)[number] | (typeof EXTERNAL_FLAGS)[number] | typeof APP_CMD_FLAG | typeof APP_IMAGE_FLAG;

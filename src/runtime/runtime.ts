@@ -7,7 +7,7 @@ import type { CommandRun } from './fault-command.js';
 import type { RateLimiter } from '../driver/rate-limit.js';
 import type { BalancerProfile } from '../balancer/settings.js';
 import type { FlagSpec } from '../config/flag.js';
-import type { RunFlags } from '../config/options.js';
+import type { RunFlags } from '../config/flags.js';
 
 /**
  * A cluster (or store) whose faults are the user's commands (--runtime external): hactl does not
