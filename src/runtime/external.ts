@@ -153,6 +153,7 @@ export async function createExternalRuntime(options: RuntimeOptions<ExternalSett
 
   return {
     name: 'external',
+    startsNothing: true,
     unsupported: (control) => unsupported(control, settings),
     checkBalancer: async (kind) =>
       kind === 'hactl' ? { available: true, detail: `the deployment's own balancer at ${settings.target}` } : { available: false, reason: `--balancer ${kind} starts a balancer; --runtime external uses the deployment's own`, fix: 'leave out --balancer' },

@@ -180,6 +180,8 @@ export interface StoreProxy {
 /** Turns topologies into running things. One interface, one file per backend. */
 export interface Runtime {
   name: string;
+  /** True when hactl starts nothing and the cluster is a deployment that exists already: its start is its target answering, its balancer's checks are its own. */
+  startsNothing?: boolean;
   /** Why this runtime cannot do `control` here, or undefined when it can (local and docker always can). */
   unsupported?(control: ClusterControl): string | undefined;
   /** Whether this runtime can run that balancer here (HAProxy must be installed, or its image had). */
