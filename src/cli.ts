@@ -5,14 +5,13 @@ import { initCommand } from './commands/init-command.js';
 import { reportCommand, type ReportFlags } from './commands/report-command.js';
 import { reportError } from './commands/report-error.js';
 import { runCommand, type RunCommandFlags } from './commands/run-command.js';
-import { DEFAULT_CONFIG_FILE } from './config/config-file.js';
-import { checkWritable, DEFAULT_SCENARIOS, DEFAULTS, parseImages, parseInteger, parseStrategies } from './config/options.js';
+import { DEFAULT_CONFIG_FILE, FLAGS } from './config/flags.js';
+import { checkWritable, DEFAULTS, parseInteger, parseStrategies } from './config/options.js';
+import { parseImages } from './runtime/docker/settings.js';
 import { composeFile } from './topology/compose.js';
 import { ExitCode, UsageError } from './errors.js';
-import { FORMAT_NAMES, renderers } from './report/renderers.js';
-import { STRATEGY_NAMES, strategyHelp, strategyRegistry } from './strategies.js';
-import { ALGORITHMS } from './balancer/settings.js';
-import { BALANCER_KINDS, replicaFieldsHelp } from './topology/plan.js';
+import { FORMAT_NAMES } from './report/renderers.js';
+import { STRATEGY_NAMES } from './strategies.js';
 import { VERSION } from './version.js';
 
 const EXIT_CODES_HELP = `
@@ -27,54 +26,17 @@ Exit codes:
        stopped by SIGHUP, SIGINT (Ctrl-C), SIGQUIT or SIGTERM; everything hactl started was
        stopped first`;
 
-/** The flags of `hactl run`, which `hactl check` shares: the same app, runtime and strategies. */
+/** The flags of `hactl run`, which `hactl check` shares (the same app, runtime and strategies): the flag table's, in its order. */
 function runFlags(command: Command): Command {
-  return command
-    .option('-s, --strategy <list>', strategyHelp(strategyRegistry), 'all')
-    .option('-c, --scenario <list>', `scenarios, comma-separated: built-in names, paths to scenario .yaml files, or all (default: ${DEFAULT_SCENARIOS.join(',')})`)
-    .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
-    .option('-u, --users <n>', 'virtual users, each with its own identity and cookie jar', String(DEFAULTS.users))
-    .option('--reads <n>', "session reads per user after login (scenarios scale their read phases from it)", String(DEFAULTS.reads))
-    .option('--concurrency <n>', 'requests in flight at once (latency percentiles depend on it)', String(DEFAULTS.concurrency))
-    .option('--runtime <name>', 'where the cluster runs: local (child processes on 127.0.0.1), docker (containers on the engine DOCKER_HOST names) or external (a deployment that exists already, at --target)', 'local')
-    .option('--target <url>', 'external: the deployment\'s load balancer, such as https://shop.example.com; give --strategy (the one it uses) and --replicas (how many it has)')
-    .option('--kill-replica-cmd <command>', 'external: a command that kills one replica ({replica}, {ordinal}, {signal}, {target} are filled in); without it, scenarios that kill replicas are skipped')
-    .option('--start-replica-cmd <command>', 'external: a command that starts a killed replica again (default: the platform does)')
-    .option('--kill-store-cmd <command>', 'external: a command that kills the session store; without it, kill-store is skipped')
-    .option('--start-store-cmd <command>', 'external: a command that starts the store again (default: the platform does)')
-    .option('--verify-cmd <command>', 'external: a command that exits 0 once a fault has taken effect ({fault} is kill-replica or kill-store; the fault commands\' fields too); polled after the fault command')
-    .option('--store-ready-cmd <command>', 'external: a command that exits 0 once the store is back after kill-store; a control user\'s login and read must hit too, when one can log in')
-    .option('--fault-timeout <s>', 'external: how long a fault command may run, and how long hactl waits for a fault\'s outcome (default: 120; the wait for a killed store, 60)')
-    .option('--docker-network <mode>', 'docker: bridge (a network of the run\'s own; default) or host (127.0.0.1 ports)')
-    .option('--image <key=image>', 'docker: use this image for node (the demo app\'s base), redis, postgres, mongo or haproxy; repeatable', collect)
-    .option('--docker-balancer <where>', 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)')
-    .addOption(new Option('-f, --format <format>', 'report format').choices(Object.keys(renderers)).default('table'))
-    .option('-o, --out <file>', 'write the report to a file (the terminal still gets the table)')
-    .option('--samples <file>', 'also write every request of the scenarios\' users as one JSON line (strategy, scenario, phase, user, replica, status, latency, outcome)')
-    .option('--seed <n>', 'seed for users and request order; the same seed repeats a run (default: random, printed)')
-    .option('--port <n>', 'balancer port on 127.0.0.1 (default: a free port)')
-    .option('--balancer <kind>', `the load balancer: ${BALANCER_KINDS.join(' (its own, modelled on AWS ALB) or ')} (a real HAProxy, to cross-check it) (default: hactl)`)
-    .option('--balancer-profile <name>', 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, a dead replica out of rotation after 30-70 s, deregistration 300 s; fault scenarios take minutes) (default: fast)')
-    .option('--algorithm <name>', `how the balancer picks a replica: ${ALGORITHMS.join(' or ')} (default: round_robin)`)
-    .option('--deregistration-delay <s>', 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)')
-    .option('--app-profile <file>', 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ (default: the demo app\'s)')
-    .option('--app-cmd <command>', `local: start each replica of your app with this shell command; ${replicaFieldsHelp()} are filled in`)
-    .option('--app-image <image>', 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)')
-    .option('--app-env <key=value>', 'environment for your app\'s replicas, templated as --app-cmd; repeatable', collect)
-    .option('--request-timeout <ms>', 'how long a virtual user waits for an answer before counting an error', String(DEFAULTS.requestTimeoutMs))
-    .option('--startup-timeout <s>', 'how long each replica of your app may take to answer its health path with 2xx', String(DEFAULTS.startupTimeoutSeconds))
-    .option('--no-preflight', 'skip the check of the app (start, health, login, read, store) before the first row')
-    .option('--rate <n>', 'at most n requests a second from hactl to the app, in every sliding second (users, warm-up, logouts, pre-flight; on external, hactl\'s probes too) (default: no limit)')
-    .option('--warm-up', 'throwaway users log in and read before each scenario, so that cold replicas do not show in latencies (default: on, off for --runtime external)')
-    .option('--no-warm-up', 'no warm-up before each scenario')
-    .option('--id-sample <n>', 'logins of the security scenario\'s session-id check, 30 to 100000; below 1000 it judges duplicates only (default: 1000)')
-    .option('--config <file>', `a config file: every flag above by its long name, plus expectations (default: ${DEFAULT_CONFIG_FILE} if it exists; hactl init writes one)`)
-    .option('--junit <file>', 'also write a JUnit XML report: a test case per strategy x scenario x expectation, and per security finding')
-    .option('--html <file>', 'also write a self-contained HTML report with charts')
-    .option('--pricing <file>', 'hourly instance prices (YAML, see fixtures/pricing/): a cost column in the Markdown comparison')
-    .option('--strict', 'a skipped row fails the run (exit 1), as a failed expectation does')
-    .option('--fail-on-findings', 'a failed security finding fails the run (exit 1), as a failed expectation does; n/a and facts never do')
-    .option('-q, --quiet', 'no progress lines on stderr');
+  for (const flag of FLAGS) {
+    const option = new Option(flag.option, flag.help);
+    if (flag.choices) option.choices(flag.choices);
+    if (flag.value === 'pairs') option.argParser(collect);
+    if (flag.default !== undefined) option.default(flag.default);
+    command.addOption(option);
+    if (flag.negation) command.addOption(new Option(flag.negation.option, flag.negation.help));
+  }
+  return command;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -95,7 +57,6 @@ export async function main(argv: string[]): Promise<number> {
       .command('run')
       .description('start a cluster per strategy, run the scenarios against it, tear it down, print one table'),
   )
-    .option('--debug', 'print stack traces for errors')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: RunCommandFlags, command: Command) => {
       const given = new Set(Object.keys(flags).filter((key) => command.getOptionValueSource(key) === 'cli'));
@@ -107,7 +68,6 @@ export async function main(argv: string[]): Promise<number> {
       .command('check')
       .description("check the app once per strategy before a run: one replica starts, its health path answers what the balancer accepts, a login sets the session cookie, a read satisfies the hit predicate, and the app writes to the strategy's store"),
   )
-    .option('--debug', 'print stack traces for errors')
     .addHelpText('after', `
 Exit codes:
   0    every step passed for every strategy checked

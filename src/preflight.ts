@@ -47,7 +47,7 @@ export async function preflight(input: {
   const { topology, profile, signal } = input;
   const steps: PreflightStep[] = [];
   // A deployment hactl did not build: its start is its target answering, and its balancer's health checks are its own.
-  const external = input.runtime.name === 'external';
+  const external = input.runtime.startsNothing === true;
   const check = topology.balancer.healthCheck;
   let cluster: Cluster;
   try {

@@ -17,9 +17,8 @@ import { unstableHealth } from './metrics/unstable-health.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
 import { stopEach } from './teardown.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
-import { runtimes } from './runtime/index.js';
 import { assertPortFree } from './runtime/ports.js';
-import type { Cluster, ClusterControl, DockerSettings, ExternalSettings, Runtime, RuntimeName, StoreProxy } from './runtime/runtime.js';
+import type { ChosenRuntime, Cluster, ClusterControl, Runtime, StoreProxy } from './runtime/runtime.js';
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { defaultChoice, strategyRegistry, variantRecord, type StrategyChoice } from './strategies.js';
 import { stores, type RunningStore } from './stores/index.js';
@@ -38,8 +37,8 @@ export interface RunOptions {
   reads: number;
   concurrency: number;
   seed: number;
-  runtime: RuntimeName;
-  docker: DockerSettings;
+  /** Where the cluster runs, with that runtime's own settings and what it says about the run (warm-up, logouts, overhead). */
+  runtime: ChosenRuntime;
   balancerPort: number;
   requestTimeoutMs: number;
   balancer?: BalancerKind;
@@ -50,13 +49,11 @@ export interface RunOptions {
   profile: AppProfile;
   /** The user's own app, when the replicas are not the demo app. */
   customApp?: CustomApp;
-  /** --runtime external: the deployment and the user's fault commands. */
-  external?: ExternalSettings;
   /** Check the app (start, health, login, read, store) on the first strategy before any row; default on. */
   preflight?: boolean;
   /** --rate: at most this many requests a second from hactl to the app (absent: no limit). */
   rate?: number;
-  /** Warm the replicas up before each scenario (absent: on, except for --runtime external). */
+  /** Warm the replicas up before each scenario (absent: the runtime's default). */
   warmUp?: boolean;
   /** --id-sample: the id-quality check's logins. */
   idSample?: number;
@@ -109,7 +106,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
   hooks.signal.throwIfAborted();
   checkStoreChoices(options);
   // What the balancer adds, stated beside the latencies; a deployment's own balancer has no direct path to compare.
-  const overhead = new RunOverhead(options.runtime !== 'external');
+  const overhead = new RunOverhead(options.runtime.measuresOverhead);
   if (options.balancerPort !== 0) await assertPortFree(options.balancerPort, '--port');
   emit({ type: 'run-start', runId, seed: options.seed });
   const load = loadOf(options);
@@ -172,14 +169,14 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       reads: options.reads,
       concurrency: options.concurrency,
       seed: options.seed,
-      runtime: options.runtime,
-      ...(options.runtime === 'docker' ? { docker: options.docker } : {}),
+      runtime: options.runtime.name,
+      ...options.runtime.report().settings,
       app: {
         profile: options.profile.name,
         profileSource: options.profile.source,
         ...(options.customApp?.command !== undefined ? { command: options.customApp.command } : {}),
         ...(options.customApp?.image !== undefined ? { image: options.customApp.image } : {}),
-        ...(options.external ? { target: options.external.target } : {}),
+        ...options.runtime.report().app,
       },
       requestTimeoutMs: options.requestTimeoutMs,
       warmUp: load.warmUp,
@@ -204,8 +201,8 @@ interface Load {
 function loadOf(options: RunOptions): Load {
   return {
     ...(options.rate !== undefined ? { limiter: new RateLimiter(options.rate) } : {}),
-    warmUp: options.warmUp ?? options.runtime !== 'external',
-    logOut: options.runtime === 'external' && options.profile.logout !== undefined,
+    warmUp: options.warmUp ?? options.runtime.warmUpByDefault,
+    logOut: options.runtime.logsOutUsers && options.profile.logout !== undefined,
   };
 }
 
@@ -234,7 +231,8 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
  * address and the path probed; its settings are the deployment's and unknown to hactl.
  */
 function balancerSummary(options: RunOptions, overhead: RunOverhead): ReportSettings['balancer'] {
-  if (options.runtime === 'external') return { kind: 'external', target: options.external?.target ?? '', probePath: options.profile.healthPath };
+  const own = options.runtime.balancer(options.profile.healthPath);
+  if (own) return own;
   const sticky = options.strategies.find((choice) => choice.strategy.sticky) ?? defaultChoice(strategyRegistry.descriptors.find((strategy) => strategy.sticky)!);
   const { balancer } = topologyFor(sticky, options);
   const stickiness = balancer.stickiness.type === 'off' ? undefined : balancer.stickiness;
@@ -307,12 +305,10 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
 
 /** The run's runtime, its preparation (image pulls and builds) told as notices. */
 function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks, 'signal' | 'env' | 'onEvent'>, limiter?: RateLimiter): Promise<Runtime> {
-  return runtimes[options.runtime]({
+  return options.runtime.create({
     runId,
     env: hooks.env,
     signal: hooks.signal,
-    docker: options.docker,
-    ...(options.external ? { external: options.external } : {}),
     replicas: options.replicas,
     onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
     // Everything hactl sends the deployment counts against --rate, its own probes too.
@@ -503,7 +499,7 @@ async function runOne(
   load: Load,
 ): Promise<ResultRow> {
   const name = choice.label;
-  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name, ...(options.external ? { checking: `${options.external.target}${options.profile.healthPath}` } : {}) });
+  hooks.onEvent?.({ type: 'scenario-start', strategy: name, scenario: scenario.name, ...checkingOf(options) });
   const started = Date.now();
   // The row returned below holds this object; teardown's share is filled in by the finally
   // block, which runs before the caller sees the row.
@@ -675,10 +671,16 @@ function idleTimeout(options: RunOptions, scenario: Scenario): { idleTimeoutSeco
  * values: there, as with a profile source, only replicas seen in answers count.
  */
 function balancerNames(options: RunOptions): boolean {
-  return options.profile.replica === undefined && options.runtime !== 'external';
+  return options.profile.replica === undefined && options.runtime.namesReplicas;
+}
+
+/** What is checked rather than started as a scenario begins, for its progress line (a deployment's health URL). */
+function checkingOf(options: RunOptions): { checking?: string } {
+  const checking = options.runtime.checking(options.profile.healthPath);
+  return checking === undefined ? {} : { checking };
 }
 
 /** The user's own app (a command, an image, a deployment): scenarios cannot change its session settings. */
 function testsOwnApp(options: RunOptions): boolean {
-  return options.customApp !== undefined || options.runtime === 'external';
+  return options.customApp !== undefined || options.runtime.ownApp;
 }

@@ -2,7 +2,8 @@ import { open, writeFile } from 'node:fs/promises';
 import { demoProfile } from '../app/profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
 import { commandDir, findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
-import { checkWritable, parseRunFlags, type AppFlags, type RunFlags } from '../config/options.js';
+import { checkWritable, parseRunFlags, type AppFlags } from '../config/options.js';
+import { flagOf, type CommandFlags, type RunFlags } from '../config/flags.js';
 import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
@@ -17,7 +18,6 @@ import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
 import { check, run, type RunOptions } from '../run.js';
-import type { ExternalSettings } from '../runtime/runtime.js';
 import { BALANCER_PROFILE_SETTINGS, type CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
 
@@ -25,7 +25,7 @@ import { reportError } from './report-error.js';
 const TEARDOWN_DEADLINE_MS = 20_000;
 
 /** `hactl run`'s options beyond the run's own settings. */
-export type RunCommandFlags = RunFlags & { config?: string; junit?: string; html?: string; pricing?: string; strict?: boolean; failOnFindings?: boolean; quiet?: boolean; debug?: boolean };
+export type RunCommandFlags = RunFlags & CommandFlags;
 
 /**
  * `hactl run`: the config file (if any) under the flags given on the command line, the run, its
@@ -68,8 +68,8 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         reads: settings.reads,
         concurrency: settings.concurrency,
         seed,
-        runtime: settings.runtime,
-        docker: settings.docker,
+        // What the runtime could not know when the flags were parsed: the profile's health path, where commands run.
+        runtime: settings.runtime.complete({ healthPath: profile.healthPath, commandDir: (key) => commandDir(config, key, given, process.cwd()) }),
         balancerPort: settings.port,
         requestTimeoutMs: settings.requestTimeoutMs,
         balancer: settings.balancer,
@@ -78,7 +78,6 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         ...(settings.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: settings.deregistrationDelayMs } : {}),
         profile,
         ...(customApp ? { customApp } : {}),
-        ...(settings.external ? { external: { ...settings.external, healthPath: profile.healthPath, commandDirs: faultCommandDirs(config, given) } } : {}),
         preflight: settings.preflight,
         warmUp: settings.warmUp,
         ...(settings.rate !== undefined ? { rate: settings.rate } : {}),
@@ -184,26 +183,20 @@ export function failureRules(flags: Pick<RunCommandFlags, 'strict' | 'failOnFind
 }
 
 /**
- * The config file's flags, with those typed on the command line over them. Repeatable flags add
- * to the file's (a later KEY=VALUE wins).
+ * The config file's flags, with those typed on the command line over them. Repeatable flags
+ * (KEY=VALUE pairs) add to the file's (a later KEY=VALUE wins).
  */
 export function mergeFlags(config: ConfigFile | undefined, flags: RunFlags, given: ReadonlySet<string>): RunFlags {
   const merged: RunFlags = { ...config?.flags };
   for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
     if (value === undefined) continue;
-    if (key === 'image' || key === 'appEnv') {
-      if (given.has(key)) merged[key] = [...(config?.flags[key] ?? []), ...(value as string[])];
+    if (flagOf(key)?.value === 'pairs') {
+      if (given.has(key)) (merged as Record<string, unknown>)[key] = [...((config?.flags[key] as string[] | undefined) ?? []), ...(value as string[])];
     } else if (given.has(key) || config?.flags[key] === undefined) {
       (merged as Record<string, unknown>)[key] = value;
     }
   }
   return merged;
-}
-
-/** Where each fault command of --runtime external runs: the same rule as --app-cmd. */
-function faultCommandDirs(config: ConfigFile | undefined, given: ReadonlySet<string>): ExternalSettings['commandDirs'] {
-  const keys = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const;
-  return Object.fromEntries(keys.map((key) => [key, commandDir(config, key, given, process.cwd())]));
 }
 
 /** The user's app, when --app-cmd or --app-image replaces the demo app; readiness and port come from its profile. */

@@ -4,6 +4,8 @@ import { failureRules, mergeFlags } from '../commands/run-command.js';
 import { UsageError } from '../errors.js';
 import path from 'node:path';
 import { commandDir, parseConfig } from './config-file.js';
+import type { FlagSpec } from './flag.js';
+import { configKey, FLAGS } from './flags.js';
 import { parseRunFlags } from './options.js';
 import { STARTER_CONFIG } from './starter.js';
 
@@ -30,10 +32,34 @@ describe('config files', () => {
     expect(keys).toEqual(['runtime', 'target', 'kill-replica-cmd', 'start-replica-cmd', 'kill-store-cmd', 'start-store-cmd', ...added]);
     const config = parseConfig({ strategy: 'redis', ...Object.assign({}, ...entries) }, 'ci/hactl.config.yaml');
     expect(config.flags).toMatchObject({ runtime: 'external', target: 'https://staging.shop.example.com', killReplicaCmd: './ops/kill-task {replica} {signal}' });
-    expect(parseRunFlags(config.flags).external).toMatchObject({ target: 'https://staging.shop.example.com', startStoreCmd: './ops/start-redis' });
+    expect(parseRunFlags(config.flags).runtime.settings).toMatchObject({ target: 'https://staging.shop.example.com', startStoreCmd: './ops/start-redis' });
   });
 
-  it('takes every flag by its long name; lists, maps and paths relative to the file', () => {
+  it('accepts every flag of the flag table by its long name, each arriving as the flag it is (or as the report or rule it sets)', () => {
+    // One value per kind of flag, and what the file turns it into.
+    const sample = (flag: FlagSpec): [unknown, unknown] => {
+      if (flag.key === 'strategy') return [['redis', 'none'], 'redis,none'];
+      if (flag.value === 'list') return [['a', 'b'], 'a,b'];
+      if (flag.value === 'whole') return [7, '7'];
+      if (flag.value === 'switch') return [true, true];
+      if (flag.value === 'pairs') return [{ KEY: 'value', N: 1 }, ['KEY=value', 'N=1']];
+      return flag.path ? ['dir/file', 'ci/dir/file'] : [`${flag.key} value`, `${flag.key} value`];
+    };
+    const inFile = FLAGS.filter((flag) => configKey(flag) !== undefined);
+    // Everything but the file itself and terminal output (--config, --quiet, --debug) has a key.
+    expect(FLAGS.filter((flag) => configKey(flag) === undefined).map((flag) => flag.key)).toEqual(['config', 'quiet', 'debug']);
+    expect(inFile.length).toBeGreaterThanOrEqual(40);
+    const data = Object.fromEntries(inFile.map((flag) => [configKey(flag)!, sample(flag)[0]]));
+    const config = parseConfig(data, 'ci/hactl.yaml');
+    const { junit, html, pricing, strict, failOnFindings, ...runFlags } = Object.fromEntries(inFile.map((flag) => [flag.key, sample(flag)[1]]));
+    expect(config.flags).toEqual(runFlags);
+    expect(config.reports).toEqual({ junit, html, pricing });
+    expect({ strict: config.strict, failOnFindings: config.failOnFindings }).toEqual({ strict, failOnFindings });
+    // Each key on its own too: none is accepted only in company.
+    for (const flag of inFile) expect(() => parseConfig({ [configKey(flag)!]: sample(flag)[0] }, 'c.yaml'), configKey(flag)).not.toThrow();
+  });
+
+  it('takes lists, maps and paths relative to the file', () => {
     const config = parseConfig(
       {
         strategy: ['redis', 'redis:aof-always'],

@@ -9,10 +9,10 @@ import type { Expectation } from '../expectations/evaluate.js';
 import { parseBound } from '../expectations/expression.js';
 import { isFinding, metricProblem } from '../expectations/metrics.js';
 import { chooseStrategy } from '../strategies.js';
-import type { RunFlags } from './options.js';
+import { COMMAND_FLAGS, configKey, DEFAULT_CONFIG_FILE, RUN_FLAGS, type RunFlags } from './flags.js';
+import type { FlagSpec } from './flag.js';
 
-/** The file `hactl run` reads when no --config is given and it exists in the working directory. */
-export const DEFAULT_CONFIG_FILE = 'hactl.config.yaml';
+export { DEFAULT_CONFIG_FILE };
 
 /** What a config file holds beyond the run's flags: where reports go, and what the run must show. */
 export interface ConfigFile {
@@ -44,50 +44,19 @@ const SCENARIO_NAME = /^(\*|[a-z0-9][a-z0-9-]*)$/;
 /** `expect:` strategy (or *), scenario (or *), figure, bound. */
 const expectSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number()]))));
 
+/** What a config file may hold for a flag, by the kind of value the flag takes. */
+const FORMS: Record<FlagSpec['value'], z.ZodType> = { text, list, whole, switch: z.boolean(), pairs: map };
+
+/** The flags the config file holds, by key: the flag table's, except those marked `config: false`. */
+const fileFlags = (flags: readonly FlagSpec[]) => flags.flatMap((flag) => (configKey(flag) === undefined ? [] : [[configKey(flag)!, flag] as const]));
+/** The run's settings, which the file turns into RunFlags. */
+const RUN_KEYS = fileFlags(RUN_FLAGS);
+/** Reports and what fails the run, which it keeps beside them. */
+const COMMAND_KEYS = fileFlags(COMMAND_FLAGS);
+
 /** Every `hactl run` flag, by its long name, plus reports and expectations. */
 const schema = z.strictObject({
-  strategy: list.optional(),
-  scenario: list.optional(),
-  replicas: whole.optional(),
-  users: whole.optional(),
-  reads: whole.optional(),
-  concurrency: whole.optional(),
-  seed: whole.optional(),
-  port: whole.optional(),
-  'request-timeout': whole.optional(),
-  'startup-timeout': whole.optional(),
-  preflight: z.boolean().optional(),
-  'deregistration-delay': whole.optional(),
-  runtime: text.optional(),
-  format: text.optional(),
-  out: text.optional(),
-  samples: text.optional(),
-  balancer: text.optional(),
-  'balancer-profile': text.optional(),
-  algorithm: text.optional(),
-  'docker-network': text.optional(),
-  'docker-balancer': text.optional(),
-  image: map.optional(),
-  'app-profile': text.optional(),
-  'app-cmd': text.optional(),
-  'app-image': text.optional(),
-  'app-env': map.optional(),
-  target: text.optional(),
-  'kill-replica-cmd': text.optional(),
-  'start-replica-cmd': text.optional(),
-  'kill-store-cmd': text.optional(),
-  'start-store-cmd': text.optional(),
-  rate: whole.optional(),
-  'warm-up': z.boolean().optional(),
-  'id-sample': whole.optional(),
-  'verify-cmd': text.optional(),
-  'store-ready-cmd': text.optional(),
-  'fault-timeout': whole.optional(),
-  junit: text.optional(),
-  html: text.optional(),
-  pricing: text.optional(),
-  strict: z.boolean().optional(),
-  'fail-on-findings': z.boolean().optional(),
+  ...Object.fromEntries([...RUN_KEYS, ...COMMAND_KEYS].map(([key, flag]) => [key, FORMS[flag.value].optional()])),
   expect: expectSchema.optional(),
 });
 
@@ -132,59 +101,31 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
   const expect = expectSchema.optional().safeParse(raw.expect);
   const expectations = expect.success ? parseExpectations(expect.data ?? {}, file, known, problems) : [];
   if (problems.length > 0 || !parsed.success) throw new UsageError(problems.join('\n'));
-  const config = parsed.data;
+  const config = parsed.data as Record<string, unknown>;
 
   const relative = (value: string | undefined) => (value === undefined ? value : relativeTo(file, value));
-  const scenarios = config.scenario === undefined ? undefined : listEntries(config.scenario).map((entry) => (isScenarioFile(entry) ? relativeTo(file, entry) : entry));
-
-  const flags: RunFlags = {
-    ...(config.strategy !== undefined ? { strategy: config.strategy } : {}),
-    ...(scenarios !== undefined ? { scenario: scenarios.join(',') } : {}),
-    ...defined({
-      replicas: config.replicas,
-      users: config.users,
-      reads: config.reads,
-      concurrency: config.concurrency,
-      seed: config.seed,
-      port: config.port,
-      requestTimeout: config['request-timeout'],
-      startupTimeout: config['startup-timeout'],
-      preflight: config.preflight,
-      deregistrationDelay: config['deregistration-delay'],
-      runtime: config.runtime,
-      format: config.format,
-      out: relative(config.out),
-      samples: relative(config.samples),
-      balancer: config.balancer,
-      balancerProfile: config['balancer-profile'],
-      algorithm: config.algorithm,
-      dockerNetwork: config['docker-network'],
-      dockerBalancer: config['docker-balancer'],
-      appProfile: relative(config['app-profile']),
-      appCmd: config['app-cmd'],
-      appImage: config['app-image'],
-      target: config.target,
-      killReplicaCmd: config['kill-replica-cmd'],
-      startReplicaCmd: config['start-replica-cmd'],
-      killStoreCmd: config['kill-store-cmd'],
-      startStoreCmd: config['start-store-cmd'],
-      rate: config.rate,
-      warmUp: config['warm-up'],
-      idSample: config['id-sample'],
-      verifyCmd: config['verify-cmd'],
-      storeReadyCmd: config['store-ready-cmd'],
-      faultTimeout: config['fault-timeout'],
-    }),
-    ...(config.image ? { image: Object.entries(config.image).map(([key, value]) => `${key}=${value}`) } : {}),
-    ...(config['app-env'] ? { appEnv: Object.entries(config['app-env']).map(([key, value]) => `${key}=${value}`) } : {}),
-  };
+  const flags: RunFlags = {};
+  for (const [key, flag] of RUN_KEYS) {
+    const value = config[key];
+    if (value === undefined) continue;
+    if (flag.key === 'scenario') {
+      // A scenario file is relative to the config file; a built-in scenario's name is not.
+      (flags as Record<string, unknown>).scenario = listEntries(value).map((entry) => (isScenarioFile(entry) ? relativeTo(file, entry) : entry)).join(',');
+    } else if (flag.value === 'pairs') {
+      (flags as Record<string, unknown>)[flag.key] = Object.entries(value as Record<string, string>).map(([name, pair]) => `${name}=${pair}`);
+    } else {
+      (flags as Record<string, unknown>)[flag.key] = flag.path ? relative(value as string) : value;
+    }
+  }
+  const textAt = (key: string) => config[key] as string | undefined;
+  const switchAt = (key: string) => config[key] as boolean | undefined;
   return {
     file,
     dir: path.resolve(path.dirname(file)),
     flags,
-    reports: defined({ junit: relative(config.junit), html: relative(config.html), pricing: relative(config.pricing) }),
-    ...(config.strict !== undefined ? { strict: config.strict } : {}),
-    ...(config['fail-on-findings'] !== undefined ? { failOnFindings: config['fail-on-findings'] } : {}),
+    reports: defined({ junit: relative(textAt('junit')), html: relative(textAt('html')), pricing: relative(textAt('pricing')) }),
+    ...(switchAt('strict') !== undefined ? { strict: switchAt('strict')! } : {}),
+    ...(switchAt('fail-on-findings') !== undefined ? { failOnFindings: switchAt('fail-on-findings')! } : {}),
     expectations,
   };
 }

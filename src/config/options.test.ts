@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
+import type { ExternalSettings } from '../runtime/external.js';
 import { DEFAULT_SCENARIOS, parseRunFlags } from './options.js';
 
 describe('run flags', () => {
@@ -8,13 +9,14 @@ describe('run flags', () => {
     expect(settings.strategies.map((choice) => choice.label)).toEqual(['none', 'sticky', 'redis', 'postgres', 'mongo']);
     expect(settings).toMatchObject({ balancer: 'hactl', balancerProfile: 'fast', algorithm: 'round_robin' });
     expect(settings.scenarios).toEqual(DEFAULT_SCENARIOS);
-    expect(settings).toMatchObject({ replicas: 3, users: 30, reads: 10, runtime: 'local', format: 'table', port: 0 });
+    expect(settings).toMatchObject({ replicas: 3, users: 30, reads: 10, runtime: { name: 'local', settings: {} }, format: 'table', port: 0 });
     expect(settings.seed).toBeUndefined();
   });
 
   it('takes docker images from HACTL_IMAGE_<KEY>, and --image over those', () => {
     const settings = parseRunFlags({ runtime: 'docker', image: ['redis=my/redis:7'] }, { HACTL_IMAGE_REDIS: 'env/redis', HACTL_IMAGE_NODE: 'env/node:20' });
-    expect(settings.docker).toEqual({ network: 'bridge', balancer: 'auto', images: { redis: 'my/redis:7', node: 'env/node:20' } });
+    expect(settings.runtime.name).toBe('docker');
+    expect(settings.runtime.settings).toEqual({ network: 'bridge', balancer: 'auto', images: { redis: 'my/redis:7', node: 'env/node:20' } });
   });
 
   it('parses comma lists, trimming spaces and dropping repeats', () => {
@@ -96,12 +98,12 @@ describe('app flags', () => {
 
   it('takes --verify-cmd (with {fault}), --store-ready-cmd and --fault-timeout for --runtime external only', () => {
     const external = { runtime: 'external', target: 'http://127.0.0.1:1', strategy: 'redis' };
-    expect(parseRunFlags({ ...external, killStoreCmd: 'k', verifyCmd: 'check {fault} {replica}', storeReadyCmd: 'redis-cli ping', faultTimeout: '30' }).external).toMatchObject({
+    expect(parseRunFlags({ ...external, killStoreCmd: 'k', verifyCmd: 'check {fault} {replica}', storeReadyCmd: 'redis-cli ping', faultTimeout: '30' }).runtime.settings).toMatchObject({
       verifyCmd: 'check {fault} {replica}',
       storeReadyCmd: 'redis-cli ping',
       faultTimeoutMs: 30_000,
     });
-    expect(parseRunFlags(external).external!.faultTimeoutMs).toBeUndefined();
+    expect((parseRunFlags(external).runtime.settings as ExternalSettings).faultTimeoutMs).toBeUndefined();
     expect(() => parseRunFlags({ ...external, killStoreCmd: 'k {fault}' })).toThrow('--kill-store-cmd: unknown field {fault}');
     expect(() => parseRunFlags({ ...external, storeReadyCmd: 'true' })).toThrow('--store-ready-cmd: give --kill-store-cmd too');
     expect(() => parseRunFlags({ ...external, faultTimeout: '0' })).toThrow(UsageError);

@@ -1,66 +1,17 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { didYouMean } from '../did-you-mean.js';
 import { ID_SAMPLE_RANGE } from '../driver/phases/security-id-quality.js';
 import { UsageError } from '../errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
-import { FAULT_COMMAND_FIELDS, VERIFY_COMMAND_FIELDS } from '../runtime/fault-command.js';
-import { BALANCER_PLACEMENTS, RUNTIME_NAMES, type DockerSettings, type ExternalSettings, type RuntimeName } from '../runtime/runtime.js';
-import { stores } from '../stores/index.js';
+import { DEFAULT_RUNTIME, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
+import type { ChosenRuntime, RegisteredRuntime } from '../runtime/runtime.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
 import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
+import { longName, oneOf, parseInteger, splitList, type FlagSpec } from './flag.js';
 import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
 
-/** The flags of `hactl run` as commander hands them over: strings, or undefined when absent. */
-export interface RunFlags {
-  strategy?: string;
-  scenario?: string;
-  replicas?: string;
-  users?: string;
-  reads?: string;
-  concurrency?: string;
-  runtime?: string;
-  format?: string;
-  out?: string;
-  samples?: string;
-  seed?: string;
-  port?: string;
-  requestTimeout?: string;
-  startupTimeout?: string;
-  /** commander's --no-preflight: false when given. */
-  preflight?: boolean;
-  dockerNetwork?: string;
-  /** Repeatable `KEY=IMAGE`. */
-  image?: string[];
-  dockerBalancer?: string;
-  balancer?: string;
-  balancerProfile?: string;
-  algorithm?: string;
-  deregistrationDelay?: string;
-  appProfile?: string;
-  appCmd?: string;
-  appImage?: string;
-  /** Repeatable `KEY=VALUE`. */
-  appEnv?: string[];
-  target?: string;
-  killReplicaCmd?: string;
-  startReplicaCmd?: string;
-  killStoreCmd?: string;
-  startStoreCmd?: string;
-  /** Requests per second, at most, from hactl to the app. */
-  rate?: string;
-  /** commander's --warm-up / --no-warm-up: absent, the runtime's default. */
-  warmUp?: boolean;
-  idSample?: string;
-  verifyCmd?: string;
-  storeReadyCmd?: string;
-  faultTimeout?: string;
-}
-
-/** --runtime external: the deployment's address and the user's fault commands (the health path comes from the app profile). */
-export type ExternalFlags = Omit<ExternalSettings, 'healthPath'>;
-
-const EXTERNAL_FLAGS = { target: '--target', killReplicaCmd: '--kill-replica-cmd', startReplicaCmd: '--start-replica-cmd', killStoreCmd: '--kill-store-cmd', startStoreCmd: '--start-store-cmd', verifyCmd: '--verify-cmd', storeReadyCmd: '--store-ready-cmd', faultTimeout: '--fault-timeout' } as const;
+export type { RunFlags } from './flags.js';
+import type { RunFlags } from './flags.js';
 
 /** The app under test, as flags give it: a profile file, and a command or image per replica. */
 export interface AppFlags {
@@ -78,7 +29,8 @@ export interface RunSettings {
   users: number;
   reads: number;
   concurrency: number;
-  runtime: RuntimeName;
+  /** The runtime with its own settings, parsed and validated by it. */
+  runtime: ChosenRuntime;
   format: FormatName;
   out?: string;
   samples?: string;
@@ -89,17 +41,15 @@ export interface RunSettings {
   startupTimeoutMs: number;
   /** Check the app once before any row (hactl check's steps). */
   preflight: boolean;
-  docker: DockerSettings;
   balancer: BalancerKind;
   balancerProfile: BalancerProfile;
   algorithm: Algorithm;
   /** Overrides the profile's deregistration delay. */
   deregistrationDelayMs?: number;
   app: AppFlags;
-  external?: ExternalFlags;
   /** --rate: at most this many requests a second to the app (absent: no limit). */
   rate?: number;
-  /** Throwaway users warm the replicas up before each scenario: on, except for --runtime external. */
+  /** Throwaway users warm the replicas up before each scenario: the runtime's default unless --warm-up says. */
   warmUp: boolean;
   /** --id-sample: the id-quality check's logins (absent: the scenario's, 1,000 in security). */
   idSample?: number;
@@ -108,20 +58,19 @@ export interface RunSettings {
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
 export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000, startupTimeoutSeconds: 60 } as const;
 
-/** Image keys for --image: the demo app's Node base image, one per store, and HAProxy's. */
-export const IMAGE_KEYS = ['node', ...Object.values(stores).map((store) => store.docker.image.key), 'haproxy'];
-
 /**
  * Turns flags into settings, or throws a UsageError naming the flag, what it got and what it
  * expects. `env` supplies HACTL_IMAGE_<KEY> image overrides, which --image flags override.
  */
 export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): RunSettings {
-  const runtime = oneOf('--runtime', flags.runtime ?? 'local', RUNTIME_NAMES);
-  const dockerFlags = ['dockerNetwork', 'image', 'dockerBalancer'].filter((key) => flags[key as keyof RunFlags] !== undefined);
-  if (runtime !== 'docker' && dockerFlags.length > 0) {
-    throw new UsageError(`--image, --docker-network and --docker-balancer apply to --runtime docker; this run uses --runtime ${runtime}`);
+  const chosen = runtimes[oneOf('--runtime', flags.runtime ?? DEFAULT_RUNTIME, RUNTIME_NAMES)];
+  // Another runtime's flags on this run: refused in the registry's order, each runtime in its own words.
+  for (const other of Object.values(runtimes) as RegisteredRuntime[]) {
+    if (other === chosen) continue;
+    const given = other.flags.filter((flag) => flags[flag.key as keyof RunFlags] !== undefined);
+    if (given.length > 0) throw new UsageError(other.refuseFlags(given.map(longFlag), chosen.name));
   }
-  const external = parseExternalFlags(flags, runtime);
+  const runtime = chosen.parse(flags, env);
   return {
     strategies: parseStrategies(flags.strategy ?? 'all'),
     scenarios: parseScenarioList(flags.scenario),
@@ -139,88 +88,45 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     startupTimeoutMs: 1_000 * parseInteger('--startup-timeout', flags.startupTimeout, DEFAULTS.startupTimeoutSeconds, 1, 3_600),
     preflight: flags.preflight !== false,
     balancer: oneOf('--balancer', flags.balancer ?? 'hactl', BALANCER_KINDS),
-    // A deployment's own balancer has timings hactl cannot read: its waits on it are bounded by
-    // ALB's defaults, the slowest profile, so that a real ALB is given the minute it takes.
-    balancerProfile: runtime === 'external' ? 'alb' : oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
+    balancerProfile: runtime.forcedBalancerProfile ?? oneOf('--balancer-profile', flags.balancerProfile ?? 'fast', BALANCER_PROFILES),
     algorithm: oneOf('--algorithm', flags.algorithm ?? 'round_robin', ALGORITHMS),
     // ALB's range for deregistration_delay.timeout_seconds.
     ...(flags.deregistrationDelay !== undefined ? { deregistrationDelayMs: 1_000 * parseInteger('--deregistration-delay', flags.deregistrationDelay, 0, 0, 3_600) } : {}),
-    docker: {
-      network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
-      images: parseImages(flags.image ?? [], env),
-      balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS),
-    },
-    app: parseAppFlags(flags, runtime),
-    ...(external ? { external } : {}),
+    app: parseAppFlags(flags, chosen),
     ...parseLoadFlags(flags, runtime),
   };
 }
 
-/**
- * --runtime external tests a deployment hactl did not build: one strategy (the one it uses), its
- * own balancer, and faults only through the user's commands.
- */
-export function parseExternalFlags(flags: RunFlags, runtime: RuntimeName): ExternalFlags | undefined {
-  const given = (Object.keys(EXTERNAL_FLAGS) as (keyof typeof EXTERNAL_FLAGS)[]).filter((key) => flags[key] !== undefined);
-  if (runtime !== 'external') {
-    if (given.length > 0) throw new UsageError(`${given.map((key) => EXTERNAL_FLAGS[key]).join(', ')}: apply to --runtime external; this run uses --runtime ${runtime}`);
-    return undefined;
-  }
-  if (flags.target === undefined) throw new UsageError("--runtime external: give --target URL, the address of the deployment's load balancer (such as https://shop.example.com)");
-  const strategies = flags.strategy === undefined ? [] : splitList(flags.strategy);
-  if (strategies.length !== 1 || strategies[0] === 'all') {
-    throw new UsageError(`--runtime external: name the one strategy the deployment uses with --strategy (${STRATEGY_NAMES.join(', ')}), got ${flags.strategy === undefined ? 'none' : `"${flags.strategy}"`}`);
-  }
-  for (const [key, flag] of [['port', '--port'], ['balancer', '--balancer'], ['balancerProfile', '--balancer-profile'], ['algorithm', '--algorithm'], ['deregistrationDelay', '--deregistration-delay']] as const) {
-    if (flags[key] !== undefined) throw new UsageError(`${flag}: sets hactl's own balancer; --runtime external uses the deployment's`);
-  }
-  let url: URL;
-  try {
-    url = new URL(flags.target);
-  } catch {
-    url = new URL('invalid:');
-  }
-  if (!['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
-    throw new UsageError(`--target: expected the deployment's origin, http(s)://host[:port] with no path, got "${flags.target}"`);
-  }
-  const commands: Partial<ExternalFlags> = {};
-  for (const key of ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const) {
-    const command = flags[key];
-    if (command === undefined) continue;
-    const fields: readonly string[] = key === 'verifyCmd' ? VERIFY_COMMAND_FIELDS : FAULT_COMMAND_FIELDS;
-    const unknown = unknownReplicaFields(command, fields);
-    if (command.trim() === '' || unknown.length > 0) {
-      throw new UsageError(`${EXTERNAL_FLAGS[key]}: ${command.trim() === '' ? 'expected a shell command, got an empty one' : `unknown field ${unknown.map((field) => `{${field}}`).join(', ')}`}; it may use ${fields.map((field) => `{${field}}`).join(', ')}`);
-    }
-    commands[key] = command;
-  }
-  if (commands.storeReadyCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--store-ready-cmd: give --kill-store-cmd too; hactl asks whether the store is back only after killing it');
-  if (flags.faultTimeout !== undefined) commands.faultTimeoutMs = 1_000 * parseInteger('--fault-timeout', flags.faultTimeout, 120, 1, 3_600);
-  if (commands.startReplicaCmd !== undefined && commands.killReplicaCmd === undefined) throw new UsageError('--start-replica-cmd: give --kill-replica-cmd too; hactl starts only replicas it killed');
-  if (commands.startStoreCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--start-store-cmd: give --kill-store-cmd too; hactl starts the store only after killing it');
-  return { target: url.origin, ...commands };
+/** A flag as messages name it: its long spelling (`--docker-network`). */
+function longFlag(flag: FlagSpec): string {
+  return `--${longName(flag)}`;
 }
 
 /** The most --rate allows: far beyond what one hactl process can send. */
 const MAX_RATE = 1_000_000;
 
 /**
- * How much load a run puts on the app, and what it leaves there: a deployment's (--runtime
- * external) is nobody's to warm up unasked.
+ * How much load a run puts on the app, and what it leaves there: whether to warm up unasked is
+ * the runtime's to say (a deployment's app is nobody's to warm up).
  */
-export function parseLoadFlags(flags: Pick<RunFlags, 'rate' | 'warmUp' | 'idSample'>, runtime: RuntimeName): Pick<RunSettings, 'rate' | 'warmUp' | 'idSample'> {
+export function parseLoadFlags(flags: Pick<RunFlags, 'rate' | 'warmUp' | 'idSample'>, runtime: Pick<ChosenRuntime, 'warmUpByDefault'>): Pick<RunSettings, 'rate' | 'warmUp' | 'idSample'> {
   return {
     ...(flags.rate !== undefined ? { rate: parseInteger('--rate', flags.rate, 0, 1, MAX_RATE) } : {}),
-    warmUp: flags.warmUp ?? runtime !== 'external',
+    warmUp: flags.warmUp ?? runtime.warmUpByDefault,
     ...(flags.idSample !== undefined ? { idSample: parseInteger('--id-sample', flags.idSample, 0, ID_SAMPLE_RANGE.min, ID_SAMPLE_RANGE.max) } : {}),
   };
 }
 
-/** --app-cmd starts replicas as processes (local), --app-image as containers (docker); --app-env goes with either. */
-export function parseAppFlags(flags: Pick<RunFlags, 'appProfile' | 'appCmd' | 'appImage' | 'appEnv'>, runtime: RuntimeName): AppFlags {
-  if (flags.appCmd !== undefined && flags.appImage !== undefined) throw new UsageError('--app-cmd and --app-image: give one; --app-cmd runs each replica as a process (--runtime local), --app-image as a container (--runtime docker)');
-  if (flags.appCmd !== undefined && runtime !== 'local') throw new UsageError(`--app-cmd applies to --runtime local; with --runtime ${runtime} use ${runtime === 'docker' ? '--app-image IMAGE' : '--target URL'}`);
-  if (flags.appImage !== undefined && runtime !== 'docker') throw new UsageError(`--app-image applies to --runtime docker; with --runtime ${runtime} use ${runtime === 'local' ? '--app-cmd "COMMAND"' : '--target URL'}`);
+/**
+ * The user's app: each runtime declares the app flag it takes (--app-cmd starts replicas as
+ * processes on local, --app-image as containers on docker); --app-env goes with either.
+ */
+export function parseAppFlags(flags: Pick<RunFlags, 'appProfile' | 'appCmd' | 'appImage' | 'appEnv'>, runtime: RegisteredRuntime): AppFlags {
+  const takers = (Object.values(runtimes) as RegisteredRuntime[]).filter((module) => module.app.flag !== undefined);
+  const given = takers.filter((module) => flags[module.app.flag!.key as 'appCmd' | 'appImage'] !== undefined);
+  if (given.length > 1) throw new UsageError(`${given.map((module) => longFlag(module.app.flag!)).join(' and ')}: give one; ${given.map((module, i) => `${longFlag(module.app.flag!)}${i === 0 ? ' runs each replica' : ''} ${module.app.runs} (--runtime ${module.name})`).join(', ')}`);
+  const taker = given[0];
+  if (taker && taker !== runtime) throw new UsageError(`${longFlag(taker.app.flag!)} applies to --runtime ${taker.name}; with --runtime ${runtime.name} use ${runtime.app.usage}`);
   if (flags.appEnv !== undefined && flags.appCmd === undefined && flags.appImage === undefined) throw new UsageError('--app-env sets the environment of your app\'s replicas; give --app-cmd or --app-image with it');
   if (flags.appCmd !== undefined && flags.appCmd.trim() === '') throw new UsageError('--app-cmd: expected a shell command that starts one replica, such as "php -S {host}:{port} app.php"; got an empty one');
   if (flags.appImage !== undefined && !/^[\w][\w.\-/:@]*$/.test(flags.appImage)) throw new UsageError(`--app-image: expected an image reference such as my-app:1.2, got "${flags.appImage}"`);
@@ -244,22 +150,6 @@ export function parseAppFlags(flags: Pick<RunFlags, 'appProfile' | 'appCmd' | 'a
   };
 }
 
-export function parseImages(pairs: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
-  const images: Record<string, string> = {};
-  for (const key of IMAGE_KEYS) {
-    const fromEnv = env[`HACTL_IMAGE_${key.toUpperCase()}`];
-    if (fromEnv) images[key] = fromEnv;
-  }
-  for (const pair of pairs) {
-    const match = /^([a-z]+)=(\S+)$/.exec(pair.trim());
-    if (!match || !IMAGE_KEYS.includes(match[1]!)) {
-      throw new UsageError(`--image: expected KEY=IMAGE with KEY one of ${IMAGE_KEYS.join(', ')}, got "${pair}"`);
-    }
-    images[match[1]!] = match[2]!;
-  }
-  return images;
-}
-
 /** `none,redis:aof-always` or `all`; `all` is every strategy with its default variant. */
 export function parseStrategies(value: string): StrategyChoice[] {
   const names = splitList(value);
@@ -281,29 +171,7 @@ function parseScenarioList(value: string | undefined): string[] | 'all' {
   return names.includes('all') ? 'all' : [...new Set(names)];
 }
 
-export function parseInteger(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const trimmed = value.trim();
-  const number = /^\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isSafeInteger(number) || number < min || number > max) {
-    throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`);
-  }
-  return number;
-}
-
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag}: expected ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(', ')}`}, got "${value}"${didYouMean(value, allowed)}`);
-  }
-  return value as T;
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0);
-}
+export { parseInteger };
 
 /** Fails before anything starts if the report could not be written at the end. */
 export async function checkWritable(flag: string, file: string): Promise<void> {

@@ -3,21 +3,23 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../errors.js';
-import { nodeAddress, oneNodeStore, type RunningStore, type StoreModule, type StoreOptions } from '../stores/store.js';
+import { nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
 import { knownAddress, withAddress } from './store-address.js';
-import { balancerSettings, type Topology } from '../topology/plan.js';
+import { balancerSettings, type BalancerKind, type Topology } from '../topology/plan.js';
 import { removeRunResources } from './docker/down.js';
-import { connectEngine, engineCall } from './docker/engine.js';
-import { createContainer, waitForContainer, type ContainerHandle } from './docker/containers.js';
+import { connectEngine, engineCall, type Engine } from './docker/engine.js';
+import { waitForContainer, type ContainerHandle } from './docker/containers.js';
+import { ContainerSet } from './docker/container-set.js';
+import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
 import { sleep } from '../time.js';
-import { freePorts } from './ports.js';
-import { DEFAULT_DOCKER_SETTINGS, type Cluster, type Runtime, type RuntimeOptions } from './runtime.js';
+import type { Cluster, Runtime, RuntimeOptions, StoreProxy } from './runtime.js';
+import type { DockerSettings } from './docker/settings.js';
 
 const READY_TIMEOUT_MS = 60_000;
 
@@ -43,112 +45,135 @@ function reapOnExit(runId: string): () => void {
  * reaches them on ports published to 127.0.0.1) or on the host network. The balancer runs in
  * hactl, as on the local runtime, or in a container beside the replicas.
  */
-export async function createDockerRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const settings = options.docker ?? DEFAULT_DOCKER_SETTINGS;
-  const { signal } = options;
-  const imageOptions = { progress: options.onProgress ?? (() => {}), signal };
-  const engine = await connectEngine(options.env);
-  const { docker } = engine;
-  if (engine.remote && settings.network === 'host') {
-    throw new EnvironmentError(`--docker-network host puts every service on 127.0.0.1 of the engine's machine, which hactl cannot reach from here (DOCKER_HOST=${engine.address}); use the default bridge network`);
-  }
-  if (engine.remote && settings.balancer === 'hactl') {
-    throw new EnvironmentError(`with a remote engine (DOCKER_HOST=${engine.address}) the balancer must run beside the replicas: use --docker-balancer container (or auto)`);
-  }
-  const balancerInContainer = settings.balancer === 'container' || (settings.balancer === 'auto' && engine.remote);
-  const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, imageOptions);
-  const haproxyImage = settings.images.haproxy ?? DEFAULT_HAPROXY_IMAGE;
+export async function createDockerRuntime(options: RuntimeOptions<DockerSettings>): Promise<Runtime> {
+  return DockerRuntime.start(options);
+}
 
-  const containers = new Set<ContainerHandle>();
-  const balancers = new Set<Balancer>();
-  const stopReapingOnExit = reapOnExit(options.runId);
-  const networkName = settings.network === 'bridge' ? `hactl-${options.runId}` : undefined;
-  if (networkName) {
-    await engineCall(`create network ${networkName}`, docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }), { signal });
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker';
+  private readonly balancers = new Set<Balancer>();
+  private readonly signal: AbortSignal | undefined;
+  private readonly imageOptions: { progress: (line: string) => void; signal: AbortSignal | undefined };
+  private readonly haproxyImage: string;
+  private readonly placement: PortPlacement;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly settings: DockerSettings,
+    private readonly runId: string,
+    private readonly balancerInContainer: boolean,
+    private readonly appImage: string,
+    private readonly networkName: string | undefined,
+    /** Every container of the run: whatever started it, close() removes it. */
+    private readonly containers: ContainerSet,
+    private readonly stopReapingOnExit: () => void,
+    options: RuntimeOptions<DockerSettings>,
+  ) {
+    this.signal = options.signal;
+    this.imageOptions = { progress: options.onProgress ?? (() => {}), signal: options.signal };
+    this.haproxyImage = settings.images.haproxy ?? DEFAULT_HAPROXY_IMAGE;
+    this.placement = new PortPlacement(settings.network, engine.remote);
   }
 
-  /**
-   * Places containers: on the host network every port is a free host port; on a bridge network
-   * their fixed ports are published on free host ports, which stay the same across restarts (a
-   * remote engine picks its own). `fixed` pins a service's first port, as --port does the balancer's.
-   */
-  const place = async (plans: ContainerPlan[], fixed: Record<string, number> = {}): Promise<{ placement: Placement; publish: Map<string, number[]> }> => {
-    const wanted = plans.reduce((count, plan) => count + plan.ports.length, 0);
-    const ports = engine.remote ? [] : await freePorts(wanted);
-    const byService = new Map<string, number[]>();
-    let next = 0;
-    for (const plan of plans) byService.set(plan.service, plan.ports.map((_, i) => (i === 0 && fixed[plan.service]) || ports[next++]!));
+  static async start(options: RuntimeOptions<DockerSettings>): Promise<DockerRuntime> {
+    const { settings, signal } = options;
+    const imageOptions = { progress: options.onProgress ?? (() => {}), signal };
+    const engine = await connectEngine(options.env);
+    const { docker } = engine;
+    if (engine.remote && settings.network === 'host') {
+      throw new EnvironmentError(`--docker-network host puts every service on 127.0.0.1 of the engine's machine, which hactl cannot reach from here (DOCKER_HOST=${engine.address}); use the default bridge network`);
+    }
+    if (engine.remote && settings.balancer === 'hactl') {
+      throw new EnvironmentError(`with a remote engine (DOCKER_HOST=${engine.address}) the balancer must run beside the replicas: use --docker-balancer container (or auto)`);
+    }
+    const balancerInContainer = settings.balancer === 'container' || (settings.balancer === 'auto' && engine.remote);
+    const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, imageOptions);
+    const stopReapingOnExit = reapOnExit(options.runId);
+    const networkName = settings.network === 'bridge' ? `hactl-${options.runId}` : undefined;
+    if (networkName) {
+      await engineCall(`create network ${networkName}`, docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }), { signal });
+    }
+    const containers = new ContainerSet(engine, { runId: options.runId, network: settings.network, ...(networkName ? { networkName } : {}), ...(signal ? { signal } : {}) });
+    return new DockerRuntime(engine, settings, options.runId, balancerInContainer, appImage, networkName, containers, stopReapingOnExit, options);
+  }
+
+  async checkBalancer(kind: BalancerKind): Promise<Availability> {
+    if (kind === 'hactl') return { available: true, detail: this.balancerInContainer ? 'in a container' : 'in-process worker thread' };
+    try {
+      await ensureImage(this.engine.docker, this.haproxyImage, 'haproxy', this.imageOptions);
+      return { available: true, detail: this.haproxyImage };
+    } catch (error) {
+      if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
+      throw error;
+    }
+  }
+
+  async checkStore(store: StoreModule): Promise<Availability> {
+    const { key, default: fallback } = store.docker.image;
+    try {
+      await ensureImage(this.engine.docker, this.settings.images[key] ?? fallback, key, this.imageOptions);
+      return { available: true, detail: this.settings.images[key] ?? fallback };
+    } catch (error) {
+      if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
+      throw error;
+    }
+  }
+
+  async startStore(store: StoreModule, storeOptions: StoreOptions): Promise<RunningStore> {
+    return this.startStoreContainer(store, this.settings.images[store.docker.image.key] ?? store.docker.image.default, storeOptions);
+  }
+
+  async startCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
+    return this.startDockerCluster(topology, store);
+  }
+
+  async close(): Promise<void> {
+    const { docker } = this.engine;
+    await Promise.all([...this.balancers].map((balancer) => balancer.stop()));
+    await this.containers.removeAll();
+    if (this.networkName) await engineCall(`remove network ${this.networkName}`, docker.getNetwork(this.networkName).remove()).catch(() => undefined);
+    // Whatever the engine still holds under this run's label was not removed: say so, and keep
+    // the exit reaper armed for one more try.
+    const left = await removeRunResources(docker, this.runId, { dryRun: true }).catch(() => undefined);
+    const names = left ? [...left.containers.map((name) => `container ${name}`), ...left.networks.map((name) => `network ${name}`)] : [];
+    if (names.length > 0) throw new EnvironmentError(`could not remove ${names.join(', ')} from the Docker engine; run hactl down --run ${this.runId}`);
+    this.stopReapingOnExit();
+  }
+
+  /** The names the store functions below were written with, when they were closures over the runtime. */
+  private scope() {
+    const { engine, settings, signal, appImage, containers } = this;
     return {
-      placement: settings.network === 'host' ? { network: 'host', hostPorts: Object.fromEntries(byService) } : { network: 'bridge' },
-      publish: byService,
+      engine,
+      settings,
+      signal,
+      appImage,
+      containers,
+      place: (plans: ContainerPlan[], fixed?: Record<string, number>) => this.placement.place(plans, fixed),
+      run: (plan: ContainerPlan, publish: number[] | undefined) => containers.run(plan, publish),
+      remove: (handle: ContainerHandle) => containers.remove(handle),
     };
-  };
-  const run = async (plan: ContainerPlan, publish: number[] | undefined) => {
-    const handle = await createContainer(engine, plan, { runId: options.runId, network: settings.network, networkName, publish: engine.remote ? undefined : publish, signal });
-    containers.add(handle);
-    return handle;
-  };
-  const remove = async (handle: ContainerHandle) => {
-    containers.delete(handle);
-    await handle.remove();
-  };
+  }
 
-  return {
-    name: 'docker',
-    async checkBalancer(kind) {
-      if (kind === 'hactl') return { available: true, detail: balancerInContainer ? 'in a container' : 'in-process worker thread' };
-      try {
-        await ensureImage(docker, haproxyImage, 'haproxy', imageOptions);
-        return { available: true, detail: haproxyImage };
-      } catch (error) {
-        if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
-        throw error;
-      }
-    },
-    async startStoreProxy(node) {
-      const upstream = knownAddress(node);
-      const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
-      const { placement, publish } = await place([draft.plan]);
-      const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
-      const handle = await run(plan, publish.get(plan.service));
-      const admin = `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
-      await waitForContainer(handle, () => answers200(`${admin}/health`), { what: `fault proxy container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal }).catch(async (error: unknown) => {
-        await remove(handle);
-        throw error;
-      });
-      const control = faultProxyControl(admin);
-      return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
-    },
-    async checkStore(store) {
-      const { key, default: fallback } = store.docker.image;
-      try {
-        await ensureImage(docker, settings.images[key] ?? fallback, key, imageOptions);
-        return { available: true, detail: settings.images[key] ?? fallback };
-      } catch (error) {
-        if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
-        throw error;
-      }
-    },
-    async startStore(store, storeOptions) {
-      return startStoreContainer(store, settings.images[store.docker.image.key] ?? store.docker.image.default, storeOptions);
-    },
-    async startCluster(topology, store) {
-      return startDockerCluster(topology, store);
-    },
-    async close() {
-      await Promise.all([...balancers].map((balancer) => balancer.stop()));
-      await Promise.all([...containers].map(remove));
-      if (networkName) await engineCall(`remove network ${networkName}`, docker.getNetwork(networkName).remove()).catch(() => undefined);
-      // Whatever the engine still holds under this run's label was not removed: say so, and keep
-      // the exit reaper armed for one more try.
-      const left = await removeRunResources(docker, options.runId, { dryRun: true }).catch(() => undefined);
-      const names = left ? [...left.containers.map((name) => `container ${name}`), ...left.networks.map((name) => `network ${name}`)] : [];
-      if (names.length > 0) throw new EnvironmentError(`could not remove ${names.join(', ')} from the Docker engine; run hactl down --run ${options.runId}`);
-      stopReapingOnExit();
-    },
-  };
+  // The store's fault proxy and the store container: bodies as they were in createDockerRuntime's closure.
+  async startStoreProxy(node: StoreNode): Promise<StoreProxy> {
+    const { engine, signal, appImage, place, run, remove } = this.scope();
+    const upstream = knownAddress(node);
+    const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
+    const { placement, publish } = await place([draft.plan]);
+    const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
+    const handle = await run(plan, publish.get(plan.service));
+    const admin = `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
+    await waitForContainer(handle, () => answers200(`${admin}/health`), { what: `fault proxy container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal }).catch(async (error: unknown) => {
+      await remove(handle);
+      throw error;
+    });
+    const control = faultProxyControl(admin);
+    return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
+  }
 
-  async function startStoreContainer(store: StoreModule, image: string, storeOptions: StoreOptions): Promise<RunningStore> {
+  private async startStoreContainer(store: StoreModule, image: string, storeOptions: StoreOptions): Promise<RunningStore> {
+    const { engine, settings, signal, containers, place, run, remove } = this.scope();
     const recipe = store.docker;
     // Planned twice: host networking needs the ports before the plan can name them.
     const draft = storeContainer(store.name, recipe, image, { network: 'bridge' }, storeOptions);
@@ -185,7 +210,9 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     });
   }
 
-  async function startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
+  private async startDockerCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
+    const { engine, signal, appImage, containers, balancers, haproxyImage, balancerInContainer } = this;
+    const replicaReady = (handle: ContainerHandle) => this.replicaReady(handle);
     const haproxy = topology.balancer.kind === 'haproxy';
     const balancerPlan = (placement: Placement) =>
       haproxy ? haproxyContainer(topology, haproxyImage, placement).plan : balancerContainer(topology, appImage, placement);
@@ -193,14 +220,14 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       ...replicaContainers(topology, appImage, { network: 'bridge' }, store?.endpoints.app?.url),
       ...(balancerInContainer || haproxy ? [balancerPlan({ network: 'bridge' })] : []),
     ];
-    const { placement, publish } = await place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
+    const { placement, publish } = await this.placement.place(drafts, topology.balancer.port ? { balancer: topology.balancer.port } : {});
     const replicaPlans = replicaContainers(topology, appImage, placement, store?.endpoints.app?.url);
 
-    const started = await Promise.allSettled(replicaPlans.map(async (plan) => startReplica(plan, publish.get(plan.service))));
+    const started = await Promise.allSettled(replicaPlans.map(async (plan) => containers.withContainer(plan, publish.get(plan.service), replicaReady)));
     const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {
-      await Promise.all(replicas.map(remove));
+      await Promise.all(replicas.map((handle) => containers.remove(handle)));
       throw failed.reason;
     }
 
@@ -209,11 +236,11 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     try {
       if (haproxy) {
         const { plan, settings: haproxySettings } = haproxyContainer(topology, haproxyImage, placement);
-        balancerHandle = await run(plan, publish.get(plan.service));
-        balancer = await haproxyInContainer(haproxySettings, balancerHandle, plan);
+        balancerHandle = await containers.run(plan, publish.get(plan.service));
+        balancer = await this.haproxyInContainer(haproxySettings, balancerHandle, plan);
       } else if (balancerInContainer) {
         const plan = balancerContainer(topology, appImage, placement);
-        balancerHandle = await run(plan, publish.get(plan.service));
+        balancerHandle = await containers.run(plan, publish.get(plan.service));
         const url = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[0]!)}`;
         const eventsUrl = `http://${engine.publishHost}:${balancerHandle.hostPort(plan.ports[1]!)}/events`;
         const follower = await followBalancer({ url, eventsUrl, targetIds: replicaPlans.map((plan) => plan.service), signal, deregistrationDelayMs: topology.balancer.deregistrationDelayMs });
@@ -232,7 +259,7 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
       }
     } catch (error) {
       await balancer?.stop();
-      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map((handle) => containers.remove(handle)));
       throw error;
     }
     const running = balancer;
@@ -255,12 +282,13 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     return assembleCluster(running, controls, async () => {
       balancers.delete(running);
       await running.stop();
-      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map(remove));
+      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map((handle) => containers.remove(handle)));
     });
   }
 
   /** HAProxy in its container, followed and driven through its runtime API on a published port. */
-  async function haproxyInContainer(haproxySettings: BalancerSettings, handle: ContainerHandle, plan: ContainerPlan): Promise<Balancer> {
+  private async haproxyInContainer(haproxySettings: BalancerSettings, handle: ContainerHandle, plan: ContainerPlan): Promise<Balancer> {
+    const { engine, signal } = this;
     const { attachHaproxy, haproxyAdmin } = await import('../balancer/haproxy/index.js');
     const url = `http://${engine.publishHost}:${handle.hostPort(plan.ports[0]!)}`;
     const admin = haproxyAdmin({ host: engine.publishHost, port: handle.hostPort(plan.ports[1]!) });
@@ -286,24 +314,14 @@ export async function createDockerRuntime(options: RuntimeOptions): Promise<Runt
     });
   }
 
-  async function startReplica(plan: ContainerPlan, publish: number[] | undefined): Promise<ContainerHandle> {
-    const handle = await run(plan, publish);
-    await replicaReady(handle).catch((error: unknown) => {
-      containers.delete(handle);
-      throw error;
-    });
-    return handle;
-  }
-
-  function replicaReady(handle: ContainerHandle): Promise<void> {
-    const url = `http://${engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}${handle.plan.healthPath ?? '/health'}`;
+  private replicaReady(handle: ContainerHandle): Promise<void> {
+    const url = `http://${this.engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}${handle.plan.healthPath ?? '/health'}`;
     const health = healthProbe(url);
     return waitForContainer(handle, health.probe, {
       what: `${handle.plan.service} container ${handle.name}`,
       timeoutMs: handle.plan.startupTimeoutMs ?? READY_TIMEOUT_MS,
-      signal,
+      signal: this.signal,
       lastProbe: health.last,
     });
   }
 }
-

@@ -1,12 +1,52 @@
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../errors.js';
 import { oneNodeStore, type RunningStore, type StoreModule } from '../stores/store.js';
 import { pollUntil } from '../time.js';
-import { fillReplicaTemplate, replicaId } from '../topology/plan.js';
-import { execCommand, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, type CommandRun } from './fault-command.js';
+import { fillReplicaTemplate, replicaId, unknownReplicaFields } from '../topology/plan.js';
+import { execCommand, FAULT_COMMAND_FIELDS, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, VERIFY_COMMAND_FIELDS, type CommandRun } from './fault-command.js';
 import { answerOf, answers2xx } from './http-probe.js';
 import { checkTarget } from './target-check.js';
-import type { Cluster, ClusterControl, CommandFaults, ExternalSettings, FaultCommand, Runtime, RuntimeOptions } from './runtime.js';
+import type { Cluster, ClusterControl, CommandFaults, Runtime, RuntimeModule, RuntimeOptions } from './runtime.js';
 import type { RateLimiter } from '../driver/rate-limit.js';
+import { parseInteger, splitList, type FlagSpec } from '../config/flag.js';
+import { STRATEGY_NAMES } from '../strategies.js';
+
+/** What the external runtime needs: the deployment's address, and the user's fault commands. */
+export interface ExternalSettings {
+  /** The deployment's balancer, an origin such as https://shop.example.com. */
+  target: string;
+  /** The profile's health path, which tells whether the deployment answers again after a fault; known once the profile is read. */
+  healthPath?: string;
+  killReplicaCmd?: string;
+  startReplicaCmd?: string;
+  killStoreCmd?: string;
+  startStoreCmd?: string;
+  /** Exits 0 once the fault it is asked about ({fault}) has taken effect: how hactl verifies a fault it cannot see. */
+  verifyCmd?: string;
+  /** Exits 0 once the store is back after kill-store. */
+  storeReadyCmd?: string;
+  /** How long one fault command may run, and how long hactl waits for a fault's outcome (--fault-timeout); 120 s when absent. */
+  faultTimeoutMs?: number;
+  /** Where each command runs (the config file's folder for one written there); hactl's working directory when absent. */
+  commandDirs?: Partial<Record<FaultCommand, string>>;
+}
+
+/** The settings a started runtime works with: the profile's health path is known by then. */
+type Deployment = ExternalSettings & { healthPath: string };
+
+export type FaultCommand = 'killReplicaCmd' | 'startReplicaCmd' | 'killStoreCmd' | 'startStoreCmd' | 'verifyCmd' | 'storeReadyCmd';
+
+const FAULT_COMMANDS = ['killReplicaCmd', 'startReplicaCmd', 'killStoreCmd', 'startStoreCmd', 'verifyCmd', 'storeReadyCmd'] as const satisfies readonly FaultCommand[];
+
+export const EXTERNAL_FLAGS = [
+  { key: 'target', option: '--target <url>', value: 'text', help: 'external: the deployment\'s load balancer, such as https://shop.example.com; give --strategy (the one it uses) and --replicas (how many it has)' },
+  { key: 'killReplicaCmd', option: '--kill-replica-cmd <command>', value: 'text', help: 'external: a command that kills one replica ({replica}, {ordinal}, {signal}, {target} are filled in); without it, scenarios that kill replicas are skipped' },
+  { key: 'startReplicaCmd', option: '--start-replica-cmd <command>', value: 'text', help: 'external: a command that starts a killed replica again (default: the platform does)' },
+  { key: 'killStoreCmd', option: '--kill-store-cmd <command>', value: 'text', help: 'external: a command that kills the session store; without it, kill-store is skipped' },
+  { key: 'startStoreCmd', option: '--start-store-cmd <command>', value: 'text', help: 'external: a command that starts the store again (default: the platform does)' },
+  { key: 'verifyCmd', option: '--verify-cmd <command>', value: 'text', help: 'external: a command that exits 0 once a fault has taken effect ({fault} is kill-replica or kill-store; the fault commands\' fields too); polled after the fault command' },
+  { key: 'storeReadyCmd', option: '--store-ready-cmd <command>', value: 'text', help: 'external: a command that exits 0 once the store is back after kill-store; a control user\'s login and read must hit too, when one can log in' },
+  { key: 'faultTimeout', option: '--fault-timeout <s>', value: 'whole', help: 'external: how long a fault command may run, and how long hactl waits for a fault\'s outcome (default: 120; the wait for a killed store, 60)' },
+] as const satisfies readonly FlagSpec[];
 
 /** The flag that gives each command, for messages. */
 const FLAG_OF: Record<FaultCommand, string> = {
@@ -17,6 +57,63 @@ const FLAG_OF: Record<FaultCommand, string> = {
   verifyCmd: '--verify-cmd',
   storeReadyCmd: '--store-ready-cmd',
 };
+
+/**
+ * --runtime external tests a deployment hactl did not build: one strategy (the one it uses), its
+ * own balancer, and faults only through the user's commands. Its balancer's timings cannot be
+ * read, so the run's waits on it are bounded by ALB's defaults, the slowest profile, so that a
+ * real ALB is given the minute it takes; a deployment's store is nobody's to warm up unasked,
+ * and keeps none of the run's sessions (users log out).
+ */
+export const externalRuntime: RuntimeModule<ExternalSettings> = {
+  name: 'external',
+  flags: EXTERNAL_FLAGS,
+  refuseFlags: (given, runtime) => `${given.join(', ')}: apply to --runtime external; this run uses --runtime ${runtime}`,
+  app: { usage: '--target URL' },
+  traits: { warmUpByDefault: false, logsOutUsers: true, measuresOverhead: false, forcedBalancerProfile: 'alb', namesReplicas: false, ownApp: true },
+  parse: parseExternalFlags,
+  complete: (settings, context) => ({ ...settings, healthPath: context.healthPath, commandDirs: Object.fromEntries(FAULT_COMMANDS.map((key) => [key, context.commandDir(key)])) }),
+  report: (settings) => ({ app: { target: settings.target } }),
+  balancer: (settings, healthPath) => ({ kind: 'external', target: settings.target, probePath: healthPath }),
+  checking: (settings, healthPath) => `${settings.target}${healthPath}`,
+  create: createExternalRuntime,
+};
+
+function parseExternalFlags(flags: Parameters<RuntimeModule<ExternalSettings>['parse']>[0]): ExternalSettings {
+  if (flags.target === undefined) throw new UsageError("--runtime external: give --target URL, the address of the deployment's load balancer (such as https://shop.example.com)");
+  const strategies = flags.strategy === undefined ? [] : splitList(flags.strategy);
+  if (strategies.length !== 1 || strategies[0] === 'all') {
+    throw new UsageError(`--runtime external: name the one strategy the deployment uses with --strategy (${STRATEGY_NAMES.join(', ')}), got ${flags.strategy === undefined ? 'none' : `"${flags.strategy}"`}`);
+  }
+  for (const [key, flag] of [['port', '--port'], ['balancer', '--balancer'], ['balancerProfile', '--balancer-profile'], ['algorithm', '--algorithm'], ['deregistrationDelay', '--deregistration-delay']] as const) {
+    if (flags[key] !== undefined) throw new UsageError(`${flag}: sets hactl's own balancer; --runtime external uses the deployment's`);
+  }
+  let url: URL;
+  try {
+    url = new URL(flags.target);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new UsageError(`--target: expected the deployment's origin, http(s)://host[:port] with no path, got "${flags.target}"`);
+  }
+  const commands: Partial<ExternalSettings> = {};
+  for (const key of FAULT_COMMANDS) {
+    const command = flags[key];
+    if (command === undefined) continue;
+    const fields: readonly string[] = key === 'verifyCmd' ? VERIFY_COMMAND_FIELDS : FAULT_COMMAND_FIELDS;
+    const unknown = unknownReplicaFields(command, fields);
+    if (command.trim() === '' || unknown.length > 0) {
+      throw new UsageError(`${FLAG_OF[key]}: ${command.trim() === '' ? 'expected a shell command, got an empty one' : `unknown field ${unknown.map((field) => `{${field}}`).join(', ')}`}; it may use ${fields.map((field) => `{${field}}`).join(', ')}`);
+    }
+    commands[key] = command;
+  }
+  if (commands.storeReadyCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--store-ready-cmd: give --kill-store-cmd too; hactl asks whether the store is back only after killing it');
+  if (flags.faultTimeout !== undefined) commands.faultTimeoutMs = 1_000 * parseInteger('--fault-timeout', flags.faultTimeout, 120, 1, 3_600);
+  if (commands.startReplicaCmd !== undefined && commands.killReplicaCmd === undefined) throw new UsageError('--start-replica-cmd: give --kill-replica-cmd too; hactl starts only replicas it killed');
+  if (commands.startStoreCmd !== undefined && commands.killStoreCmd === undefined) throw new UsageError('--start-store-cmd: give --kill-store-cmd too; hactl starts the store only after killing it');
+  return { target: url.origin, ...commands };
+}
 
 /** How long hactl waits for a killed store to be back when --fault-timeout does not say. */
 const STORE_BACK_DEFAULT_MS = 60_000;
@@ -32,9 +129,11 @@ const SETTLE_INTERVAL_MS = 100;
  * to it and starts nothing. Faults happen only through the user's commands; scenarios that need
  * one that was not given, or that need control of the balancer or a fault proxy, are skipped.
  */
-export async function createExternalRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const settings = options.external;
-  if (!settings) throw new EnvironmentError('--runtime external needs --target URL');
+export async function createExternalRuntime(options: RuntimeOptions<ExternalSettings>): Promise<Runtime> {
+  const { healthPath } = options.settings;
+  // complete() gives it; a runtime started without it would probe the wrong path.
+  if (healthPath === undefined) throw new Error('the external runtime was started before the app profile gave its health path');
+  const settings: Deployment = { ...options.settings, healthPath };
   const env = options.env;
   const signal = options.signal;
   const replicaIds = Array.from({ length: options.replicas ?? 1 }, (_, i) => replicaId(i + 1));
@@ -54,6 +153,7 @@ export async function createExternalRuntime(options: RuntimeOptions): Promise<Ru
 
   return {
     name: 'external',
+    startsNothing: true,
     unsupported: (control) => unsupported(control, settings),
     checkBalancer: async (kind) =>
       kind === 'hactl' ? { available: true, detail: `the deployment's own balancer at ${settings.target}` } : { available: false, reason: `--balancer ${kind} starts a balancer; --runtime external uses the deployment's own`, fix: 'leave out --balancer' },
@@ -127,7 +227,7 @@ function externalStore(store: StoreModule, settings: ExternalSettings, run: Run)
   });
 }
 
-function externalCluster(settings: ExternalSettings, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined, probe: Probe): Cluster {
+function externalCluster(settings: Deployment, replicaIds: string[], run: Run, timeoutMs: number, signal: AbortSignal | undefined, probe: Probe): Cluster {
   const fields = (replica: string) => ({ replica, ordinal: String(replicaIds.indexOf(replica) + 1), signal: '' });
   const known = (replica: string) => {
     if (!replicaIds.includes(replica)) throw new EnvironmentError(`no replica named ${replica}; --replicas says the deployment has ${replicaIds.length}`);

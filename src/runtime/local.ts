@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { EnvironmentError } from '../errors.js';
 import type { RunningStore } from '../stores/store.js';
-import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTemplateValues, type CustomApp, type ReplicaPlan, type Topology } from '../topology/plan.js';
+import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaFieldsHelp, replicaTemplateValues, type CustomApp, type ReplicaPlan, type Topology } from '../topology/plan.js';
 import { freePorts } from './ports.js';
 import { GroupReaper } from './group-reaper.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from './processes.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
-import type { Cluster, Runtime, RuntimeOptions } from './runtime.js';
+import type { Cluster, Runtime, RuntimeModule, RuntimeOptions } from './runtime.js';
+import type { FlagSpec } from '../config/flag.js';
 import { knownAddress, withAddress } from './store-address.js';
 import { faultProxyControl } from '../faults/control.js';
 
@@ -23,8 +24,28 @@ const REPLICA_READY_TIMEOUT_MS = 15_000;
 const APP_READY_TIMEOUT_MS = 60_000;
 const FAULT_PROXY_READY_TIMEOUT_MS = 10_000;
 
+/** The local runtime has no settings of its own: everything it needs is the topology's. */
+export type LocalSettings = Record<string, never>;
+
+export const APP_CMD_FLAG = {
+  key: 'appCmd',
+  option: '--app-cmd <command>',
+  value: 'text',
+  help: `local: start each replica of your app with this shell command; ${replicaFieldsHelp()} are filled in`,
+} as const satisfies FlagSpec;
+
+export const localRuntime: RuntimeModule<LocalSettings> = {
+  name: 'local',
+  flags: [],
+  refuseFlags: (given, runtime) => `${given.join(', ')}: apply to --runtime local; this run uses --runtime ${runtime}`,
+  app: { flag: APP_CMD_FLAG, usage: '--app-cmd "COMMAND"', runs: 'as a process' },
+  traits: { warmUpByDefault: true, logsOutUsers: false, measuresOverhead: true, namesReplicas: true, ownApp: false },
+  parse: () => ({}),
+  create: createLocalRuntime,
+};
+
 /** The default runtime: replicas and stores are child processes of hactl on 127.0.0.1. */
-export async function createLocalRuntime(options: RuntimeOptions): Promise<Runtime> {
+export async function createLocalRuntime(options: RuntimeOptions<LocalSettings>): Promise<Runtime> {
   const runDir = await mkdtemp(path.join(os.tmpdir(), `hactl-${options.runId}-`));
   // No exit handler runs if hactl is SIGKILLed: the watcher that kills its groups then removes this.
   const reaper = new GroupReaper();
@@ -142,7 +163,7 @@ async function startReplica(
   topology: Topology,
   store: RunningStore | undefined,
   supervisor: ProcessSupervisor,
-  options: RuntimeOptions,
+  options: RuntimeOptions<LocalSettings>,
 ): Promise<LocalReplica> {
   const custom = topology.app.custom;
   if (custom?.command !== undefined) return startCommandReplica(plan, port, topology, { ...custom, command: custom.command }, store, supervisor, options);
@@ -173,7 +194,7 @@ async function startCommandReplica(
   app: CustomApp & { command: string },
   store: RunningStore | undefined,
   supervisor: ProcessSupervisor,
-  options: RuntimeOptions,
+  options: RuntimeOptions<LocalSettings>,
 ): Promise<LocalReplica> {
   const listen = { host: '127.0.0.1', port };
   const values = replicaTemplateValues(topology, plan, listen, store?.endpoints.app?.url);

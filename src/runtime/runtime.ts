@@ -1,48 +1,13 @@
 import type { DrainResult, HealthChange } from '../balancer/index.js';
 import type { BalancerTarget } from '../balancer/settings.js';
 import type { StoreModule, Availability, RunningStore, StoreNode, StoreOptions } from '../stores/store.js';
-import type { NetworkMode } from '../topology/containers.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { CommandRun } from './fault-command.js';
 import type { RateLimiter } from '../driver/rate-limit.js';
-
-export const RUNTIME_NAMES = ['local', 'docker', 'external'] as const;
-export type RuntimeName = (typeof RUNTIME_NAMES)[number];
-
-/** auto: in hactl with a local engine, in a container with a remote one (hactl cannot follow replica ports there). */
-export const BALANCER_PLACEMENTS = ['auto', 'hactl', 'container'] as const;
-
-/** What the docker runtime needs beyond a topology. */
-export interface DockerSettings {
-  network: NetworkMode;
-  /** Image overrides by key: `node` (the demo app's base), `redis`, `postgres`, `mongo`. */
-  images: Record<string, string>;
-  /** Where the balancer runs: in the hactl process, or in a container beside the replicas. */
-  balancer: (typeof BALANCER_PLACEMENTS)[number];
-}
-
-/** What the external runtime needs: the deployment's address, and the user's fault commands. */
-export interface ExternalSettings {
-  /** The deployment's balancer, an origin such as https://shop.example.com. */
-  target: string;
-  /** The profile's health path, which tells whether the deployment answers again after a fault. */
-  healthPath: string;
-  killReplicaCmd?: string;
-  startReplicaCmd?: string;
-  killStoreCmd?: string;
-  startStoreCmd?: string;
-  /** Exits 0 once the fault it is asked about ({fault}) has taken effect: how hactl verifies a fault it cannot see. */
-  verifyCmd?: string;
-  /** Exits 0 once the store is back after kill-store. */
-  storeReadyCmd?: string;
-  /** How long one fault command may run, and how long hactl waits for a fault's outcome (--fault-timeout); 120 s when absent. */
-  faultTimeoutMs?: number;
-  /** Where each command runs (the config file's folder for one written there); hactl's working directory when absent. */
-  commandDirs?: Partial<Record<FaultCommand, string>>;
-}
-
-export type FaultCommand = 'killReplicaCmd' | 'startReplicaCmd' | 'killStoreCmd' | 'startStoreCmd' | 'verifyCmd' | 'storeReadyCmd';
+import type { BalancerProfile } from '../balancer/settings.js';
+import type { FlagSpec } from '../config/flag.js';
+import type { RunFlags } from '../config/flags.js';
 
 /**
  * A cluster (or store) whose faults are the user's commands (--runtime external): hactl does not
@@ -87,16 +52,116 @@ export interface StoreCommandFaults {
  */
 export type ClusterControl = 'kill-replica' | 'start-replica' | 'deregister-replica' | 'kill-store' | 'store-proxy';
 
-export const DEFAULT_DOCKER_SETTINGS: DockerSettings = { network: 'bridge', images: {}, balancer: 'auto' };
+/**
+ * What differs by runtime at the level of a run, stated by the runtime rather than found by
+ * checking its name: run.ts and the flag parsing read these, never `--runtime`'s value.
+ */
+export interface RuntimeTraits {
+  /** Throwaway users warm the replicas up before each scenario unless --warm-up says otherwise. */
+  warmUpByDefault: boolean;
+  /** Every session a scenario made is logged out at its end (when the profile can log out): the store keeps nothing of the run's. */
+  logsOutUsers: boolean;
+  /** hactl can reach the replicas without the balancer, so the balancer's overhead is measured and stated. */
+  measuresOverhead: boolean;
+  /** The balancer profile the run's waits use whatever --balancer-profile says (its balancer's timings cannot be read). */
+  forcedBalancerProfile?: BalancerProfile;
+  /**
+   * Answers name replicas by the cluster's own ids (hactl's balancer tags them): without a profile
+   * `replica:` source the figures per replica need nothing else. False where the balancer is not hactl's.
+   */
+  namesReplicas: boolean;
+  /** The app is the user's own deployment: scenarios cannot change its session settings. */
+  ownApp: boolean;
+}
 
-export interface RuntimeOptions {
+/** What the runtime adds to the report's settings and its app. */
+export interface RuntimeReport {
+  settings?: { docker?: { network: string; balancer: string; images: Record<string, string> } };
+  app?: { target?: string };
+}
+
+/** A balancer hactl did not start, as the report states it: what hactl knows of it. */
+export interface OwnBalancerSummary {
+  kind: 'external';
+  target: string;
+  probePath: string;
+}
+
+/** What a runtime learns once the app profile and the config file are read. */
+export interface RuntimeContext {
+  healthPath: string;
+  /** Where a command given by this flag runs: the config file's folder when it came from there. */
+  commandDir(key: keyof RunFlags): string;
+}
+
+/**
+ * A runtime as the CLI and a run know it, registered in runtime/index.ts: its flags, its settings
+ * (parsed and validated here, from the run's flags), what differs by runtime, and how to start it.
+ * A new runtime (Docker Swarm, say) is one of these plus its Runtime.
+ */
+export interface RuntimeModule<S> {
+  /** What users type after --runtime. */
+  name: string;
+  /** The flags only this runtime takes, in the flag table's format. */
+  flags: readonly FlagSpec[];
+  /** The line that refuses its flags (`given`, by their long spelling) on a run of another runtime. */
+  refuseFlags(given: readonly string[], runtime: string): string;
+  /** How the user's own app is given on this runtime: the app flag it takes, if any, how to say so (`--app-cmd "COMMAND"`), and how it runs a replica (`as a process`). */
+  app: { flag?: FlagSpec; usage: string; runs?: string };
+  traits: RuntimeTraits;
+  /** Its settings from the run's flags (and HACTL_* variables), or a UsageError naming the flag. */
+  parse(flags: RunFlags, env: NodeJS.ProcessEnv): S;
+  /** Its settings completed once the app profile and the config file are known. */
+  complete?(settings: S, context: RuntimeContext): S;
+  report?(settings: S): RuntimeReport;
+  /** The report's balancer, when it is not one hactl started. */
+  balancer?(settings: S, healthPath: string): OwnBalancerSummary;
+  /** What is checked rather than started as a scenario begins (a deployment's health URL). */
+  checking?(settings: S, healthPath: string): string;
+  create(options: RuntimeOptions<S>): Promise<Runtime>;
+}
+
+/** The run's runtime: its module with its settings bound, so that nothing above needs to know which it is. */
+export interface ChosenRuntime extends RuntimeTraits {
+  name: string;
+  /** Its parsed settings, as its module typed them. */
+  settings: unknown;
+  complete(context: RuntimeContext): ChosenRuntime;
+  report(): RuntimeReport;
+  balancer(healthPath: string): OwnBalancerSummary | undefined;
+  checking(healthPath: string): string | undefined;
+  create(options: Omit<RuntimeOptions<unknown>, 'settings'>): Promise<Runtime>;
+}
+
+/** A runtime as the registry holds it: its module's declarations, and a parse that binds its settings. */
+export interface RegisteredRuntime extends Pick<RuntimeModule<unknown>, 'name' | 'flags' | 'refuseFlags' | 'app' | 'traits'> {
+  parse(flags: RunFlags, env: NodeJS.ProcessEnv): ChosenRuntime;
+}
+
+export function registerRuntime<S>(module: RuntimeModule<S>): RegisteredRuntime {
+  const { name, flags, refuseFlags, app, traits } = module;
+  return { name, flags, refuseFlags, app, traits, parse: (runFlags, env) => chooseRuntime(module, module.parse(runFlags, env)) };
+}
+
+export function chooseRuntime<S>(module: RuntimeModule<S>, settings: S): ChosenRuntime {
+  return {
+    name: module.name,
+    ...module.traits,
+    settings,
+    complete: (context) => chooseRuntime(module, module.complete ? module.complete(settings, context) : settings),
+    report: () => module.report?.(settings) ?? {},
+    balancer: (healthPath) => module.balancer?.(settings, healthPath),
+    checking: (healthPath) => module.checking?.(settings, healthPath),
+    create: (options) => module.create({ ...options, settings }),
+  };
+}
+
+export interface RuntimeOptions<S> {
   runId: string;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  /** The docker runtime's settings; DEFAULT_DOCKER_SETTINGS when absent. */
-  docker?: DockerSettings;
-  /** The external runtime's settings (required by it). */
-  external?: ExternalSettings;
+  /** The runtime's own settings, as its module parsed them. */
+  settings: S;
   /** How many replicas the cluster has (the external runtime cannot count them). */
   replicas?: number;
   /** Lines worth showing while the runtime prepares (image pulls and builds). */
@@ -114,7 +179,9 @@ export interface StoreProxy {
 
 /** Turns topologies into running things. One interface, one file per backend. */
 export interface Runtime {
-  name: RuntimeName;
+  name: string;
+  /** True when hactl starts nothing and the cluster is a deployment that exists already: its start is its target answering, its balancer's checks are its own. */
+  startsNothing?: boolean;
   /** Why this runtime cannot do `control` here, or undefined when it can (local and docker always can). */
   unsupported?(control: ClusterControl): string | undefined;
   /** Whether this runtime can run that balancer here (HAProxy must be installed, or its image had). */

@@ -9,7 +9,7 @@ import { planTopology } from '../../dist/topology/plan.js';
 describe('balancer', () => {
   let runtime: Runtime;
   beforeAll(async () => {
-    runtime = await createLocalRuntime({ runId: 'balancer-test', env: process.env });
+    runtime = await createLocalRuntime({ runId: 'balancer-test', env: process.env, settings: {} });
   });
   afterAll(() => runtime.close());
 

@@ -10,7 +10,7 @@ describe('demo app', () => {
   let runtime: Runtime;
   let cluster: Cluster;
   beforeAll(async () => {
-    runtime = await createLocalRuntime({ runId: 'demo-app-test', env: process.env });
+    runtime = await createLocalRuntime({ runId: 'demo-app-test', env: process.env, settings: {} });
     cluster = await runtime.startCluster(planTopology(chooseStrategy('none') as StrategyChoice, { replicas: 1, balancerPort: 0 }), undefined);
   });
   afterAll(async () => {

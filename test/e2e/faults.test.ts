@@ -10,7 +10,6 @@ import { planTopology } from '../../dist/topology/plan.js';
 import { dockerLeftovers } from './helpers.js';
 
 const docker = inject('docker');
-const images = Object.fromEntries(docker.imageFlags.filter((flag) => flag !== '--image').map((pair) => pair.split('=') as [string, string]));
 
 /** The faults a scenario injects, on each runtime: kill and start, pause and unpause, of a replica and of the store. */
 describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) => {
@@ -24,7 +23,8 @@ describe.each(['local', 'docker'] as const)('faults on the %s runtime', (name) =
 
   beforeAll(async () => {
     if (skip) return;
-    runtime = await runtimes[name]({ runId, env: process.env, docker: { network: 'host', balancer: 'hactl', images } });
+    const flags = name === 'docker' ? { dockerNetwork: 'host', dockerBalancer: 'hactl', image: docker.imageFlags.filter((flag) => flag !== '--image') } : {};
+    runtime = await runtimes[name].parse(flags, {}).create({ runId, env: process.env });
     store = await runtime.startStore(stores.redis, {});
     cluster = await runtime.startCluster(planTopology(chooseStrategy('redis') as StrategyChoice, { replicas: 2, balancerPort: 0 }), store);
   }, 120_000);
