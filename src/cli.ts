@@ -9,10 +9,10 @@ import { DEFAULT_CONFIG_FILE, FLAGS } from './config/flags.js';
 import { checkWritable, DEFAULTS, parseInteger, parseStrategies } from './config/options.js';
 import { parseImages } from './runtime/docker/settings.js';
 import { composeFile } from './topology/compose.js';
-import { ExitCode, UsageError } from './errors.js';
+import { ExitCode, UsageError } from './platform/errors.js';
 import { FORMAT_NAMES } from './report/renderers.js';
 import { STRATEGY_NAMES } from './strategies.js';
-import { VERSION } from './version.js';
+import { VERSION } from './platform/version.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:

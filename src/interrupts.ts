@@ -1,4 +1,4 @@
-import { InterruptedError } from './errors.js';
+import { InterruptedError } from './platform/errors.js';
 
 /** Signals that end a run early: hactl tears everything down, then exits 128 + the signal number. */
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;

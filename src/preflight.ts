@@ -2,8 +2,8 @@ import type { AppProfile } from './driver/app-profile.js';
 import { classifyAction, Driver, type Exchange } from './driver/driver.js';
 import { createRng } from './driver/rng.js';
 import { makeUsers } from './driver/users.js';
-import type { RateLimiter } from './driver/rate-limit.js';
-import { errorMessage } from './errors.js';
+import type { RateLimiter } from './platform/rate-limit.js';
+import { errorMessage } from './platform/errors.js';
 import { missingSessionCookie } from './driver/phases/login.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { describeAnswer, excerptOf } from './runtime/http-probe.js';
@@ -12,18 +12,9 @@ import type { RunningStore } from './stores/store.js';
 import { stores } from './stores/index.js';
 import { countStoreEntries, storeUnused } from './stores/usage.js';
 import type { Topology } from './topology/plan.js';
+import type { PreflightStep, PreflightStepName } from './report/events.js';
 
-/** The steps of a pre-flight, in order; a failed step ends it (the later ones cannot be judged). */
-export type PreflightStepName = 'start' | 'health' | 'login' | 'read' | 'store';
-
-export interface PreflightStep {
-  step: PreflightStepName;
-  ok: boolean;
-  /** What was seen: the status and the start of the body, the cookie set, the entries in the store. */
-  detail: string;
-  /** What to do about a failed step. */
-  fix?: string;
-}
+export type { PreflightStep, PreflightStepName };
 
 const EXCERPT_CHARS = 120;
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
-import type { CountVariables } from './config/count.js';
+import type { CountVariables } from './driver/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import { commandEvidence, type Fault, type Sample } from './driver/records.js';
 import { runScenario, type ScenarioActivity } from './driver/scenario-runner.js';
 import { countsInHitRate } from './driver/phase.js';
-import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError, UsageError } from './errors.js';
+import { EnvironmentError, errorMessage, StoreLostError, StoreUnusedError, UsageError } from './platform/errors.js';
 import { aggregate, withoutSession } from './metrics/aggregate.js';
-import { RunOverhead } from './balancer/overhead.js';
+import { RunOverhead } from './runtime/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
 import { noHitEvidence } from './metrics/hit-evidence.js';
 import { replicasSeenMessage } from './metrics/replicas-seen.js';
@@ -15,9 +15,10 @@ import { preflight, preflightFailure, type PreflightStep } from './preflight.js'
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { unstableHealth } from './metrics/unstable-health.js';
 import { failedLoginsWarning } from './report/failed-logins.js';
-import { stopEach } from './teardown.js';
+import { stopEach } from './platform/teardown.js';
+import type { RunActivity, RunEvent } from './report/events.js';
 import { SCHEMA_VERSION, type RowWarning, type Report, type ReportSettings, type ResultRow, type RowTimings } from './report/model.js';
-import { assertPortFree } from './runtime/ports.js';
+import { assertPortFree } from './platform/ports.js';
 import type { ChosenRuntime, Cluster, ClusterControl, Runtime, StoreProxy } from './runtime/runtime.js';
 import type { Algorithm, BalancerProfile } from './balancer/settings.js';
 import { defaultChoice, strategyRegistry, variantRecord, type StrategyChoice } from './strategies.js';
@@ -25,8 +26,8 @@ import { stores, type RunningStore } from './stores/index.js';
 import { chooseNode, nodeChoiceProblems, proxiedNode, throughProxy } from './stores/node-choice.js';
 import { restartable } from './stores/store.js';
 import { planTopology, type BalancerKind, type CustomApp, type Topology } from './topology/plan.js';
-import { VERSION } from './version.js';
-import { RateLimiter } from './driver/rate-limit.js';
+import { VERSION } from './platform/version.js';
+import { RateLimiter } from './platform/rate-limit.js';
 import { describeLogouts, sessionsLeftWarning, type LogoutResult } from './driver/logout.js';
 
 export interface RunOptions {
@@ -59,20 +60,7 @@ export interface RunOptions {
   idSample?: number;
 }
 
-export type RunEvent =
-  | { type: 'run-start'; runId: string; seed: number }
-  | { type: 'notice'; message: string }
-  | { type: 'store-ready'; strategy: string; description: string }
-  | { type: 'preflight-step'; strategy: string; step: PreflightStep }
-  /** `checking`: on an external deployment nothing is started, only its health path checked (this URL). */
-  | { type: 'scenario-start'; strategy: string; scenario: string; checking?: string }
-  | { type: 'row'; row: ResultRow };
-
-/** Where a run is, for a live status line: updated after every request. */
-export interface RunActivity extends ScenarioActivity {
-  strategy: string;
-  scenario: string;
-}
+export type { RunActivity, RunEvent };
 
 export interface RunHooks {
   signal: AbortSignal;

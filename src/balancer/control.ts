@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../platform/errors.js';
 import type { DrainResult, RunningProxy } from './proxy.js';
 
 /**

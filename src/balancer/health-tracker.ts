@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 
 export interface HealthChange {
   targetId: string;

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { EnvironmentError } from '../errors.js';
-import { withTimeout } from '../time.js';
+import { EnvironmentError } from '../platform/errors.js';
+import { withTimeout } from '../platform/time.js';
 import { CONTROL_MARGIN_MS, type ControlCommand, type ControlReply } from './control.js';
 import { HealthTracker, type HealthChange } from './health-tracker.js';
 import { readWorkerMessage } from './messages.js';

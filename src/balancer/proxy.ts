@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool, errors as undiciErrors } from 'undici';
-import { settleWithin } from '../time.js';
+import { settleWithin } from '../platform/time.js';
 import { TargetAddresses } from './addresses.js';
 import { initialHealth, matchesStatus, recordCheck, validateMatcher, type TargetHealth } from './health.js';
 import { readRouteRequest, route, stickinessCookies, validateStickiness, type TargetView } from './routing.js';

@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import { EnvironmentError, errorMessage } from '../errors.js';
-import { pollUntil } from '../time.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
+import { pollUntil } from '../platform/time.js';
 import { CONTROL_MARGIN_MS } from './control.js';
 import { HealthTracker } from './health-tracker.js';
 import type { Balancer } from './index.js';

@@ -1,4 +1,4 @@
-import { HTTP_TOKEN } from '../http-token.js';
+import { HTTP_TOKEN } from '../platform/http-token.js';
 import { MAX_STICKINESS_SECONDS, MIN_STICKINESS_SECONDS, type Algorithm, type Stickiness } from './settings.js';
 
 /**

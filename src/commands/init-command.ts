@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_CONFIG_FILE } from '../config/config-file.js';
 import { STARTER_CONFIG } from '../config/starter.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { reportError } from './report-error.js';
 
 /** `hactl init`: a commented starter config, never over an existing file unless --force. */

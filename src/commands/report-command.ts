@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { checkWritable } from '../config/options.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { loadReport } from '../report/load.js';
 import { FORMAT_NAMES, renderers, type FormatName, type RenderOptions } from '../report/renderers.js';
 import { reportError } from './report-error.js';

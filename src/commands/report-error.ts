@@ -1,4 +1,4 @@
-import { errorMessage, ExitCode, HactlError } from '../errors.js';
+import { errorMessage, ExitCode, HactlError } from '../platform/errors.js';
 
 /**
  * A user's mistake or the machine's: one line (a line per problem, for a file with several) and

@@ -1,5 +1,5 @@
 import { open, writeFile } from 'node:fs/promises';
-import { demoProfile } from '../app/profile.js';
+import { demoProfile } from '../config/demo-profile.js';
 import { loadAppProfile } from '../config/app-profile.js';
 import { commandDir, findConfigFile, loadConfigFile, type ConfigFile } from '../config/config-file.js';
 import { checkWritable, parseRunFlags, type AppFlags } from '../config/options.js';
@@ -7,7 +7,7 @@ import { flagOf, type CommandFlags, type RunFlags } from '../config/flags.js';
 import { builtinScenarioNames, isScenarioFile, loadScenario } from '../config/scenario.js';
 import type { AppProfile } from '../driver/app-profile.js';
 import { randomSeed } from '../driver/rng.js';
-import { ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../platform/errors.js';
 import { accountsShortfall } from '../config/accounts.js';
 import { evaluateExpectations } from '../expectations/evaluate.js';
 import { exitCodeFor } from '../expectations/verdict.js';

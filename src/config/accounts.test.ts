@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { accountsShortfall, parseAccounts, splitCsvLine } from './accounts.js';
 import { loadAppProfile } from './app-profile.js';
 

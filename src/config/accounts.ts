@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppProfile, Identity } from '../driver/app-profile.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 
 /**
  * Test accounts for an app with real logins: the app profile's `users: accounts.csv`, a CSV file

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { DEMO_PROFILE_DATA, demoProfile } from '../app/profile.js';
-import { UsageError } from '../errors.js';
+import { DEMO_PROFILE_DATA, demoProfile } from './demo-profile.js';
+import { UsageError } from '../platform/errors.js';
 import { compileAppProfile } from './app-profile.js';
 
 const kim = { userId: 'u0001-abc', userNm: 'Kim Minji' };

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { parseWith, readYamlFile } from './yaml-file.js';
+import { parseWith, readYamlFile } from '../platform/yaml-file.js';
 import type { AppProfile, HttpRequest, Identity } from '../driver/app-profile.js';
 import { safeDecode } from '../driver/forge.js';
 import { captureGroups, compileReplicaIdentity } from '../driver/replica-identity.js';
-import { UsageError } from '../errors.js';
-import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../http-token.js';
+import { UsageError } from '../platform/errors.js';
+import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../platform/http-token.js';
 import { STRATEGY_NAMES } from '../strategies.js';
-import { compileJsonPath, validJsonPath } from './json-path.js';
+import { compileJsonPath, validJsonPath } from '../platform/json-path.js';
 import { loadAccounts, type Accounts } from './accounts.js';
 import { compileTemplate, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 

@@ -1,10 +1,10 @@
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { failureRules, mergeFlags } from '../commands/run-command.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import path from 'node:path';
 import { commandDir, parseConfig } from './config-file.js';
-import type { FlagSpec } from './flag.js';
+import type { FlagSpec } from '../platform/flag.js';
 import { configKey, FLAGS } from './flags.js';
 import { parseRunFlags } from './options.js';
 import { STARTER_CONFIG } from './starter.js';

@@ -1,16 +1,16 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { issueLine, readYamlFile } from './yaml-file.js';
+import { issueLine, readYamlFile } from '../platform/yaml-file.js';
 import { builtinScenarioNames, isScenarioFile, scenarioFileNames, unknownScenario } from './scenario.js';
-import { didYouMean } from '../did-you-mean.js';
-import { UsageError } from '../errors.js';
+import { didYouMean } from '../platform/did-you-mean.js';
+import { UsageError } from '../platform/errors.js';
 import type { Expectation } from '../expectations/evaluate.js';
 import { parseBound } from '../expectations/expression.js';
 import { isFinding, metricProblem } from '../expectations/metrics.js';
 import { chooseStrategy } from '../strategies.js';
 import { COMMAND_FLAGS, configKey, DEFAULT_CONFIG_FILE, RUN_FLAGS, type RunFlags } from './flags.js';
-import type { FlagSpec } from './flag.js';
+import type { FlagSpec } from '../platform/flag.js';
 
 export { DEFAULT_CONFIG_FILE };
 

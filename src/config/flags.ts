@@ -4,7 +4,7 @@ import { DEFAULT_RUNTIME, runtimes, type RuntimeFlagSpecs } from '../runtime/ind
 import type { RegisteredRuntime } from '../runtime/runtime.js';
 import { strategyHelp, strategyRegistry } from '../strategies.js';
 import { BALANCER_KINDS } from '../topology/plan.js';
-import { longName, type FlagSpec, type FlagValues } from './flag.js';
+import { longName, type FlagSpec, type FlagValues } from '../platform/flag.js';
 import { DEFAULT_SCENARIOS, DEFAULTS } from './options.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { parseConfig } from './config-file.js';
 import { parseRunFlags } from './options.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import type { ExternalSettings } from '../runtime/external.js';
 import { DEFAULT_SCENARIOS, parseRunFlags } from './options.js';
 

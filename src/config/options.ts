@@ -1,13 +1,13 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ID_SAMPLE_RANGE } from '../driver/phases/security-id-quality.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { DEFAULT_RUNTIME, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
 import type { ChosenRuntime, RegisteredRuntime } from '../runtime/runtime.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
 import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
-import { longName, oneOf, parseInteger, splitList, type FlagSpec } from './flag.js';
+import { longName, oneOf, parseInteger, splitList, type FlagSpec } from '../platform/flag.js';
 import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
 
 export type { RunFlags } from './flags.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
-import { demoProfile } from '../app/profile.js';
+import { UsageError } from '../platform/errors.js';
+import { demoProfile } from './demo-profile.js';
 import { compileAppProfile } from './app-profile.js';
 import { appConflict, builtinScenarioNames, loadScenario, parseScenario, scenarioConflict, strategyConflict } from './scenario.js';
 import { ALB_HEALTH_CHECK, FAST_HEALTH_CHECK } from '../balancer/settings.js';

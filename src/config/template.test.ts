@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileJsonPath, validJsonPath } from './json-path.js';
+import { compileJsonPath, validJsonPath } from '../platform/json-path.js';
 import { compileTemplate, renderTemplate, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 describe('profile templates', () => {

@@ -1,6 +1,6 @@
 import type { HealthDirection } from '../balancer/settings.js';
-import { EnvironmentError } from '../errors.js';
-import { pollUntil } from '../time.js';
+import { EnvironmentError } from '../platform/errors.js';
+import { pollUntil } from '../platform/time.js';
 import type { PhaseClient } from './phase.js';
 import { answeringName, cleanRun, detectionMoment } from './fault-effect.js';
 import { isFault } from './records.js';

@@ -4,7 +4,7 @@ import type { HttpRequest } from './app-profile.js';
 import { cookieHeader, storeSetCookies } from './cookie-memo.js';
 import { Http1Client, type Http1Handler } from './http1-client.js';
 import type { Http1Response } from './http1-response.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from '../platform/rate-limit.js';
 import type { Outcome, Sample } from './records.js';
 import { BALANCER_TAG, type ReplicaIdentity } from './replica-identity.js';
 

@@ -1,4 +1,4 @@
-import { classifyAlphabet } from '../metrics/id-quality.js';
+import { classifyAlphabet } from './id-quality.js';
 import type { Rng } from './rng.js';
 
 /** Runs of letters and digits this long are an id or a signature; shorter ones (`s:`, a version) stay. */

@@ -1,4 +1,4 @@
-import { HTTP_TOKEN } from '../http-token.js';
+import { HTTP_TOKEN } from '../platform/http-token.js';
 
 /**
  * Reads HTTP/1.1 answers off a connection's bytes (RFC 9112): the status line, the header

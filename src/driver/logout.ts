@@ -1,10 +1,10 @@
 import type { CookieJar } from 'tough-cookie';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../platform/errors.js';
 import type { AppProfile } from './app-profile.js';
 import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
 import { sessionCookie } from './phases/security-replay.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from '../platform/rate-limit.js';
 import type { RowWarning } from './warnings.js';
 
 /** The cleanup's bound however many sessions it has: a deployment that is slow for all of them must not hold the run for longer. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NodeChoice } from '../stores/node-choice.js';
-import { CountSyntaxError, parseCount, type CountExpression, type CountVariables } from '../config/count.js';
+import { CountSyntaxError, parseCount, type CountExpression, type CountVariables } from './count.js';
 import type { Cluster, ClusterControl } from '../runtime/runtime.js';
 import type { AppProfile, HttpRequest, Identity, OptionalRequest } from './app-profile.js';
 import { isError, type Driver, type Exchange } from './driver.js';

@@ -1,3 +1,4 @@
+import type { FaultCommandRun } from '../platform/fault-command.js';
 /** What a scenario leaves behind: samples, faults and findings. The report is computed from these. */
 import type { FindingId } from './findings.js';
 import type { KillReplicaFault } from './phases/kill-replica.js';
@@ -115,20 +116,7 @@ export function isStoreToxicFault(fault: Fault): fault is StoreToxicFault {
   return Object.hasOwn(STORE_TOXIC_KINDS, fault.kind);
 }
 
-/** One run of a user's fault command. */
-export interface FaultCommandRun {
-  /** '--kill-replica-cmd', '--start-replica-cmd', '--kill-store-cmd', '--start-store-cmd', '--verify-cmd', '--store-ready-cmd' */
-  flag: string;
-  /** The command line as run (fields filled in). */
-  command: string;
-  /** Milliseconds since the scenario started. */
-  startAt: number;
-  endAt: number;
-  /** 'exit 0', 'exit 4', 'SIGKILL', 'timeout'. */
-  exit: string;
-  /** The last <= 500 characters of stdout+stderr, trimmed. */
-  output: string;
-}
+export type { FaultCommandRun };
 
 /** One user's counter after concurrent increments: what the app acknowledged, and what it kept. */
 export interface CounterRecord {

@@ -1,5 +1,5 @@
 import { REPLICA_HEADER } from '../balancer/index.js';
-import { compileJsonPath } from '../config/json-path.js';
+import { compileJsonPath } from '../platform/json-path.js';
 
 /**
  * Where an answer names the replica that gave it, as an app profile's `replica:` key says:

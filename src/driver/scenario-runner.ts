@@ -1,4 +1,4 @@
-import type { CountVariables } from '../config/count.js';
+import type { CountVariables } from './count.js';
 import type { Scenario } from './scenario.js';
 import type { Cluster } from '../runtime/runtime.js';
 import type { AppProfile } from './app-profile.js';
@@ -12,9 +12,9 @@ import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import type { CookieJar } from 'tough-cookie';
 import { logOutSessions, type LogoutResult } from './logout.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimiter } from '../platform/rate-limit.js';
 import { countStoreEntries, storeUnused } from '../stores/usage.js';
-import { errorMessage, StoreUnusedError } from '../errors.js';
+import { errorMessage, StoreUnusedError } from '../platform/errors.js';
 import { restoreReplicas } from './phases/command-faults.js';
 
 export interface ScenarioRunInput {

@@ -1,4 +1,4 @@
-import { didYouMean } from '../did-you-mean.js';
+import { didYouMean } from '../platform/did-you-mean.js';
 import { FINDING_IDS, isFact, isFindingId } from '../driver/findings.js';
 import type { Finding } from '../driver/records.js';
 import type { ResultRow } from '../report/model.js';

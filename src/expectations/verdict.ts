@@ -1,4 +1,4 @@
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../platform/errors.js';
 import { failedFindings } from '../report/failed-findings.js';
 import { rowIsInvalid, type Report } from '../report/model.js';
 

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 import { serveAdmin, type AdminServer } from './admin.js';
 import { faultProxyControl } from './control.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

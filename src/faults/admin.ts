@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../platform/errors.js';
 import type { TcpProxy } from './tcp-proxy.js';
 import { parseToxic } from './toxics.js';
 

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { EnvironmentError, errorMessage } from '../errors.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { parseToxic, type Toxic } from './toxics.js';
 
 /** The admin API answers at once; longer means the proxy is gone or stuck. */

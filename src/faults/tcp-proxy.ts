@@ -1,7 +1,7 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import { EnvironmentError, errorMessage } from '../errors.js';
-import { settleWithin } from '../time.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
+import { settleWithin } from '../platform/time.js';
 import { Link, type Endpoint } from './link.js';
 import type { Toxic } from './toxics.js';
 import { toxicUnit, type ToxicUnit } from './units.js';

@@ -1,4 +1,4 @@
-import type { RunActivity, RunEvent } from '../run.js';
+import type { RunActivity, RunEvent } from './events.js';
 import { percent } from './cells.js';
 import { lineProgress } from './progress.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { chooseStrategy, variantRecord } from '../strategies.js';
 import type { Report } from './model.js';
 

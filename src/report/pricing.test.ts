@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../platform/errors.js';
 import { chooseStrategy, type StrategyChoice } from '../strategies.js';
 import { HOURS_PER_MONTH, loadPricing, monthlyCost, parsePricing, pricingNote, type Pricing } from './pricing.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWith, readYamlFile } from '../config/yaml-file.js';
+import { parseWith, readYamlFile } from '../platform/yaml-file.js';
 import { strategyRegistry, type StrategyRegistry } from '../strategies.js';
 
 /** AWS's price pages and its pricing calculator count a month as 730 hours (8,760 / 12). */

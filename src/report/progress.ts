@@ -1,4 +1,4 @@
-import type { RunEvent } from '../run.js';
+import type { RunEvent } from './events.js';
 import { oneLine, percent, warningLine } from './cells.js';
 import { rowIsInvalid, shownStatus } from './model.js';
 

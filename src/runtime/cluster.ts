@@ -1,5 +1,5 @@
 import type { Balancer } from '../balancer/index.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 import type { Cluster } from './runtime.js';
 
 /** What a runtime can do to one of its replicas: a process, a container, ... */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 import { nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
@@ -17,7 +17,7 @@ import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { answers200, healthProbe } from './http-probe.js';
-import { sleep } from '../time.js';
+import { sleep } from '../platform/time.js';
 import type { Cluster, Runtime, RuntimeOptions, StoreProxy } from './runtime.js';
 import type { DockerSettings } from './docker/settings.js';
 

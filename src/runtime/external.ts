@@ -1,13 +1,13 @@
-import { EnvironmentError, UsageError } from '../errors.js';
+import { EnvironmentError, UsageError } from '../platform/errors.js';
 import { oneNodeStore, type RunningStore, type StoreModule } from '../stores/store.js';
-import { pollUntil } from '../time.js';
+import { pollUntil } from '../platform/time.js';
 import { fillReplicaTemplate, replicaId, unknownReplicaFields } from '../topology/plan.js';
-import { execCommand, FAULT_COMMAND_FIELDS, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, VERIFY_COMMAND_FIELDS, type CommandRun } from './fault-command.js';
+import { execCommand, FAULT_COMMAND_FIELDS, FAULT_COMMAND_TIMEOUT_MS, runFaultCommand, VERIFY_COMMAND_FIELDS, type CommandRun } from '../platform/fault-command.js';
 import { answerOf, answers2xx } from './http-probe.js';
 import { checkTarget } from './target-check.js';
 import type { Cluster, ClusterControl, CommandFaults, Runtime, RuntimeModule, RuntimeOptions } from './runtime.js';
-import type { RateLimiter } from '../driver/rate-limit.js';
-import { parseInteger, splitList, type FlagSpec } from '../config/flag.js';
+import type { RateLimiter } from '../platform/rate-limit.js';
+import { parseInteger, splitList, type FlagSpec } from '../platform/flag.js';
 import { STRATEGY_NAMES } from '../strategies.js';
 
 /** What the external runtime needs: the deployment's address, and the user's fault commands. */

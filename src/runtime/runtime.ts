@@ -3,11 +3,11 @@ import type { BalancerTarget } from '../balancer/settings.js';
 import type { StoreModule, Availability, RunningStore, StoreNode, StoreOptions } from '../stores/store.js';
 import type { BalancerKind, Topology } from '../topology/plan.js';
 import type { Toxic } from '../faults/toxics.js';
-import type { CommandRun } from './fault-command.js';
-import type { RateLimiter } from '../driver/rate-limit.js';
+import type { CommandRun } from '../platform/fault-command.js';
+import type { RateLimiter } from '../platform/rate-limit.js';
 import type { BalancerProfile } from '../balancer/settings.js';
-import type { FlagSpec } from '../config/flag.js';
-import type { RunFlags } from '../config/flags.js';
+import type { FlagSpec, FlagValues } from '../platform/flag.js';
+import type { RuntimeFlagSpecs } from './index.js';
 
 /**
  * A cluster (or store) whose faults are the user's commands (--runtime external): hactl does not
@@ -34,17 +34,7 @@ export interface ReplicaCommandFaults extends CommandFaults {
   start?(replica: string): Promise<CommandRun>;
 }
 
-/** The store commands of a deployment's own store. */
-export interface StoreCommandFaults {
-  /** Runs --kill-store-cmd; throws FaultCommandError (with the run) when it fails. */
-  kill(signal: NodeJS.Signals): Promise<CommandRun>;
-  /** Runs --start-store-cmd; undefined without one (the platform restarts the store). */
-  start?(): Promise<CommandRun>;
-  /** Runs --store-ready-cmd (exit 0: the store is back); undefined without one. */
-  ready?(): Promise<CommandRun>;
-  /** How long hactl waits for the store to be back: --fault-timeout, else 60 s. */
-  backWithinMs: number;
-}
+export type { StoreCommandFaults } from '../stores/store.js';
 
 /**
  * What a scenario's phases may ask of a cluster beyond sending requests. A runtime that cannot do
@@ -87,11 +77,25 @@ export interface OwnBalancerSummary {
   probePath: string;
 }
 
+/**
+ * The run's flags as runtimes read them: every runtime's own, by key, and those of the run's that
+ * bear on a runtime (the one strategy of a deployment, hactl's own balancer). The config layer's
+ * RunFlags holds all of these.
+ */
+export type RuntimeFlags = FlagValues<readonly RuntimeFlagSpecs[]> & {
+  strategy?: string;
+  port?: string;
+  balancer?: string;
+  balancerProfile?: string;
+  algorithm?: string;
+  deregistrationDelay?: string;
+};
+
 /** What a runtime learns once the app profile and the config file are read. */
 export interface RuntimeContext {
   healthPath: string;
   /** Where a command given by this flag runs: the config file's folder when it came from there. */
-  commandDir(key: keyof RunFlags): string;
+  commandDir(key: keyof RuntimeFlags): string;
 }
 
 /**
@@ -110,7 +114,7 @@ export interface RuntimeModule<S> {
   app: { flag?: FlagSpec; usage: string; runs?: string };
   traits: RuntimeTraits;
   /** Its settings from the run's flags (and HACTL_* variables), or a UsageError naming the flag. */
-  parse(flags: RunFlags, env: NodeJS.ProcessEnv): S;
+  parse(flags: RuntimeFlags, env: NodeJS.ProcessEnv): S;
   /** Its settings completed once the app profile and the config file are known. */
   complete?(settings: S, context: RuntimeContext): S;
   report?(settings: S): RuntimeReport;
@@ -135,7 +139,7 @@ export interface ChosenRuntime extends RuntimeTraits {
 
 /** A runtime as the registry holds it: its module's declarations, and a parse that binds its settings. */
 export interface RegisteredRuntime extends Pick<RuntimeModule<unknown>, 'name' | 'flags' | 'refuseFlags' | 'app' | 'traits'> {
-  parse(flags: RunFlags, env: NodeJS.ProcessEnv): ChosenRuntime;
+  parse(flags: RuntimeFlags, env: NodeJS.ProcessEnv): ChosenRuntime;
 }
 
 export function registerRuntime<S>(module: RuntimeModule<S>): RegisteredRuntime {

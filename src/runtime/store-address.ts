@@ -1,4 +1,4 @@
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 import type { StoreNode } from '../stores/store.js';
 
 /** A store's connection URL with another host and port: the same server, reached through a proxy. */

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../errors.js';
-import { freePorts } from './ports.js';
+import { EnvironmentError } from '../platform/errors.js';
+import { freePorts } from '../platform/ports.js';
 import { checkTarget, noAnswerReason } from './target-check.js';
 
 describe('why a request got no answer', () => {

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../platform/errors.js';
 import { excerptOf } from './http-probe.js';
 
 /** How long the deployment's health path may take to answer the start check. */

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage } from '../errors.js';
-import { freePort } from '../runtime/ports.js';
-import { waitUntilReady } from '../runtime/processes.js';
-import { findExecutable, readOutput } from './executables.js';
+import { errorMessage } from '../platform/errors.js';
+import { freePort } from '../platform/ports.js';
+import { waitUntilReady } from '../platform/processes.js';
+import { findExecutable, readOutput } from '../platform/executables.js';
 import { serverProcessNode } from './server-process.js';
 import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';
 

@@ -1,8 +1,8 @@
 import { chmod, cp, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EnvironmentError } from '../errors.js';
-import { isExecutable } from './executables.js';
+import { EnvironmentError } from '../platform/errors.js';
+import { isExecutable } from '../platform/executables.js';
 
 /**
  * Where PostgreSQL's server binaries come from, and how they run when hactl is root: the

@@ -1,10 +1,10 @@
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError } from '../errors.js';
-import { freePort } from '../runtime/ports.js';
-import { waitUntilReady } from '../runtime/processes.js';
-import { withTimeout } from '../time.js';
-import { readOutput } from './executables.js';
+import { EnvironmentError } from '../platform/errors.js';
+import { freePort } from '../platform/ports.js';
+import { waitUntilReady } from '../platform/processes.js';
+import { withTimeout } from '../platform/time.js';
+import { readOutput } from '../platform/executables.js';
 import { locatePostgres, reachableBy, unprivilegedUser } from './postgres-binaries.js';
 import { serverProcessNode } from './server-process.js';
 import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';

@@ -1,9 +1,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { freePort } from '../runtime/ports.js';
-import { waitUntilReady } from '../runtime/processes.js';
-import { findExecutable, readOutput } from './executables.js';
+import { freePort } from '../platform/ports.js';
+import { waitUntilReady } from '../platform/processes.js';
+import { findExecutable, readOutput } from '../platform/executables.js';
 import { serverProcessNode } from './server-process.js';
 import type { RedisPersistence } from '../strategies.js';
 import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule, type StoreOptions } from './store.js';

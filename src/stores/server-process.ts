@@ -1,4 +1,4 @@
-import type { Supervised } from '../runtime/processes.js';
+import type { Supervised } from '../platform/processes.js';
 import type { StoreNodeControls } from './store.js';
 
 /**

@@ -1,8 +1,21 @@
 import type { SessionStoreKind } from '../app/config.js';
-import type { ProcessSupervisor } from '../runtime/processes.js';
+import type { ProcessSupervisor } from '../platform/processes.js';
 import type { RedisPersistence } from '../strategies.js';
-import type { StoreCommandFaults } from '../runtime/runtime.js';
+import type { Availability } from '../platform/availability.js';
+import type { CommandRun } from '../platform/fault-command.js';
 import type { stores } from './index.js';
+
+/** The store commands of a deployment's own store. */
+export interface StoreCommandFaults {
+  /** Runs --kill-store-cmd; throws FaultCommandError (with the run) when it fails. */
+  kill(signal: NodeJS.Signals): Promise<CommandRun>;
+  /** Runs --start-store-cmd; undefined without one (the platform restarts the store). */
+  start?(): Promise<CommandRun>;
+  /** Runs --store-ready-cmd (exit 0: the store is back); undefined without one. */
+  ready?(): Promise<CommandRun>;
+  /** How long hactl waits for the store to be back: --fault-timeout, else 60 s. */
+  backWithinMs: number;
+}
 
 /** The name strategies use for a store: a key of the store modules' registry (src/stores/index.ts). */
 export type StoreName = keyof typeof stores;
@@ -12,10 +25,7 @@ export interface StoreOptions {
   persistence?: RedisPersistence;
 }
 
-/** Whether a store can be had on this machine, and if not, what to do about it. */
-export type Availability =
-  | { available: true; detail: string }
-  | { available: false; reason: string; fix: string };
+export type { Availability };
 
 export interface LocalStoreContext {
   supervisor: ProcessSupervisor;

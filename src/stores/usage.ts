@@ -1,4 +1,4 @@
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../platform/errors.js';
 import { stores } from './index.js';
 import type { RunningStore } from './store.js';
 

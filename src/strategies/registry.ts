@@ -1,4 +1,4 @@
-import { didYouMean } from '../did-you-mean.js';
+import { didYouMean } from '../platform/did-you-mean.js';
 import type { ReplicaField, StrategyDescriptor, StrategyVariant } from './descriptor.js';
 
 /** A strategy with one of its variants chosen: what a row of the report is about. */

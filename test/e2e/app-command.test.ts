@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
-import { pollUntil } from '../../src/time.js';
+import { pollUntil } from '../../src/platform/time.js';
 import { startHactl } from './helpers.js';
 import { expectKillNode, expectLoginRead } from './oracle.js';
 

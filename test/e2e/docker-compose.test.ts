@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import { composeFile } from '../../dist/topology/compose.js';
-import { freePort } from '../../dist/runtime/ports.js';
+import { freePort } from '../../dist/platform/ports.js';
 import { chooseStrategy, type StrategyChoice } from '../../dist/strategies.js';
 
 const run = promisify(execFile);

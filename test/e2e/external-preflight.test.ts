@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answers200 } from '../../src/runtime/http-probe.js';
-import { freePorts } from '../../src/runtime/ports.js';
-import { pollUntil } from '../../src/time.js';
+import { freePorts } from '../../src/platform/ports.js';
+import { pollUntil } from '../../src/platform/time.js';
 import type { Report } from '../../src/report/model.js';
 import { runHactl, startHactl, STACK_LINE } from './helpers.js';
 

@@ -10,9 +10,9 @@ import { REPLICA_HEADER } from '../../src/balancer/proxy.js';
 import { FAST_CONNECT_TIMEOUT_MS, FAST_HEALTH_CHECK, type BalancerSettings, type Stickiness } from '../../src/balancer/settings.js';
 import { haproxyAvailability, startHaproxyBalancer, type LocalHaproxyBalancer } from '../../src/balancer/haproxy/index.js';
 import { answers200 } from '../../src/runtime/http-probe.js';
-import { freePorts } from '../../src/runtime/ports.js';
-import { ProcessSupervisor, waitUntilReady, type Supervised } from '../../src/runtime/processes.js';
-import { pollUntil } from '../../src/time.js';
+import { freePorts } from '../../src/platform/ports.js';
+import { ProcessSupervisor, waitUntilReady, type Supervised } from '../../src/platform/processes.js';
+import { pollUntil } from '../../src/platform/time.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../../dist/app/server.js', import.meta.url));
 const IDS = ['replica-1', 'replica-2', 'replica-3'];

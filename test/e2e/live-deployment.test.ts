@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/driver/records.js';
 import type { KillReplicaFault } from '../../src/driver/phases/kill-replica.js';
 import type { Report, ResultRow } from '../../src/report/model.js';
-import { freePorts } from '../../src/runtime/ports.js';
+import { freePorts } from '../../src/platform/ports.js';
 import { execFileSync } from 'node:child_process';
 import { runHactl, startHactl, STACK_LINE } from './helpers.js';
-import { pollUntil, sleep } from '../../src/time.js';
+import { pollUntil, sleep } from '../../src/platform/time.js';
 import { startDeployment, type Deployment } from './live-deployment.js';
 
 const PROFILE = fileURLToPath(new URL('../../fixtures/apps/php-behind-nginx.yaml', import.meta.url));

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answers200 } from '../../src/runtime/http-probe.js';
-import { freePorts } from '../../src/runtime/ports.js';
-import { pollUntil, sleep } from '../../src/time.js';
+import { freePorts } from '../../src/platform/ports.js';
+import { pollUntil, sleep } from '../../src/platform/time.js';
 
 const LAUNCH = fileURLToPath(new URL('../../fixtures/apps/php/launch.sh', import.meta.url));
 const PATH = `${process.env.PATH}:/usr/local/sbin:/usr/sbin`;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntil } from '../../src/time.js';
+import { pollUntil } from '../../src/platform/time.js';
 import { runIdOf, startHactl, STACK_LINE } from './helpers.js';
 
 const names = (seen: Map<number, string>) => [...new Set(seen.values())];

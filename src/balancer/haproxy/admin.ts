@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { EnvironmentError } from '../../errors.js';
+import { EnvironmentError } from '../../platform/errors.js';
 import { HAPROXY_BACKEND, type AdminAddress } from './config.js';
 
 /** A server's operational state, the first word of HAProxy's `status` column. */

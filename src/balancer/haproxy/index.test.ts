@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../../errors.js';
-import { ProcessSupervisor } from '../../runtime/processes.js';
+import { EnvironmentError } from '../../platform/errors.js';
+import { ProcessSupervisor } from '../../platform/processes.js';
 import { FAST_CONNECT_TIMEOUT_MS, FAST_HEALTH_CHECK, type BalancerSettings } from '../settings.js';
 import { haproxyAvailability, startHaproxyBalancer } from './index.js';
 

@@ -1,11 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError, UsageError, errorMessage } from '../../errors.js';
-import { canConnect, freePort, freePorts } from '../../runtime/ports.js';
-import { waitUntilReady, type ExitInfo, type ProcessSupervisor, type Supervised } from '../../runtime/processes.js';
-import { findExecutable, readOutput } from '../../stores/executables.js';
+import { EnvironmentError, UsageError, errorMessage } from '../../platform/errors.js';
+import { canConnect, freePort, freePorts } from '../../platform/ports.js';
+import { waitUntilReady, type ExitInfo, type ProcessSupervisor, type Supervised } from '../../platform/processes.js';
+import { findExecutable, readOutput } from '../../platform/executables.js';
 import type { Availability } from '../../stores/store.js';
-import { settleWithin, sleep } from '../../time.js';
+import { settleWithin, sleep } from '../../platform/time.js';
 import { HealthTracker } from '../health-tracker.js';
 import type { Balancer, DrainResult } from '../index.js';
 import { httpOrigin, type BalancerSettings } from '../settings.js';

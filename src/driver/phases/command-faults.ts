@@ -3,11 +3,11 @@
  * external): users keep reading while a command runs, the fault's moment is found from what
  * they saw, and the fault is verified before any figure after it is taken as a result.
  */
-import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
-import { FaultCommandError, type CommandRun } from '../../runtime/fault-command.js';
+import { EnvironmentError, errorMessage, StoreLostError } from '../../platform/errors.js';
+import { FaultCommandError, type CommandRun } from '../../platform/fault-command.js';
 import type { CommandFaults, ReplicaCommandFaults, StoreCommandFaults } from '../../runtime/runtime.js';
 import type { RunningStore } from '../../stores/store.js';
-import { sleep } from '../../time.js';
+import { sleep } from '../../platform/time.js';
 import { newJar } from '../cookie-memo.js';
 import { classifyAction, type Driver } from '../driver.js';
 import { answeringName, answersToJudge, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';

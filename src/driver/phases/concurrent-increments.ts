@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvironmentError, UsageError } from '../../errors.js';
+import { EnvironmentError, UsageError } from '../../platform/errors.js';
 import { classifyAction, MAX_BURST } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { count, definePhase, evaluateCount, type PhaseClient } from '../phase.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { EnvironmentError, errorMessage, StoreLostError } from '../../errors.js';
+import { EnvironmentError, errorMessage, StoreLostError } from '../../platform/errors.js';
 import { chooseNode, choiceIn, describeChoice, NODE_CHOICE_FIELDS, nodeTarget, ONE_CHOICE } from '../../stores/node-choice.js';
-import { sleep } from '../../time.js';
+import { sleep } from '../../platform/time.js';
 import { definePhase } from '../phase.js';
 import type { CommandEvidence, FaultBase } from '../records.js';
 import { killStoreByCommand } from './command-faults.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EnvironmentError } from '../../errors.js';
-import { settleWithin } from '../../time.js';
+import { EnvironmentError } from '../../platform/errors.js';
+import { settleWithin } from '../../platform/time.js';
 import { detectionBoundMs } from '../../balancer/settings.js';
 import { BALANCER_CONDITIONS, CONDITION_NAMES, conditions, type ConditionName } from '../conditions.js';
 import { interleave, runInOrder } from '../order.js';

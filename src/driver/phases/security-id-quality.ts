@@ -1,6 +1,6 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { idQuality } from '../../metrics/id-quality.js';
+import { idQuality } from '../id-quality.js';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { definePhase } from '../phase.js';

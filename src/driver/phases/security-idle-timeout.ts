@@ -1,6 +1,6 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { sleep } from '../../time.js';
+import { sleep } from '../../platform/time.js';
 import { classifyAction } from '../driver.js';
 import { runInOrder } from '../order.js';
 import { definePhase, type PhaseClient } from '../phase.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { EnvironmentError } from '../../errors.js';
+import { EnvironmentError } from '../../platform/errors.js';
 import { TOXIC_SCHEMA, type Toxic } from '../../faults/toxics.js';
 import { chooseNode, choiceIn, NODE_CHOICE_FIELDS, nodeTarget, ONE_CHOICE } from '../../stores/node-choice.js';
 import type { FaultBase } from '../records.js';
-import { sleep } from '../../time.js';
+import { sleep } from '../../platform/time.js';
 import { definePhase } from '../phase.js';
 import { readWhile } from './read.js';
 

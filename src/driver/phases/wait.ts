@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sleep } from '../../time.js';
+import { sleep } from '../../platform/time.js';
 import { definePhase } from '../phase.js';
 
 export const wait = definePhase({

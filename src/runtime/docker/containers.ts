@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
-import { EnvironmentError } from '../../errors.js';
-import { pollUntil } from '../../time.js';
+import { EnvironmentError } from '../../platform/errors.js';
+import { pollUntil } from '../../platform/time.js';
 import { RUN_LABEL, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
 import { engineCall, type Engine } from './engine.js';
 

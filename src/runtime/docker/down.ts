@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { errorMessage } from '../../errors.js';
+import { errorMessage } from '../../platform/errors.js';
 import { RUN_LABEL } from '../../topology/containers.js';
 import { engineCall } from './engine.js';
 

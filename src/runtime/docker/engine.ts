@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { EnvironmentError, errorMessage } from '../../errors.js';
-import { withTimeout } from '../../time.js';
+import { EnvironmentError, errorMessage } from '../../platform/errors.js';
+import { withTimeout } from '../../platform/time.js';
 
 const PING_TIMEOUT_MS = 5_000;
 /** A short engine call (create, start, kill, inspect, list) that takes longer than this has hung. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { EnvironmentError, errorMessage } from '../../errors.js';
+import { EnvironmentError, errorMessage } from '../../platform/errors.js';
 import { RUN_LABEL } from '../../topology/containers.js';
 import { engineCall } from './engine.js';
 

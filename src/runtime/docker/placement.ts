@@ -1,5 +1,5 @@
 import type { ContainerPlan, NetworkMode, Placement } from '../../topology/containers.js';
-import { freePorts } from '../ports.js';
+import { freePorts } from '../../platform/ports.js';
 
 /** Where each service's ports are, as the plans name them and as hactl publishes them. */
 export interface Placed {

@@ -1,5 +1,5 @@
-import { oneOf, type FlagSpec } from '../../config/flag.js';
-import { UsageError } from '../../errors.js';
+import { oneOf, type FlagSpec } from '../../platform/flag.js';
+import { UsageError } from '../../platform/errors.js';
 import { stores } from '../../stores/index.js';
 import type { NetworkMode } from '../../topology/containers.js';
 import type { RuntimeModule } from '../runtime.js';

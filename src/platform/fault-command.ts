@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { FaultCommandRun } from '../driver/records.js';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from './errors.js';
 
 /** The `{field}`s a fault command may use (--kill-replica-cmd and friends). */
 export const FAULT_COMMAND_FIELDS = ['replica', 'ordinal', 'signal', 'target'] as const;
@@ -14,6 +13,22 @@ const OUTPUT_TAIL_BYTES = 2048;
 const OUTPUT_EXCERPT_CHARS = 500;
 /** A command that runs longer than this is told about, every as often, so that a wait is never silent. */
 export const PROGRESS_EVERY_MS = 5_000;
+
+
+/** One run of a user's fault command. */
+export interface FaultCommandRun {
+  /** '--kill-replica-cmd', '--start-replica-cmd', '--kill-store-cmd', '--start-store-cmd', '--verify-cmd', '--store-ready-cmd' */
+  flag: string;
+  /** The command line as run (fields filled in). */
+  command: string;
+  /** Milliseconds since the scenario started. */
+  startAt: number;
+  endAt: number;
+  /** 'exit 0', 'exit 4', 'SIGKILL', 'timeout'. */
+  exit: string;
+  /** The last <= 500 characters of stdout+stderr, trimmed. */
+  output: string;
+}
 
 /**
  * One run of a user's command, as the report keeps it but in epoch milliseconds (the phase turns

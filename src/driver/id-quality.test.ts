@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createRng, type Rng } from '../driver/rng.js';
+import { createRng, type Rng } from './rng.js';
 import { classifyAlphabet, idQuality, positionEntropyBits } from './id-quality.js';
 
 const HEX = '0123456789abcdef';

@@ -1,4 +1,4 @@
-import { compileAppProfile, type AppProfileFile } from '../config/app-profile.js';
+import { compileAppProfile, type AppProfileFile } from './app-profile.js';
 
 /**
  * The demo app's profile, hactl's default: `fixtures/apps/demo.yaml` is the same profile as a

@@ -1,5 +1,5 @@
-import { didYouMean } from '../did-you-mean.js';
-import { UsageError } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
+import { UsageError } from './errors.js';
 
 /**
  * One flag as the flag table (flags.ts) and the runtimes declare it: everything the commander

@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { measureBalancerOverhead, RunOverhead } from './overhead.js';
-import { startProxy } from './proxy.js';
-import type { BalancerSettings } from './settings.js';
+import { startProxy } from '../balancer/proxy.js';
+import type { BalancerSettings } from '../balancer/settings.js';
 
 /** The proxy in this process in front of two tiny node:http replicas, over real sockets. */
 const cleanups: Array<() => Promise<unknown>> = [];

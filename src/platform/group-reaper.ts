@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { settleWithin } from '../time.js';
+import { settleWithin } from './time.js';
 
 /**
  * Cleans up after hactl if it dies without tearing down (SIGKILL, an OOM kill): kills the process

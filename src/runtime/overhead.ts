@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { Cluster } from '../runtime/runtime.js';
-import { httpOrigin, type BalancerTarget } from './settings.js';
+import type { Cluster } from './runtime.js';
+import { httpOrigin, type BalancerTarget } from '../balancer/settings.js';
 
 /**
  * What the balancer adds to a request's latency, measured at the start of a run so the report

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EnvironmentError } from '../errors.js';
-import { pollUntil, withTimeout } from '../time.js';
+import { EnvironmentError } from './errors.js';
+import { pollUntil, withTimeout } from './time.js';
 import { GroupReaper } from './group-reaper.js';
 
 export interface ExitInfo {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from './errors.js';
 import { execCommand, FaultCommandError, runFaultCommand } from './fault-command.js';
 
 describe('fault commands', () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 import { formatPath } from './paths.js';
 
 /**

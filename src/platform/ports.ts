@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from './errors.js';
 
 /**
  * Asks the kernel for `count` distinct free TCP ports on the host, holding each until all are
