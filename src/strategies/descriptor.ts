@@ -1,5 +1,5 @@
 import type { SessionStoreKind } from '../app/config.js';
-import type { StoreName } from '../stores/store.js';
+import type { StoreName, StoreOptions } from '../stores/store.js';
 
 /**
  * One session strategy, whole: everything hactl needs to plan, wire, break, price and report it.
@@ -14,6 +14,8 @@ export interface StrategyDescriptor<Name extends string = string> {
   variants: readonly StrategyVariant[];
   /** The store module the strategy needs started (src/stores/), if any. */
   store?: StoreName;
+  /** How its store runs under a variant (Redis's persistence, say): what the store module starts. */
+  storeOptions?(variant: StrategyVariant): StoreOptions;
   /** The session store the demo app opens for it; memory means each replica keeps its own. */
   appStore: SessionStoreKind;
   /** Whether the balancer pins a client to one replica; how is the variant's `stickiness`. */

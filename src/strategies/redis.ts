@@ -20,6 +20,7 @@ export const redis = defineStrategy({
     { name: 'aof-always', summary: 'append-only file, fsync on every write', persistence: 'aof-always' },
   ],
   store: 'redis',
+  storeOptions: (variant) => (variant.persistence ? { persistence: variant.persistence } : {}),
   appStore: 'redis',
   sticky: false,
   // Host and port apart too, for apps (PHP's redis session handler) configured by address rather than URL.

@@ -136,7 +136,7 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
     replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
     app: { sessionStore: strategy.appStore, cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME, secret, ...options.app, ...(options.custom ? { custom: options.custom } : {}) },
     store: strategy.store,
-    storeOptions: variant.persistence ? { persistence: variant.persistence } : {},
+    storeOptions: strategy.storeOptions?.(variant) ?? {},
     balancer: {
       kind: options.balancer ?? 'hactl',
       profile,
