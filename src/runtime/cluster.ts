@@ -12,7 +12,7 @@ export interface ReplicaControl {
 }
 
 /** A cluster from a balancer and the controls of its replicas; every runtime's faults share these semantics. */
-export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string, ReplicaControl>, stop: () => Promise<void>): Cluster {
+export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string, ReplicaControl>, stop: () => Promise<void>, replicaStartBoundMs?: number): Cluster {
   const replica = (replicaId: string) => {
     const found = replicas.get(replicaId);
     if (!found) throw new EnvironmentError(`no replica named ${replicaId} in this cluster`);
@@ -22,6 +22,7 @@ export function assembleCluster(balancer: Balancer, replicas: ReadonlyMap<string
     balancerUrl: balancer.url,
     replicaIds: [...replicas.keys()],
     ...(balancer.directTargets ? { directTargets: balancer.directTargets } : {}),
+    ...(replicaStartBoundMs !== undefined ? { replicaStartBoundMs } : {}),
     async killReplica(replicaId, signal) {
       const at = Date.now();
       await replica(replicaId).kill(signal);

@@ -279,11 +279,16 @@ export class DockerRuntime implements Runtime {
         },
       ]),
     );
-    return assembleCluster(running, controls, async () => {
-      balancers.delete(running);
-      await running.stop();
-      await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map((handle) => containers.remove(handle)));
-    });
+    return assembleCluster(
+      running,
+      controls,
+      async () => {
+        balancers.delete(running);
+        await running.stop();
+        await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map((handle) => containers.remove(handle)));
+      },
+      topology.app.custom?.startupTimeoutMs ?? READY_TIMEOUT_MS,
+    );
   }
 
   /** HAProxy in its container, followed and driven through its runtime API on a published port. */

@@ -278,6 +278,8 @@ function externalCluster(settings: Deployment, replicaIds: string[], run: Run, t
   return {
     balancerUrl: settings.target,
     replicaIds,
+    // --start-replica-cmd runs within the fault timeout; without one the platform's restart is awaited as long.
+    replicaStartBoundMs: timeoutMs,
     async killReplica(replica, killSignal) {
       const { startAt } = await killCommand(replica, killSignal);
       return { at: startAt };

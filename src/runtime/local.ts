@@ -114,7 +114,8 @@ export async function createLocalRuntime(options: RuntimeOptions<LocalSettings>)
         throw error;
       }
       balancers.add(balancer);
-      return localCluster(balancer, replicas, () => balancers.delete(balancer));
+      const startBoundMs = topology.app.custom ? (topology.app.custom.startupTimeoutMs ?? APP_READY_TIMEOUT_MS) : REPLICA_READY_TIMEOUT_MS;
+      return localCluster(balancer, replicas, () => balancers.delete(balancer), startBoundMs);
     },
     async close() {
       await Promise.all([...balancers].map((balancer) => balancer.stop()));
@@ -135,7 +136,7 @@ interface LocalReplica {
   launch(): Promise<Supervised>;
 }
 
-function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () => void): Cluster {
+function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () => void, startBoundMs: number): Cluster {
   const controls = new Map<string, ReplicaControl>(
     replicas.map((replica) => [
       replica.plan.id,
@@ -150,11 +151,16 @@ function localCluster(balancer: Balancer, replicas: LocalReplica[], forget: () =
       },
     ]),
   );
-  return assembleCluster(balancer, controls, async () => {
-    await balancer.stop();
-    forget();
-    await Promise.all(replicas.map((r) => r.process.stop()));
-  });
+  return assembleCluster(
+    balancer,
+    controls,
+    async () => {
+      await balancer.stop();
+      forget();
+      await Promise.all(replicas.map((r) => r.process.stop()));
+    },
+    startBoundMs,
+  );
 }
 
 async function startReplica(

@@ -205,6 +205,8 @@ export interface Cluster {
   replicaIds: readonly string[];
   /** The replicas as hactl reaches them without the balancer, when it can (the balancer's overhead is measured against them). */
   directTargets?: readonly BalancerTarget[];
+  /** How long starting a killed replica again may take (its readiness bound): what a restart's deadline allows for it. */
+  replicaStartBoundMs?: number;
   /** Kills a replica with `signal`; for SIGKILL, resolves once it is gone. Returns when the signal was sent. */
   killReplica(replicaId: string, signal: NodeJS.Signals): Promise<{ at: number }>;
   /** Starts a killed replica again, on the same address; resolves once it answers. */

@@ -62,6 +62,8 @@ describe("waits on the balancer derive from its health checks (detectionBoundMs)
   it("a rolling restart at ALB's timing may take its deregistration delay, a restart and the healthy bound per replica", () => {
     expect(restartBoundMs(ALB, 1)).toBe(300_000 + 30_000 + 215_000);
     expect(restartBoundMs(ALB, 3)).toBe(3 * restartBoundMs(ALB, 1));
+    // A user's app that takes its --startup-timeout to answer again is given that too.
+    expect(restartBoundMs(ALB, 1, 120_000)).toBe(300_000 + 30_000 + 120_000 + 215_000);
   });
 
   it('tells the loader which waits are on the balancer, and the bound the scenario set', () => {

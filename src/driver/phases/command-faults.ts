@@ -17,7 +17,7 @@ import type { PhaseClient } from '../phase.js';
 import { isFault, recordEffect, recordVerdict, type CommandFault, type Fault, type FaultCommandRun, type FaultVerdict } from '../records.js';
 import type { KillReplicaFault } from './kill-replica.js';
 import type { KillStoreFault } from './kill-store.js';
-import { readWhile } from './read.js';
+import { readWhile, STOP_GRACE_MS } from './read.js';
 
 /** How often hactl looks at the samples for a fault's effect, and runs a polled command. */
 const LOOK_EVERY_MS = 100;
@@ -57,24 +57,29 @@ async function runRecorded(context: PhaseClient, fault: CommandFault, command: P
 
 /**
  * Polls `check` every `everyMs` (the next poll once the last one is done), while users read,
- * until it gives a value or `timeoutMs` passes (undefined then).
+ * until it gives a value or `timeoutMs` passes (undefined then). A check under way at the deadline
+ * (a --store-ready-cmd, a control user's login and read) is awaited, and its answer counts: it
+ * bounds itself by `checkBoundMs`, and a store back at the edge is back.
  */
-async function pollWhileReading<T>(context: PhaseClient, check: () => Promise<T | undefined> | T | undefined, everyMs: number, timeoutMs: number): Promise<T | undefined> {
+async function pollWhileReading<T>(
+  context: PhaseClient,
+  check: () => Promise<T | undefined> | T | undefined,
+  everyMs: number,
+  timeoutMs: number,
+  checkBoundMs: number,
+): Promise<T | undefined> {
   const polling = async (signal: AbortSignal) => {
-    const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
     for (;;) {
-      // A check still running at the deadline (a --store-ready-cmd bounds itself by its own limit) is not waited for.
-      const checking = Promise.resolve(check());
-      checking.catch(() => undefined);
-      const value = await Promise.race([checking, aborted]);
+      const value = await check();
       if (value !== undefined) return value;
       // The deadline passed (undefined then), or the run is being stopped (thrown).
       context.signal.throwIfAborted();
       if (signal.aborted) return undefined;
       await sleep(everyMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return undefined;
     }
   };
-  return readWhile(context, polling, timeoutMs);
+  return readWhile(context, polling, timeoutMs, Math.max(STOP_GRACE_MS, checkBoundMs));
 }
 
 /** --verify-cmd, polled: the first run that exits 0, else the last run. */
@@ -155,6 +160,7 @@ export async function killReplicaByCommand(context: PhaseClient, commands: Repli
         return undefined;
       },
       LOOK_EVERY_MS,
+      commands.timeoutMs,
       commands.timeoutMs,
     );
     await verify?.settle();
@@ -237,6 +243,8 @@ export async function killStoreByCommand(context: PhaseClient, store: RunningSto
       },
       POLL_COMMAND_EVERY_MS,
       commands.backWithinMs,
+      // A --store-ready-cmd run within the command limit, then the control user's login and read.
+      limit + STOP_GRACE_MS,
     );
     if (readyRun) fault.commands!.push(recordRun(context, readyRun));
     if (!back) throw new StoreLostError(`the store did not come back within ${Math.round(commands.backWithinMs / 1000)} s of the kill (last seen: ${lastSeen}); no session loss can be measured on a store that is down`);

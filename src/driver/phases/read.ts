@@ -64,10 +64,11 @@ export const STOP_GRACE_MS = 30_000;
 /**
  * Users keep reading, a round at a time, while `work` runs (a fault, a condition awaited), for
  * at most `timeoutMs`. The work is given a signal that fires at that deadline (or when the run is
- * stopped); once reading has stopped, it has STOP_GRACE_MS to settle, past which this throws
- * rather than wait on it. Whatever the work throws is thrown after the round.
+ * stopped); once reading has stopped, it has `stopGraceMs` (STOP_GRACE_MS unless a step under way
+ * bounds itself by longer) to settle, past which this throws rather than wait on it. Whatever the
+ * work throws is thrown after the round.
  */
-export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T> {
+export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, stopGraceMs = STOP_GRACE_MS): Promise<T> {
   const stop = new AbortController();
   const signal = AbortSignal.any([context.signal, stop.signal]);
   let settled = false;
@@ -79,9 +80,9 @@ export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSig
     started = Promise.reject(error);
   }
   const watched = started.then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
   void watched.then(() => (settled = true));
   const expired = () => new WorkDeadlineError(`phase ${context.phase}: its work did not finish within ${timeoutMs} ms`);
   const timer = setTimeout(() => stop.abort(expired()), timeoutMs);
@@ -99,9 +100,9 @@ export async function readWhile<T>(context: PhaseClient, work: (signal: AbortSig
   // Reading stopped (done, past the deadline, or the run is being torn down): the work is told to
   // stop and still finishes first, so that no fault step runs on behind the cluster's teardown.
   if (!settled) stop.abort(expired());
-  const outcome = await settleWithin(watched, STOP_GRACE_MS, undefined);
+  const outcome = await settleWithin(watched, stopGraceMs, undefined);
   if (reading) throw reading.error;
-  if (outcome === undefined) throw new WorkDeadlineError(`phase ${context.phase}: its work did not stop within ${STOP_GRACE_MS} ms of its ${timeoutMs} ms deadline`);
+  if (outcome === undefined) throw new WorkDeadlineError(`phase ${context.phase}: its work did not stop within ${stopGraceMs} ms of its ${timeoutMs} ms deadline`);
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }

@@ -36,21 +36,22 @@ export const restartReplicas = definePhase({
       if (id === undefined) throw new Error(`phase ${context.phase}: replica ${ordinal} does not exist (the cluster has ${ids.length})`);
       return id;
     });
-    await readWhile(context, (signal) => restartInTurn(context, targets, options.signal, signal), restartBoundMs(context.balancer, targets.length));
+    await readWhile(context, (signal) => restartInTurn(context, targets, options.signal, signal), restartBoundMs(context.balancer, targets.length, context.cluster.replicaStartBoundMs));
   },
 });
 
-/** Stopping, starting and registering a replica, beside its drain and its health checks: generous for a slow container start. */
+/** Stopping and registering a replica, beside its drain, its start and its health checks: generous for a slow engine. */
 const RESTART_STEPS_MS = 30_000;
 
 /**
  * How long restarting `replicas` in turn may take: per replica, its drain (the deregistration
- * delay at most), its restart, and the balancer's bound for putting it back. At ALB's defaults
- * that is over nine minutes a replica; the demo app's restart takes about two and a half (five
- * passing checks 30 s apart).
+ * delay at most), its stop and registration, its start (the cluster's readiness bound: a user's
+ * app may take its --startup-timeout), and the balancer's bound for putting it back. At ALB's
+ * defaults that is over nine minutes a replica; the demo app's restart takes about two and a half
+ * (five passing checks 30 s apart).
  */
-export function restartBoundMs(balancer: PhaseClient['balancer'], replicas: number): number {
-  return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + detectionBoundMs(balancer.healthCheck, 'healthy'));
+export function restartBoundMs(balancer: PhaseClient['balancer'], replicas: number, startBoundMs = 0): number {
+  return replicas * (balancer.deregistrationDelayMs + RESTART_STEPS_MS + startBoundMs + detectionBoundMs(balancer.healthCheck, 'healthy'));
 }
 
 async function restartInTurn(context: PhaseClient, targets: readonly string[], signal: NodeJS.Signals, abort: AbortSignal): Promise<void> {

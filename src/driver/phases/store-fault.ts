@@ -17,9 +17,10 @@ export interface StoreToxicFault extends FaultBase {
 
 /**
  * How long putting the toxic on may take, beside its duration: the proxy is asked over HTTP (in a
- * container, on Docker). Past it the fault is cut short and removed, and the phase fails.
+ * container, on Docker, which a loaded machine may stall for seconds). Past it the fault is cut
+ * short and removed, and the phase fails.
  */
-const APPLY_TOXIC_MS = 10_000;
+const APPLY_TOXIC_MS = 30_000;
 
 export const storeFault = definePhase({
   kind: 'store-fault',
