@@ -139,7 +139,8 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       }
     }
   } finally {
-    await runtime.close();
+    // A runtime that did not close cleanly still leaves the report of the rows it ran.
+    teardownFailed(results.at(-1), await stopEach([{ what: `the ${options.runtime.name} runtime`, stop: () => runtime.close() }]), emit);
   }
 
   return {
@@ -371,13 +372,18 @@ async function runStrategy(
   options: RunOptions,
   counts: CountVariables,
   hooks: RunHooks,
-  addRow: (row: ResultRow) => void,
+  addRowOf: (row: ResultRow) => void,
   overhead: RunOverhead,
   halt: Halt,
   preflightHere: boolean,
   load: Load,
 ): Promise<void> {
   const { strategy, label: name } = choice;
+  let lastRow: ResultRow | undefined;
+  const addRow = (row: ResultRow) => {
+    lastRow = row;
+    addRowOf(row);
+  };
   const rowsFor = (fields: Omit<ResultRow, 'strategy' | 'scenario'>) =>
     options.scenarios.forEach((scenario) => addRow({ strategy: name, scenario: scenario.name, ...fields }));
 
@@ -434,8 +440,17 @@ async function runStrategy(
       addRow(row);
     }
   } finally {
-    await store?.stop();
+    teardownFailed(lastRow, await stopEach([{ what: `the ${name} store`, stop: () => store?.stop() }]), hooks.onEvent);
   }
+}
+
+/**
+ * Parts that did not stop, said as a notice and on the last row they outlived (a warning: that
+ * row's figures were measured before teardown), instead of an error that ends the run unreported.
+ */
+function teardownFailed(row: ResultRow | undefined, failures: readonly string[], emit?: (event: RunEvent) => void): void {
+  for (const message of failures) emit?.({ type: 'notice', message });
+  if (row && failures.length > 0) row.warnings = [...(row.warnings ?? []), ...failures.map((message) => ({ id: 'teardown-failed' as const, message }))];
 }
 
 const CLUSTER_START_FAILED = 'the cluster did not start';

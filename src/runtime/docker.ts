@@ -16,6 +16,7 @@ import { ContainerSet } from './docker/container-set.js';
 import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
+import { stopEach } from '../platform/teardown.js';
 import { answers200, healthProbe } from './http-probe.js';
 import { sleep } from '../platform/time.js';
 import type { Cluster, Runtime, RuntimeOptions, StoreProxy } from './runtime.js';
@@ -129,15 +130,19 @@ export class DockerRuntime implements Runtime {
 
   async close(): Promise<void> {
     const { docker } = this.engine;
-    await Promise.all([...this.balancers].map((balancer) => balancer.stop()));
-    await this.containers.removeAll();
+    // The containers go whatever the balancers did; what is left is found and said below.
+    const failures = await stopEach([
+      { what: 'the balancers', stop: () => Promise.all([...this.balancers].map((balancer) => balancer.stop())) },
+      { what: 'the containers', stop: () => this.containers.removeAll() },
+    ]);
     if (this.networkName) await engineCall(`remove network ${this.networkName}`, docker.getNetwork(this.networkName).remove()).catch(() => undefined);
     // Whatever the engine still holds under this run's label was not removed: say so, and keep
     // the exit reaper armed for one more try.
     const left = await removeRunResources(docker, this.runId, { dryRun: true }).catch(() => undefined);
     const names = left ? [...left.containers.map((name) => `container ${name}`), ...left.networks.map((name) => `network ${name}`)] : [];
-    if (names.length > 0) throw new EnvironmentError(`could not remove ${names.join(', ')} from the Docker engine; run hactl down --run ${this.runId}`);
+    if (names.length > 0) throw new EnvironmentError(`${[...failures, `could not remove ${names.join(', ')} from the Docker engine`].join('; ')}; run hactl down --run ${this.runId}`);
     this.stopReapingOnExit();
+    if (failures.length > 0) throw new EnvironmentError(failures.join('; '));
   }
 
   /** The names the store functions below were written with, when they were closures over the runtime. */

@@ -11,6 +11,7 @@ import { freePorts } from '../platform/ports.js';
 import { GroupReaper } from '../platform/group-reaper.js';
 import { ProcessSupervisor, waitUntilReady, type Supervised } from '../platform/processes.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
+import { stopEach } from '../platform/teardown.js';
 import { answers200, healthProbe } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeModule, RuntimeOptions } from './runtime.js';
 import type { FlagSpec } from '../platform/flag.js';
@@ -118,12 +119,22 @@ export async function createLocalRuntime(options: RuntimeOptions<LocalSettings>)
       return localCluster(balancer, replicas, () => balancers.delete(balancer), startBoundMs);
     },
     async close() {
-      await Promise.all([...balancers].map((balancer) => balancer.stop()));
-      await supervisor.stopAll();
-      stopCleaningOnExit();
-      await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
-      reaper.forgetDirectory(runDir);
-      await reaper.close();
+      // Every step whatever the ones before did: a balancer that would not stop must not leave the
+      // processes running or the run directory behind.
+      const failures = await stopEach([
+        { what: 'the balancers', stop: () => Promise.all([...balancers].map((balancer) => balancer.stop())) },
+        { what: 'the processes', stop: () => supervisor.stopAll() },
+        {
+          what: 'the run directory',
+          stop: async () => {
+            stopCleaningOnExit();
+            await rm(runDir, { recursive: true, force: true, maxRetries: 3 });
+            reaper.forgetDirectory(runDir);
+          },
+        },
+        { what: 'the group reaper', stop: () => reaper.close() },
+      ]);
+      if (failures.length > 0) throw new EnvironmentError(failures.join('; '));
     },
   };
 }
