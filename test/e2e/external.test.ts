@@ -185,6 +185,15 @@ describe('hactl run --runtime external', () => {
     expect(metrics.phases.find((phase) => phase.name === 'after')!.errors).toBe(0);
   });
 
+  it('a kill command the shell cannot find killed nothing: the row is an error, and no replica is said to be left down', async () => {
+    const { code, stderr, report } = await runJson(['--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', './no-such-kill-script {replica}']);
+    expect(code, stderr).toBe(3);
+    const result = report!.results[0]!;
+    expect(result.status).toBe('error');
+    expect(result.reason).toContain('exit 127');
+    expect(result.warnings ?? []).not.toContainEqual(expect.objectContaining({ id: 'not-restored' }));
+  });
+
   it('a kill command that does nothing: the fault is not observed, the row is invalid (exit 3) and fails its expectation (exit 1)', async () => {
     const pids = await Promise.all(['replica-1', 'replica-2', 'replica-3'].map(replicaPid));
     const args = ['--strategy', 'redis', '--scenario', 'kill-node', '--kill-replica-cmd', 'echo pretending to kill {replica}'];

@@ -325,9 +325,13 @@ export async function restoreReplicas(input: { driver: Driver; profile: PhaseCli
     const samples = input.driver.samples;
     const identity = identityBefore(samples, kill.startAt, fault.target);
     const name = answeringName(fault, samples);
-    // Answered after its kill command: if it still answers now it never went down, and starting it
-    // again would start a second one; a stop call that took effect late left it down all the same.
-    if (fault.observed === false && identity.known && (await seenAgain(input, name !== undefined ? [name] : identity.names, STILL_UP_LOOK_MS))) continue;
+    // The shell found no such command, or could not run it: nothing was killed.
+    if (kill.exit === 'exit 126' || kill.exit === 'exit 127') continue;
+    // Answered after its kill command (or the command failed): if it still answers now it never
+    // went down, and starting it again would start a second one; a stop call that took effect late
+    // left it down all the same.
+    const doubtful = fault.observed === false || kill.exit !== 'exit 0';
+    if (doubtful && identity.known && (await seenAgain(input, name !== undefined ? [name] : identity.names, STILL_UP_LOOK_MS))) continue;
     if (commands.start) {
       let run: CommandRun;
       try {
