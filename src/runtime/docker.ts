@@ -145,46 +145,31 @@ export class DockerRuntime implements Runtime {
     if (failures.length > 0) throw new EnvironmentError(failures.join('; '));
   }
 
-  /** The names the store functions below were written with, when they were closures over the runtime. */
-  private scope() {
-    const { engine, settings, signal, appImage, containers } = this;
-    return {
-      engine,
-      settings,
-      signal,
-      appImage,
-      containers,
-      place: (plans: ContainerPlan[], fixed?: Record<string, number>) => this.placement.place(plans, fixed),
-      run: (plan: ContainerPlan, publish: number[] | undefined) => containers.run(plan, publish),
-      remove: (handle: ContainerHandle) => containers.remove(handle),
-    };
-  }
-
-  // The store's fault proxy and the store container: bodies as they were in createDockerRuntime's closure.
+  /** The fault proxy in front of one store node, where the replicas reach it. */
   async startStoreProxy(node: StoreNode): Promise<StoreProxy> {
-    const { engine, signal, appImage, place, run, remove } = this.scope();
+    const { engine, signal, appImage, containers } = this;
     const upstream = knownAddress(node);
     const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
-    const { placement, publish } = await place([draft.plan]);
+    const { placement, publish } = await this.placement.place([draft.plan]);
     const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
-    const handle = await run(plan, publish.get(plan.service));
+    const handle = await containers.run(plan, publish.get(plan.service));
     const admin = `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
     await waitForContainer(handle, () => answers200(`${admin}/health`), { what: `fault proxy container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal }).catch(async (error: unknown) => {
-      await remove(handle);
+      await containers.remove(handle);
       throw error;
     });
     const control = faultProxyControl(admin);
-    return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await remove(handle)) };
+    return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await containers.remove(handle)) };
   }
 
   private async startStoreContainer(store: StoreModule, image: string, storeOptions: StoreOptions): Promise<RunningStore> {
-    const { engine, settings, signal, containers, place, run, remove } = this.scope();
+    const { engine, settings, signal, containers } = this;
     const recipe = store.docker;
     // Planned twice: host networking needs the ports before the plan can name them.
     const draft = storeContainer(store.name, recipe, image, { network: 'bridge' }, storeOptions);
-    const { placement, publish } = await place([draft.plan]);
+    const { placement, publish } = await this.placement.place([draft.plan]);
     const { plan, url } = storeContainer(store.name, recipe, image, placement, storeOptions);
-    const handle = await run(plan, publish.get(plan.service));
+    const handle = await containers.run(plan, publish.get(plan.service));
     const hostPort = () => handle.hostPort(plan.ports[0]!);
     const ready = () =>
       waitForContainer(handle, () => recipe.probe(engine.publishHost, hostPort()), {
@@ -211,7 +196,7 @@ export class DockerRuntime implements Runtime {
         pause: () => handle.pause(),
         unpause: () => handle.unpause(),
       },
-      stop: () => remove(handle),
+      stop: () => containers.remove(handle),
     });
   }
 
