@@ -445,8 +445,9 @@ async function runStrategy(
 }
 
 /**
- * Parts that did not stop, said as a notice and on the last row they outlived (a warning: that
- * row's figures were measured before teardown), instead of an error that ends the run unreported.
+ * Parts that did not stop, said on the last row they outlived (a warning: that row's figures were
+ * measured before teardown) and, given `emit`, as a notice, instead of an error that ends the run
+ * unreported.
  */
 function teardownFailed(row: ResultRow | undefined, failures: readonly string[], emit?: (event: RunEvent) => void): void {
   for (const message of failures) emit?.({ type: 'notice', message });
@@ -624,7 +625,7 @@ async function runOne(
       { what: "the store's fault proxy", stop: () => proxy?.stop() },
     ]);
     timings.teardownMs = Date.now() - stopping;
-    if (row && failures.length > 0) row.warnings = [...(row.warnings ?? []), ...failures.map((message) => ({ id: 'teardown-failed' as const, message }))];
+    teardownFailed(row, failures);
   }
 }
 

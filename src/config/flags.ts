@@ -1,7 +1,6 @@
 import { ALGORITHMS } from '../balancer/settings.js';
 import { FORMAT_NAMES } from '../report/renderers.js';
-import { DEFAULT_RUNTIME, runtimes, type RuntimeFlagSpecs } from '../runtime/index.js';
-import type { RegisteredRuntime } from '../runtime/runtime.js';
+import { DEFAULT_RUNTIME, RUNTIME_LIST, type RuntimeFlagSpecs } from '../runtime/index.js';
 import { strategyHelp, strategyRegistry } from '../strategies.js';
 import { BALANCER_KINDS } from '../topology/plan.js';
 import { longName, type FlagSpec, type FlagValues } from '../platform/flag.js';
@@ -70,14 +69,13 @@ export const COMMAND_FLAGS = [
   { key: 'debug', option: '--debug', value: 'switch', config: false, help: 'print stack traces for errors' },
 ] as const satisfies readonly FlagSpec[];
 
-const registered = Object.values(runtimes) as RegisteredRuntime[];
 
 /** The settings of a run, in --help's order: each runtime's own flags after --runtime, its app flag after --app-profile. */
 export const RUN_FLAGS: readonly FlagSpec[] = [
   ...WHAT_AND_WHERE,
-  ...registered.flatMap((runtime) => runtime.flags),
+  ...RUNTIME_LIST.flatMap((runtime) => runtime.flags),
   ...HOW,
-  ...registered.flatMap((runtime) => (runtime.app.flag ? [runtime.app.flag] : [])),
+  ...RUNTIME_LIST.flatMap((runtime) => (runtime.app.flag ? [runtime.app.flag] : [])),
   ...APP_AND_LOAD,
 ];
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ID_SAMPLE_RANGE } from '../driver/phases/security-id-quality.js';
 import { UsageError } from '../platform/errors.js';
 import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
-import { DEFAULT_RUNTIME, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
+import { DEFAULT_RUNTIME, RUNTIME_LIST, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
 import type { ChosenRuntime, RegisteredRuntime } from '../runtime/runtime.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
 import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
@@ -65,7 +65,7 @@ export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, re
 export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): RunSettings {
   const chosen = runtimes[oneOf('--runtime', flags.runtime ?? DEFAULT_RUNTIME, RUNTIME_NAMES)];
   // Another runtime's flags on this run: refused in the registry's order, each runtime in its own words.
-  for (const other of Object.values(runtimes) as RegisteredRuntime[]) {
+  for (const other of RUNTIME_LIST) {
     if (other === chosen) continue;
     const given = other.flags.filter((flag) => flags[flag.key as keyof RunFlags] !== undefined);
     if (given.length > 0) throw new UsageError(other.refuseFlags(given.map(longFlag), chosen.name));
@@ -122,7 +122,7 @@ export function parseLoadFlags(flags: Pick<RunFlags, 'rate' | 'warmUp' | 'idSamp
  * processes on local, --app-image as containers on docker); --app-env goes with either.
  */
 export function parseAppFlags(flags: Pick<RunFlags, 'appProfile' | 'appCmd' | 'appImage' | 'appEnv'>, runtime: RegisteredRuntime): AppFlags {
-  const takers = (Object.values(runtimes) as RegisteredRuntime[]).filter((module) => module.app.flag !== undefined);
+  const takers = RUNTIME_LIST.filter((module) => module.app.flag !== undefined);
   const given = takers.filter((module) => flags[module.app.flag!.key as 'appCmd' | 'appImage'] !== undefined);
   if (given.length > 1) throw new UsageError(`${given.map((module) => longFlag(module.app.flag!)).join(' and ')}: give one; ${given.map((module, i) => `${longFlag(module.app.flag!)}${i === 0 ? ' runs each replica' : ''} ${module.app.runs} (--runtime ${module.name})`).join(', ')}`);
   const taker = given[0];

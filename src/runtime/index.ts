@@ -16,6 +16,8 @@ export const runtimes = {
 
 export type RuntimeName = keyof typeof runtimes;
 export const RUNTIME_NAMES = Object.keys(runtimes) as RuntimeName[];
+/** The runtimes in registry order, for what every runtime takes part in (flags, app flags, refusals). */
+export const RUNTIME_LIST: readonly RegisteredRuntime[] = Object.values(runtimes);
 
 /** The runtime of a run that names none. */
 export const DEFAULT_RUNTIME: RuntimeName = 'local';
