@@ -152,12 +152,11 @@ export class DockerRuntime implements Runtime {
     const draft = faultProxyContainer(appImage, { network: 'bridge' }, upstream);
     const { placement, publish } = await this.placement.place([draft.plan]);
     const { plan, reachAt } = faultProxyContainer(appImage, placement, upstream);
-    const handle = await containers.run(plan, publish.get(plan.service));
-    const admin = `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
-    await waitForContainer(handle, () => answers200(`${admin}/health`), { what: `fault proxy container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal }).catch(async (error: unknown) => {
-      await containers.remove(handle);
-      throw error;
-    });
+    const adminOf = (handle: ContainerHandle) => `http://${engine.publishHost}:${handle.hostPort(plan.ports[1]!)}`;
+    const handle = await containers.withContainer(plan, publish.get(plan.service), (started) =>
+      waitForContainer(started, () => answers200(`${adminOf(started)}/health`), { what: `fault proxy container ${started.name}`, timeoutMs: READY_TIMEOUT_MS, signal }),
+    );
+    const admin = adminOf(handle);
     const control = faultProxyControl(admin);
     return { url: withAddress(upstream.url, reachAt.host, reachAt.port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await containers.remove(handle)) };
   }
@@ -169,18 +168,14 @@ export class DockerRuntime implements Runtime {
     const draft = storeContainer(store.name, recipe, image, { network: 'bridge' }, storeOptions);
     const { placement, publish } = await this.placement.place([draft.plan]);
     const { plan, url } = storeContainer(store.name, recipe, image, placement, storeOptions);
-    const handle = await containers.run(plan, publish.get(plan.service));
-    const hostPort = () => handle.hostPort(plan.ports[0]!);
-    const ready = () =>
-      waitForContainer(handle, () => recipe.probe(engine.publishHost, hostPort()), {
-        what: `${store.name} container ${handle.name}`,
+    const ready = (started: ContainerHandle) =>
+      waitForContainer(started, () => recipe.probe(engine.publishHost, started.hostPort(plan.ports[0]!)), {
+        what: `${store.name} container ${started.name}`,
         timeoutMs: READY_TIMEOUT_MS,
         signal,
       });
-    await ready().catch((error: unknown) => {
-      containers.delete(handle);
-      throw error;
-    });
+    const handle = await containers.withContainer(plan, publish.get(plan.service), ready);
+    const hostPort = () => handle.hostPort(plan.ports[0]!);
     // One container, one node; the app's endpoint is its URL on the run's network.
     return oneNodeStore({
       name: store.name,
@@ -191,7 +186,7 @@ export class DockerRuntime implements Runtime {
         kill: (signal) => handle.kill(signal),
         async start() {
           await handle.start();
-          await ready();
+          await ready(handle);
         },
         pause: () => handle.pause(),
         unpause: () => handle.unpause(),

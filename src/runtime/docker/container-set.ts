@@ -21,7 +21,10 @@ export class ContainerSet {
     return handle;
   }
 
-  /** Creates a container and waits until `ready`; one that does not become ready is removed before the error goes on. */
+  /**
+   * Creates a container and waits until `ready`; one that does not become ready is removed before
+   * the error goes on (a second removal, when `ready` was waitForContainer, finds it gone: a no-op).
+   */
   async withContainer(plan: ContainerPlan, publish: number[] | undefined, ready: (handle: ContainerHandle) => Promise<void>): Promise<ContainerHandle> {
     const handle = await this.run(plan, publish);
     try {
@@ -31,11 +34,6 @@ export class ContainerSet {
       throw error;
     }
     return handle;
-  }
-
-  /** Forgets a container the engine no longer has (waitForContainer removed it when it never became ready). */
-  delete(handle: ContainerHandle): void {
-    this.handles.delete(handle);
   }
 
   async remove(handle: ContainerHandle): Promise<void> {
