@@ -29,6 +29,13 @@ describe('suspect failover evidence', () => {
     expect(suspectFaultEvidence(faults, [sample('replica-2', 2_000)])).toMatch(/suspect restart figures: replica-2 still received 1 requests/);
   });
 
+  it('counts a restarted replica\'s requests only until it was registered again: the balancer may put it back before hactl hears', () => {
+    const faults: Fault[] = [{ kind: 'restart-replica', target: 'replica-2', at: 1_000, endAt: 4_000, detail: { drainedMs: 100, abandoned: 0, registeredMs: 1_500 } }];
+    // Registered at 2.5 s, heard back at 4 s (a late poll): what it answered from 2.5 s on is no evidence.
+    expect(suspectFaultEvidence(faults, [sample('replica-2', 2_400), sample('replica-2', 3_000), sample('replica-2', 3_500)])).toBeUndefined();
+    expect(suspectFaultEvidence(faults, [sample('replica-2', 2_000)])).toMatch(/replica-2 still received 1 requests/);
+  });
+
   it('says nothing of a fault the balancer was never asked about', () => {
     expect(suspectFaultEvidence([{ kind: 'kill-store', target: 'redis', at: 1_000, detail: { signal: 'SIGKILL', downMs: 0 } }], [sample('replica-1', 2_000)])).toBeUndefined();
   });

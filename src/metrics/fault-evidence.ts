@@ -33,8 +33,9 @@ export function suspectFaultEvidence(faults: readonly Fault[], samples: readonly
 
 /**
  * When the replica must get no new requests: a killed one from its detection on; a restarted
- * one from the end of its drain until it is back in rotation. hactl learns of each change a
- * little after the balancer makes it (HAProxy's state is polled every 100 ms), and a request is
+ * one from the end of its drain until it was registered again. Not until hactl heard it was
+ * back: hactl learns of that by polling (HAProxy's state every 100 ms, on an event loop the
+ * driver keeps busy), so the balancer may route to it a second or more before. A request is
  * stamped when the driver sends it, before the balancer routes it: slack at both ends keeps a
  * request routed just before or just after the change out of the evidence.
  */
@@ -42,7 +43,8 @@ function outOfRotation(fault: Fault): { from: number; to: number } | undefined {
   const SLACK_MS = 250;
   if (fault.kind === 'kill-replica' && fault.detectedAt !== undefined) return { from: fault.detectedAt + SLACK_MS, to: fault.endAt === undefined ? Number.POSITIVE_INFINITY : fault.endAt - SLACK_MS };
   if (fault.kind === 'restart-replica' && typeof fault.detail?.drainedMs === 'number' && fault.endAt !== undefined) {
-    return { from: fault.at + fault.detail.drainedMs + SLACK_MS, to: fault.endAt - SLACK_MS };
+    const registered = typeof fault.detail.registeredMs === 'number' ? fault.at + fault.detail.registeredMs : fault.endAt;
+    return { from: fault.at + fault.detail.drainedMs + SLACK_MS, to: Math.min(registered, fault.endAt) - SLACK_MS };
   }
   return undefined;
 }

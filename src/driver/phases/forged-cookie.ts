@@ -1,9 +1,10 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
-import { describeShape, fitsShape, forgeLike, learnShape } from '../forge.js';
+import { describeShape, fitsShape, forgeLike, learnShape, type IdShape } from '../forge.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
+import type { Rng } from '../rng.js';
 import { attackerIdentity } from '../users.js';
 import { mergeReplays, reachedEveryReplica, replay, replayEvidence, whereShown, type Replay } from './security-replay.js';
 
@@ -26,6 +27,8 @@ export const forgedCookie = definePhase({
     let readsShowingData = 0;
     let freshIdAtLogin = 0;
     let adopted = 0;
+    /** Logins whose new id was the forged one, which a second forged id did not repeat. */
+    let guessedAtLogin = 0;
     let fitting = 0;
     const forgedValues: string[] = [];
     const adoptionReplays: Replay[] = [];
@@ -59,6 +62,16 @@ export const forgedCookie = definePhase({
         if (!fitsShape(forged, template, shape)) return;
         fitting++;
         const onlyForged = () => jarHolding(profile.cookieName, forged, context.origin);
+        /** Logs in as an attacker presenting only `value`, then replays `value` alone: adopted if it reads back as that login's session. */
+        const loginPresenting = async (value: string, from: Rng): Promise<{ fresh: boolean; adoption: Replay }> => {
+          const attacker = attackerIdentity(from, user, profile.accounts);
+          const presenting = () => jarHolding(profile.cookieName, value, context.origin);
+          const loginJar = presenting();
+          await context.send(loginJar, profile.login(attacker), user.index, classifyAction);
+          const fresh = cookieValue(loginJar, context.origin, profile.cookieName) !== value;
+          const adoption = await replay(context, user.index, presenting, (e) => profile.isHit(e.status, e.body, attacker));
+          return { fresh, adoption };
+        };
 
         // Reads presenting only the forged id; a hit is an answer that shows any user's data.
         const readWithForged = async (): Promise<Exchange[]> => {
@@ -70,15 +83,25 @@ export const forgedCookie = definePhase({
         };
         readsShowingData += (await readWithForged()).filter((e) => profile.showsAnyUser(e.status, e.body)).length;
 
-        const attacker = attackerIdentity(rng, user, profile.accounts);
-        const loginJar = onlyForged();
-        await context.send(loginJar, profile.login(attacker), user.index, classifyAction);
-        if (cookieValue(loginJar, context.origin, profile.cookieName) !== forged) freshIdAtLogin++;
-        // Adopted: the forged id alone now reads back as the attacker's logged-in session, on
-        // whichever replica the login reached (replays go on until every replica has answered).
-        const adoption = await replay(context, user.index, onlyForged, (e) => profile.isHit(e.status, e.body, attacker));
-        adoptionReplays.push(adoption);
-        if (adoption.shown > 0) adopted++;
+        const first = await loginPresenting(forged, rng);
+        if (first.fresh) freshIdAtLogin++;
+        if (first.adoption.shown === 0) {
+          adoptionReplays.push(first.adoption);
+          return;
+        }
+        // The server may have issued the forged value as its own next id: a predictable id
+        // (replica, time, counter) that the forgery guessed. An adopting server takes a second
+        // forged id too; a guess does not come true twice.
+        const again = context.rng.fork(`confirm:${user.index}`);
+        const second = forgeOther(template, forged, again, shape);
+        const confirm = second === undefined ? undefined : await loginPresenting(second, again);
+        if (confirm === undefined || confirm.adoption.shown > 0) {
+          adopted++;
+          adoptionReplays.push(first.adoption, ...(confirm ? [confirm.adoption] : []));
+        } else {
+          guessedAtLogin++;
+          adoptionReplays.push(notShown(first.adoption), confirm.adoption);
+        }
       },
     }));
     await runInOrder(tasks, context.concurrency, context.signal);
@@ -112,12 +135,27 @@ export const forgedCookie = definePhase({
           attempts === 0
             ? `not checked: no login set a ${profile.cookieName} cookie to forge an id like`
             : `${adopted}/${fitting} forged ids (${shapes.forgedShape}) were adopted at login${whereShown(adoption)}; a fresh id was issued in ${freshIdAtLogin}/${fitting} logins` +
+              (guessedAtLogin > 0 ? `; ${guessedAtLogin} login${guessedAtLogin === 1 ? '' : 's'} issued the forged id as the server's own next id, which a second forged id did not repeat: guessed, not adopted (ids are predictable; see session-id-quality)` : '') +
               (adoptionInconclusive ? `; not conclusive: ${adoptionInconclusive}` : ''),
-        evidence: { forgedIds: attempts, adopted, freshIdAtLogin, ...shapes, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
+        evidence: { forgedIds: attempts, adopted, guessedAtLogin, freshIdAtLogin, ...shapes, forgedIdsOfIssuedShape: fitting, ...replayEvidence(adoption, all) },
       },
     );
   },
 });
+
+/** Another forged id like `template`, unlike `first`; undefined if the shape leaves no other (then the first stands alone). */
+function forgeOther(template: string, first: string, rng: Rng, shape: IdShape): string | undefined {
+  for (let tries = 0; tries < 8; tries++) {
+    const forged = forgeLike(template, rng, shape);
+    if (forged !== first && fitsShape(forged, template, shape)) return forged;
+  }
+  return undefined;
+}
+
+/** A replay's reach without what it showed: the answer was the server's own id, not an adoption. */
+function notShown(replay: Replay): Replay {
+  return { ...replay, shown: 0, showingReplicas: new Set() };
+}
 
 function jarHolding(name: string, value: string, origin: string): CookieJar {
   const jar = new CookieJar();

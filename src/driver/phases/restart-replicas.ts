@@ -7,8 +7,12 @@ import { readWhile } from './read.js';
 /** One replica of a rolling restart: drained, stopped, started, and back in rotation at endAt. */
 export interface RestartReplicaFault extends FaultBase {
   kind: 'restart-replica';
-  /** How long its drain took, and the requests the drain abandoned at the deregistration delay. */
-  detail: { drainedMs: number; abandoned: number };
+  /**
+   * How long its drain took, the requests the drain abandoned at the deregistration delay, and
+   * when (after `at`) it was registered again: from then on the balancer may put it back before
+   * hactl hears of it.
+   */
+  detail: { drainedMs: number; abandoned: number; registeredMs?: number };
 }
 
 /**
@@ -64,6 +68,7 @@ async function restartInTurn(context: PhaseClient, targets: readonly string[], s
     context.faults.push(fault);
     await cluster.killReplica(target, signal);
     await cluster.startReplica(target);
+    fault.detail.registeredMs = Math.round(context.now() - at);
     await cluster.registerReplica(target);
     const change = await cluster.waitForReplicaHealth(target, true, detectionBoundMs(context.balancer.healthCheck, 'healthy'), abort);
     fault.endAt = Math.max(at, context.fromEpoch(change.at));
