@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { appConflict, scenarioConflict, strategyConflict, type Scenario } from './config/scenario.js';
+import type { StoreSettings } from './config/options.js';
 import type { CountVariables } from './driver/count.js';
 import type { AppProfile } from './driver/app-profile.js';
 import { commandEvidence, type Fault, type Sample } from './driver/records.js';
@@ -58,6 +59,8 @@ export interface RunOptions {
   warmUp?: boolean;
   /** --id-sample: the id-quality check's logins. */
   idSample?: number;
+  /** Replicated store variants: replicas, failover profile, the replica-lag scenario's delay (absent: their defaults). */
+  store?: StoreSettings;
 }
 
 export type { RunActivity, RunEvent };
@@ -211,6 +214,7 @@ function topologyFor(choice: StrategyChoice, options: RunOptions, scenario?: Sce
     cookieName: options.profile.cookieName,
     healthPath: options.profile.healthPath,
     ...(options.customApp ? { custom: options.customApp } : {}),
+    ...(options.store ? { store: { ...(options.store.replicas !== undefined ? { replicas: options.store.replicas } : {}), failoverProfile: options.store.failoverProfile } } : {}),
   });
 }
 
@@ -470,7 +474,12 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
 
 /** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
 function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
-  const kills = scenario.phases.find((phase) => phase.unit.kind === 'kill-store');
+  const replicated = scenario.phases.find((phase) => phase.needsReplication());
+  if (replicated && store && !store.replication) return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node; try a :replica variant`;
+  const proxied = scenario.phases.find((phase) => phase.unit.needsStoreProxy);
+  // Its apps reach the store through hactl's primary endpoint, not one node a fault proxy could stand in front of.
+  if (proxied && store?.replication) return `${scenario.name} puts a fault proxy in front of one store node (phase "${proxied.name}"), which a replicated store's primary endpoint does not allow yet`;
+  const kills = scenario.phases.find((phase) => phase.unit.controls?.includes('kill-store'));
   const node = kills && store ? chooseNode(store.name, store.nodes, kills.storeNode() ?? {}) : undefined;
   return node && typeof node !== 'string' && !restartable(node) ? `${scenario.name} kills the store, and hactl cannot restart ${store!.description}` : undefined;
 }
@@ -556,6 +565,7 @@ async function runOne(
       warmUp: load.warmUp,
       ...(load.limiter ? { limiter: load.limiter } : {}),
       ...(options.idSample !== undefined ? { idSample: options.idSample } : {}),
+      ...(options.store ? { replicationDelayMs: options.store.replicationDelayMs } : {}),
       ...(load.logOut
         ? {
             onLogouts: (result: LogoutResult) => {
@@ -580,6 +590,7 @@ async function runOne(
       expiry: scenario.measure.expiry,
       hangMs: scenario.measure.hangMs,
       counters: records.counters,
+      failovers: records.failovers,
       ...(balancerNames(options) ? { replicaIds: cluster.replicaIds } : {}),
       logins: records.logins,
     });

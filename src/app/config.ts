@@ -21,6 +21,10 @@ export interface AppConfig {
   regenerateOnLogin: boolean;
   /** How long start-up keeps trying to reach the session store. */
   storeConnectTimeoutMs: number;
+  /** After each session write, wait until this many store replicas have it (Redis WAIT), or fail the request; 0: do not wait. */
+  waitForReplicas: number;
+  /** How long that wait may take. */
+  waitTimeoutMs: number;
 }
 
 export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
@@ -44,5 +48,8 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     resave: env.HACTL_SESSION_RESAVE === 'true',
     regenerateOnLogin: env.HACTL_SESSION_REGENERATE !== 'false',
     storeConnectTimeoutMs: Number(env.HACTL_STORE_CONNECT_TIMEOUT_MS ?? 30_000),
+    waitForReplicas: Number(env.HACTL_STORE_WAIT_REPLICAS ?? 0),
+    // Beyond a replication delay of seconds; a request that waits longer fails rather than lies.
+    waitTimeoutMs: Number(env.HACTL_STORE_WAIT_TIMEOUT_MS ?? 5_000),
   };
 }

@@ -82,6 +82,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
         warmUp: settings.warmUp,
         ...(settings.rate !== undefined ? { rate: settings.rate } : {}),
         ...(settings.idSample !== undefined ? { idSample: settings.idSample } : {}),
+        store: settings.store,
     };
     if (mode === 'check') return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');

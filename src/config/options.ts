@@ -6,7 +6,8 @@ import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { DEFAULT_RUNTIME, RUNTIME_LIST, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
 import type { ChosenRuntime, RegisteredRuntime } from '../runtime/runtime.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
-import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
+import { chooseStrategy, STRATEGY_NAMES, strategyRegistry, type StrategyChoice } from '../strategies.js';
+import { FAILOVER_PROFILES, type FailoverProfileName } from '../stores/store.js';
 import { longName, oneOf, parseInteger, splitList, type FlagSpec } from '../platform/flag.js';
 import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
 
@@ -53,7 +54,21 @@ export interface RunSettings {
   warmUp: boolean;
   /** --id-sample: the id-quality check's logins (absent: the scenario's, 1,000 in security). */
   idSample?: number;
+  /** How replicated store variants run and fail over. */
+  store: StoreSettings;
 }
+
+/** --store-replicas, --failover-profile and --replication-delay. */
+export interface StoreSettings {
+  /** Replicas beside the primary (absent: the variant's, 1). */
+  replicas?: number;
+  failoverProfile: FailoverProfileName;
+  /** The replica-lag scenario's delay on the replication links. */
+  replicationDelayMs: number;
+}
+
+export const DEFAULT_REPLICATION_DELAY_MS = 200;
+const STORE_REPLICAS_MAX = 5;
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
 export const DEFAULTS = { replicas: 3, users: 30, reads: 10, concurrency: 10, requestTimeoutMs: 10_000, startupTimeoutSeconds: 60 } as const;
@@ -71,8 +86,9 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     if (given.length > 0) throw new UsageError(other.refuseFlags(given.map(longFlag), chosen.name));
   }
   const runtime = chosen.parse(flags, env);
+  const strategies = parseStrategies(flags.strategy ?? 'all');
   return {
-    strategies: parseStrategies(flags.strategy ?? 'all'),
+    strategies,
     scenarios: parseScenarioList(flags.scenario),
     replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),
     users: parseInteger('--users', flags.users, DEFAULTS.users, 1, 100_000),
@@ -94,6 +110,25 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
     ...(flags.deregistrationDelay !== undefined ? { deregistrationDelayMs: 1_000 * parseInteger('--deregistration-delay', flags.deregistrationDelay, 0, 0, 3_600) } : {}),
     app: parseAppFlags(flags, chosen),
     ...parseLoadFlags(flags, runtime),
+    store: parseStoreFlags(flags, strategies),
+  };
+}
+
+/**
+ * How replicated stores run: their flags mean nothing to a one-node store, so giving one without
+ * a replicated variant chosen is a mistake worth a line (a typo'd variant, most likely).
+ */
+export function parseStoreFlags(flags: Pick<RunFlags, 'storeReplicas' | 'failoverProfile' | 'replicationDelay'>, strategies: readonly StrategyChoice[]): StoreSettings {
+  const replicated = strategies.filter((choice) => choice.variant.replication !== undefined);
+  const given = (['storeReplicas', 'failoverProfile'] as const).filter((key) => flags[key] !== undefined);
+  if (given.length > 0 && replicated.length === 0) {
+    const names = strategyRegistry.descriptors.flatMap((strategy) => strategy.variants.filter((variant) => variant.replication !== undefined).map((variant) => `${strategy.name}:${variant.name}`));
+    throw new UsageError(`${given.map((key) => (key === 'storeReplicas' ? '--store-replicas' : '--failover-profile')).join(', ')}: apply to replicated store variants (${names.join(', ')}); none is among --strategy`);
+  }
+  return {
+    ...(flags.storeReplicas !== undefined ? { replicas: parseInteger('--store-replicas', flags.storeReplicas, 1, 1, STORE_REPLICAS_MAX) } : {}),
+    failoverProfile: oneOf('--failover-profile', flags.failoverProfile ?? 'fast', FAILOVER_PROFILES),
+    replicationDelayMs: parseInteger('--replication-delay', flags.replicationDelay, DEFAULT_REPLICATION_DELAY_MS, 0, 60_000),
   };
 }
 

@@ -8,12 +8,12 @@ export const STARTER_CONFIG = `# hactl.config.yaml: what \`hactl run\` runs, and
 # Reference: README.md, "CI mode".
 
 # Session strategies to compare: none, sticky, redis, postgres, mongo, and variants such as
-# redis:aof-always or sticky:app_cookie.
+# redis:aof-always, redis:replica or sticky:app_cookie.
 strategy: [none, sticky, redis, postgres]
 
 # Scenarios: built-in names (login-read, kill-node, cookie-swap, kill-store, restart-node,
 # rolling-restart, concurrent-writes, concurrent-writes-resave, expiry, imbalance, store-latency,
-# store-outage, security) or paths to scenario files.
+# store-outage, store-failover, replica-lag, security) or paths to scenario files.
 scenario: [login-read, kill-node, cookie-swap]
 
 replicas: 3

@@ -7,7 +7,7 @@ import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings, HealthDirection } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
-import type { CounterRecord, Fault, LoginRecord, Outcome, RecordedFinding, Sample } from './records.js';
+import type { CounterRecord, FailoverRecord, Fault, LoginRecord, Outcome, RecordedFinding, Sample } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -38,6 +38,8 @@ export interface ScenarioScope {
   idleTimeoutSeconds?: number;
   /** --id-sample: how many logins the id-quality check makes, over its scenario's own figure. */
   idSample?: number;
+  /** --replication-delay: the latency a replica-lag phase puts on a replicated store's replication links. */
+  replicationDelayMs?: number;
   signal: AbortSignal;
 }
 
@@ -48,6 +50,8 @@ export interface PhaseRecords {
   counters: CounterRecord[];
   /** Every login of the scenario's login phases, failed or not. */
   logins: LoginRecord[];
+  /** Store failovers, with the writes around them. */
+  failovers: FailoverRecord[];
 }
 
 /**
@@ -147,11 +151,13 @@ export interface PhaseUnit<Options = unknown> {
   readsPerUser?(options: Options, counts: CountVariables): number | undefined;
   /** The store node it acts on (`node:`, `role:`), for phases that act on one: checked at load against each store's nodes. */
   storeNode?(options: Options): NodeChoice;
+  /** Whether it needs a replicated store (replication links to delay): a strategy with a one-node store skips the scenario. */
+  needsReplication?(options: Options): boolean;
   run(context: PhaseClient, options: Options): Promise<void>;
 }
 
 /** What is known of a phase unit without its options: its kind, and what it needs of the run. */
-export type PhaseTraits = Omit<PhaseUnit, 'options' | 'balancerWait' | 'readsPerUser' | 'storeNode' | 'run'>;
+export type PhaseTraits = Omit<PhaseUnit, 'options' | 'balancerWait' | 'readsPerUser' | 'storeNode' | 'needsReplication' | 'run'>;
 
 /**
  * A scenario's phase: a unit bound to the options parsed for it. The options live only inside
@@ -166,6 +172,7 @@ export interface ScenarioPhase {
   readsPerUser(counts: CountVariables): number | undefined;
   /** The store node the phase acts on, when it acts on one. */
   storeNode(): NodeChoice | undefined;
+  needsReplication(): boolean;
 }
 
 /** A unit as registered: it parses a phase's options and binds itself to them. */
@@ -189,6 +196,7 @@ export function definePhase<Options>(unit: PhaseUnit<Options>): PhaseUnit<Option
           balancerWait: () => unit.balancerWait?.(options),
           readsPerUser: (counts) => unit.readsPerUser?.(options, counts),
           storeNode: () => unit.storeNode?.(options),
+          needsReplication: () => unit.needsReplication?.(options) ?? false,
         },
       };
     },

@@ -126,6 +126,49 @@ export interface CounterRecord {
   final: number | null;
 }
 
+/** One session write of a store failover: a user's increment, sent one at a time. */
+export interface WriteRecord {
+  user: number;
+  /** Milliseconds since the scenario started: sent, and answered (or given up). */
+  at: number;
+  end: number;
+  /** HTTP status; 0 when no answer came. */
+  status: number;
+  /** The counter after it, when the answer says so (the profile's counter value path, read from the increment's answer). */
+  value?: number;
+}
+
+/** One user's session after a store failover: still there, and its counter. */
+export interface FinalRecord {
+  user: number;
+  session: boolean;
+  /** The counter the user read; null when no read answered with one. */
+  counter: number | null;
+}
+
+/** A store failover as a phase saw it: the kill, the writes around it, the store's steps, and what was left. */
+export interface FailoverRecord {
+  /** The node killed, and when (scenario milliseconds). */
+  node: string;
+  at: number;
+  /** How the store fails over; absent for a store of one node, which only restarts. */
+  failover?: {
+    decidedBy: 'hactl' | 'sentinel';
+    mode: 'async' | 'sync';
+    profile: string;
+    timings: string;
+    /** Each step, in scenario milliseconds. */
+    events: Array<{ at: number; kind: string; node: string; detail?: string }>;
+    /** Bytes each replica was behind just before the kill. */
+    lagBeforeKill: Array<{ node: string; bytes: number | null }>;
+    mostPrimariesAtOnce: number;
+  };
+  /** The latency put on the replication links during the writes, if any. */
+  replicationDelayMs?: number;
+  writes: WriteRecord[];
+  finals: FinalRecord[];
+}
+
 /**
  * A security observation with its evidence. `passed` is null for a fact expected on every
  * strategy (`fact: true`, such as a stolen cookie working), or for a check that could not be

@@ -7,7 +7,7 @@ import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
 import { countsInHitRate, phaseClient, type PhaseRecords, type ScenarioScope, type StoreFaults } from './phase.js';
-import type { CounterRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
+import type { CounterRecord, FailoverRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -39,6 +39,8 @@ export interface ScenarioRunInput {
   limiter?: RateLimiter;
   /** --id-sample: the id-quality check's logins, over the scenario's own figure. */
   idSample?: number;
+  /** --replication-delay: what a phase that delays a replicated store's replication puts on its links. */
+  replicationDelayMs?: number;
   /**
    * Log out every session the scenario made once its phases are done (or it failed), and tell
    * how that went: --runtime external with a profile that has a logout request.
@@ -65,6 +67,7 @@ export interface ScenarioRecords {
   findings: Finding[];
   counters: CounterRecord[];
   logins: LoginRecord[];
+  failovers: FailoverRecord[];
 }
 
 /**
@@ -102,7 +105,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
         }
       : {}),
   });
-  const records: PhaseRecords = { faults: [], findings: [], counters: [], logins: [] };
+  const records: PhaseRecords = { faults: [], findings: [], counters: [], logins: [], failovers: [] };
   const { faults } = records;
   const scope: ScenarioScope = {
     scenario: scenario.name,
@@ -119,6 +122,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
     balancer: input.balancer,
     ...(input.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: input.idleTimeoutSeconds } : {}),
     ...(input.idSample !== undefined ? { idSample: input.idSample } : {}),
+    ...(input.replicationDelayMs !== undefined ? { replicationDelayMs: input.replicationDelayMs } : {}),
     signal,
   };
   // Asked once, after the first login phase: the rest of the scenario may empty the store on purpose.

@@ -29,9 +29,11 @@ class HttpProblem extends Error {
  *   PUT /toxic     a JSON toxic; 400 with a one-line reason when it is not a valid one
  *   DELETE /toxic  removes the toxic
  *   GET /toxic     the current toxic, or null
+ *   PUT /upstream  {"host": ..., "port": ...}: new connections go there, open ones are closed
+ *   GET /upstream  where connections go
  *   GET /health    200 with the proxy's counters once it listens
  */
-export async function serveAdmin(proxy: Pick<TcpProxy, 'setToxic' | 'toxic' | 'stats'>, options: { host: string; port: number }): Promise<AdminServer> {
+export async function serveAdmin(proxy: Pick<TcpProxy, 'setToxic' | 'toxic' | 'stats' | 'setUpstream' | 'upstream'>, options: { host: string; port: number }): Promise<AdminServer> {
   const routes: Record<string, Record<string, (req: http.IncomingMessage) => Promise<{ status: number; body?: unknown }>>> = {
     '/health': { GET: async () => ({ status: 200, body: { status: 'ok', ...proxy.stats() } }) },
     '/toxic': {
@@ -45,6 +47,14 @@ export async function serveAdmin(proxy: Pick<TcpProxy, 'setToxic' | 'toxic' | 's
       DELETE: async () => {
         await proxy.setToxic(undefined);
         return { status: 204 };
+      },
+    },
+    '/upstream': {
+      GET: async () => ({ status: 200, body: proxy.upstream() }),
+      PUT: async (req) => {
+        const upstream = parseEndpoint(parseJson(await readBody(req)));
+        await proxy.setUpstream(upstream);
+        return { status: 200, body: upstream };
       },
     },
   };
@@ -88,6 +98,14 @@ export async function serveAdmin(proxy: Pick<TcpProxy, 'setToxic' | 'toxic' | 's
         server.closeAllConnections();
       }),
   };
+}
+
+function parseEndpoint(value: unknown): { host: string; port: number } {
+  const { host, port } = (value ?? {}) as { host?: unknown; port?: unknown };
+  if (typeof host !== 'string' || host === '' || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new HttpProblem(400, 'expected {"host": "<address>", "port": <1..65535>}');
+  }
+  return { host, port };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {

@@ -9,13 +9,18 @@ export interface FaultProxyControl {
   /** Sets the toxic, replacing any; undefined removes it. Resolves once the proxy applied it. */
   setToxic(toxic: Toxic | undefined): Promise<void>;
   toxic(): Promise<Toxic | undefined>;
+  /** Whether the admin API answers (the proxy listens); false rather than an error. */
+  ready(): Promise<boolean>;
+  /** Re-points the proxy (new connections go to `upstream`, open ones close). Resolves once it did. */
+  setUpstream(upstream: { host: string; port: number }): Promise<void>;
 }
 
 /** hactl's side of a fault proxy's admin API (admin.ts), wherever the proxy runs. */
 export function faultProxyControl(adminUrl: string): FaultProxyControl {
-  const url = `${adminUrl.replace(/\/+$/, '')}/toxic`;
+  const base = adminUrl.replace(/\/+$/, '');
 
-  async function call(method: 'GET' | 'PUT' | 'DELETE', body?: string): Promise<string> {
+  async function call(method: 'GET' | 'PUT' | 'DELETE', body?: string, resource = '/toxic'): Promise<string> {
+    const url = `${base}${resource}`;
     let status: number;
     let text: string;
     try {
@@ -31,10 +36,10 @@ export function faultProxyControl(adminUrl: string): FaultProxyControl {
       text = await response.body.text();
     } catch (error) {
       const why = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${CONTROL_TIMEOUT_MS} ms` : errorMessage(error);
-      throw new EnvironmentError(`the fault proxy at ${adminUrl} did not take ${method} /toxic: ${why}; is it still running?`);
+      throw new EnvironmentError(`the fault proxy at ${adminUrl} did not take ${method} ${resource}: ${why}; is it still running?`);
     }
     if (status < 200 || status >= 300) {
-      throw new EnvironmentError(`the fault proxy at ${adminUrl} refused ${method} /toxic (HTTP ${status}): ${text.trim() || 'no reason given'}`);
+      throw new EnvironmentError(`the fault proxy at ${adminUrl} refused ${method} ${resource} (HTTP ${status}): ${text.trim() || 'no reason given'}`);
     }
     return text;
   }
@@ -42,6 +47,18 @@ export function faultProxyControl(adminUrl: string): FaultProxyControl {
   return {
     async setToxic(toxic) {
       await (toxic === undefined ? call('DELETE') : call('PUT', JSON.stringify(toxic)));
+    },
+    async ready() {
+      try {
+        const response = await request(`${base}/health`, { signal: AbortSignal.timeout(1_000) });
+        await response.body.dump();
+        return response.statusCode === 200;
+      } catch {
+        return false;
+      }
+    },
+    async setUpstream(upstream) {
+      await call('PUT', JSON.stringify(upstream), '/upstream');
     },
     async toxic() {
       const text = await call('GET');

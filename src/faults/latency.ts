@@ -11,13 +11,13 @@ const HOLD = 'latency';
  * ahead of it, so order is kept. Delaying one direction adds the latency once per round trip.
  * Removing it hands on what is held at once ("don't drop any data on the floor").
  */
-export function latencyUnit(toxic: { latencyMs: number; jitterMs?: number }): ToxicUnit {
+export function latencyUnit(toxic: { latencyMs: number; jitterMs?: number; dropOnClose?: boolean }): ToxicUnit {
   const jitter = toxic.jitterMs ?? 0;
   const delay = () => Math.max(0, toxic.latencyMs + (jitter > 0 ? (Math.random() * 2 - 1) * jitter : 0));
   return {
     listens: true,
     attach(link) {
-      link.route('downstream', (outlet) => new DelayStage(outlet, delay));
+      link.route('downstream', (outlet) => new DelayStage(outlet, delay, toxic.dropOnClose === true));
       return () => link.route('downstream', undefined);
     },
   };
@@ -33,6 +33,7 @@ class DelayStage implements Stage {
   constructor(
     private readonly outlet: Outlet,
     private readonly delay: () => number,
+    private readonly dropOnClose: boolean,
   ) {}
 
   write(chunk: Buffer): void {
@@ -42,6 +43,16 @@ class DelayStage implements Stage {
   }
 
   end(): void {
+    if (this.dropOnClose) {
+      // What is held never left the store: it dies with it.
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.queue.length = 0;
+      this.heldBytes = 0;
+      this.outlet.release(HOLD);
+      this.outlet.end();
+      return;
+    }
     this.enqueue(undefined, performance.now());
   }
 

@@ -30,6 +30,12 @@ export interface TcpProxy {
   /** Replaces the toxic; undefined removes it. Calls are applied one after another, in order. */
   setToxic(toxic: Toxic | undefined): Promise<void>;
   toxic(): Toxic | undefined;
+  /**
+   * Sends new connections to `upstream` and closes the open ones, as a managed store's endpoint
+   * (a DNS name) follows a failover: a client still talking to the old node would not notice.
+   */
+  setUpstream(upstream: Endpoint): Promise<void>;
+  upstream(): Endpoint;
   stats(): TcpProxyStats;
   /** Closes the listener and every connection; bounded in time. */
   stop(): Promise<void>;
@@ -50,12 +56,13 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let accepted = 0;
   let stopped = false;
   let applying: Promise<unknown> = Promise.resolve();
+  let upstream: Endpoint = { ...options.upstream };
   const nothing = () => undefined;
 
   const onConnection = (socket: Socket) => {
     if (stopped || current?.unit.listens === false) return void socket.destroy();
     accepted += 1;
-    const link = new Link(socket, options.upstream);
+    const link = new Link(socket, upstream);
     links.set(link, nothing);
     void link.gone.then(() => {
       links.get(link)?.();
@@ -119,6 +126,16 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       return applied;
     },
     toxic: () => current && structuredClone(current.toxic),
+    setUpstream(next) {
+      const applied = applying.then(async () => {
+        if (stopped) throw new EnvironmentError('the fault proxy is stopped');
+        upstream = { ...next };
+        for (const link of links.keys()) link.destroy();
+      });
+      applying = applied.catch(nothing);
+      return applied;
+    },
+    upstream: () => ({ ...upstream }),
     stats: () => ({ connections: links.size, accepted, listening: server !== undefined, toxic: current && structuredClone(current.toxic) }),
     async stop() {
       if (stopped) return;

@@ -4,14 +4,15 @@ import { z } from 'zod';
  * A fault on the connections between the replicas and their store, modelled on Toxiproxy's
  * toxics (github.com/Shopify/toxiproxy, toxics/*.go) and its disabled proxy:
  * - latency: the store's answers (Toxiproxy's default `downstream` stream) arrive latency ± jitter
- *   later, in order;
+ *   later, in order; with dropOnClose, what is still held when the store's side closes is dropped
+ *   (the bytes were the store's backlog, not on the wire: a replica far behind a primary that dies);
  * - timeout: no data passes either way; the connection is closed after timeoutMs (0: never);
  * - reset_peer: connections are reset (TCP RST) at once, or after timeoutMs, new ones too;
  * - down: the proxy refuses connections and closes the open ones (Toxiproxy's `enabled: false`).
  * One toxic at a time; setting one replaces the previous.
  */
 export type Toxic =
-  | { type: 'latency'; latencyMs: number; jitterMs?: number }
+  | { type: 'latency'; latencyMs: number; jitterMs?: number; dropOnClose?: boolean }
   | { type: 'timeout'; timeoutMs: number }
   | { type: 'reset_peer'; timeoutMs?: number }
   | { type: 'down' };
@@ -26,7 +27,7 @@ const milliseconds = z.number().int().min(0).max(MAX_MS);
 export const TOXIC_SCHEMA = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('latency'), latencyMs: milliseconds, jitterMs: milliseconds.optional() }),
+    z.strictObject({ type: z.literal('latency'), latencyMs: milliseconds, jitterMs: milliseconds.optional(), dropOnClose: z.boolean().optional() }),
     z.strictObject({ type: z.literal('timeout'), timeoutMs: milliseconds }),
     z.strictObject({ type: z.literal('reset_peer'), timeoutMs: milliseconds.optional() }),
     z.strictObject({ type: z.literal('down') }),

@@ -1,4 +1,5 @@
-import { detectedAt, isStoreToxicFault, type CounterRecord, type Fault, type LoginRecord, type Sample } from '../driver/records.js';
+import { detectedAt, isStoreToxicFault, type CounterRecord, type FailoverRecord, type Fault, type LoginRecord, type Sample } from '../driver/records.js';
+import { storeFailoverMetrics, type StoreFailoverMetrics } from './store-failover.js';
 import type { StoreToxicFault } from '../driver/phases/store-fault.js';
 import { PROXY_ERRORS } from '../driver/replica-identity.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
@@ -57,6 +58,8 @@ export interface ScenarioMetrics {
   lostUpdates: { acknowledged: number; kept: number; lost: number; rate: number | null; usersAffected: number } | null;
   /** Idle timeout: whether sessions were served everywhere just before it, and anywhere after it. */
   expiry: ExpiryMetrics | null;
+  /** Store failover: acknowledged writes lost, sessions lost, unavailability and the failover's steps. Absent from reports written before it existed. */
+  storeFailover?: StoreFailoverMetrics | null;
   /** Requests sent while a store fault was on: how they fared. */
   storeFault: StoreFaultMetrics | null;
   /** What the scenario did to the cluster, when, and how it went (scenario time, ms). */
@@ -126,6 +129,8 @@ export interface AggregateInput {
   expiry?: { before: string; after: string };
   hangMs?: number;
   counters?: readonly CounterRecord[];
+  /** The scenario's store failovers (the first is measured). */
+  failovers?: readonly FailoverRecord[];
   /**
    * Every replica of the cluster, including any that answered nothing: only when answers name
    * replicas by these ids (hactl's balancer's tag). Without them, only replicas seen count.
@@ -171,6 +176,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     imbalance: imbalance(samples, input.replicaIds ?? []),
     lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
     expiry: input.expiry ? expiry(sessionReads, input.expiry, input.replicaIds ?? []) : null,
+    storeFailover: input.failovers && input.failovers.length > 0 ? storeFailoverMetrics(input.failovers[0]!, logins) : null,
     storeFault: storeFault(samples, input.faults, readPhases, input.hangMs ?? DEFAULT_HANG_MS),
     faults: [...input.faults],
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),

@@ -121,6 +121,8 @@ export class DockerRuntime implements Runtime {
   }
 
   async startStore(store: StoreModule, storeOptions: StoreOptions): Promise<RunningStore> {
+    // One container would stand where the plan has a primary and replicas: refused, not faked.
+    if (storeOptions.replication) throw new EnvironmentError(`a replicated ${store.name} (a primary, ${storeOptions.replication.replicas} replica(s) and a failover) runs on --runtime local only so far; run its variant there`);
     return this.startStoreContainer(store, this.settings.images[store.docker.image.key] ?? store.docker.image.default, storeOptions);
   }
 

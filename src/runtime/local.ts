@@ -16,14 +16,12 @@ import { answers200, healthProbe } from './http-probe.js';
 import type { Cluster, Runtime, RuntimeModule, RuntimeOptions } from './runtime.js';
 import type { FlagSpec } from '../platform/flag.js';
 import { knownAddress, withAddress } from './store-address.js';
-import { faultProxyControl } from '../faults/control.js';
+import { startLocalFaultProxy } from '../faults/local-proxy.js';
 
 const APP_ENTRY = fileURLToPath(new URL('../app/server.js', import.meta.url));
-const FAULT_PROXY_ENTRY = fileURLToPath(new URL('../faults/standalone.js', import.meta.url));
 const REPLICA_READY_TIMEOUT_MS = 15_000;
 /** A user's app may start slower than the demo app (a JVM, say). */
 const APP_READY_TIMEOUT_MS = 60_000;
-const FAULT_PROXY_READY_TIMEOUT_MS = 10_000;
 
 /** The local runtime has no settings of its own: everything it needs is the topology's. */
 export type LocalSettings = Record<string, never>;
@@ -70,23 +68,8 @@ export async function createLocalRuntime(options: RuntimeOptions<LocalSettings>)
     startStore: (store, storeOptions) => store.local.start(storeContext, storeOptions),
     async startStoreProxy(node) {
       const upstream = knownAddress(node);
-      const [port, adminPort] = await freePorts(2);
-      const admin = `http://127.0.0.1:${adminPort}`;
-      const proxy = await waitUntilReady(
-        await supervisor.spawn('fault proxy', process.execPath, [FAULT_PROXY_ENTRY], {
-          env: {
-            ...nodeEnv,
-            HACTL_FAULT_PROXY_LISTEN: `127.0.0.1:${port}`,
-            HACTL_FAULT_PROXY_UPSTREAM: `${upstream.host}:${upstream.port}`,
-            HACTL_FAULT_PROXY_ADMIN: `127.0.0.1:${adminPort}`,
-          },
-          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        }),
-        () => answers200(`${admin}/health`),
-        { what: `fault proxy on 127.0.0.1:${port}`, timeoutMs: FAULT_PROXY_READY_TIMEOUT_MS, intervalMs: 20, signal: options.signal },
-      );
-      const control = faultProxyControl(admin);
-      return { url: withAddress(upstream.url, '127.0.0.1', port), setToxic: (toxic) => control.setToxic(toxic), stop: async () => void (await proxy.stop()) };
+      const proxy = await startLocalFaultProxy(supervisor, { upstream, env: nodeEnv, signal: options.signal });
+      return { url: withAddress(upstream.url, proxy.host, proxy.port), setToxic: (toxic) => proxy.control.setToxic(toxic), stop: proxy.stop };
     },
     async startCluster(topology, store) {
       const ports = await freePorts(topology.replicas.length);

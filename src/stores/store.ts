@@ -23,6 +23,77 @@ export type StoreName = keyof typeof stores;
 /** How a store server runs beyond its defaults: a strategy's variant (`redis:aof-always`). */
 export interface StoreOptions {
   persistence?: RedisPersistence;
+  /** A primary with replicas and a failover, instead of one node (`redis:replica`). */
+  replication?: ReplicationOptions;
+}
+
+export const FAILOVER_PROFILES = ['fast', 'aws'] as const;
+/** `fast`: detection within about a second, for tests and CI; `aws`: the managed services' own waits. */
+export type FailoverProfileName = (typeof FAILOVER_PROFILES)[number];
+
+export interface ReplicationOptions {
+  /** Replicas beside the primary (--store-replicas). */
+  replicas: number;
+  /**
+   * `async`: a write is acknowledged before any replica has it (ElastiCache, streaming
+   * replication); `sync`: the app, or the store, waits for a replica first (WAIT,
+   * synchronous_commit).
+   */
+  mode: 'async' | 'sync';
+  /** How long the failover takes to notice a dead primary and move the endpoint (--failover-profile). */
+  profile: FailoverProfileName;
+}
+
+/** How a failover is timed: what the report states beside the figures it caused. */
+export interface FailoverTimings {
+  profile: FailoverProfileName;
+  /** The primary's health is checked this often... */
+  checkIntervalMs: number;
+  /** ...and it is declared down after this many failed checks in a row. */
+  unhealthyThreshold: number;
+  /** From the promotion until the endpoint points at the new primary (a DNS record's change and TTL). */
+  switchDelayMs: number;
+  /** Where the figures come from. */
+  source: string;
+}
+
+/** One step of a failover, as the store (hactl playing the managed service, or Sentinel) took it. */
+export interface FailoverEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  kind: 'primary-down' | 'promoted' | 'endpoint-moved' | 'replica-attached' | 'rejoined-as-replica';
+  /** The node it concerns: the dead primary, the promoted one, the one attached. */
+  node: string;
+  detail?: string;
+}
+
+/** How far a replica was behind its primary when asked. */
+export interface ReplicaLag {
+  node: string;
+  /** Bytes of the replication stream the replica had not applied; null when it did not answer. */
+  bytes: number | null;
+}
+
+/** A replicated store's failover and replication, as hactl sees and steers them. */
+export interface StoreReplication {
+  mode: ReplicationOptions['mode'];
+  timings: FailoverTimings;
+  /** Who decides the failover: hactl's controller standing in for the managed service, or the store's own (Sentinel). */
+  decidedBy: 'hactl' | 'sentinel';
+  /** The node that is primary now. */
+  primary(): string;
+  lag(): Promise<ReplicaLag[]>;
+  /** Every failover step so far, oldest first. */
+  events(): readonly FailoverEvent[];
+  /** Resolves with the first event of `kind` at or after `sinceEpoch`; undefined when none came within `timeoutMs`. */
+  waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined>;
+  /** The most nodes that said they were primary at one poll while each was running: above 1 is split brain. */
+  mostPrimariesAtOnce(): number;
+  /**
+   * Puts `ms` of latency on every replication link (0 removes it), held on the primary's side: what
+   * a primary has not yet delivered when it dies is lost, as a replica that far behind loses it.
+   */
+  setLinkDelay(ms: number): Promise<void>;
 }
 
 export type { Availability };
@@ -115,6 +186,8 @@ export interface RunningStore {
    * measure per-replica memory under the store's name.
    */
   countEntries?(): Promise<number>;
+  /** Present on a replicated store: its failover and replication links. */
+  replication?: StoreReplication;
   /** Stops every node hactl started (or cleans up what it made in a store it did not). */
   stop(): Promise<void>;
 }

@@ -18,6 +18,8 @@ export interface StrategyDescriptor<Name extends string = string> {
   storeOptions?(variant: StrategyVariant): StoreOptions;
   /** The session store the demo app opens for it; memory means each replica keeps its own. */
   appStore: SessionStoreKind;
+  /** What the demo app must do differently under a variant (wait for a replica after each write, say). */
+  appSettings?(variant: StrategyVariant): DemoAppStoreSettings;
   /** Whether the balancer pins a client to one replica; how is the variant's `stickiness`. */
   sticky: boolean;
   /**
@@ -44,6 +46,14 @@ export interface StrategyVariant {
   persistence?: RedisPersistence;
   /** Which ALB stickiness the balancer uses. */
   stickiness?: 'lb_cookie' | 'app_cookie';
+  /** A replicated store (a primary, replicas, a failover): how writes reach the replicas. */
+  replication?: 'async' | 'sync';
+}
+
+/** Demo app settings a strategy's variant asks for. */
+export interface DemoAppStoreSettings {
+  /** After each session write, wait until this many replicas have it (Redis WAIT), or fail the request. */
+  waitForReplicas?: number;
 }
 
 export const REDIS_PERSISTENCE = ['none', 'aof-everysec', 'aof-always'] as const;

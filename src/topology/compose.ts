@@ -1,3 +1,4 @@
+import { UsageError } from '../platform/errors.js';
 import { stringify } from 'yaml';
 import type { StrategyChoice } from '../strategies.js';
 import { stores } from '../stores/index.js';
@@ -25,6 +26,7 @@ export function composeFile(options: ComposeOptions): string {
   const file = label.replace(':', '-');
   const placement = { network: 'bridge' as const };
   const store = topology.store ? stores[topology.store] : undefined;
+  if (topology.storeOptions.replication) throw new UsageError(`hactl compose: ${label} is a replicated store (a primary, replicas and hactl's failover), which compose files do not hold yet; use --runtime local`);
   const storePlan = store ? storeContainer(store.name, store.docker, options.images[store.docker.image.key] ?? store.docker.image.default, placement, topology.storeOptions) : undefined;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storePlan?.url);
   const balancer = balancerContainer(topology, APP_IMAGE, placement);

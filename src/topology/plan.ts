@@ -20,7 +20,7 @@ import {
 import { strategyRegistry, type StrategyRegistry } from '../strategies.js';
 import type { ReplicaAddress } from '../strategies/descriptor.js';
 import type { StrategyChoice } from '../strategies/registry.js';
-import type { StoreName, StoreOptions } from '../stores/store.js';
+import type { FailoverProfileName, StoreName, StoreOptions } from '../stores/store.js';
 
 /** Which balancer fronts the replicas: hactl's own, or a real HAProxy to cross-check it. */
 export const BALANCER_KINDS = ['hactl', 'haproxy'] as const;
@@ -34,6 +34,8 @@ export interface AppSettings {
   sessionTtlSeconds?: number;
   /** A new session id at login (the default); off is the session-fixation weakness, for the security scenario to find. */
   regenerateOnLogin?: boolean;
+  /** After each session write, wait until this many store replicas have it, or fail (a strategy variant's, redis:replica-wait). */
+  waitForReplicas?: number;
 }
 
 /** The user's own app in place of the demo app (--app-cmd or --app-image, with --app-env). */
@@ -109,6 +111,8 @@ export interface TopologyOptions {
    */
   healthPath?: string;
   custom?: CustomApp;
+  /** How a replicated store variant runs: --store-replicas and --failover-profile. */
+  store?: { replicas?: number; failoverProfile?: FailoverProfileName };
 }
 
 /**
@@ -134,9 +138,16 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
     strategy: choice.label,
     strategyName: strategy.name,
     replicas: Array.from({ length: options.replicas }, (_, i) => ({ id: replicaId(i + 1), ordinal: i + 1 })),
-    app: { sessionStore: strategy.appStore, cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME, secret, ...options.app, ...(options.custom ? { custom: options.custom } : {}) },
+    app: {
+      sessionStore: strategy.appStore,
+      cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME,
+      secret,
+      ...options.app,
+      ...strategy.appSettings?.(variant),
+      ...(options.custom ? { custom: options.custom } : {}),
+    },
     store: strategy.store,
-    storeOptions: strategy.storeOptions?.(variant) ?? {},
+    storeOptions: storeOptionsFor(strategy.storeOptions?.(variant) ?? {}, options.store),
     balancer: {
       kind: options.balancer ?? 'hactl',
       profile,
@@ -149,6 +160,12 @@ export function planTopology(choice: StrategyChoice, options: TopologyOptions, s
       ...(options.deregistrationDelayMs !== undefined ? { deregistrationDelayMs: options.deregistrationDelayMs } : {}),
     },
   };
+}
+
+/** The variant's store options, with the run's replica count and failover profile for a replicated one. */
+function storeOptionsFor(base: StoreOptions, run: TopologyOptions['store']): StoreOptions {
+  if (!base.replication || !run) return base;
+  return { ...base, replication: { ...base.replication, ...(run.replicas !== undefined ? { replicas: run.replicas } : {}), ...(run.failoverProfile ? { profile: run.failoverProfile } : {}) } };
 }
 
 function stickinessFor({ strategy, variant }: StrategyChoice, appCookieName: string): Stickiness {
@@ -181,6 +198,7 @@ export function replicaEnvironment(
     ...(topology.app.resave !== undefined ? { HACTL_SESSION_RESAVE: String(topology.app.resave) } : {}),
     ...(topology.app.sessionTtlSeconds !== undefined ? { HACTL_SESSION_TTL_SECONDS: String(topology.app.sessionTtlSeconds) } : {}),
     ...(topology.app.regenerateOnLogin !== undefined ? { HACTL_SESSION_REGENERATE: String(topology.app.regenerateOnLogin) } : {}),
+    ...(topology.app.waitForReplicas !== undefined ? { HACTL_STORE_WAIT_REPLICAS: String(topology.app.waitForReplicas) } : {}),
   };
 }
 

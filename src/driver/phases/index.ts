@@ -6,6 +6,7 @@ import { read } from './read.js';
 import { stolenCookie } from './stolen-cookie.js';
 import { wait } from './wait.js';
 import { killStore } from './kill-store.js';
+import { storeFailover } from './store-failover.js';
 import { storeFault } from './store-fault.js';
 import { restartReplicas } from './restart-replicas.js';
 import { concurrentIncrements } from './concurrent-increments.js';
@@ -22,6 +23,7 @@ export const phaseUnits: Readonly<Record<string, RegisteredPhaseUnit>> = Object.
     read,
     killReplica,
     killStore,
+    storeFailover,
     restartReplicas,
     storeFault,
     concurrentIncrements,

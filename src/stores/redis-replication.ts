@@ -1,0 +1,213 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startLocalFaultProxy, type LocalFaultProxy } from '../faults/local-proxy.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
+import { freePorts } from '../platform/ports.js';
+import { waitUntilReady } from '../platform/processes.js';
+import { stopEach } from '../platform/teardown.js';
+import { pollUntil } from '../platform/time.js';
+import { FailoverController, type ReplicationDriver } from './replication/failover.js';
+import { describeTimings, failoverBoundMs } from './replication/timings.js';
+import { infoFields, redisCommand } from './redis-wire.js';
+import { serverProcessNode } from './server-process.js';
+import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode, StoreNodePlan } from './store.js';
+
+const READY_TIMEOUT_MS = 10_000;
+/** A replica's first full copy of an empty primary takes milliseconds; a loaded machine gets slack. */
+const SYNC_TIMEOUT_MS = 15_000;
+
+/** ElastiCache's Multi-AZ failover, and one at test speed with the same steps. */
+export const REDIS_FAILOVER_TIMINGS: Record<ReplicationOptions['profile'], FailoverTimings> = {
+  fast: { profile: 'fast', checkIntervalMs: 200, unhealthyThreshold: 3, switchDelayMs: 0, source: 'test speed: a dead primary is noticed within about a second' },
+  aws: {
+    profile: 'aws',
+    checkIntervalMs: 1_000,
+    unhealthyThreshold: 3,
+    switchDelayMs: 3_000,
+    source: 'ElastiCache Multi-AZ: failover "typically just a few seconds" (AWS gives no figure): 3 checks 1 s apart, then 3 s until the primary endpoint\'s DNS name follows',
+  },
+};
+
+/** A primary and its replicas, as every runtime plans them: node-1 starts as the primary. */
+export function replicatedNodes(replication: ReplicationOptions): readonly StoreNodePlan[] {
+  return Array.from({ length: 1 + replication.replicas }, (_, i) => ({ id: `node-${i + 1}`, role: i === 0 ? 'primary' : 'replica' }));
+}
+
+/** What the redis store module gives this topology: how to run one server, and its report line. */
+export interface RedisServer {
+  binary: string;
+  version: string;
+  /** redis-server's arguments to listen on 127.0.0.1:port with the variant's persistence. */
+  args(port: number): string[];
+  ping(host: string, port: number): Promise<boolean>;
+}
+
+/**
+ * ElastiCache with Multi-AZ, on the local runtime: a primary and `replicas` replicas (redis-server
+ * processes, asynchronous replication), each behind a replication link (a fault proxy: a delay put
+ * there is the replicas' lag), and a primary endpoint that hactl owns (another fault proxy, which
+ * apps connect to). hactl's failover controller stands in for the managed service: it notices a dead
+ * primary, promotes the replica furthest along, re-points the endpoint and re-attaches the others.
+ * A killed node comes back as a replica of the primary of the moment, after the failover if it was
+ * the primary (the managed service replaces a failed node; it never returns as a second primary).
+ */
+export async function startReplicatedRedis(context: LocalStoreContext, server: RedisServer, replication: ReplicationOptions): Promise<RunningStore> {
+  const timings = REDIS_FAILOVER_TIMINGS[replication.profile];
+  const plans = replicatedNodes(replication);
+  // Every port at once: ports taken one call at a time may repeat one not yet listened on.
+  const all = await freePorts(plans.length * 3 + 2);
+  const ports = all.slice(0, plans.length);
+  const proxyPorts = (i: number): [number, number] => [all[plans.length + 2 * i]!, all[plans.length + 2 * i + 1]!];
+  const nodes: StoreNode[] = plans.map((plan, i) => ({ id: plan.id, role: plan.role, address: { known: true, host: '127.0.0.1', port: ports[i]!, url: `redis://127.0.0.1:${ports[i]!}` } }));
+  const portOf = (node: StoreNode) => ports[nodes.indexOf(node)]!;
+  const running = new Set<StoreNode>();
+  const links = new Map<StoreNode, LocalFaultProxy>();
+  const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+  let controller: FailoverController | undefined;
+
+  const stopAll = async () => {
+    await controller?.stop();
+    const failures = await stopEach([...stops].reverse());
+    if (failures.length > 0) throw new EnvironmentError(failures.join('; '));
+  };
+
+  try {
+    const primary = nodes[0]!;
+    const launch = (node: StoreNode) => async () => {
+      const dir = path.join(context.runDir, 'redis', node.id);
+      await mkdir(dir, { recursive: true });
+      const following = controller?.primary() ?? primary;
+      const link = links.get(following);
+      const replicaOf = node === following ? [] : ['--replicaof', '127.0.0.1', String(link?.port ?? portOf(following))];
+      const port = portOf(node);
+      const process = await waitUntilReady(
+        await context.supervisor.spawn(`redis-server ${node.id}`, server.binary, [...server.args(port), '--dir', dir, '--daemonize', 'no', ...REPLICATION_ARGS, ...replicaOf], { env: context.env }),
+        () => server.ping('127.0.0.1', port),
+        { what: `redis-server ${node.id} on 127.0.0.1:${port}`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 20, signal: context.signal },
+      );
+      running.add(node);
+      return process;
+    };
+
+    // Link proxies first: a replica starts pointed at its primary's.
+    for (const node of nodes) {
+      const link = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(node) }, env: context.env, name: `replication link to ${node.id}`, signal: context.signal, ports: proxyPorts(nodes.indexOf(node)) });
+      links.set(node, link);
+      stops.push({ what: `the replication link to ${node.id}`, stop: link.stop });
+    }
+    const servers = new Map<StoreNode, Awaited<ReturnType<typeof serverProcessNode>>>();
+    for (const node of nodes) {
+      const started = await serverProcessNode(launch(node));
+      servers.set(node, started);
+      stops.push({ what: `redis-server ${node.id}`, stop: started.stop });
+    }
+    await Promise.all(nodes.filter((node) => node !== primary).map((node) => waitForSync(node, portOf(node), context.signal)));
+
+    const endpoint = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(primary) }, env: context.env, name: 'primary endpoint', signal: context.signal, ports: proxyPorts(nodes.length) });
+    stops.push({ what: 'the primary endpoint', stop: endpoint.stop });
+
+    const driver: ReplicationDriver = {
+      status: (node) => nodeStatus(portOf(node)),
+      promote: async (node) => void (await redisCommand('127.0.0.1', portOf(node), ['REPLICAOF', 'NO', 'ONE'])),
+      follow: async (node, to) => void (await redisCommand('127.0.0.1', portOf(node), ['REPLICAOF', '127.0.0.1', String(links.get(to)!.port)])),
+    };
+    const owned = controller = new FailoverController(nodes, driver, { moveTo: (node) => endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) }) }, timings, (node) => running.has(node));
+    owned.start();
+
+    for (const node of nodes) {
+      const started = servers.get(node)!;
+      let killed: { at: number; wasPrimary: boolean } | undefined;
+      node.controls = {
+        async kill(signal) {
+          killed = { at: Date.now(), wasPrimary: owned.primary() === node };
+          running.delete(node);
+          await started.controls.kill(signal);
+        },
+        async start() {
+          // The managed service replaces a failed primary only after the failover: it comes back a replica.
+          if (owned.primary() === node) {
+            const bound = failoverBoundMs(timings);
+            const moved = await owned.waitFor('endpoint-moved', killed?.at ?? Date.now(), bound, context.signal);
+            if (!moved) throw new EnvironmentError(`no replica of ${node.id} was promoted within ${bound} ms, so it cannot rejoin as one`);
+          }
+          await started.controls.start();
+          await waitForSync(node, portOf(node), context.signal);
+          owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primary().id}`);
+          killed = undefined;
+        },
+        pause: started.controls.pause,
+        unpause: started.controls.unpause,
+      };
+    }
+
+    const described = `redis-server ${server.version}: a primary and ${replication.replicas} replica${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')}), ${replication.mode === 'async' ? 'asynchronous replication' : 'replication the app waits for (WAIT)'}, persistence off; primary endpoint 127.0.0.1:${endpoint.port}, failover by hactl (${describeTimings(timings)})`;
+    return {
+      name: 'redis',
+      description: described,
+      nodes,
+      endpoints: { app: { url: `redis://127.0.0.1:${endpoint.port}`, nodes: nodes.map((node) => node.id) } },
+      countEntries: () => redisCommand('127.0.0.1', portOf(owned.primary()), ['INFO', 'keyspace']).then(keyCount),
+      replication: {
+        mode: replication.mode,
+        timings,
+        decidedBy: 'hactl',
+        primary: () => owned.primary().id,
+        lag: () => lagOf(owned.primary(), nodes, portOf, running),
+        events: () => owned.events(),
+        waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
+        mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
+        async setLinkDelay(ms) {
+          await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
+        },
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Full copies go over the socket at once (no RDB file, no 5 s wait for more replicas to batch): a
+ * node that rejoins is a replica again in milliseconds, as a test needs.
+ */
+const REPLICATION_ARGS = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--repl-diskless-load', 'on-empty-db'];
+
+async function nodeStatus(port: number): Promise<{ role: 'primary' | 'replica'; offset: number } | undefined> {
+  try {
+    const fields = infoFields(await redisCommand('127.0.0.1', port, ['INFO', 'replication'], 500));
+    const role = fields.get('role') === 'master' ? 'primary' : 'replica';
+    const offset = Number(fields.get(role === 'primary' ? 'master_repl_offset' : 'slave_repl_offset') ?? fields.get('master_repl_offset') ?? 0);
+    return { role, offset };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits until the replica's link to its primary is up (its first copy made). */
+async function waitForSync(node: StoreNode, port: number, signal: AbortSignal | undefined): Promise<void> {
+  let last = 'no answer';
+  await pollUntil(
+    async () => {
+      const fields = await redisCommand('127.0.0.1', port, ['INFO', 'replication'], 1_000).then(infoFields, (error: unknown) => {
+        last = errorMessage(error);
+        return undefined;
+      });
+      if (!fields) return undefined;
+      last = `role ${fields.get('role')}, master_link_status ${fields.get('master_link_status') ?? 'none'}`;
+      return fields.get('role') === 'slave' && fields.get('master_link_status') === 'up' ? true : undefined;
+    },
+    { timeoutMs: SYNC_TIMEOUT_MS, intervalMs: 25, ...(signal ? { signal } : {}), onTimeout: () => new EnvironmentError(`redis-server ${node.id} did not finish copying its primary within ${SYNC_TIMEOUT_MS} ms (${last})`) },
+  );
+}
+
+/** How far each running replica is behind the primary, in bytes of the replication stream. */
+async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], portOf: (node: StoreNode) => number, running: ReadonlySet<StoreNode>) {
+  const [head, ...replicas] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(portOf(node)) })));
+  return replicas.map(({ node, status }) => ({ node: node.id, bytes: head?.status && status ? Math.max(0, head.status.offset - status.offset) : null }));
+}
+
+function keyCount(info: string): number {
+  return [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
