@@ -35,6 +35,13 @@ describe('lost acknowledged writes', () => {
     expect(describeStoreFailover(m)).toMatch(/^lost 2\/4 acknowledged writes \(at least/);
   });
 
+  it('never take a counter read that got no answer for a counter of 0', () => {
+    const record: FailoverRecord = { node: 'node-1', at: 100, writes: [write(0, 10, 1), write(0, 20, 2)], finals: [{ user: 0, session: true, counter: null }] };
+    const m = storeFailoverMetrics(record, logins.slice(0, 1));
+    expect(m).toMatchObject({ acknowledged: 2, lost: 0, countersUnread: 1 });
+    expect(describeStoreFailover(m)).toContain('1 counters unread after the failover');
+  });
+
   it('say when no write was acknowledged after the kill', () => {
     const m = storeFailoverMetrics({ node: 'node-1', at: 100, writes: [write(0, 10, 1), write(0, 150, undefined, 0)], finals: [{ user: 0, session: true, counter: 1 }] }, logins.slice(0, 1));
     expect(m.unavailableMs).toBeNull();

@@ -21,6 +21,8 @@ export interface StoreFailoverMetrics {
   /** Users whose login was answered 2xx, and those of them whose session is gone after the failover. */
   sessions: number;
   sessionsLost: number;
+  /** Sessions still there whose counter read got no answer: their losses are known only from later acknowledgements. */
+  countersUnread: number;
   /** Writes sent before the kill that never got an answer: maybe kept, maybe not (Jepsen's "info"). */
   indeterminate: number;
   /** From the kill to the first acknowledged write sent after it; null when none was. */
@@ -47,6 +49,7 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
 
   let lost = 0;
   let acknowledged = 0;
+  let countersUnread = 0;
   const lostAt: number[] = [];
   let sessionsLost = 0;
   for (const user of loggedIn) {
@@ -56,14 +59,16 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
     // A session that is gone took every write acknowledged before the kill with it; what the user
     // wrote after it went to whatever session the app gave it then, which is no write of the lost one.
     const writes = (byUser.get(user) ?? []).filter((write) => acked(write) && (sessionKept || write.at < record.at)).sort((a, b) => a.end - b.end);
-    const finalCounter = sessionKept ? (final?.counter ?? 0) : 0;
+    // A session still there whose counter read got no answer: only its own acknowledgements can tell.
+    const finalCounter = sessionKept ? (final?.counter ?? null) : 0;
+    if (finalCounter === null) countersUnread++;
     acknowledged += writes.length;
     if (exact) {
-      for (const lostWrite of lostWrites(writes, finalCounter)) {
+      for (const lostWrite of lostWrites(writes, finalCounter ?? Number.POSITIVE_INFINITY)) {
         lost++;
         lostAt.push(Math.round(lostWrite.end - record.at));
       }
-    } else {
+    } else if (finalCounter !== null) {
       lost += Math.max(0, writes.length - finalCounter);
     }
   }
@@ -83,6 +88,7 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
     exact,
     sessions: loggedIn.size,
     sessionsLost,
+    countersUnread,
     indeterminate: beforeKill.filter((write) => write.status === 0).length,
     unavailableMs: backAt === undefined ? null : Math.round(backAt - record.at),
     errorsWhileUnavailable: record.writes.filter((write) => write.end >= record.at && (backAt === undefined || write.end <= backAt) && !acked(write)).length,
@@ -114,6 +120,7 @@ export function describeStoreFailover(m: StoreFailoverMetrics): string {
   const window = m.lostAt.length > 0 ? lostWindow(m.lostAt) : '';
   parts.push(`lost ${m.lost}/${m.acknowledged} acknowledged writes${window}${m.exact ? '' : ' (at least; the answers did not say the counter)'}`);
   parts.push(`${m.sessionsLost}/${m.sessions} sessions lost`);
+  if (m.countersUnread > 0) parts.push(`${m.countersUnread} counters unread after the failover (their losses may be undercounted)`);
   parts.push(m.unavailableMs === null ? 'no write acknowledged after the kill' : `unavailable ${(m.unavailableMs / 1000).toFixed(1)} s`);
   parts.push(`${m.errorsWhileUnavailable} errors`);
   if (m.indeterminate > 0) parts.push(`${m.indeterminate} indeterminate`);

@@ -58,6 +58,11 @@ export const storeFailover = definePhase({
     try {
       writers.start();
       await sleep(options.beforeMs, undefined, { signal: context.signal });
+      // No write acknowledged, nothing to lose: a loss of 0 would be a figure of nothing.
+      if (!writes.some((write) => write.status >= 200 && write.status < 300)) {
+        const statuses = [...new Set(writes.map((write) => write.status))].sort((a, b) => a - b).slice(0, 5).join(', ') || 'none';
+        throw new EnvironmentError(`phase ${context.phase}: no session write (${context.profile.increment.method} ${context.profile.increment.path}) was answered 2xx in ${options.beforeMs} ms before the kill (${writes.length} sent; statuses ${statuses}), so there is nothing whose loss could be measured; is the profile's increment request right?`);
+      }
       const lagBeforeKill = replication ? await replication.lag().catch(() => []) : [];
       const killEpoch = Date.now();
       await controls.kill(options.signal);
