@@ -154,7 +154,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
     durationMs: Date.now() - startedAt.getTime(),
     settings: {
       strategies: options.strategies.map((choice) => choice.label),
-      strategyVariants: options.strategies.map(variantRecord),
+      strategyVariants: options.strategies.map((choice) => ({ ...variantRecord(choice), ...storeNodesOf(choice, options) })),
       scenarios: options.scenarios.map((scenario) => scenario.name),
       replicas: options.replicas,
       users: options.users,
@@ -473,6 +473,14 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
 }
 
 /** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
+/** How many servers a strategy's store runs, when more than one: each is an instance a pricing file prices. */
+function storeNodesOf(choice: StrategyChoice, options: RunOptions): { storeNodes?: number } {
+  const name = choice.strategy.store;
+  if (!name) return {};
+  const servers = stores[name].nodes(topologyFor(choice, options).storeOptions).filter((node) => node.role === 'primary' || node.role === 'replica').length;
+  return servers > 1 ? { storeNodes: servers } : {};
+}
+
 function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
   const replicated = scenario.phases.find((phase) => phase.needsReplication());
   if (replicated && store && !store.replication) return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node; try a :replica variant`;

@@ -33,6 +33,12 @@ const FIXED: Record<string, Reader> = {
   'storeFault.errorRate': metric((m) => m.storeFault?.errorRate),
   'storeFault.hung': metric((m) => m.storeFault?.hung),
   'storeFault.failOpen': metric((m) => m.storeFault?.failOpen),
+  // Store failover: what a design review asks of a replicated store ("storeFailover.lost: 0").
+  'storeFailover.lost': metric((m) => m.storeFailover?.lost),
+  'storeFailover.sessionsLost': metric((m) => m.storeFailover?.sessionsLost),
+  'storeFailover.unavailableMs': metric((m) => m.storeFailover?.unavailableMs),
+  'storeFailover.indeterminate': metric((m) => m.storeFailover?.indeterminate),
+  'storeFailover.primariesAtOnce': metric((m) => m.storeFailover?.failover?.mostPrimariesAtOnce),
 };
 
 const LATENCY = /^(login|read)\.(p50|p95|p99|max)$/;

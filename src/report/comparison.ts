@@ -106,7 +106,7 @@ function summarizeStrategy(report: Report, strategy: string, imbalanceFrom: stri
     }),
     imbalance: figure(row(imbalanceFrom), (m) => m.imbalance),
     imbalanceFrom,
-    ...(pricing ? { cost: { monthly: monthlyCost(pricing, descriptor?.name, report.settings.replicas, registry), currency: pricing.currency } } : {}),
+    ...(pricing ? { cost: { monthly: monthlyCost(pricing, descriptor?.name, report.settings.replicas, registry, record?.storeNodes ?? 1), currency: pricing.currency } } : {}),
   };
 }
 

@@ -53,6 +53,7 @@ svg .value { fill: var(--ink); paint-order: stroke; stroke: #fff; stroke-width: 
 .mean { stroke: var(--ink); stroke-width: 1.5; stroke-dasharray: 5 3; }
 .fault-marker { stroke: #24292f; stroke-width: 2; }
 .fault-detected { stroke: #24292f; stroke-width: 1.5; stroke-dasharray: 4 3; }
+.failover-step { stroke: #009E73; stroke-width: 1.5; stroke-dasharray: 1 3; }
 .fault-window { fill: #8250df; fill-opacity: 0.12; }
 svg .fault-label { fill: var(--ink); font-weight: 600; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; padding: 0; margin: 6px 0 4px; font-size: 13px; }

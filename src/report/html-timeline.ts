@@ -49,7 +49,8 @@ function faultNotes(row: FaultedRow): string {
 
 function timelineChart(id: string, row: FaultedRow): string {
   const { timeline, faults } = row.metrics;
-  const lastFault = Math.max(...faults.map((f) => Math.max(f.at, f.endAt ?? 0, detectedAt(f) ?? 0)));
+  const steps = failoverSteps(row);
+  const lastFault = Math.max(...faults.map((f) => Math.max(f.at, f.endAt ?? 0, detectedAt(f) ?? 0)), ...steps.map((step) => step.at));
   const xTicks = niceTicks(Math.max(timeline.hits.length * timeline.bucketMs, lastFault) / 1000, 8);
   const domainMs = xTicks.at(-1)! * 1000;
   const x = linear(domainMs, PLOT.left, PLOT.right);
@@ -64,6 +65,7 @@ function timelineChart(id: string, row: FaultedRow): string {
     xAxis(PLOT, xTicks.map((t) => ({ x: x(t * 1000), label: num(t) })), 'scenario time (s), by when each request completed') +
     stacks(timeline, x, y) +
     faultMarks(faults, x) +
+    failoverMarks(steps, x) +
     '</svg>';
   const caption = `<strong>${esc(row.strategy)}</strong> × ${esc(row.scenario)}: ${faults.length} fault${faults.length === 1 ? '' : 's'}`;
   return figure('timeline', { strategy: row.strategy, scenario: row.scenario }, caption, svg);
@@ -119,6 +121,25 @@ function faultMarks(faults: readonly Fault[], x: (ms: number) => number): string
     .join('');
 }
 
+/** The steps of a store failover that move the primary, as the row's figures recorded them. */
+function failoverSteps(row: FaultedRow): Array<{ at: number; kind: string; node: string; detail?: string }> {
+  return (row.metrics.storeFailover?.failover?.events ?? []).filter((event) => FAILOVER_STEPS_SHOWN.has(event.kind));
+}
+
+/** Promotion and the endpoint's move: the failover's own moments beside the kill (a fault mark). */
+const FAILOVER_STEPS_SHOWN = new Set(['primary-down', 'promoted', 'endpoint-moved']);
+
+/** A dotted line at each failover step, its words on hover. */
+function failoverMarks(steps: ReturnType<typeof failoverSteps>, x: (ms: number) => number): string {
+  return steps
+    .map((step) => {
+      const at = num(x(step.at));
+      const words = `${step.kind} ${step.node}${step.detail ? ` (${step.detail})` : ''} at ${seconds(step.at)} s`;
+      return `<line class="failover-step" data-kind="${esc(step.kind)}" data-node="${esc(step.node)}" data-at="${num(step.at)}" x1="${at}" x2="${at}" y1="${num(PLOT.top)}" y2="${num(PLOT.bottom)}"><title>${esc(words)}</title></line>`;
+    })
+    .join('');
+}
+
 /**
  * Labels go on two rows above the plot, left to right: each on the first row where it clears the
  * previous label, so faults close together stay readable; one that would run off the right edge
@@ -170,5 +191,6 @@ function timelineLegend(external: boolean): string {
     { label: 'fault', swatch: '<line class="fault-marker" x1="11" x2="11" y1="0" y2="12"/>' },
     { label: external ? 'the replica stopped appearing in answers' : 'balancer took the target out', swatch: '<line class="fault-detected" x1="11" x2="11" y1="0" y2="12"/>' },
     { label: 'fault in effect (until undone, else until detected)', swatch: '<rect class="fault-window" x="1" y="1" width="20" height="10"/>' },
+    { label: 'store failover: primary down, replica promoted, endpoint moved', swatch: '<line class="failover-step" x1="11" x2="11" y1="0" y2="12"/>' },
   ]);
 }

@@ -119,6 +119,28 @@ describe('renderHtml', () => {
     }
   });
 
+  it('marks a store failover\'s steps (primary down, promotion, endpoint moved) on its row\'s timeline, and no other step', () => {
+    const report = load();
+    const row = report.results.find((r) => (r.metrics?.faults.length ?? 0) > 0)!;
+    const at = row.metrics!.faults[0]!.at;
+    const events = [
+      { at: at + 600, kind: 'primary-down', node: 'node-1', detail: '3 failed checks 200 ms apart' },
+      { at: at + 603, kind: 'promoted', node: 'node-2', detail: 'replaces node-1' },
+      { at: at + 610, kind: 'endpoint-moved', node: 'node-2' },
+      { at: at + 900, kind: 'rejoined-as-replica', node: 'node-1', detail: 'to node-2' },
+    ];
+    row.metrics!.storeFailover = {
+      node: 'node-1', acknowledged: 10, lost: 0, lostAt: [], exact: true, sessions: 2, sessionsLost: 0, countersUnread: 0, indeterminate: 0,
+      unavailableMs: 700, errorsWhileUnavailable: 3, replicationDelayMs: null, writesPerSecond: 100,
+      failover: { decidedBy: 'hactl', mode: 'async', profile: 'fast', timings: 'fast', events, lagBeforeKill: [], mostPrimariesAtOnce: 1 },
+    };
+    const chart = figures(renderHtml(report), 'timeline').find((c) => c.includes(`data-scenario="${row.scenario}" data-strategy="${row.strategy}"`))!;
+    expect([...chart.matchAll(/class="failover-step" data-kind="([^"]+)" data-node="([^"]+)" data-at="([^"]+)"/g)].map((m) => [m[1], m[2], Number(m[3])])).toEqual(
+      events.slice(0, 3).map((event) => [event.kind, event.node, Number(num(event.at))]),
+    );
+    expect(chart).toContain('<title>promoted node-2 (replaces node-1) at');
+  });
+
   it('sets the labels of faults close together on different rows, and one at the right edge left of its line', () => {
     const report = load();
     const row = report.results.find((r) => r.scenario === 'store-outage' && r.status === 'ok')!;

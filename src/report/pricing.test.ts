@@ -135,6 +135,10 @@ describe('monthlyCost', () => {
     expect(monthlyCost(pricing, 'postgres', 2)).toBeCloseTo(HOURS_PER_MONTH * (0.2 + 0.05), 9);
   });
 
+  it('prices a replicated store once per node (a primary and two replicas: three instances)', () => {
+    expect(monthlyCost(pricing, nameOf('redis:replica'), 3, undefined, 3)).toBeCloseTo(HOURS_PER_MONTH * (0.3 + 3 * 0.02), 9);
+  });
+
   it('is null when an instance it needs has no price, or the strategy is unknown', () => {
     expect(monthlyCost(pricing, 'mongo', 3)).toBeNull();
     expect(monthlyCost({ ...pricing, instances: { redis: pricing.instances.redis! } }, 'none', 3)).toBeNull();

@@ -58,11 +58,13 @@ export function strategyInstances(strategy: string | undefined, registry: Strate
 
 /**
  * Instance cost per month of one strategy, by its name: replicas x the app instance + each
- * instance it prices, each for 730 hours. Null when an instance it needs has no price in the
+ * instance it prices (`storeNodes` times for a replicated store), each for 730 hours. Null when an instance it needs has no price in the
  * file, or the strategy is not one hactl knows.
  */
-export function monthlyCost(pricing: Pricing, strategy: string | undefined, replicas: number, registry: StrategyRegistry = strategyRegistry): number | null {
-  const instances = strategyInstances(strategy, registry);
+export function monthlyCost(pricing: Pricing, strategy: string | undefined, replicas: number, registry: StrategyRegistry = strategyRegistry, storeNodes = 1): number | null {
+  const single = strategyInstances(strategy, registry);
+  // A replicated store (a primary and its replicas) runs its instances once per node.
+  const instances = single && Array.from({ length: storeNodes }, () => single).flat();
   const app = pricing.instances.app;
   if (instances === undefined || !app) return null;
   let hourly = replicas * app.hourly;

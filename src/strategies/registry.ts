@@ -88,6 +88,8 @@ export interface StrategyVariantRecord {
   label: string;
   strategy: string;
   variant: string;
+  /** The servers its store ran when more than one (a primary and its replicas): each is a priced instance. */
+  storeNodes?: number;
 }
 
 export function variantRecord(choice: StrategyChoice): StrategyVariantRecord {

@@ -53,10 +53,12 @@ describe('teardown', () => {
   // The last two: a process that shows the fault was under way (the fault proxy beside 3 replicas;
   // a restarted replica), and how many of them were seen at least.
   it.each([
-    ['store-outage', 'redis × store-outage: starting cluster', 1_500, 'node', 4],
-    ['rolling-restart', 'redis × rolling-restart: starting cluster', 1_500, 'node', 4],
-  ] as const)('SIGINT during %s (a fault under way) stops everything, fault proxy and restarted processes included', async (scenario, moment, delayMs, evidence, atLeast) => {
-    const hactl = startHactl(['run', '--strategy', 'redis', '--scenario', scenario, '--users', '20']);
+    ['store-outage', 'redis', 'redis × store-outage: starting cluster', 1_500, 'node', 4],
+    ['rolling-restart', 'redis', 'redis × rolling-restart: starting cluster', 1_500, 'node', 4],
+    // Its --version, the primary, the replica, and the killed primary started again as a replica: the failover is done, the writes go on.
+    ['store-failover', 'redis:replica', 'redis:replica × store-failover: starting cluster', 1_500, 'redis-server', 4],
+  ] as const)('SIGINT during %s (a fault under way) stops everything, fault proxy and restarted processes included', async (scenario, strategy, moment, delayMs, evidence, atLeast) => {
+    const hactl = startHactl(['run', '--strategy', strategy, '--scenario', scenario, '--users', '20']);
     await hactl.waitForStderr(moment, 60_000);
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     // On a busy machine the fault may come later than the delay: wait until it shows.
