@@ -35,6 +35,13 @@ describe('lost acknowledged writes', () => {
     expect(describeStoreFailover(m)).toMatch(/^lost 2\/4 acknowledged writes \(at least/);
   });
 
+  it('count as indeterminate a write sent before the kill and answered with an error after it, not one that failed before it', () => {
+    const failedEarly: WriteRecord = { user: 0, at: 80, end: 90, status: 500 };
+    const failedAcross: WriteRecord = { user: 0, at: 95, end: 130, status: 500 };
+    const m = storeFailoverMetrics({ node: 'node-1', at: 100, writes: [write(0, 10, 1), failedEarly, failedAcross, write(0, 200, 2)], finals: [{ user: 0, session: true, counter: 2 }] }, logins.slice(0, 1));
+    expect(m.indeterminate).toBe(1);
+  });
+
   it('never take a counter read that got no answer for a counter of 0', () => {
     const record: FailoverRecord = { node: 'node-1', at: 100, writes: [write(0, 10, 1), write(0, 20, 2)], finals: [{ user: 0, session: true, counter: null }] };
     const m = storeFailoverMetrics(record, logins.slice(0, 1));

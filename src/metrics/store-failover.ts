@@ -23,7 +23,11 @@ export interface StoreFailoverMetrics {
   sessionsLost: number;
   /** Sessions still there whose counter read got no answer: their losses are known only from later acknowledgements. */
   countersUnread: number;
-  /** Writes sent before the kill that never got an answer: maybe kept, maybe not (Jepsen's "info"). */
+  /**
+   * Writes sent before the kill and not acknowledged by its time: no answer, or an error answered
+   * after it (the app's store command may have reached the primary before it died). Maybe kept,
+   * maybe not (Jepsen's "info" operations), so neither lost nor kept.
+   */
   indeterminate: number;
   /** From the kill to the first acknowledged write sent after it; null when none was. */
   unavailableMs: number | null;
@@ -89,7 +93,7 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
     sessions: loggedIn.size,
     sessionsLost,
     countersUnread,
-    indeterminate: beforeKill.filter((write) => write.status === 0).length,
+    indeterminate: beforeKill.filter((write) => !acked(write) && write.end >= record.at).length,
     unavailableMs: backAt === undefined ? null : Math.round(backAt - record.at),
     errorsWhileUnavailable: record.writes.filter((write) => write.end >= record.at && (backAt === undefined || write.end <= backAt) && !acked(write)).length,
     replicationDelayMs: record.replicationDelayMs ?? null,
