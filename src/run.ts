@@ -424,7 +424,7 @@ async function runStrategy(
         appConflict(scenario, options.profile, { custom: testsOwnApp(options), strategy: strategy.name }) ??
         scenarioConflict(scenario, counts, { strategy: name, ...(strategy.store ? { store: strategy.store } : {}) }) ??
         controlConflict(scenario, runtime) ??
-        storeConflict(scenario, store);
+        storeConflict(scenario, store, strategy);
       if (conflict) {
         addRow({ strategy: name, scenario: scenario.name, status: 'skipped', reason: conflict });
         continue;
@@ -481,9 +481,12 @@ function storeNodesOf(choice: StrategyChoice, options: RunOptions): { storeNodes
   return servers > 1 ? { storeNodes: servers } : {};
 }
 
-function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
+function storeConflict(scenario: Scenario, store: RunningStore | undefined, strategy: StrategyChoice['strategy']): string | undefined {
   const replicated = scenario.phases.find((phase) => phase.needsReplication());
-  if (replicated && store && !store.replication) return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node; try a :replica variant`;
+  if (replicated && store && !store.replication) {
+    const variants = strategy.variants.filter((variant) => variant.replication !== undefined).map((variant) => `${strategy.name}:${variant.name}`);
+    return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node${variants.length > 0 ? `; try ${variants.join(' or ')}` : ''}`;
+  }
   const proxied = scenario.phases.find((phase) => phase.unit.needsStoreProxy);
   // Its apps reach the store through hactl's primary endpoint, not one node a fault proxy could stand in front of.
   if (proxied && store?.replication) return `${scenario.name} puts a fault proxy in front of one store node (phase "${proxied.name}"), which a replicated store's primary endpoint does not allow yet`;
