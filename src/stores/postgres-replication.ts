@@ -16,8 +16,8 @@ import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningSto
 const STREAMING_TIMEOUT_MS = 20_000;
 /** One SQL statement of hactl's own (a status, a promotion, a backup's start or stop). */
 const STATEMENT_TIMEOUT_MS = 10_000;
-/** A status check must be answered within a check interval's order, or it counts as a failed check. */
-const STATUS_TIMEOUT_MS = 500;
+/** A status check unanswered this long counts as a failed one; a new connection (a backend forked) on a loaded machine needs more than redis's 500 ms. */
+const STATUS_TIMEOUT_MS = 1_000;
 const DB_USER = 'hactl';
 
 /**
