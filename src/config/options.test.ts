@@ -45,7 +45,7 @@ describe('run flags', () => {
     [{ strategy: 'redis:aof-alway' }, '--strategy: unknown variant "redis:aof-alway" (did you mean redis:aof-always?); expected one of '],
     [{ strategy: 'none,nnone' }, '--strategy: unknown strategy "nnone" (did you mean none?); expected one or more of none, sticky, redis, postgres, mongo, or all'],
     [{ runtime: 'dokcer' }, '--runtime: expected one of local, docker, external, got "dokcer" (did you mean docker?)'],
-    [{ strategy: 'postgres:fast' }, '--strategy: strategy "postgres" has no variants; got "postgres:fast"'],
+    [{ strategy: 'none:fast' }, '--strategy: strategy "none" has no variants; got "none:fast"'],
     [{ balancer: 'nginx' }, '--balancer: expected one of hactl, haproxy, got "nginx"'],
     [{ balancerProfile: 'gcp' }, '--balancer-profile: expected one of fast, alb, got "gcp"'],
     [{ deregistrationDelay: '3601' }, '--deregistration-delay: expected a whole number from 0 to 3600, got "3601"'],

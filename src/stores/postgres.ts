@@ -1,13 +1,15 @@
-import { chmod, chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError } from '../platform/errors.js';
 import { freePort } from '../platform/ports.js';
-import { waitUntilReady } from '../platform/processes.js';
 import { withTimeout } from '../platform/time.js';
 import { readOutput } from '../platform/executables.js';
-import { locatePostgres, reachableBy, unprivilegedUser } from './postgres-binaries.js';
+import { waitUntilReady, type Supervised } from '../platform/processes.js';
+import { locatePostgres, reachableBy, unprivilegedUser, type UnprivilegedUser } from './postgres-binaries.js';
+import { startReplicatedPostgres } from './postgres-replication.js';
+import { replicatedNodes } from './redis-replication.js';
 import { serverProcessNode } from './server-process.js';
-import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule, type StoreOptions } from './store.js';
 
 const INITDB_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 30_000;
@@ -15,11 +17,11 @@ const DB_USER = 'hactl';
 // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for clients to leave.
 const STOP_SIGNAL = 'SIGINT';
 
-/** PostgreSQL as RDS would hold sessions for Spring Session JDBC: durable, fsync on. */
+/** PostgreSQL as RDS would hold sessions for Spring Session JDBC: durable, fsync on; with standbys, RDS Multi-AZ. */
 export const postgres: StoreModule = {
   name: 'postgres',
   appStore: 'postgres',
-  nodes: () => ONE_NODE,
+  nodes: (options) => (options.replication ? replicatedNodes(options.replication) : ONE_NODE),
   local: {
     async check(env) {
       try {
@@ -52,56 +54,91 @@ export const postgres: StoreModule = {
   urlField: 'postgresUrl',
 };
 
-async function startLocal(context: LocalStoreContext): Promise<RunningStore> {
+async function startLocal(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore> {
+  const server = await preparePostgres(context);
+  if (options.replication) return startReplicatedPostgres(context, server, options.replication);
+  const dataDir = path.join(await server.storeDir(), 'data');
+  await server.initdb(dataDir);
+  const port = await freePort();
+  const url = databaseUrl('127.0.0.1', port);
+  const launch = () => server.launch('postgres', dataDir, port, []);
+  const description = `PostgreSQL ${server.version} (${server.origin}) on 127.0.0.1:${port}${server.runAs ? `, running as ${server.runAs.name}` : ''}`;
+  const node = await serverProcessNode(launch);
+  return oneNodeStore({ name: 'postgres', description, address: nodeAddress(url), controls: node.controls, countEntries: () => countRows(url), stop: node.stop });
+}
+
+/** How this machine runs a PostgreSQL server: what one node or a primary with standbys is made of. */
+export interface PostgresServer {
+  version: string;
+  /** Where the binaries come from, for the report. */
+  origin: string;
+  /** The user the server runs as when hactl is root; files it must own are chowned to it. */
+  runAs?: UnprivilegedUser;
+  /** Creates `dataDir` (owned by the server's user) and a fresh cluster in it. */
+  initdb(dataDir: string): Promise<void>;
+  /** Starts the server on `dataDir` listening on 127.0.0.1:port with `settings` (`-c` pairs); resolves once it answers SELECT 1. */
+  launch(name: string, dataDir: string, port: number, settings: readonly string[]): Promise<Supervised>;
+  /** A directory of this store's own in the run's (a run starts one store per strategy), traversable by the server's user. */
+  storeDir(): Promise<string>;
+  url(port: number): string;
+  countRows(url: string): Promise<number>;
+}
+
+async function preparePostgres(context: LocalStoreContext): Promise<PostgresServer> {
   const located = await locatePostgres(context.env);
   const runAs = await unprivilegedUser(context.env);
   const version = /\(PostgreSQL\)\s+(\S+)/.exec(await readOutput(located.postgres, ['--version']))?.[1] ?? 'unknown-version';
   const binaries = runAs ? await reachableBy(located, version, context.runDir) : located;
-
-  const dataDir = path.join(context.runDir, 'postgres');
-  await mkdir(dataDir, { recursive: true });
-  if (runAs) {
-    // The run directory must be traversable and the data directory owned by the server's user.
-    await chmod(context.runDir, 0o755);
-    await chown(dataDir, runAs.uid, runAs.gid);
-  }
+  // The run directory must be traversable by the server's user.
+  if (runAs) await chmod(context.runDir, 0o755);
   const spawnOptions = { env: { ...context.env, LC_ALL: 'C' }, ...(runAs ? { runAs } : {}) };
 
-  const initdb = await context.supervisor.spawn('initdb', binaries.initdb, [
-    `--pgdata=${dataDir}`,
-    `--username=${DB_USER}`,
-    '--auth=trust',
-    '--encoding=UTF8',
-    // The machine may lack any UTF-8 locale; C is always there.
-    '--locale=C',
-    '--lc-messages=C',
-    // Skipping initdb's own fsync only affects a throwaway cluster's creation, not the server.
-    '--no-sync',
-  ], spawnOptions);
-  const initdbExit = await withTimeout(initdb.exited, INITDB_TIMEOUT_MS, () => new EnvironmentError(`initdb did not finish within ${INITDB_TIMEOUT_MS} ms`)).catch(
-    async (error: unknown) => {
-      await initdb.stop();
-      throw error;
+  return {
+    version,
+    origin: binaries.origin,
+    ...(runAs ? { runAs } : {}),
+    async initdb(dataDir) {
+      await mkdir(dataDir, { mode: 0o700 });
+      if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
+      const initdb = await context.supervisor.spawn('initdb', binaries.initdb, [
+        `--pgdata=${dataDir}`,
+        `--username=${DB_USER}`,
+        '--auth=trust',
+        '--encoding=UTF8',
+        // The machine may lack any UTF-8 locale; C is always there.
+        '--locale=C',
+        '--lc-messages=C',
+        // Skipping initdb's own fsync only affects a throwaway cluster's creation, not the server.
+        '--no-sync',
+      ], spawnOptions);
+      const initdbExit = await withTimeout(initdb.exited, INITDB_TIMEOUT_MS, () => new EnvironmentError(`initdb did not finish within ${INITDB_TIMEOUT_MS} ms`)).catch(
+        async (error: unknown) => {
+          await initdb.stop();
+          throw error;
+        },
+      );
+      if (initdbExit.code !== 0) throw new EnvironmentError(`initdb failed (${binaries.initdb}): ${initdb.output() || `exit code ${initdbExit.code}`}`);
     },
-  );
-  if (initdbExit.code !== 0) throw new EnvironmentError(`initdb failed (${binaries.initdb}): ${initdb.output() || `exit code ${initdbExit.code}`}`);
-
-  const port = await freePort();
-  // TCP on loopback only; no Unix socket, so no socket directory has to exist or be writable.
-  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-  const url = databaseUrl('127.0.0.1', port);
-
-  const launch = async () =>
-    waitUntilReady(await context.supervisor.spawn('postgres', binaries.postgres, args, { ...spawnOptions, stopSignal: STOP_SIGNAL }), () => selectOne(url), {
-      what: `postgres on 127.0.0.1:${port}`,
-      timeoutMs: READY_TIMEOUT_MS,
-      // As often as the other servers are polled: the store's start-up is on every run's path.
-      intervalMs: 20,
-      signal: context.signal,
-    });
-  const description = `PostgreSQL ${version} (${binaries.origin}) on 127.0.0.1:${port}${runAs ? `, running as ${runAs.name}` : ''}`;
-  const server = await serverProcessNode(launch);
-  return oneNodeStore({ name: 'postgres', description, address: nodeAddress(url), controls: server.controls, countEntries: () => countRows(url), stop: server.stop });
+    async launch(name, dataDir, port, settings) {
+      // TCP on loopback only; no Unix socket, so no socket directory has to exist or be writable.
+      const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...settings.flatMap((setting) => ['-c', setting])];
+      const url = databaseUrl('127.0.0.1', port);
+      return waitUntilReady(await context.supervisor.spawn(name, binaries.postgres, args, { ...spawnOptions, stopSignal: STOP_SIGNAL }), () => selectOne(url), {
+        what: `${name} on 127.0.0.1:${port}`,
+        timeoutMs: READY_TIMEOUT_MS,
+        // As often as the other servers are polled: the store's start-up is on every run's path.
+        intervalMs: 20,
+        signal: context.signal,
+      });
+    },
+    async storeDir() {
+      const dir = await mkdtemp(path.join(context.runDir, 'postgres-'));
+      await chmod(dir, 0o755);
+      return dir;
+    },
+    url: (port) => databaseUrl('127.0.0.1', port),
+    countRows,
+  };
 }
 
 function databaseUrl(host: string, port: number): string {
