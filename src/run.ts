@@ -476,6 +476,7 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
 function storeConflict(scenario: Scenario, store: RunningStore | undefined): string | undefined {
   const replicated = scenario.phases.find((phase) => phase.needsReplication());
   if (replicated && store && !store.replication) return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node; try a :replica variant`;
+  if (replicated && store?.replication && !store.replication.setLinkDelay) return `${scenario.name} delays the replication links (phase "${replicated.name}"), and ${store.description} has none hactl can slow alone`;
   const proxied = scenario.phases.find((phase) => phase.unit.needsStoreProxy);
   // Its apps reach the store through hactl's primary endpoint, not one node a fault proxy could stand in front of.
   if (proxied && store?.replication) return `${scenario.name} puts a fault proxy in front of one store node (phase "${proxied.name}"), which a replicated store's primary endpoint does not allow yet`;
