@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../platform/errors.js';
+import { EnvironmentError, UsageError } from '../platform/errors.js';
 import { mongo as mongoStrategy } from '../strategies/mongo.js';
 import {
   electionSettings,
@@ -14,6 +14,7 @@ import {
   type MemberPoll,
 } from './mongo-replica-set.js';
 import { mongo } from './mongo.js';
+import type { LocalStoreContext } from './store.js';
 
 const members = [
   { id: 'node-1', host: '127.0.0.1', port: 27017 },
@@ -42,6 +43,15 @@ describe('a mongo replica set, planned', () => {
     expect(options('default')).toEqual({});
     expect(options('replica-set')).toEqual({ replication: { replicas: 2, mode: 'async', profile: 'fast' } });
     expect(options('replica-set-majority')).toEqual({ replication: { replicas: 2, mode: 'sync', profile: 'fast' } });
+  });
+});
+
+describe('HACTL_MONGO_URL with a replica-set variant', () => {
+  it('is refused in one line, before anything starts: a server hactl does not run is the user\'s deployment, whose failover hactl cannot cause', async () => {
+    const context = { env: { HACTL_MONGO_URL: 'mongodb://user:secret@db.example:27017/?replicaSet=rs0' }, runId: 'r1', runDir: '/nonexistent' } as unknown as LocalStoreContext;
+    const started = mongo.local.start(context, { replication: { replicas: 2, mode: 'sync', profile: 'fast' } });
+    await expect(started).rejects.toThrow(EnvironmentError);
+    await expect(started).rejects.toThrow(/HACTL_MONGO_URL \(mongodb:\/\/user:\*\*\*@db\.example:27017\/\?replicaSet=rs0\) names a deployment hactl does not run/);
   });
 });
 

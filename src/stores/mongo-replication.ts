@@ -230,13 +230,21 @@ class MemberClients {
 
 /** A command to one member, bounded: undefined when it did not answer in time. */
 async function ask(clients: MemberClients, member: Member, command: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  let answered = false;
   const answer = clients
     .of(member)
     .db('admin')
     .command(command)
-    .then((document) => document as Record<string, unknown>, () => undefined);
+    .then(
+      (document) => document as Record<string, unknown>,
+      (error: unknown) => {
+        // The member refused the command (not yet initiated, an older server): the connection is fine.
+        answered = (error as { name?: string }).name === 'MongoServerError';
+        return undefined;
+      },
+    );
   const settled = await settleWithin(answer, 2 * ASK_TIMEOUT_MS, undefined);
-  if (settled === undefined) clients.drop(member);
+  if (settled === undefined && !answered) clients.drop(member);
   return settled;
 }
 
@@ -248,8 +256,12 @@ async function ping(clients: MemberClients, member: Member): Promise<boolean> {
 async function askMember(clients: MemberClients, member: Member): Promise<MemberPoll['answer']> {
   const [status, hello] = await Promise.all([ask(clients, member, { replSetGetStatus: 1 }), ask(clients, member, { hello: 1 })]);
   const parsed = parseSetStatus(status);
-  if (!parsed || !hello) return undefined;
-  return { myState: parsed.myState, writable: hello.isWritablePrimary === true };
+  if (!parsed) return undefined;
+  // hello is MongoDB 4.4.2 and later (and 4.2.10, 4.0.21); an older server answers isMaster with ismaster.
+  const legacy = hello ? undefined : await ask(clients, member, { isMaster: 1 });
+  const said = hello ?? legacy;
+  if (!said) return undefined;
+  return { myState: parsed.myState, writable: (hello ? said.isWritablePrimary : said.ismaster) === true };
 }
 
 /** Waits until one member is primary and every other secondary: a set that can take a majority write. */
