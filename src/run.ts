@@ -472,7 +472,6 @@ function controlConflict(scenario: Scenario, runtime: Runtime): string | undefin
   return undefined;
 }
 
-/** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it. */
 /** How many servers a strategy's store runs, when more than one: each is an instance a pricing file prices. */
 function storeNodesOf(choice: StrategyChoice, options: RunOptions): { storeNodes?: number } {
   const name = choice.strategy.store;
@@ -481,12 +480,14 @@ function storeNodesOf(choice: StrategyChoice, options: RunOptions): { storeNodes
   return servers > 1 ? { storeNodes: servers } : {};
 }
 
+/** A store node hactl did not start (HACTL_MONGO_URL) cannot be killed and restarted by it; a one-node store has no replication to delay. */
 function storeConflict(scenario: Scenario, store: RunningStore | undefined, strategy: StrategyChoice['strategy']): string | undefined {
   const replicated = scenario.phases.find((phase) => phase.needsReplication());
   if (replicated && store && !store.replication) {
     const variants = strategy.variants.filter((variant) => variant.replication !== undefined).map((variant) => `${strategy.name}:${variant.name}`);
     return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node${variants.length > 0 ? `; try ${variants.join(' or ')}` : ''}`;
   }
+  if (replicated && store?.replication && !store.replication.setLinkDelay) return `${scenario.name} delays the replication links (phase "${replicated.name}"), and ${store.description} has none hactl can slow alone`;
   const proxied = scenario.phases.find((phase) => phase.unit.needsStoreProxy);
   // Its apps reach the store through hactl's primary endpoint, not one node a fault proxy could stand in front of.
   if (proxied && store?.replication) return `${scenario.name} puts a fault proxy in front of one store node (phase "${proxied.name}"), which a replicated store's primary endpoint does not allow yet`;

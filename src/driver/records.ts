@@ -153,14 +153,14 @@ export interface FailoverRecord {
   at: number;
   /** How the store fails over; absent for a store of one node, which only restarts. */
   failover?: {
-    decidedBy: 'hactl' | 'sentinel';
+    decidedBy: 'hactl' | 'sentinel' | 'election';
     mode: 'async' | 'sync';
     profile: string;
     timings: string;
     /** Each step, in scenario milliseconds. */
     events: Array<{ at: number; kind: string; node: string; detail?: string }>;
-    /** Bytes each replica was behind just before the kill. */
-    lagBeforeKill: Array<{ node: string; bytes: number | null }>;
+    /** Bytes (or, MongoDB, ms) each replica was behind just before the kill. */
+    lagBeforeKill: Array<{ node: string; bytes: number | null; ms?: number | null }>;
     mostPrimariesAtOnce: number;
   };
   /** The latency put on the replication links during the writes, if any. */

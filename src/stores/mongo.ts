@@ -1,11 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage } from '../platform/errors.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { freePort } from '../platform/ports.js';
 import { waitUntilReady } from '../platform/processes.js';
 import { findExecutable, readOutput } from '../platform/executables.js';
 import { serverProcessNode } from './server-process.js';
-import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule } from './store.js';
+import { replicaSetNodes } from './mongo-replica-set.js';
+import { startReplicaSet } from './mongo-replication.js';
+import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type ReplicationOptions, type RunningStore, type StoreModule } from './store.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const PROBE_TIMEOUT_MS = 3_000;
@@ -18,7 +20,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 export const mongo: StoreModule = {
   name: 'mongo',
   appStore: 'mongo',
-  nodes: () => ONE_NODE,
+  nodes: (options) => (options.replication ? replicaSetNodes(options.replication) : ONE_NODE),
   local: {
     async check(env) {
       if (env.HACTL_MONGO_URL) {
@@ -35,10 +37,13 @@ export const mongo: StoreModule = {
       return {
         available: false,
         reason: 'no mongod on PATH and HACTL_MONGO_URL is not set',
-        fix: 'install MongoDB Community Server (mongod) or set HACTL_MONGO_URL=mongodb://host:27017 to use an existing server',
+        fix: 'install MongoDB Community Server (mongod), or for the one-node mongo set HACTL_MONGO_URL=mongodb://host:27017 to use an existing server (mongo:replica-set and mongo:replica-set-majority run mongod members of their own)',
       };
     },
-    start: (context) => (context.env.HACTL_MONGO_URL ? useExisting(context.env.HACTL_MONGO_URL, context) : startMongod(context)),
+    start(context, options) {
+      if (options.replication) return startReplicated(context, options.replication);
+      return context.env.HACTL_MONGO_URL ? useExisting(context.env.HACTL_MONGO_URL, context) : startMongod(context);
+    },
   },
   docker: {
     image: { key: 'mongo', default: 'mongo:7' },
@@ -79,9 +84,30 @@ async function useExisting(baseUrl: string, context: LocalStoreContext): Promise
   });
 }
 
-async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
-  const binary = (await findExecutable('mongod', context.env.HACTL_MONGOD, context.env))!;
+/**
+ * A replica set hactl starts, kills and watches. HACTL_MONGO_URL names a server hactl does not run,
+ * even when it is a replica set: its members, its election timing and its failover are the user's
+ * deployment, not this variant's, so a run with both is refused rather than measured against it.
+ */
+async function startReplicated(context: LocalStoreContext, replication: ReplicationOptions): Promise<RunningStore> {
+  if (context.env.HACTL_MONGO_URL) {
+    throw new EnvironmentError(
+      `a replicated mongo variant runs ${1 + replication.replicas} mongod members that hactl starts and kills; HACTL_MONGO_URL (${redact(context.env.HACTL_MONGO_URL)}) names a deployment hactl does not run, so its failover cannot be caused or timed here: unset HACTL_MONGO_URL for this variant (with mongod on PATH), or use the mongo strategy (one node) with it`,
+    );
+  }
+  const { binary, version } = await locateMongod(context.env);
+  return startReplicaSet(context, { binary, version }, replication);
+}
+
+async function locateMongod(env: NodeJS.ProcessEnv): Promise<{ binary: string; version: string }> {
+  const binary = await findExecutable('mongod', env.HACTL_MONGOD, env);
+  if (!binary) throw new EnvironmentError('no mongod on PATH (or HACTL_MONGOD)');
   const version = /db version v(\S+)/.exec(await readOutput(binary, ['--version']))?.[1] ?? 'unknown version';
+  return { binary, version };
+}
+
+async function startMongod(context: LocalStoreContext): Promise<RunningStore> {
+  const { binary, version } = await locateMongod(context.env);
   const dbPath = path.join(context.runDir, 'mongo');
   await mkdir(dbPath, { recursive: true });
   const port = await freePort();

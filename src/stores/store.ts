@@ -70,16 +70,18 @@ export interface FailoverEvent {
 /** How far a replica was behind its primary when asked. */
 export interface ReplicaLag {
   node: string;
-  /** Bytes of the replication stream the replica had not applied; null when it did not answer. */
+  /** Bytes of the replication stream the replica had not applied; null when it did not answer, or the store counts no bytes (MongoDB: see ms). */
   bytes: number | null;
+  /** How much older the replica's last applied write was than the primary's, in ms (MongoDB's optimes); null when not known. */
+  ms?: number | null;
 }
 
 /** A replicated store's failover and replication, as hactl sees and steers them. */
 export interface StoreReplication {
   mode: ReplicationOptions['mode'];
   timings: FailoverTimings;
-  /** Who decides the failover: hactl's controller standing in for the managed service, or the store's own (Sentinel). */
-  decidedBy: 'hactl' | 'sentinel';
+  /** Who decides the failover: hactl's controller standing in for the managed service, or the store's own (Sentinel, a MongoDB replica set's election). */
+  decidedBy: 'hactl' | 'sentinel' | 'election';
   /** The node that is primary now. */
   primary(): string;
   lag(): Promise<ReplicaLag[]>;
@@ -92,8 +94,10 @@ export interface StoreReplication {
   /**
    * Puts `ms` of latency on every replication link (0 removes it), held on the primary's side: what
    * a primary has not yet delivered when it dies is lost, as a replica that far behind loses it.
+   * Absent when the store has no link hactl can slow alone (a MongoDB replica set: apps and members
+   * reach a member at the one address its config names, so a delay there would slow the app too).
    */
-  setLinkDelay(ms: number): Promise<void>;
+  setLinkDelay?(ms: number): Promise<void>;
 }
 
 export type { Availability };

@@ -55,7 +55,7 @@ describe('the built-in registry', () => {
 
   it('keeps the help text and template fields hactl had before the registry', () => {
     expect(strategyHelp(strategyRegistry)).toBe(
-      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby)',
+      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority)',
     );
     expect(replicaFieldsHelp()).toBe('{port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {postgresUrl}, {mongoUrl}');
   });
@@ -77,7 +77,7 @@ describe('the built-in registry', () => {
 describe('adding a descriptor to the registry is all it takes', () => {
   it('to appear in the CLI choices, with its variants, and be chosen', () => {
     expect(strategyHelp(extended)).toBe(
-      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, memcached, replicated, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, memcached:replicated)',
+      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, memcached, replicated, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority, memcached:replicated)',
     );
     expect(extended.choose('memcached:replicated')).toMatchObject({ strategy: memcached, label: 'memcached:replicated' });
     expect(extended.choose('replicated:fast')).toBe('strategy "replicated" has no variants; got "replicated:fast"');

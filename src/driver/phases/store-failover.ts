@@ -49,11 +49,11 @@ export const storeFailover = definePhase({
     if (!controls) throw new EnvironmentError(`phase ${context.phase}: hactl cannot kill ${describeChoice(choiceIn(options))} of ${store.description}`);
     const replication = store.replication;
     const delayMs = options.replicationDelay ? (context.replicationDelayMs ?? 0) : 0;
-    if (options.replicationDelay && !replication) throw new EnvironmentError(`phase ${context.phase}: replicationDelay needs a replicated store (a :replica variant); ${store.description} has no replication links`);
+    if (options.replicationDelay && !replication?.setLinkDelay) throw new EnvironmentError(`phase ${context.phase}: replicationDelay needs a replicated store with replication links (a :replica variant); ${store.description} has none`);
 
     const writes: WriteRecord[] = [];
     const writers = new Writers(context, writes);
-    if (delayMs > 0) await replication!.setLinkDelay(delayMs);
+    if (delayMs > 0) await replication!.setLinkDelay!(delayMs);
     let record: FailoverRecord | undefined;
     try {
       writers.start();
@@ -100,7 +100,7 @@ export const storeFailover = definePhase({
       }
     } finally {
       await writers.stop();
-      if (delayMs > 0 && !context.signal.aborted) await replication!.setLinkDelay(0);
+      if (delayMs > 0 && !context.signal.aborted) await replication!.setLinkDelay!(0);
     }
   },
 });
