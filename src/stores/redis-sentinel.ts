@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatSentinelUrl } from '../app/stores/sentinel-url.js';
 import { startLocalFaultProxy, type LocalFaultProxy } from '../faults/local-proxy.js';
-import { EnvironmentError } from '../platform/errors.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { freePorts } from '../platform/ports.js';
 import { waitUntilReady } from '../platform/processes.js';
 import { stopEach } from '../platform/teardown.js';
@@ -172,7 +172,12 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
         { what: `redis Sentinel ${node.id} on 127.0.0.1:${port}`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 20, signal: context.signal },
       );
       // Not kept in its config file: set on every start.
-      if (profile.debug) await redisCommand('127.0.0.1', port, ['SENTINEL', 'DEBUG', 'info-period', String(profile.debug.infoPeriodMs), 'ping-period', String(profile.debug.pingPeriodMs)]);
+      if (profile.debug) {
+        await redisCommand('127.0.0.1', port, ['SENTINEL', 'DEBUG', 'info-period', String(profile.debug.infoPeriodMs), 'ping-period', String(profile.debug.pingPeriodMs)]).catch(async (error: unknown) => {
+          await process.stop();
+          throw new EnvironmentError(`redis Sentinel ${node.id} refused its periods: ${errorMessage(error)}`);
+        });
+      }
       running.add(node);
       return process;
     };
