@@ -1,4 +1,5 @@
 import { SESSION_STORE_KINDS, type SessionStoreKind } from './stores/index.js';
+import { isSentinelUrl, parseSentinelUrl } from './stores/sentinel-url.js';
 
 export type { SessionStoreKind } from './stores/index.js';
 
@@ -31,6 +32,11 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const store = (env.HACTL_SESSION_STORE ?? 'memory') as SessionStoreKind;
   if (!SESSION_STORE_KINDS.includes(store)) throw new Error(`HACTL_SESSION_STORE must be one of ${SESSION_STORE_KINDS.join(', ')}, got "${store}"`);
   if (store !== 'memory' && !env.HACTL_STORE_URL) throw new Error(`HACTL_STORE_URL is required for the ${store} session store`);
+  // A Sentinel URL (redis:sentinel) is checked at start-up, not at the first request.
+  if (isSentinelUrl(env.HACTL_STORE_URL)) {
+    if (store !== 'redis') throw new Error(`HACTL_STORE_URL is a Sentinel URL, which only the redis session store reads; HACTL_SESSION_STORE is "${store}"`);
+    parseSentinelUrl(env.HACTL_STORE_URL!);
+  }
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
   return {

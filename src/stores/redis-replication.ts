@@ -12,7 +12,7 @@ import { infoFields, redisCommand } from './redis-wire.js';
 import { serverProcessNode } from './server-process.js';
 import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode, StoreNodePlan } from './store.js';
 
-const READY_TIMEOUT_MS = 10_000;
+export const READY_TIMEOUT_MS = 10_000;
 /** A replica's first full copy of an empty primary takes milliseconds; a loaded machine gets slack. */
 const SYNC_TIMEOUT_MS = 15_000;
 
@@ -172,9 +172,9 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
  * Full copies go over the socket at once (no RDB file, no 5 s wait for more replicas to batch): a
  * node that rejoins is a replica again in milliseconds, as a test needs.
  */
-const REPLICATION_ARGS = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--repl-diskless-load', 'on-empty-db'];
+export const REPLICATION_ARGS = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--repl-diskless-load', 'on-empty-db'];
 
-async function nodeStatus(port: number): Promise<{ role: 'primary' | 'replica'; offset: number } | undefined> {
+export async function nodeStatus(port: number): Promise<{ role: 'primary' | 'replica'; offset: number } | undefined> {
   try {
     const fields = infoFields(await redisCommand('127.0.0.1', port, ['INFO', 'replication'], 500));
     const role = fields.get('role') === 'master' ? 'primary' : 'replica';
@@ -186,7 +186,7 @@ async function nodeStatus(port: number): Promise<{ role: 'primary' | 'replica'; 
 }
 
 /** Waits until the replica's link to its primary is up (its first copy made). */
-async function waitForSync(node: StoreNode, port: number, signal: AbortSignal | undefined): Promise<void> {
+export async function waitForSync(node: StoreNode, port: number, signal: AbortSignal | undefined): Promise<void> {
   let last = 'no answer';
   await pollUntil(
     async () => {
@@ -203,11 +203,11 @@ async function waitForSync(node: StoreNode, port: number, signal: AbortSignal | 
 }
 
 /** How far each running replica is behind the primary, in bytes of the replication stream. */
-async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], portOf: (node: StoreNode) => number, running: ReadonlySet<StoreNode>) {
+export async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], portOf: (node: StoreNode) => number, running: ReadonlySet<StoreNode>) {
   const [head, ...replicas] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(portOf(node)) })));
   return replicas.map(({ node, status }) => ({ node: node.id, bytes: head?.status && status ? Math.max(0, head.status.offset - status.offset) : null }));
 }
 
-function keyCount(info: string): number {
+export function keyCount(info: string): number {
   return [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
 }

@@ -6,6 +6,7 @@ import { waitUntilReady } from '../platform/processes.js';
 import { findExecutable, readOutput } from '../platform/executables.js';
 import { serverProcessNode } from './server-process.js';
 import { replicatedNodes, startReplicatedRedis } from './redis-replication.js';
+import { sentinelNodes, startSentinelRedis } from './redis-sentinel.js';
 import type { RedisPersistence } from '../strategies.js';
 import { nodeAddress, ONE_NODE, oneNodeStore, type LocalStoreContext, type RunningStore, type StoreModule, type StoreOptions } from './store.js';
 
@@ -30,7 +31,7 @@ async function locate(env: NodeJS.ProcessEnv) {
 export const redis: StoreModule = {
   name: 'redis',
   appStore: 'redis',
-  nodes: (options) => (options.replication ? replicatedNodes(options.replication) : ONE_NODE),
+  nodes: (options) => (options.replication ? (options.replication.decidedBy === 'sentinel' ? sentinelNodes : replicatedNodes)(options.replication) : ONE_NODE),
   local: {
     async check(env) {
       const binary = await locate(env);
@@ -65,7 +66,10 @@ export const redis: StoreModule = {
 async function startLocal(context: LocalStoreContext, options: StoreOptions): Promise<RunningStore> {
   const binary = (await locate(context.env))!;
   const version = /v=(\S+)/.exec(await readOutput(binary, ['--version']))?.[1] ?? 'unknown version';
-  if (options.replication) return startReplicatedRedis(context, { binary, version, args: (port) => serverArgs('127.0.0.1', port, options), ping }, options.replication);
+  if (options.replication) {
+    const server = { binary, version, args: (port: number) => serverArgs('127.0.0.1', port, options), ping };
+    return (options.replication.decidedBy === 'sentinel' ? startSentinelRedis : startReplicatedRedis)(context, server, options.replication);
+  }
   const dir = path.join(context.runDir, 'redis');
   await mkdir(dir, { recursive: true });
   const port = await freePort();

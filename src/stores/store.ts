@@ -42,6 +42,8 @@ export interface ReplicationOptions {
   mode: 'async' | 'sync';
   /** How long the failover takes to notice a dead primary and move the endpoint (--failover-profile). */
   profile: FailoverProfileName;
+  /** Who fails over: hactl standing in for the managed service (the default), or the store's own Sentinels (`redis:sentinel`). */
+  decidedBy?: StoreReplication['decidedBy'];
 }
 
 /** How a failover is timed: what the report states beside the figures it caused. */

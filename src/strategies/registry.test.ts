@@ -55,9 +55,9 @@ describe('the built-in registry', () => {
 
   it('keeps the help text and template fields hactl had before the registry', () => {
     expect(strategyHelp(strategyRegistry)).toBe(
-      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority)',
+      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, redis:sentinel, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority)',
     );
-    expect(replicaFieldsHelp()).toBe('{port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {postgresUrl}, {mongoUrl}');
+    expect(replicaFieldsHelp()).toBe('{port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {redisSentinels}, {redisMasterName}, {postgresUrl}, {mongoUrl}');
   });
 
   it('states a row label as its strategy and variant: the default variant keeps the plain name', () => {
@@ -69,7 +69,7 @@ describe('the built-in registry', () => {
   });
 
   it('has redis state its persistence as a figure, and no other strategy any', () => {
-    expect(redis.variants.map((variant) => redis.figures?.(variant))).toEqual([{ persistence: 'none' }, { persistence: 'aof-everysec' }, { persistence: 'aof-always' }, { persistence: 'none' }, { persistence: 'none' }]);
+    expect(redis.variants.map((variant) => redis.figures?.(variant))).toEqual([{ persistence: 'none' }, { persistence: 'aof-everysec' }, { persistence: 'aof-always' }, { persistence: 'none' }, { persistence: 'none' }, { persistence: 'none' }]);
     for (const strategy of [none, sticky, postgres, mongo]) expect(strategy.figures, strategy.name).toBeUndefined();
   });
 });
@@ -77,7 +77,7 @@ describe('the built-in registry', () => {
 describe('adding a descriptor to the registry is all it takes', () => {
   it('to appear in the CLI choices, with its variants, and be chosen', () => {
     expect(strategyHelp(extended)).toBe(
-      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, memcached, replicated, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority, memcached:replicated)',
+      'session strategies, comma-separated: none, sticky, redis, postgres, mongo, memcached, replicated, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, redis:sentinel, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority, memcached:replicated)',
     );
     expect(extended.choose('memcached:replicated')).toMatchObject({ strategy: memcached, label: 'memcached:replicated' });
     expect(extended.choose('replicated:fast')).toBe('strategy "replicated" has no variants; got "replicated:fast"');
@@ -85,7 +85,7 @@ describe('adding a descriptor to the registry is all it takes', () => {
   });
 
   it('to appear in the template field list, filled for its own rows only, peers included', () => {
-    expect(replicaTemplateFields(extended)).toEqual(['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'postgresUrl', 'mongoUrl', 'memcachedServers', 'peers']);
+    expect(replicaTemplateFields(extended)).toEqual(['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'redisSentinels', 'redisMasterName', 'postgresUrl', 'mongoUrl', 'memcachedServers', 'peers']);
     const peers = [
       { id: 'replica-2', host: '10.0.0.2', port: 8080 },
       { id: 'replica-3', host: '10.0.0.3', port: 8080 },

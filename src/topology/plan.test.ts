@@ -17,6 +17,8 @@ describe('replica templates', () => {
       redisUrl: 'redis://127.0.0.1:6390',
       redisHost: '127.0.0.1',
       redisPort: '6390',
+      redisSentinels: '',
+      redisMasterName: '',
       postgresUrl: '',
       mongoUrl: '',
     });

@@ -109,7 +109,7 @@ describe('bad input for replicated stores: one line, exit 2', () => {
   it.each([
     [['--strategy', 'redis:replica', '--store-replicas', '0'], /^hactl: --store-replicas: expected a whole number from 1 to 5, got "0"$/m],
     [['--strategy', 'redis:replica', '--replication-delay', '-1'], /--replication-delay: expected a whole number from 0 to 60000, got "-1"/],
-    [['--strategy', 'redis', '--store-replicas', '2'], /--store-replicas: apply to replicated store variants \(redis:replica, redis:replica-wait, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority\); none is among --strategy/],
+    [['--strategy', 'redis', '--store-replicas', '2'], /--store-replicas: apply to replicated store variants \(redis:replica, redis:replica-wait, redis:sentinel, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority\); none is among --strategy/],
     [['--strategy', 'redis:replicas'], /redis:replicas/],
     [['--strategy', 'redis:replica', '--failover-profile', 'slow'], /--failover-profile.*slow.*fast, aws/],
   ])('%j', async (args, message) => {

@@ -1,10 +1,12 @@
 import { RedisStore } from 'connect-redis';
-import { createClient } from 'redis';
+import { createClient, createSentinel } from 'redis';
 import type { AppConfig } from '../config.js';
+import { isSentinelUrl, parseSentinelUrl } from './sentinel-url.js';
 import type { OpenedStore } from './types.js';
 
 /** connect-redis over node-redis: what Spring Session Data Redis is to a Spring app. */
 export async function openStore(config: AppConfig): Promise<OpenedStore> {
+  if (isSentinelUrl(config.storeUrl)) return openThroughSentinel(config);
   const client = createClient({
     url: config.storeUrl,
     // Without this, commands queue while Redis is down and requests hang instead of failing.
@@ -19,6 +21,35 @@ export async function openStore(config: AppConfig): Promise<OpenedStore> {
     store: config.waitForReplicas > 0 ? new WaitingRedisStore(options, client, config.waitForReplicas, config.waitTimeoutMs) : new RedisStore(options),
     close: async () => {
       client.destroy();
+    },
+  };
+}
+
+/**
+ * The self-managed way: node-redis's own Sentinel client asks the Sentinels where the primary is
+ * and moves to the new one when they announce +switch-master, without any endpoint of hactl's.
+ */
+async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
+  const url = parseSentinelUrl(config.storeUrl!);
+  const socket = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
+  const sentinel = createSentinel({
+    name: url.masterName,
+    sentinelRootNodes: url.sentinels,
+    ...(Object.keys(url.map).length > 0 ? { nodeAddressMap: (address: string) => url.map[address] } : {}),
+    // As the direct client: a request fails while no primary answers rather than hang in a queue.
+    nodeClientOptions: { disableOfflineQueue: true, socket },
+    sentinelClientOptions: { socket },
+    masterPoolSize: 1,
+    // A missed +switch-master is caught by the next scan; the default 10 s would be the outage.
+    scanInterval: 1_000,
+  });
+  sentinel.on('error', () => {});
+  await sentinel.connect();
+  const options = { client: sentinel as unknown as ReturnType<typeof createClient>, prefix: 'hactl:sess:', ttl: config.ttlSeconds };
+  return {
+    store: new RedisStore(options),
+    close: async () => {
+      sentinel.destroy();
     },
   };
 }
