@@ -25,6 +25,11 @@ export const STRATEGY_NAMES = strategyRegistry.names as readonly [StrategyName, 
 export const strategies = Object.fromEntries(strategyRegistry.descriptors.map((strategy) => [strategy.name, strategy])) as Record<StrategyName, Strategy>;
 
 /** `redis`, `redis:aof-always`; an unknown name or variant is a one-line problem naming the choices. */
+/** Every variant with a replicated store (a primary, replicas, a failover), as `name:variant`. */
+export const REPLICATED_VARIANTS: readonly string[] = strategyRegistry.descriptors.flatMap((strategy) =>
+  strategy.variants.filter((variant) => variant.replication !== undefined).map((variant) => `${strategy.name}:${variant.name}`),
+);
+
 export function chooseStrategy(text: string): StrategyChoice | string {
   return strategyRegistry.choose(text);
 }

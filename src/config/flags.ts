@@ -1,7 +1,7 @@
 import { ALGORITHMS } from '../balancer/settings.js';
 import { FORMAT_NAMES } from '../report/renderers.js';
 import { DEFAULT_RUNTIME, RUNTIME_LIST, type RuntimeFlagSpecs } from '../runtime/index.js';
-import { strategyHelp, strategyRegistry } from '../strategies.js';
+import { REPLICATED_VARIANTS, strategyHelp, strategyRegistry } from '../strategies.js';
 import { BALANCER_KINDS } from '../topology/plan.js';
 import { FAILOVER_PROFILES } from '../stores/store.js';
 import { longName, type FlagSpec, type FlagValues } from '../platform/flag.js';
@@ -55,7 +55,7 @@ const APP_AND_LOAD = [
     help: 'throwaway users log in and read before each scenario, so that cold replicas do not show in latencies (default: on, off for --runtime external)',
     negation: { option: '--no-warm-up', help: 'no warm-up before each scenario' },
   },
-  { key: 'storeReplicas', option: '--store-replicas <n>', value: 'whole', help: 'replicas beside the primary of a replicated store variant (redis:replica, redis:replica-wait, redis:sentinel), 1 to 5 (default: 1)' },
+  { key: 'storeReplicas', option: '--store-replicas <n>', value: 'whole', help: `replicas beside the primary of a replicated store variant (${REPLICATED_VARIANTS.join(', ')}), 1 to 5 (default: the variant's, 1; 2 for a mongo replica set)` },
   { key: 'failoverProfile', option: '--failover-profile <name>', value: 'text', choices: FAILOVER_PROFILES, help: 'how a replicated store fails over: fast (a dead primary noticed within about a second) or aws (the managed service\'s own waits: ElastiCache seconds) (default: fast)' },
   { key: 'replicationDelay', option: '--replication-delay <ms>', value: 'whole', help: 'latency on a replicated store\'s replication links in the replica-lag scenario, 0 to 60000 ms; 1 is a cross-AZ round trip (default: 200)' },
   { key: 'idSample', option: '--id-sample <n>', value: 'whole', help: 'logins of the security scenario\'s session-id check, 30 to 100000; below 1000 it judges duplicates only (default: 1000)' },

@@ -6,7 +6,7 @@ import { FORMAT_NAMES, type FormatName } from '../report/renderers.js';
 import { DEFAULT_RUNTIME, RUNTIME_LIST, RUNTIME_NAMES, runtimes } from '../runtime/index.js';
 import type { ChosenRuntime, RegisteredRuntime } from '../runtime/runtime.js';
 import { ALGORITHMS, BALANCER_PROFILES, type Algorithm, type BalancerProfile } from '../balancer/settings.js';
-import { chooseStrategy, STRATEGY_NAMES, strategyRegistry, type StrategyChoice } from '../strategies.js';
+import { chooseStrategy, REPLICATED_VARIANTS, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
 import { FAILOVER_PROFILES, type FailoverProfileName } from '../stores/store.js';
 import { longName, oneOf, parseInteger, splitList, type FlagSpec } from '../platform/flag.js';
 import { BALANCER_KINDS, REPLICA_TEMPLATE_FIELDS, unknownReplicaFields, type BalancerKind } from '../topology/plan.js';
@@ -122,8 +122,7 @@ export function parseStoreFlags(flags: Pick<RunFlags, 'storeReplicas' | 'failove
   const replicated = strategies.filter((choice) => choice.variant.replication !== undefined);
   const given = (['storeReplicas', 'failoverProfile'] as const).filter((key) => flags[key] !== undefined);
   if (given.length > 0 && replicated.length === 0) {
-    const names = strategyRegistry.descriptors.flatMap((strategy) => strategy.variants.filter((variant) => variant.replication !== undefined).map((variant) => `${strategy.name}:${variant.name}`));
-    throw new UsageError(`${given.map((key) => (key === 'storeReplicas' ? '--store-replicas' : '--failover-profile')).join(', ')}: apply to replicated store variants (${names.join(', ')}); none is among --strategy`);
+    throw new UsageError(`${given.map((key) => (key === 'storeReplicas' ? '--store-replicas' : '--failover-profile')).join(', ')}: apply to replicated store variants (${REPLICATED_VARIANTS.join(', ')}); none is among --strategy`);
   }
   return {
     ...(flags.storeReplicas !== undefined ? { replicas: parseInteger('--store-replicas', flags.storeReplicas, 1, 1, STORE_REPLICAS_MAX) } : {}),

@@ -266,7 +266,10 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
         async setLinkDelay(ms) {
           // A replica that left its link (re-pointed at a node's own port) would not be delayed: no figure rests on that.
-          if (ms > 0) await owned.checkLinksInUse();
+          if (ms > 0) {
+            await owned.checkLinksInUse();
+            await onlyReplicationOnLink(owned.primaryNode(), portOf, links);
+          }
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
         },
       },
@@ -450,4 +453,36 @@ class SentinelWatcher {
       return undefined;
     }
   }
+}
+
+/** How often, and how far apart, the primary's link is counted before an excess counts: a Sentinel may be reconnecting. */
+const LINK_COUNTS = 3;
+const LINK_COUNT_GAP_MS = 200;
+
+/**
+ * The primary's replication link must carry only replication (its replicas) and the Sentinels
+ * (which monitor the primary there): an app whose client does not map the Sentinels' addresses
+ * to the nodes' own ports talks to the primary through the link, so under a delay each of its
+ * writes waits for the delay and its acknowledgement travels with the replication stream, and
+ * the loss would read near 0 for that reason alone. Counted against the primary's own client
+ * list, a few times: an excess that persists is refused, not measured.
+ */
+async function onlyReplicationOnLink(primary: StoreNode, portOf: (node: StoreNode) => number, links: ReadonlyMap<StoreNode, LocalFaultProxy>): Promise<void> {
+  const link = links.get(primary);
+  if (!link) return;
+  let excess = 0;
+  let detail = '';
+  for (let count = 0; count < LINK_COUNTS; count++) {
+    if (count > 0) await sleep(LINK_COUNT_GAP_MS);
+    const clients = (await redisCommand('127.0.0.1', portOf(primary), ['CLIENT', 'LIST'], 1_000)).split('\n').filter((line) => line.trim() !== '');
+    const replicas = clients.filter((line) => /\bflags=\S*S/.test(line)).length;
+    const sentinels = clients.filter((line) => /\bname=sentinel-/.test(line)).length;
+    const { connections } = await link.control.stats();
+    excess = connections - replicas - sentinels;
+    detail = `${connections} connections through it; ${replicas} replicas and ${sentinels} Sentinel connections at ${primary.id}`;
+    if (excess <= 0) return;
+  }
+  throw new EnvironmentError(
+    `${excess} connections reach ${primary.id} through its replication link besides its replicas' and the Sentinels' (${detail}): the app's own client talks to the primary at the address the Sentinels give, so a delay there would hold its writes too and its loss would read near 0; map the Sentinels' addresses to the nodes' own ports (as the demo app's client does, with the map= of {redisUrl}), or run replica-lag on redis:replica`,
+  );
 }
