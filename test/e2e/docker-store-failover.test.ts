@@ -60,7 +60,9 @@ describe.skipIf(!docker.available)('store failover on --runtime docker: redis co
     expect(m.lost).toBeGreaterThanOrEqual(0.3 * expected);
     expect(m.lost).toBeLessThanOrEqual(3 * expected);
     expect(m.lostAt).toHaveLength(m.lost);
-    expect(Math.min(...m.lostAt)).toBeGreaterThanOrEqual(-3 * DELAY_MS);
+    // From just before the kill, which is dated when the engine reports the container stopped: an
+    // inspect round trip or more after the process died on a loaded machine (730 ms seen at load 18).
+    expect(Math.min(...m.lostAt)).toBeGreaterThanOrEqual(-3 * DELAY_MS - 500);
     expect(m.sessionsLost).toBe(0);
   });
 

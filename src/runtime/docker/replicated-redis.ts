@@ -81,10 +81,18 @@ export async function startReplicatedRedisContainers(context: DockerStoreContext
     await Promise.all(nodes.filter((node) => node !== primary).map((node) => waitForSync(node, reach.server(node), signal)));
     const endpoint = await runProxy(topology.endpoint.plan);
 
+    // The endpoint dials a node by its address, not its name: a dead container's name does not
+    // resolve (the engine's DNS forwards the query and it times out, 5 s and more with no outside
+    // resolver), and the proxy's lookups of it hold up its lookups of the live primary's name.
+    const upstreamOf = async (node: StoreNode) => {
+      const address = await handles.get(node)!.networkAddress();
+      return address ? { host: address, port: planOf.get(node)!.reachAt.port } : planOf.get(node)!.reachAt;
+    };
+    await endpoint.control.setUpstream(await upstreamOf(primary));
     const owned = (controller = new FailoverController(
       nodes,
       redisReplicationDriver(reach),
-      { moveTo: (node) => endpoint.control.setUpstream(planOf.get(node)!.reachAt) },
+      { moveTo: async (node) => endpoint.control.setUpstream(await upstreamOf(node)) },
       timings,
       (node) => running.has(node),
     ));
