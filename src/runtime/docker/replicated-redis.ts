@@ -4,12 +4,11 @@ import { FailoverController } from '../../stores/replication/failover.js';
 import { describeTimings, failoverBoundMs } from '../../stores/replication/timings.js';
 import { countKeys, lagOf, REDIS_FAILOVER_TIMINGS, redisReplicationDriver, waitForSync, type RedisNodeReach } from '../../stores/redis-replication.js';
 import { nodeAddress, type ReplicationOptions, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../../stores/store.js';
-import { replicatedRedisContainers, type ContainerPlan } from '../../topology/containers.js';
+import { replicatedRedisContainers, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
 import { waitForContainer, type ContainerHandle } from './containers.js';
 import type { ContainerSet } from './container-set.js';
 import type { Engine } from './engine.js';
 import type { PortPlacement } from './placement.js';
-import type { NetworkMode } from '../../topology/containers.js';
 
 const READY_TIMEOUT_MS = 60_000;
 
