@@ -6,7 +6,7 @@ import { reportCommand, type ReportFlags } from './commands/report-command.js';
 import { reportError } from './commands/report-error.js';
 import { runCommand, type RunCommandFlags } from './commands/run-command.js';
 import { DEFAULT_CONFIG_FILE, FLAGS } from './config/flags.js';
-import { checkWritable, DEFAULTS, parseInteger, parseStrategies } from './config/options.js';
+import { checkWritable, DEFAULTS, parseInteger, parseStoreFlags, parseStrategies } from './config/options.js';
 import { parseImages } from './runtime/docker/settings.js';
 import { composeFile } from './topology/compose.js';
 import { ExitCode, UsageError } from './platform/errors.js';
@@ -107,6 +107,7 @@ Exit codes:
     .option('--port <n>', 'the balancer\'s port on 127.0.0.1', '8080')
     .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
     .option('-o, --out <file>', 'write the file instead of printing it')
+    .option('--store-replicas <n>', 'replicas beside the primary of a replicated store variant (redis:replica, redis:replica-wait), 1 to 5 (default: 1)')
     .action(async (flags: ComposeFlags) => {
       exitCode = await composeCommand(flags);
     });
@@ -137,17 +138,20 @@ interface ComposeFlags {
   port: string;
   image?: string[];
   out?: string;
+  storeReplicas?: string;
 }
 
 async function composeCommand(flags: ComposeFlags): Promise<number> {
   try {
     const [strategy, ...more] = parseStrategies(flags.strategy);
     if (!strategy || more.length > 0 || flags.strategy.split(',').some((name) => name.trim() === 'all')) throw new UsageError(`--strategy: expected exactly one of ${STRATEGY_NAMES.join(', ')} (or a variant such as redis:aof-always), got "${flags.strategy}"`);
+    const storeReplicas = parseStoreFlags({ storeReplicas: flags.storeReplicas }, [strategy]).replicas;
     const text = composeFile({
       strategy,
       replicas: parseInteger('--replicas', flags.replicas, DEFAULTS.replicas, 1, 64),
       port: parseInteger('--port', flags.port, 8080, 1, 65_535),
       images: parseImages(flags.image ?? [], process.env),
+      ...(storeReplicas !== undefined ? { storeReplicas } : {}),
     });
     if (flags.out === undefined) process.stdout.write(text);
     else {

@@ -13,6 +13,7 @@ import { removeRunResources } from './docker/down.js';
 import { connectEngine, engineCall, type Engine } from './docker/engine.js';
 import { waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { ContainerSet } from './docker/container-set.js';
+import { startReplicatedRedisContainers } from './docker/replicated-redis.js';
 import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
@@ -121,9 +122,14 @@ export class DockerRuntime implements Runtime {
   }
 
   async startStore(store: StoreModule, storeOptions: StoreOptions): Promise<RunningStore> {
-    // One container would stand where the plan has a primary and replicas: refused, not faked.
-    if (storeOptions.replication) throw new EnvironmentError(`a replicated ${store.name} (a primary, ${storeOptions.replication.replicas} replica(s) and a failover) runs on --runtime local only so far; run its variant there`);
-    return this.startStoreContainer(store, this.settings.images[store.docker.image.key] ?? store.docker.image.default, storeOptions);
+    const image = this.settings.images[store.docker.image.key] ?? store.docker.image.default;
+    if (storeOptions.replication) {
+      // One container would stand where the plan has a primary and replicas: refused, not faked.
+      if (store.name !== 'redis') throw new EnvironmentError(`a replicated ${store.name} (a primary, ${storeOptions.replication.replicas} replica(s) and a failover) runs on --runtime local only so far; run its variant there`);
+      const { engine, containers, placement, appImage, signal } = this;
+      return startReplicatedRedisContainers({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
+    }
+    return this.startStoreContainer(store, image, storeOptions);
   }
 
   async startCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {

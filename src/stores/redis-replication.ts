@@ -78,10 +78,10 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
       await mkdir(dir, { recursive: true });
       const following = controller?.primary() ?? primary;
       const link = links.get(following);
-      const replicaOf = node === following ? [] : ['--replicaof', '127.0.0.1', String(link?.port ?? portOf(following))];
+      const replicaOf = replicaOfArgs(node === following ? undefined : { host: '127.0.0.1', port: link?.port ?? portOf(following) });
       const port = portOf(node);
       const process = await waitUntilReady(
-        await context.supervisor.spawn(`redis-server ${node.id}`, server.binary, [...server.args(port), '--dir', dir, '--daemonize', 'no', ...REPLICATION_ARGS, ...replicaOf], { env: context.env }),
+        await context.supervisor.spawn(`redis-server ${node.id}`, server.binary, [...server.args(port), '--dir', dir, '--daemonize', 'no', ...replicaOf], { env: context.env }),
         () => server.ping('127.0.0.1', port),
         { what: `redis-server ${node.id} on 127.0.0.1:${port}`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 20, signal: context.signal },
       );
@@ -101,16 +101,13 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
       servers.set(node, started);
       stops.push({ what: `redis-server ${node.id}`, stop: started.stop });
     }
-    await Promise.all(nodes.filter((node) => node !== primary).map((node) => waitForSync(node, portOf(node), context.signal)));
+    await Promise.all(nodes.filter((node) => node !== primary).map((node) => waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal)));
 
     const endpoint = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(primary) }, env: context.env, name: 'primary endpoint', signal: context.signal, ports: proxyPorts(nodes.length) });
     stops.push({ what: 'the primary endpoint', stop: endpoint.stop });
 
-    const driver: ReplicationDriver = {
-      status: (node) => nodeStatus(portOf(node)),
-      promote: async (node) => void (await redisCommand('127.0.0.1', portOf(node), ['REPLICAOF', 'NO', 'ONE'])),
-      follow: async (node, to) => void (await redisCommand('127.0.0.1', portOf(node), ['REPLICAOF', '127.0.0.1', String(links.get(to)!.port)])),
-    };
+    const reach: RedisNodeReach = { server: (node) => ({ host: '127.0.0.1', port: portOf(node) }), link: (node) => ({ host: '127.0.0.1', port: links.get(node)!.port }) };
+    const driver = redisReplicationDriver(reach);
     const owned = controller = new FailoverController(nodes, driver, { moveTo: (node) => endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) }) }, timings, (node) => running.has(node));
     owned.start();
 
@@ -131,7 +128,7 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
             if (!moved) throw new EnvironmentError(`no replica of ${node.id} was promoted within ${bound} ms, so it cannot rejoin as one`);
           }
           await started.controls.start();
-          await waitForSync(node, portOf(node), context.signal);
+          await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
           owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primary().id}`);
           killed = undefined;
         },
@@ -146,13 +143,13 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
       description: described,
       nodes,
       endpoints: { app: { url: `redis://127.0.0.1:${endpoint.port}`, nodes: nodes.map((node) => node.id) } },
-      countEntries: () => redisCommand('127.0.0.1', portOf(owned.primary()), ['INFO', 'keyspace']).then(keyCount),
+      countEntries: () => countKeys(reach.server(owned.primary())),
       replication: {
         mode: replication.mode,
         timings,
         decidedBy: 'hactl',
         primary: () => owned.primary().id,
-        lag: () => lagOf(owned.primary(), nodes, portOf, running),
+        lag: () => lagOf(owned.primary(), nodes, reach, running),
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
@@ -174,9 +171,35 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
  */
 export const REPLICATION_ARGS = ['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--repl-diskless-load', 'on-empty-db'];
 
-export async function nodeStatus(port: number): Promise<{ role: 'primary' | 'replica'; offset: number } | undefined> {
+/** A node's own arguments beside the variant's: diskless sync, and whom it replicates when it starts as a replica. */
+export function replicaOfArgs(primary: { host: string; port: number } | undefined): string[] {
+  return [...REPLICATION_ARGS, ...(primary ? ['--replicaof', primary.host, String(primary.port)] : [])];
+}
+
+/**
+ * How hactl reaches a node's server, and where a replica of that node connects (its replication
+ * link, named as the other nodes reach it): the two differ when nodes are containers.
+ */
+export interface RedisNodeReach {
+  server(node: StoreNode): { host: string; port: number };
+  link(node: StoreNode): { host: string; port: number };
+}
+
+/** The failover's Redis commands: INFO replication, REPLICAOF NO ONE, REPLICAOF <link of the new primary>. */
+export function redisReplicationDriver(reach: RedisNodeReach): ReplicationDriver {
+  return {
+    status: (node) => nodeStatus(reach.server(node)),
+    promote: async (node) => void (await redisCommand(reach.server(node).host, reach.server(node).port, ['REPLICAOF', 'NO', 'ONE'])),
+    follow: async (node, to) => {
+      const link = reach.link(to);
+      await redisCommand(reach.server(node).host, reach.server(node).port, ['REPLICAOF', link.host, String(link.port)]);
+    },
+  };
+}
+
+async function nodeStatus(at: { host: string; port: number }): Promise<{ role: 'primary' | 'replica'; offset: number } | undefined> {
   try {
-    const fields = infoFields(await redisCommand('127.0.0.1', port, ['INFO', 'replication'], 500));
+    const fields = infoFields(await redisCommand(at.host, at.port, ['INFO', 'replication'], 500));
     const role = fields.get('role') === 'master' ? 'primary' : 'replica';
     const offset = Number(fields.get(role === 'primary' ? 'master_repl_offset' : 'slave_repl_offset') ?? fields.get('master_repl_offset') ?? 0);
     return { role, offset };
@@ -186,11 +209,11 @@ export async function nodeStatus(port: number): Promise<{ role: 'primary' | 'rep
 }
 
 /** Waits until the replica's link to its primary is up (its first copy made). */
-export async function waitForSync(node: StoreNode, port: number, signal: AbortSignal | undefined): Promise<void> {
+export async function waitForSync(node: StoreNode, at: { host: string; port: number }, signal: AbortSignal | undefined): Promise<void> {
   let last = 'no answer';
   await pollUntil(
     async () => {
-      const fields = await redisCommand('127.0.0.1', port, ['INFO', 'replication'], 1_000).then(infoFields, (error: unknown) => {
+      const fields = await redisCommand(at.host, at.port, ['INFO', 'replication'], 1_000).then(infoFields, (error: unknown) => {
         last = errorMessage(error);
         return undefined;
       });
@@ -203,11 +226,16 @@ export async function waitForSync(node: StoreNode, port: number, signal: AbortSi
 }
 
 /** How far each running replica is behind the primary, in bytes of the replication stream. */
-export async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], portOf: (node: StoreNode) => number, running: ReadonlySet<StoreNode>) {
-  const [head, ...replicas] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(portOf(node)) })));
+export async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], reach: Pick<RedisNodeReach, 'server'>, running: ReadonlySet<StoreNode>) {
+  const [head, ...replicas] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(reach.server(node)) })));
   return replicas.map(({ node, status }) => ({ node: node.id, bytes: head?.status && status ? Math.max(0, head.status.offset - status.offset) : null }));
 }
 
-export function keyCount(info: string): number {
+/** Keys in every database of the server at `at` (the primary: hactl's own view). */
+export function countKeys(at: { host: string; port: number }): Promise<number> {
+  return redisCommand(at.host, at.port, ['INFO', 'keyspace']).then(keyCount);
+}
+
+function keyCount(info: string): number {
   return [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
 }

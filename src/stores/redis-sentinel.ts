@@ -7,7 +7,7 @@ import { freePorts } from '../platform/ports.js';
 import { waitUntilReady } from '../platform/processes.js';
 import { stopEach } from '../platform/teardown.js';
 import { pollUntil, sleep } from '../platform/time.js';
-import { keyCount, lagOf, READY_TIMEOUT_MS, REPLICATION_ARGS, replicatedNodes, waitForSync, type RedisServer } from './redis-replication.js';
+import { countKeys, lagOf, READY_TIMEOUT_MS, REPLICATION_ARGS, replicatedNodes, waitForSync, type RedisServer } from './redis-replication.js';
 import { combineViews, fieldsOf, respCommand, sentinelView, type SentinelView } from './redis-sentinel-wire.js';
 import { infoFields, redisCommand } from './redis-wire.js';
 import { describeTimings, failoverBoundMs } from './replication/timings.js';
@@ -193,7 +193,7 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
       servers.set(node, started);
       stops.push({ what: `redis-server ${node.id}`, stop: started.stop });
     }
-    await Promise.all(dataNodes.filter((node) => node !== primary).map((node) => waitForSync(node, portOf(node), context.signal)));
+    await Promise.all(dataNodes.filter((node) => node !== primary).map((node) => waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal)));
     for (const node of sentinels) {
       const started = await serverProcessNode(launchSentinel(node));
       stops.push({ what: `redis-server --sentinel ${node.id}`, stop: started.stop });
@@ -231,7 +231,7 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
           owned.restarting.add(node);
           try {
             await started.controls.start();
-            await waitForSync(node, portOf(node), context.signal);
+            await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
             owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primaryNode().id}`);
           } finally {
             owned.restarting.delete(node);
@@ -254,13 +254,13 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
       description: described,
       nodes,
       endpoints: { app: { url, nodes: nodes.map((node) => node.id) } },
-      countEntries: () => redisCommand('127.0.0.1', portOf(owned.primaryNode()), ['INFO', 'keyspace']).then(keyCount),
+      countEntries: () => countKeys({ host: '127.0.0.1', port: portOf(owned.primaryNode()) }),
       replication: {
         mode: replication.mode,
         timings,
         decidedBy: 'sentinel',
         primary: () => owned.primaryNode().id,
-        lag: () => lagOf(owned.primaryNode(), dataNodes, portOf, running),
+        lag: () => lagOf(owned.primaryNode(), dataNodes, { server: (node) => ({ host: '127.0.0.1', port: portOf(node) }) }, running),
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),

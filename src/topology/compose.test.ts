@@ -42,4 +42,19 @@ describe('compose files', () => {
     expect(Object.keys(sticky.services)).toEqual(['replica-1', 'replica-2', 'replica-3', 'balancer']);
     expect(JSON.parse(sticky.services.balancer!.environment.HACTL_BALANCER_CONFIG!).stickiness).toEqual({ type: 'lb_cookie', cookieName: 'AWSALB', durationSeconds: 86_400 });
   });
+
+  it('writes redis:replica as nodes with --replicaof through the primary\'s link, the endpoint, and apps wired to the endpoint; says no failover runs', () => {
+    const text = composeFile({ strategy: choose('redis:replica-wait'), replicas: 2, port: 8080, images: { redis: 'my/redis:7' }, storeReplicas: 2 });
+    const file = parse(text) as { services: Record<string, { image: string; command: string[]; environment?: Record<string, string>; depends_on?: string[] }> };
+    expect(Object.keys(file.services)).toEqual(['redis-node-1', 'redis-node-2', 'redis-node-3', 'redis-link-node-1', 'redis-link-node-2', 'redis-link-node-3', 'redis-primary', 'replica-1', 'replica-2', 'balancer']);
+    expect(file.services['redis-node-1']!.image).toBe('my/redis:7');
+    expect(file.services['redis-node-1']!.command).not.toContain('--replicaof');
+    for (const node of ['redis-node-2', 'redis-node-3']) expect(file.services[node]!.command.slice(-3), node).toEqual(['--replicaof', 'redis-link-node-1', '7000']);
+    expect(file.services['redis-link-node-2']!.environment).toMatchObject({ HACTL_FAULT_PROXY_UPSTREAM: 'redis-node-2:6379' });
+    expect(file.services['redis-primary']!.environment).toMatchObject({ HACTL_FAULT_PROXY_UPSTREAM: 'redis-node-1:6379' });
+    expect(file.services['replica-1']!.environment).toMatchObject({ HACTL_STORE_URL: 'redis://redis-primary:7000', HACTL_STORE_WAIT_REPLICAS: '1' });
+    expect(file.services['replica-1']!.depends_on).toEqual(['redis-primary']);
+    expect(text).toMatch(/^# The failover is hactl's .*none runs under compose/m);
+    expect(text).toContain('--store-replicas 2');
+  });
 });

@@ -1,4 +1,5 @@
-import type { DockerStoreRecipe, StoreOptions } from '../stores/store.js';
+import type { DockerStoreRecipe, StoreNodePlan, StoreOptions } from '../stores/store.js';
+import { replicaOfArgs } from '../stores/redis-replication.js';
 import { haproxyConfig } from '../balancer/haproxy/config.js';
 import type { BalancerSettings } from '../balancer/settings.js';
 import { balancerSettings, fillReplicaTemplate, replicaEnvironment, replicaTemplateValues, type Topology } from './plan.js';
@@ -142,12 +143,12 @@ export function balancerContainer(topology: Topology, appImage: string, placemen
  * The fault proxy between replicas and store, in the demo app's image: it listens where replicas
  * can reach it and forwards to the store's address; toxics are set through its admin port.
  */
-export function faultProxyContainer(appImage: string, placement: Placement, upstream: { host: string; port: number }) {
-  const listen = listenOn(placement, FAULT_PROXY_SERVICE, 0, FAULT_PROXY_PORT);
-  const admin = listenOn(placement, FAULT_PROXY_SERVICE, 1, FAULT_PROXY_ADMIN_PORT);
+export function faultProxyContainer(appImage: string, placement: Placement, upstream: { host: string; port: number }, service = FAULT_PROXY_SERVICE) {
+  const listen = listenOn(placement, service, 0, FAULT_PROXY_PORT);
+  const admin = listenOn(placement, service, 1, FAULT_PROXY_ADMIN_PORT);
   const plan: ContainerPlan = {
     role: 'store',
-    service: FAULT_PROXY_SERVICE,
+    service,
     image: appImage,
     command: [FAULT_PROXY_ENTRY],
     env: {
@@ -183,4 +184,47 @@ export function haproxyContainer(topology: Topology, image: string, placement: P
     ports: [listen.port, admin.port],
   };
   return { plan, settings };
+}
+
+/** A replicated Redis's primary endpoint: the service apps are wired to, whichever node is primary. */
+export const REDIS_ENDPOINT_SERVICE = 'redis-primary';
+
+/**
+ * A replicated Redis as containers (redis:replica): one container per node, a replication link
+ * per node (a fault proxy the node's replicas connect through, where a delay is their lag) and the
+ * primary endpoint (a fault proxy apps connect to, which hactl's failover re-points). Replicas
+ * start following the primary through its link. Pure data, as the rest of this file: the docker
+ * runtime creates these, `hactl compose` prints them.
+ */
+export function replicatedRedisContainers(recipe: DockerStoreRecipe, image: string, appImage: string, placement: Placement, options: StoreOptions, nodes: readonly StoreNodePlan[]) {
+  const serviceOf = (id: string) => `redis-${id}`;
+  const linkServiceOf = (id: string) => `redis-link-${id}`;
+  const server = (id: string) => {
+    const listen = listenOn(placement, serviceOf(id), 0, recipe.port);
+    return { listen, reachAt: { host: listen.reachAt, port: listen.port } };
+  };
+  const links = new Map(nodes.map((node) => [node.id, faultProxyContainer(appImage, placement, server(node.id).reachAt, linkServiceOf(node.id))]));
+  /** The container of node `id`, replicating `following` (a node id) through its link, or a primary. */
+  const nodeContainer = (id: string, following: string | undefined): ContainerPlan => {
+    const { listen } = server(id);
+    const run = recipe.container(listen, options);
+    return {
+      role: 'store',
+      service: serviceOf(id),
+      image,
+      command: [...run.command, ...replicaOfArgs(following === undefined ? undefined : links.get(following)!.reachAt)],
+      env: run.env,
+      ports: [listen.port],
+      ...(recipe.stopSignal ? { stopSignal: recipe.stopSignal } : {}),
+    };
+  };
+  const primary = nodes.find((node) => node.role === 'primary')!;
+  const endpoint = faultProxyContainer(appImage, placement, server(primary.id).reachAt, REDIS_ENDPOINT_SERVICE);
+  return {
+    nodes: nodes.map((node) => ({ id: node.id, plan: nodeContainer(node.id, node.id === primary.id ? undefined : primary.id), reachAt: server(node.id).reachAt, link: links.get(node.id)! })),
+    endpoint,
+    /** The URL apps are given: the endpoint's. */
+    url: recipe.url(endpoint.reachAt.host, endpoint.reachAt.port),
+    nodeContainer,
+  };
 }

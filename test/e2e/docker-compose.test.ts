@@ -27,7 +27,7 @@ if (docker.available && !compose) {
 }
 
 /** The generated compose file runs under real Compose and serves the demo app through hactl's balancer. */
-describe.skipIf(!compose).each(['redis', 'postgres'] as const)('hactl compose --strategy %s', (strategy) => {
+describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica'] as const)('hactl compose --strategy %s', (strategy) => {
   const project = `hactlcompose${randomBytes(3).toString('hex')}`;
   // The build context is relative to the file, so the file sits in compose/ like the committed ones.
   const file = fileURLToPath(new URL(`../../compose/.test-${project}.yaml`, import.meta.url));
@@ -76,5 +76,15 @@ describe.skipIf(!compose).each(['redis', 'postgres'] as const)('hactl compose --
       expect(JSON.parse(answer.body)).toMatchObject({ userId: 'u1', userNm: 'Kim' });
     }
     expect(replicas).toEqual(new Set(['replica-1', 'replica-2', 'replica-3']));
+    if (strategy === 'redis:replica') {
+      // The apps wrote through the endpoint to redis-node-1; redis-node-2 has the session through
+      // node-1's replication link (asked from an app container: the nodes publish no port).
+      const ask = `const s=require('net').connect(6379,'redis-node-2');s.on('connect',()=>s.write('INFO replication\\r\\nINFO keyspace\\r\\n'));let t='';s.on('data',d=>{t+=d;if(/db0:keys=/.test(t)){console.log(t);s.destroy()}});setTimeout(()=>{console.log(t);process.exit()},5000)`;
+      const { stdout } = await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'exec', '-T', 'replica-1', 'node', '-e', ask], { timeout: 30_000 });
+      expect(stdout).toMatch(/role:slave/);
+      expect(stdout).toMatch(/master_host:redis-link-node-1/);
+      expect(stdout).toMatch(/master_link_status:up/);
+      expect(stdout).toMatch(/db0:keys=[1-9]/);
+    }
   }, 200_000);
 });

@@ -22,6 +22,8 @@ export interface ContainerHandle {
   pause(): Promise<void>;
   unpause(): Promise<void>;
   isRunning(): Promise<boolean>;
+  /** Its address on the run's bridge network while it runs (a restart may change it); undefined on the host network. */
+  networkAddress(): Promise<string | undefined>;
   logs(): Promise<string>;
   /** Removes it with its anonymous volumes; false if the engine would not. */
   remove(): Promise<boolean>;
@@ -124,6 +126,11 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
       if ((await state()).Paused) await engineCall(`unpause ${name}`, container.unpause(), { signal });
     },
     isRunning: async () => (await state()).Running,
+    async networkAddress() {
+      if (!bridge || !placement.networkName) return undefined;
+      const networks = (await engineCall(`inspect ${name}`, container.inspect(), { signal })).NetworkSettings.Networks ?? {};
+      return networks[placement.networkName]?.IPAddress || undefined;
+    },
     async logs() {
       const raw = await engineCall(`logs of ${name}`, container.logs({ stdout: true, stderr: true, tail: 40, follow: false })).catch(() => Buffer.alloc(0));
       return demux(raw as unknown as Buffer).trim();
