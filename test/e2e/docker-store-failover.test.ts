@@ -23,7 +23,8 @@ describe.skipIf(!docker.available)('store failover on --runtime docker: redis co
       [
         'run', '--runtime', 'docker', ...docker.imageFlags,
         '--strategy', 'redis:replica,redis:replica-wait',
-        '--scenario', 'store-failover,replica-lag',
+        // replica-lag alone: the same phase as store-failover (which the local runtime's test runs too), with the delay that makes the asynchronous loss show; half the CI time.
+        '--scenario', 'replica-lag',
         '--store-replicas', '2',
         '--replication-delay', String(DELAY_MS),
         '--users', String(USERS),
@@ -46,7 +47,7 @@ describe.skipIf(!docker.available)('store failover on --runtime docker: redis co
 
   it('exits 0, says the nodes are containers, and leaves no container or network of the run', () => {
     expect(finished.code, finished.stderr).toBe(0);
-    expect(report.results).toHaveLength(4);
+    expect(report.results).toHaveLength(2);
     for (const row of report.results) expect(row.store).toMatch(/a primary and 2 replicas in containers \(bridge network; node-1 hactl-[0-9a-f]{8}-redis-node-1 .*primary endpoint container hactl-[0-9a-f]{8}-redis-primary .*failover by hactl/);
     expect(leftovers).toEqual([]);
   });
@@ -66,7 +67,7 @@ describe.skipIf(!docker.available)('store failover on --runtime docker: redis co
     expect(m.sessionsLost).toBe(0);
   });
 
-  it.each(['store-failover', 'replica-lag'])('redis:replica-wait loses no acknowledged write under %s', (scenario) => {
+  it.each(['replica-lag'])('redis:replica-wait loses no acknowledged write under %s', (scenario) => {
     const m = failover('redis:replica-wait', scenario);
     expect(m.acknowledged).toBeGreaterThan(0);
     expect(m.lost).toBe(0);
@@ -74,9 +75,7 @@ describe.skipIf(!docker.available)('store failover on --runtime docker: redis co
   });
 
   it.each([
-    ['redis:replica', 'store-failover'],
     ['redis:replica', 'replica-lag'],
-    ['redis:replica-wait', 'store-failover'],
     ['redis:replica-wait', 'replica-lag'],
   ])('%s × %s: the primary was killed, a replica promoted, the endpoint moved, the other re-attached, the old primary rejoined; never two primaries', (strategy, scenario) => {
     const m = failover(strategy, scenario);
