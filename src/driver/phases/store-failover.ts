@@ -65,9 +65,9 @@ export const storeFailover = definePhase({
       }
       const lagBeforeKill = replication ? await replication.lag().catch(() => []) : [];
       const killEpoch = Date.now();
+      const signalled = context.now();
       await controls.kill(options.signal);
-      // Dated once the node is dead: writes answered while the signal was on its way were the primary's to keep.
-      const at = context.now();
+      const at = deathMoment(writes, signalled, context.now());
       const fault: KillStoreFault = { kind: 'kill-store', target: nodeTarget(store, node), at, detail: { signal: options.signal, downMs: options.downMs } };
       context.faults.push(fault);
       record = { node: node.id, at, ...(delayMs > 0 ? { replicationDelayMs: delayMs } : {}), writes, finals: [] };
@@ -104,6 +104,19 @@ export const storeFailover = definePhase({
     }
   },
 });
+
+/**
+ * When the node died, between the signal (`from`) and the kill's return (`to`: a runtime may
+ * learn of the death late, a container engine by polling): the last acknowledgement in that
+ * window, since only the old primary can have given it (a failover takes far longer), else the
+ * signal. Writes answered while the signal was on its way were the primary's to keep, and a
+ * late `to` would shorten the unavailability and move every lost write away from the kill.
+ */
+export function deathMoment(writes: readonly WriteRecord[], from: number, to: number): number {
+  let last = from;
+  for (const write of writes) if (write.status >= 200 && write.status < 300 && write.end >= from && write.end <= to) last = Math.max(last, write.end);
+  return last;
+}
 
 /** How long after the store is back (failed over, or restarted) the app's store client may take to reconnect. */
 const RECONNECT_SLACK_MS = 10_000;
