@@ -11,6 +11,7 @@ import { aggregate, withoutSession } from './metrics/aggregate.js';
 import { RunOverhead } from './runtime/overhead.js';
 import { suspectFaultEvidence } from './metrics/fault-evidence.js';
 import { noHitEvidence } from './metrics/hit-evidence.js';
+import { storeFailoverWarnings } from './metrics/store-failover.js';
 import { replicasSeenMessage } from './metrics/replicas-seen.js';
 import { preflight, preflightFailure, type PreflightStep } from './preflight.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
@@ -174,6 +175,7 @@ export async function run(options: RunOptions, hooks: RunHooks): Promise<Report>
       warmUp: load.warmUp,
       ...(options.rate !== undefined ? { rate: options.rate } : {}),
       ...(options.idSample !== undefined ? { idSample: options.idSample } : {}),
+      ...(options.store && options.strategies.some((choice) => choice.variant.replication !== undefined) ? { store: options.store } : {}),
       ...(options.profile.accountsSource !== undefined ? { accounts: options.profile.accountsSource } : {}),
       balancer: balancerSummary(options, overhead),
     },
@@ -619,6 +621,7 @@ async function runOne(
     const misses = records.samples.filter((sample) => sample.outcome === 'miss' && ownReads.has(sample.phase) && !sessionless(sample));
     const noHits = noHitEvidence(metrics.reads, metrics.hitRate, cluster.replicaIds.length, misses);
     if (noHits) warnings.push({ id: 'no-hits', invalid: true, message: noHits });
+    if (metrics.storeFailover) warnings.push(...storeFailoverWarnings(metrics.storeFailover));
     const loginWarning = failedLoginsWarning(records.logins);
     if (loginWarning) warnings.push(loginWarning);
     if (sessionsLeft) warnings.push(sessionsLeft);

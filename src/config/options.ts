@@ -68,6 +68,7 @@ export interface StoreSettings {
 }
 
 export const DEFAULT_REPLICATION_DELAY_MS = 200;
+const STORE_FLAG_NAMES = { storeReplicas: '--store-replicas', failoverProfile: '--failover-profile', replicationDelay: '--replication-delay' } as const;
 const STORE_REPLICAS_MAX = 5;
 
 export const DEFAULT_SCENARIOS = ['login-read', 'kill-node', 'cookie-swap'];
@@ -120,14 +121,15 @@ export function parseRunFlags(flags: RunFlags, env: NodeJS.ProcessEnv = {}): Run
  */
 export function parseStoreFlags(flags: Pick<RunFlags, 'storeReplicas' | 'failoverProfile' | 'replicationDelay'>, strategies: readonly StrategyChoice[]): StoreSettings {
   const replicated = strategies.filter((choice) => choice.variant.replication !== undefined);
-  const given = (['storeReplicas', 'failoverProfile'] as const).filter((key) => flags[key] !== undefined);
+  const given = (['storeReplicas', 'failoverProfile', 'replicationDelay'] as const).filter((key) => flags[key] !== undefined);
   if (given.length > 0 && replicated.length === 0) {
-    throw new UsageError(`${given.map((key) => (key === 'storeReplicas' ? '--store-replicas' : '--failover-profile')).join(', ')}: apply to replicated store variants (${REPLICATED_VARIANTS.join(', ')}); none is among --strategy`);
+    throw new UsageError(`${given.map((key) => STORE_FLAG_NAMES[key]).join(', ')}: apply to replicated store variants (${REPLICATED_VARIANTS.join(', ')}); none is among --strategy`);
   }
   return {
     ...(flags.storeReplicas !== undefined ? { replicas: parseInteger('--store-replicas', flags.storeReplicas, 1, 1, STORE_REPLICAS_MAX) } : {}),
     failoverProfile: oneOf('--failover-profile', flags.failoverProfile ?? 'fast', FAILOVER_PROFILES),
-    replicationDelayMs: parseInteger('--replication-delay', flags.replicationDelay, DEFAULT_REPLICATION_DELAY_MS, 0, 60_000),
+    // 0 would make replica-lag a store-failover under another name.
+    replicationDelayMs: parseInteger('--replication-delay', flags.replicationDelay, DEFAULT_REPLICATION_DELAY_MS, 1, 60_000),
   };
 }
 

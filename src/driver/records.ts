@@ -141,7 +141,8 @@ export interface WriteRecord {
 /** One user's session after a store failover: still there, and its counter. */
 export interface FinalRecord {
   user: number;
-  session: boolean;
+  /** Read back (true), gone after 2 x replicas answered reads (false), or unread: its reads got no answer or a 5xx (null). */
+  session: boolean | null;
   /** The counter the user read; null when no read answered with one. */
   counter: number | null;
 }
@@ -157,14 +158,18 @@ export interface FailoverRecord {
     mode: 'async' | 'sync';
     profile: string;
     timings: string;
-    /** Each step, in scenario milliseconds. */
+    /** Each step from the kill on, in scenario milliseconds. */
     events: Array<{ at: number; kind: string; node: string; detail?: string }>;
+    /** Steps taken before the kill, during the phase (a primary too slow to answer its checks was replaced): present only then. */
+    eventsBeforeKill?: Array<{ at: number; kind: string; node: string; detail?: string }>;
     /** Bytes (or, MongoDB, ms) each replica was behind just before the kill. */
     lagBeforeKill: Array<{ node: string; bytes: number | null; ms?: number | null }>;
     mostPrimariesAtOnce: number;
   };
   /** The latency put on the replication links during the writes, if any. */
   replicationDelayMs?: number;
+  /** For a variant whose app makes writes synchronous (Redis WAIT): how many times apps asked the primary to wait during the writes before the kill. */
+  syncRequests?: number;
   writes: WriteRecord[];
   finals: FinalRecord[];
 }

@@ -2,7 +2,7 @@
 // beside its row (src/report/model.ts re-exports these).
 
 /** Ids of row warnings: stable, for tools reading the JSON report. */
-export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'no-hits', 'fault-not-observed', 'not-restored', 'replicas-seen', 'sessions-left', 'teardown-failed', 'unstable-health'] as const;
+export const ROW_WARNING_IDS = ['fail-open', 'suspect-detection', 'failed-logins', 'no-hits', 'fault-not-observed', 'not-restored', 'replicas-seen', 'sessions-left', 'teardown-failed', 'unstable-health', 'sessions-unread', 'app-did-not-wait'] as const;
 export type RowWarningId = (typeof ROW_WARNING_IDS)[number];
 
 export interface RowWarning {

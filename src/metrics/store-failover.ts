@@ -1,4 +1,5 @@
 import type { FailoverRecord, LoginRecord, WriteRecord } from '../driver/records.js';
+import type { RowWarning } from '../driver/warnings.js';
 
 /**
  * DESIGN.md's store failover figures. Each user writes one request at a time, so no race can
@@ -21,6 +22,8 @@ export interface StoreFailoverMetrics {
   /** Users whose login was answered 2xx, and those of them whose session is gone after the failover. */
   sessions: number;
   sessionsLost: number;
+  /** Sessions whose every read back got no answer or a 5xx: neither kept nor lost; their losses are known only from later acknowledgements. */
+  sessionsUnread: number;
   /** Sessions still there whose counter read got no answer: their losses are known only from later acknowledgements. */
   countersUnread: number;
   /**
@@ -31,10 +34,12 @@ export interface StoreFailoverMetrics {
   indeterminate: number;
   /** From the kill to the first acknowledged write sent after it; null when none was. */
   unavailableMs: number | null;
-  /** Writes that failed (no answer, or not 2xx) from the kill until then. */
+  /** Writes that failed (no answer, or not 2xx: a 401 of a session gone counts) from the kill until then, or until the writes stopped. */
   errorsWhileUnavailable: number;
   /** The latency on the replication links while the writes ran, if any. */
   replicationDelayMs: number | null;
+  /** For a variant whose app makes writes synchronous: how many times apps asked the primary to wait (WAIT) before the kill; null when the store cannot tell or the variant is not one. */
+  syncRequests: number | null;
   /** Acknowledged writes per second before the kill: W in DESIGN.md's W × D. */
   writesPerSecond: number | null;
   failover: FailoverRecord['failover'] | null;
@@ -54,18 +59,22 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
   let lost = 0;
   let acknowledged = 0;
   let countersUnread = 0;
+  let sessionsUnread = 0;
   const lostAt: number[] = [];
   let sessionsLost = 0;
   for (const user of loggedIn) {
     const final = finals.get(user);
-    const sessionKept = final?.session === true;
+    // A session whose reads got no answer is neither kept nor lost: only its own acknowledgements can tell.
+    const unread = final === undefined || final.session === null;
+    if (unread) sessionsUnread++;
+    const sessionKept = final?.session === true || unread;
     if (!sessionKept) sessionsLost++;
     // A session that is gone took every write acknowledged before the kill with it; what the user
     // wrote after it went to whatever session the app gave it then, which is no write of the lost one.
     const writes = (byUser.get(user) ?? []).filter((write) => acked(write) && (sessionKept || write.at < record.at)).sort((a, b) => a.end - b.end);
     // A session still there whose counter read got no answer: only its own acknowledgements can tell.
-    const finalCounter = sessionKept ? (final?.counter ?? null) : 0;
-    if (finalCounter === null) countersUnread++;
+    const finalCounter = sessionKept ? (unread ? null : (final?.counter ?? null)) : 0;
+    if (finalCounter === null && !unread) countersUnread++;
     acknowledged += writes.length;
     if (exact) {
       for (const lostWrite of lostWrites(writes, finalCounter ?? Number.POSITIVE_INFINITY)) {
@@ -92,11 +101,13 @@ export function storeFailoverMetrics(record: FailoverRecord, logins: readonly Lo
     exact,
     sessions: loggedIn.size,
     sessionsLost,
+    sessionsUnread,
     countersUnread,
     indeterminate: beforeKill.filter((write) => !acked(write) && write.end >= record.at).length,
     unavailableMs: backAt === undefined ? null : Math.round(backAt - record.at),
     errorsWhileUnavailable: record.writes.filter((write) => write.end >= record.at && (backAt === undefined || write.end <= backAt) && !acked(write)).length,
     replicationDelayMs: record.replicationDelayMs ?? null,
+    syncRequests: record.syncRequests ?? null,
     writesPerSecond: span > 0 && Number.isFinite(span) ? Math.round((ackedBefore.length / span) * 1000) : null,
     failover: record.failover ?? null,
   };
@@ -118,17 +129,38 @@ export function lostWrites(writes: readonly WriteRecord[], finalCounter: number)
   return lost.reverse();
 }
 
+/**
+ * What makes a failover row's figures no measurement of the strategy: every session unread after
+ * it (the app never reached the store again, or the reads failed), or a variant whose app must
+ * wait for a replica run by an app that never asked (its losses are the asynchronous store's).
+ */
+export function storeFailoverWarnings(m: StoreFailoverMetrics): RowWarning[] {
+  const warnings: RowWarning[] = [];
+  if (m.sessions > 0 && m.sessionsUnread === m.sessions) {
+    warnings.push({ id: 'sessions-unread', invalid: true, message: `no session could be read back after the failover (${m.sessions} users; every read got no answer or a 5xx): the app did not reach the store again, so what it kept is unknown` });
+  } else if (m.sessionsUnread > 0) {
+    warnings.push({ id: 'sessions-unread', message: `${m.sessionsUnread}/${m.sessions} sessions could not be read back (no answer or a 5xx): their losses are known only from later acknowledgements` });
+  }
+  if (m.failover?.mode === 'sync' && m.syncRequests === 0) {
+    warnings.push({ id: 'app-did-not-wait', invalid: true, message: `the variant acknowledges a write only once a replica has it, but the app never asked the primary to wait (0 WAIT calls during ${m.acknowledged} acknowledged writes before the kill): these figures are an asynchronous store's; the app must call WAIT after each session write` });
+  }
+  return warnings;
+}
+
 /** The figures in one line, as the table's cell says them. */
 export function describeStoreFailover(m: StoreFailoverMetrics): string {
   const parts: string[] = [];
   const window = m.lostAt.length > 0 ? lostWindow(m.lostAt) : '';
   parts.push(`lost ${m.lost}/${m.acknowledged} acknowledged writes${window}${m.exact ? '' : ' (at least; the answers did not say the counter)'}`);
   parts.push(`${m.sessionsLost}/${m.sessions} sessions lost`);
+  if (m.sessionsUnread > 0) parts.push(`${m.sessionsUnread} sessions unread after the failover (no answer or 5xx; neither kept nor lost)`);
   if (m.countersUnread > 0) parts.push(`${m.countersUnread} counters unread after the failover (their losses may be undercounted)`);
   parts.push(m.unavailableMs === null ? 'no write acknowledged after the kill' : `unavailable ${(m.unavailableMs / 1000).toFixed(1)} s`);
-  parts.push(`${m.errorsWhileUnavailable} errors`);
+  parts.push(`${m.errorsWhileUnavailable} writes failed meanwhile`);
   if (m.indeterminate > 0) parts.push(`${m.indeterminate} indeterminate`);
   if (m.failover && m.failover.mostPrimariesAtOnce > 1) parts.push(`SPLIT BRAIN: ${m.failover.mostPrimariesAtOnce} primaries at once`);
+  const early = m.failover?.eventsBeforeKill?.filter((event) => event.kind === 'promoted') ?? [];
+  if (early.length > 0) parts.push(`FAILOVER BEFORE THE KILL: ${early.map((event) => `${event.node} promoted at ${(event.at / 1000).toFixed(1)} s (${event.detail ?? ''})`).join(', ')}`);
   return parts.join('; ');
 }
 

@@ -130,8 +130,8 @@ describe('renderHtml', () => {
       { at: at + 900, kind: 'rejoined-as-replica', node: 'node-1', detail: 'to node-2' },
     ];
     row.metrics!.storeFailover = {
-      node: 'node-1', acknowledged: 10, lost: 0, lostAt: [], exact: true, sessions: 2, sessionsLost: 0, countersUnread: 0, indeterminate: 0,
-      unavailableMs: 700, errorsWhileUnavailable: 3, replicationDelayMs: null, writesPerSecond: 100,
+      node: 'node-1', acknowledged: 10, lost: 0, lostAt: [], exact: true, sessions: 2, sessionsLost: 0, sessionsUnread: 0, countersUnread: 0, indeterminate: 0,
+      unavailableMs: 700, errorsWhileUnavailable: 3, replicationDelayMs: null, syncRequests: null, writesPerSecond: 100,
       failover: { decidedBy: 'hactl', mode: 'async', profile: 'fast', timings: 'fast', events, lagBeforeKill: [], mostPrimariesAtOnce: 1 },
     };
     const chart = figures(renderHtml(report), 'timeline').find((c) => c.includes(`data-scenario="${row.scenario}" data-strategy="${row.strategy}"`))!;

@@ -46,6 +46,8 @@ export interface ReportSettings {
   rate?: number;
   /** --id-sample: the id-quality check's logins, when set. */
   idSample?: number;
+  /** Replicated store variants' settings (--store-replicas, --failover-profile, --replication-delay), when the run had one. */
+  store?: { replicas?: number; failoverProfile: string; replicationDelayMs: number };
   /** The app profile's test accounts file (`users:`), when it has one. */
   accounts?: string;
   /** --strict: a skipped row fails the run (and is a failure in JUnit). */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
 import { EnvironmentError } from '../platform/errors.js';
-import { nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
+import { dockerReplicationProblem, nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
@@ -125,7 +125,8 @@ export class DockerRuntime implements Runtime {
     const image = this.settings.images[store.docker.image.key] ?? store.docker.image.default;
     if (storeOptions.replication) {
       // One container would stand where the plan has a primary and replicas: refused, not faked.
-      if (store.name !== 'redis') throw new EnvironmentError(`a replicated ${store.name} (a primary, ${storeOptions.replication.replicas} replica(s) and a failover) runs on --runtime local only so far; run its variant there`);
+      const problem = dockerReplicationProblem(store, storeOptions);
+      if (problem) throw new EnvironmentError(`${problem}; run its variant there`);
       const { engine, containers, placement, appImage, signal } = this;
       return startReplicatedRedisContainers({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
     }

@@ -125,7 +125,9 @@ async function nodeStatus(port: number): Promise<NodeStatus | undefined> {
   try {
     const [row] = await sql<{ standby: boolean; lsn: string | null }>(
       port,
-      'SELECT pg_is_in_recovery() AS standby, CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text AS lsn',
+      // A standby's received WAL, not only what it replayed: a synchronous standby may have flushed an
+      // acknowledged commit it has not applied yet, and it is the one to promote.
+      'SELECT pg_is_in_recovery() AS standby, CASE WHEN pg_is_in_recovery() THEN GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) ELSE pg_current_wal_lsn() END::text AS lsn',
       [],
       STATUS_TIMEOUT_MS,
     );

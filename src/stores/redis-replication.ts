@@ -153,6 +153,7 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
+        ...(replication.mode === 'sync' ? { syncRequests: () => waitCalls({ host: '127.0.0.1', port: portOf(owned.primary()) }) } : {}),
         async setLinkDelay(ms) {
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
         },
@@ -229,6 +230,12 @@ export async function waitForSync(node: StoreNode, at: { host: string; port: num
 export async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], reach: Pick<RedisNodeReach, 'server'>, running: ReadonlySet<StoreNode>) {
   const [head, ...replicas] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(reach.server(node)) })));
   return replicas.map(({ node, status }) => ({ node: node.id, bytes: head?.status && status ? Math.max(0, head.status.offset - status.offset) : null }));
+}
+
+/** How many WAIT commands the server at `at` has run since it started (INFO commandstats). */
+export async function waitCalls(at: { host: string; port: number }): Promise<number> {
+  const stats = await redisCommand(at.host, at.port, ['INFO', 'commandstats']);
+  return Number(/^cmdstat_wait:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
 }
 
 /** Keys in every database of the server at `at` (the primary: hactl's own view). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stores } from './index.js';
-import { nodeAddress, ONE_NODE, oneNodeStore, restartable } from './store.js';
+import { dockerReplicationProblem, nodeAddress, ONE_NODE, oneNodeStore, restartable } from './store.js';
 
 describe('the store registry', () => {
   it('keys each module by its own name, the one list StoreName comes from', () => {
@@ -49,5 +49,17 @@ describe('a one-node store', () => {
   it('keeps an explicit endpoint when apps are given another URL than the node\'s (HACTL_MONGO_URL with its database)', () => {
     const store = oneNodeStore({ name: 'mongo', description: 'd', address: { known: false, why: 'x' }, endpoint: 'mongodb+srv://c.example.net/hactl_1', stop: async () => {} });
     expect(store.endpoints.app).toEqual({ url: 'mongodb+srv://c.example.net/hactl_1', nodes: ['node-1'] });
+  });
+});
+
+describe('replicated stores on docker and in compose', () => {
+  const replication = (decidedBy?: 'hactl' | 'sentinel' | 'election') => ({ replication: { replicas: 1, mode: 'async' as const, profile: 'fast' as const, ...(decidedBy ? { decidedBy } : {}) } });
+
+  it("run there only where the store's containers exist for hactl's own failover", () => {
+    expect(dockerReplicationProblem(stores.redis, {})).toBeUndefined();
+    expect(dockerReplicationProblem(stores.redis, replication())).toBeUndefined();
+    expect(dockerReplicationProblem(stores.redis, replication('sentinel'))).toBe("a replicated redis (a primary, 1 replica(s) and Sentinel's failover) runs on --runtime local only so far");
+    expect(dockerReplicationProblem(stores.postgres, replication())).toMatch(/^a replicated postgres .*hactl's failover\) runs on --runtime local only so far$/);
+    expect(dockerReplicationProblem(stores.mongo, replication('election'))).toMatch(/its own election/);
   });
 });

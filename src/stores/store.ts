@@ -94,6 +94,12 @@ export interface StoreReplication {
   /** The most nodes that said they were primary at one poll while each was running: above 1 is split brain. */
   mostPrimariesAtOnce(): number;
   /**
+   * For a variant whose app makes its writes synchronous (Redis WAIT): how many times apps have
+   * asked the primary of the moment to wait for replicas since it started. Absent when the store
+   * makes writes synchronous itself (synchronous_commit) or cannot tell.
+   */
+  syncRequests?(): Promise<number>;
+  /**
    * Puts `ms` of latency on every replication link (0 removes it), held on the primary's side: what
    * a primary has not yet delivered when it dies is lost, as a replica that far behind loses it.
    * Absent when the store has no link hactl can slow alone (a MongoDB replica set: apps and members
@@ -198,6 +204,16 @@ export interface RunningStore {
   stop(): Promise<void>;
 }
 
+/** Why the docker runtime and compose cannot run this replicated store, or undefined when they can (or it is one node). */
+export function dockerReplicationProblem(store: { name: string; docker: Pick<DockerStoreRecipe, 'replicatedByHactl'> }, options: StoreOptions): string | undefined {
+  const replication = options.replication;
+  if (!replication) return undefined;
+  const decider = replication.decidedBy ?? 'hactl';
+  if (store.docker.replicatedByHactl && decider === 'hactl') return undefined;
+  const failover = decider === 'sentinel' ? 'Sentinel\'s failover' : decider === 'election' ? 'its own election' : "hactl's failover";
+  return `a replicated ${store.name} (a primary, ${replication.replicas} replica(s) and ${failover}) runs on --runtime local only so far`;
+}
+
 /** Whether a node can be killed and brought back, by hactl or by the user's commands. */
 export function restartable(node: StoreNode): boolean {
   return node.controls !== undefined || node.commandFaults !== undefined;
@@ -257,6 +273,12 @@ export function nodeAddress(url: string): NodeAddress {
 export interface DockerStoreRecipe {
   /** The name users give to --image (`--image redis=...`), and the official image used by default. */
   image: { key: string; default: string };
+  /**
+   * Whether the docker runtime and compose can run it replicated with hactl's failover (nodes,
+   * links and endpoint as containers): a topology another decider runs (Sentinel, an election)
+   * needs its own containers, and is refused until it has them.
+   */
+  replicatedByHactl?: true;
   /** The port the server listens on in its own network namespace, on a bridge network. */
   port: number;
   /** How to run it listening on host:port: the command (after the image's entrypoint) and environment. */

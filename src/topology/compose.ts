@@ -2,6 +2,7 @@ import { UsageError } from '../platform/errors.js';
 import { stringify } from 'yaml';
 import type { StrategyChoice } from '../strategies.js';
 import { stores } from '../stores/index.js';
+import { dockerReplicationProblem } from '../stores/store.js';
 import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
 import { planTopology } from './plan.js';
 
@@ -33,7 +34,8 @@ export function composeFile(options: ComposeOptions): string {
   const placement = { network: 'bridge' as const };
   const store = topology.store ? stores[topology.store] : undefined;
   const replication = topology.storeOptions.replication;
-  if (replication && store?.name !== 'redis') throw new UsageError(`hactl compose: ${label} is a replicated store (a primary, replicas and hactl's failover), which compose files hold for redis only so far; use --runtime local`);
+  const problem = store && dockerReplicationProblem(store, topology.storeOptions);
+  if (problem) throw new UsageError(`hactl compose: ${label}: ${problem}, not in compose files; use --runtime local`);
   const image = store ? (options.images[store.docker.image.key] ?? store.docker.image.default) : undefined;
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
   const replicated = store && replication ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;

@@ -108,7 +108,8 @@ describe('store failover on a real Redis primary with replicas', () => {
 describe('bad input for replicated stores: one line, exit 2', () => {
   it.each([
     [['--strategy', 'redis:replica', '--store-replicas', '0'], /^hactl: --store-replicas: expected a whole number from 1 to 5, got "0"$/m],
-    [['--strategy', 'redis:replica', '--replication-delay', '-1'], /--replication-delay: expected a whole number from 0 to 60000, got "-1"/],
+    [['--strategy', 'redis:replica', '--replication-delay', '0'], /--replication-delay: expected a whole number from 1 to 60000, got "0"/],
+    [['--strategy', 'redis', '--replication-delay', '300'], /--replication-delay: apply to replicated store variants/],
     [['--strategy', 'redis', '--store-replicas', '2'], /--store-replicas: apply to replicated store variants \(redis:replica, redis:replica-wait, redis:sentinel, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority\); none is among --strategy/],
     [['--strategy', 'redis:replicas'], /redis:replicas/],
     [['--strategy', 'redis:replica', '--failover-profile', 'slow'], /--failover-profile.*slow.*fast, aws/],

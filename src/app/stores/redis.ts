@@ -36,7 +36,10 @@ async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
     name: url.masterName,
     sentinelRootNodes: url.sentinels,
     ...(Object.keys(url.map).length > 0 ? { nodeAddressMap: (address: string) => url.map[address] } : {}),
-    // As the direct client: a request fails while no primary answers rather than hang in a queue.
+    // A node connection that is down fails its commands, as the direct client does; but while the
+    // Sentinel client knows no primary (from the old one's death to +switch-master) it holds
+    // commands until it learns one, so a request waits rather than fails, bounded by the caller's
+    // own timeout (hactl's --request-timeout): the README says so of this variant's error counts.
     nodeClientOptions: { disableOfflineQueue: true, socket },
     sentinelClientOptions: { socket },
     masterPoolSize: 1,

@@ -3,8 +3,9 @@ import { EnvironmentError, errorMessage, StoreLostError } from '../../platform/e
 import { sleep } from '../../platform/time.js';
 import { describeTimings, failoverBoundMs } from '../../stores/replication/timings.js';
 import { chooseNode, choiceIn, describeChoice, NODE_CHOICE_FIELDS, nodeTarget, ONE_CHOICE } from '../../stores/node-choice.js';
-import type { RunningStore, StoreNode } from '../../stores/store.js';
+import type { FailoverEvent, RunningStore, StoreNode } from '../../stores/store.js';
 import { classifyAction } from '../driver.js';
+import { runInOrder } from '../order.js';
 import { definePhase, type PhaseClient } from '../phase.js';
 import type { FailoverRecord, FinalRecord, WriteRecord } from '../records.js';
 import type { VirtualUser } from '../users.js';
@@ -51,9 +52,13 @@ export const storeFailover = definePhase({
     const delayMs = options.replicationDelay ? (context.replicationDelayMs ?? 0) : 0;
     if (options.replicationDelay && !replication?.setLinkDelay) throw new EnvironmentError(`phase ${context.phase}: replicationDelay needs a replicated store with replication links (a :replica variant); ${store.description} has none`);
 
+    // A failover during the phase before the kill (a primary too slow to answer its checks) is reported apart.
+    const phaseEpoch = Date.now();
     const writes: WriteRecord[] = [];
     const writers = new Writers(context, writes);
     if (delayMs > 0) await replication!.setLinkDelay!(delayMs);
+    const syncRequestsBefore = await replication?.syncRequests?.().catch(() => undefined);
+    const primaryBefore = replication?.primary();
     let record: FailoverRecord | undefined;
     try {
       writers.start();
@@ -64,13 +69,16 @@ export const storeFailover = definePhase({
         throw new EnvironmentError(`phase ${context.phase}: no session write (${context.profile.increment.method} ${context.profile.increment.path}) was answered 2xx in ${options.beforeMs} ms before the kill (${writes.length} sent; statuses ${statuses}), so there is nothing whose loss could be measured; is the profile's increment request right?`);
       }
       const lagBeforeKill = replication ? await replication.lag().catch(() => []) : [];
+      // A variant whose app makes writes synchronous measures nothing if the app never asked: how many times it did.
+      const syncRequestsAfter = syncRequestsBefore !== undefined && replication?.primary() === primaryBefore ? await replication?.syncRequests?.().catch(() => undefined) : undefined;
+      const syncRequests = syncRequestsBefore !== undefined && syncRequestsAfter !== undefined ? syncRequestsAfter - syncRequestsBefore : undefined;
       const killEpoch = Date.now();
       const signalled = context.now();
       await controls.kill(options.signal);
       const at = deathMoment(writes, signalled, context.now());
       const fault: KillStoreFault = { kind: 'kill-store', target: nodeTarget(store, node), at, detail: { signal: options.signal, downMs: options.downMs } };
       context.faults.push(fault);
-      record = { node: node.id, at, ...(delayMs > 0 ? { replicationDelayMs: delayMs } : {}), writes, finals: [] };
+      record = { node: node.id, at, ...(delayMs > 0 ? { replicationDelayMs: delayMs } : {}), ...(syncRequests !== undefined ? { syncRequests } : {}), writes, finals: [] };
       context.failovers.push(record);
 
       // A replicated store's killed node is replaced and rejoins as a replica once the failover is
@@ -85,8 +93,9 @@ export const storeFailover = definePhase({
       const back = await writers.firstAcknowledgedAfter(at, boundMs, context.signal);
       if (back !== undefined) await sleep(options.afterMs, undefined, { signal: context.signal });
       await writers.stop();
-      record.finals.push(...(await readFinals(context)));
+      // Read back once the store is whole again (a sync variant answers nothing before its replica is back).
       await rejoined;
+      record.finals.push(...(await readFinals(context)));
       if (replication) {
         record.failover = {
           decidedBy: replication.decidedBy,
@@ -94,6 +103,7 @@ export const storeFailover = definePhase({
           profile: replication.timings.profile,
           timings: describeTimings(replication.timings),
           events: replication.events().filter((event) => event.at >= killEpoch).map((event) => ({ ...event, at: Math.round(context.fromEpoch(event.at)) })),
+          ...beforeTheKill(replication.events(), phaseEpoch, killEpoch, context.fromEpoch),
           lagBeforeKill,
           mostPrimariesAtOnce: replication.mostPrimariesAtOnce(),
         };
@@ -116,6 +126,15 @@ export function deathMoment(writes: readonly WriteRecord[], from: number, to: nu
   let last = from;
   for (const write of writes) if (write.status >= 200 && write.status < 300 && write.end >= from && write.end <= to) last = Math.max(last, write.end);
   return last;
+}
+
+/**
+ * Failover steps taken during the phase but before the kill (a primary too slow or frozen to
+ * answer its checks): they explain the figures as much as the kill's own, so they are recorded apart.
+ */
+function beforeTheKill(events: readonly FailoverEvent[], from: number, to: number, fromEpoch: (epochMs: number) => number): { eventsBeforeKill?: NonNullable<FailoverRecord['failover']>['events'] } {
+  const before = events.filter((event) => event.at >= from && event.at < to && event.kind !== 'rejoined-as-replica');
+  return before.length > 0 ? { eventsBeforeKill: before.map((event) => ({ ...event, at: Math.round(fromEpoch(event.at)) })) } : {};
 }
 
 /** How long after the store is back (failed over, or restarted) the app's store client may take to reconnect. */
@@ -184,7 +203,8 @@ class Writers {
       try {
         if (!this.running) return;
         const at = context.now();
-        const exchange = await context.send(user.jar, context.profile.increment!, user.index, classifyAction);
+        // Kind `write` in samples, apart from the reads back: what --samples readers count the loss from.
+        const exchange = await context.send(user.jar, context.profile.increment!, user.index, classifyAction, { as: { phase: context.phase, kind: 'write' } });
         const value = context.profile.counterValue?.(exchange.status, exchange.body);
         this.writes.push({ user: user.index, at, end: context.now(), status: exchange.status, ...(value !== undefined ? { value } : {}) });
         for (const check of [...this.waiting]) check();
@@ -211,19 +231,44 @@ class Writers {
   }
 }
 
-/** Each user's session and counter after the failover, read as that user. */
+/** How long reading every user's session back may take in all: past it, the users not read are unread, never lost. */
+const FINAL_READS_MS = 30_000;
+
+/**
+ * Each user's session and counter after the failover, read as that user. As DESIGN.md's session
+ * loss asks: a session is gone only after 2 x replicas answered reads without a hit (round robin
+ * cannot hide a copy); a read with no answer or a 5xx proves nothing, so a user whose reads all
+ * failed so is unread (null), not lost.
+ */
 async function readFinals(context: PhaseClient): Promise<FinalRecord[]> {
-  const finals: FinalRecord[] = [];
-  for (const user of context.users) {
-    context.signal.throwIfAborted();
-    const read = await context.read(user.index, user.jar, user.identity);
-    const session = context.profile.isHit(read.status, read.body, user.identity);
-    let counter: number | null = null;
-    if (session && context.profile.counter) {
-      const answer = await context.send(user.jar, context.profile.counter, user.index, classifyAction, { as: { phase: `${context.phase}:read-back`, kind: 'read-back' } });
-      counter = context.profile.counterValue!(answer.status, answer.body) ?? null;
-    }
-    finals.push({ user: user.index, session, counter });
-  }
-  return finals;
+  const finals = new Map<number, FinalRecord>();
+  const reads = 2 * Math.max(1, context.cluster.replicaIds.length);
+  const deadline = Date.now() + FINAL_READS_MS;
+  const tasks = context.users.map((user) => ({
+    user: user.index,
+    run: async () => {
+      let session: boolean | null = false;
+      for (let i = 0; i < reads; i++) {
+        // Fewer than 2 x replicas reads prove no loss.
+        if (Date.now() > deadline) {
+          session = null;
+          break;
+        }
+        const read = await context.read(user.index, user.jar, user.identity);
+        if (context.profile.isHit(read.status, read.body, user.identity)) {
+          session = true;
+          break;
+        }
+        if (read.status === 0 || read.status >= 500) session = null;
+      }
+      let counter: number | null = null;
+      if (session === true && context.profile.counter) {
+        const answer = await context.send(user.jar, context.profile.counter, user.index, classifyAction, { as: { phase: `${context.phase}:read-back`, kind: 'read-back' } });
+        counter = context.profile.counterValue!(answer.status, answer.body) ?? null;
+      }
+      finals.set(user.index, { user: user.index, session, counter });
+    },
+  }));
+  await runInOrder(tasks, context.concurrency, context.signal);
+  return context.users.map((user) => finals.get(user.index) ?? { user: user.index, session: null, counter: null });
 }

@@ -2,7 +2,7 @@ import { EnvironmentError } from '../../platform/errors.js';
 import { faultProxyControl, type FaultProxyControl } from '../../faults/control.js';
 import { FailoverController } from '../../stores/replication/failover.js';
 import { describeTimings, failoverBoundMs } from '../../stores/replication/timings.js';
-import { countKeys, lagOf, REDIS_FAILOVER_TIMINGS, redisReplicationDriver, waitForSync, type RedisNodeReach } from '../../stores/redis-replication.js';
+import { countKeys, lagOf, REDIS_FAILOVER_TIMINGS, redisReplicationDriver, waitCalls, waitForSync, type RedisNodeReach } from '../../stores/redis-replication.js';
 import { nodeAddress, type ReplicationOptions, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../../stores/store.js';
 import { replicatedRedisContainers, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
 import { waitForContainer, type ContainerHandle } from './containers.js';
@@ -143,6 +143,7 @@ export async function startReplicatedRedisContainers(context: DockerStoreContext
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, waitSignal) => owned.waitFor(kind, since, timeoutMs, waitSignal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
+        ...(replication.mode === 'sync' ? { syncRequests: () => waitCalls(reach.server(owned.primary())) } : {}),
         async setLinkDelay(ms) {
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
         },

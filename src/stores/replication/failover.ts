@@ -40,9 +40,10 @@ export function chooseSuccessor(candidates: ReadonlyArray<{ node: StoreNode; sta
  * hactl playing the managed service's failover (ElastiCache Multi-AZ, RDS Multi-AZ): it checks the
  * primary every `checkIntervalMs`; after `unhealthyThreshold` failed checks in a row it promotes
  * the replica furthest along, waits `switchDelayMs` (the endpoint's DNS change), re-points the
- * endpoint and attaches the other replicas to the new primary. A node it has not killed is never
- * touched. It also watches every running node's role, so that two primaries at once (split
- * brain) would be seen.
+ * endpoint and attaches the other replicas, and the replaced primary if it still runs (it was
+ * only slow or frozen), to the new primary. It also watches every running node's role: two
+ * primaries at once (split brain) are seen, and a node that says it is primary and is not the
+ * current one is made a replica.
  */
 export class FailoverController {
   private readonly log: FailoverEvent[] = [];
@@ -126,8 +127,18 @@ export class FailoverController {
   private async tick(): Promise<void> {
     const statuses = await Promise.all(this.nodes.map(async (node) => ({ node, status: this.running(node) ? await this.driver.status(node) : undefined })));
     if (this.stopped) return;
-    const primaries = statuses.filter(({ node, status }) => status?.role === 'primary' && this.running(node)).length;
-    this.primariesAtOnce = Math.max(this.primariesAtOnce, primaries);
+    const primaries = statuses.filter(({ node, status }) => status?.role === 'primary' && this.running(node));
+    this.primariesAtOnce = Math.max(this.primariesAtOnce, primaries.length);
+    // A primary that was only slow or frozen when it was replaced wakes up still a primary: it is
+    // made a replica of the current one (the endpoint no longer reaches it), as the managed
+    // service fences a replaced node.
+    for (const { node } of primaries) {
+      if (node === this.current) continue;
+      await this.driver.follow(node, this.current).then(
+        () => this.record('replica-attached', node, `to ${this.current.id} (it still said it was primary)`),
+        () => undefined,
+      );
+    }
     const primary = statuses.find(({ node }) => node === this.current);
     if (primary?.status) {
       this.failures = 0;
@@ -158,7 +169,9 @@ export class FailoverController {
     if (this.timings.switchDelayMs > 0) await sleep(this.timings.switchDelayMs);
     await this.endpoint.moveTo(successor);
     this.record('endpoint-moved', successor);
-    for (const { node } of candidates) {
+    // The replaced primary too, when hactl did not kill it (it was slow or frozen): if it does not
+    // answer now, the next checks demote it once it does.
+    for (const { node } of [...candidates, { node: dead }]) {
       if (node === successor || !this.running(node)) continue;
       await this.driver.follow(node, successor).then(
         () => this.record('replica-attached', node, `to ${successor.id}`),
