@@ -223,6 +223,9 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
         if (sync) await sql(portOf(node), `ALTER SYSTEM SET synchronous_standby_names = ${literal('*')}`).then(() => sql(portOf(node), 'SELECT pg_reload_conf()'));
       },
       async follow(node, to) {
+        // A primary (one replaced while frozen, say) has its own timeline: only a new base backup makes it a standby.
+        const [state] = await sql<{ standby: boolean }>(portOf(node), 'SELECT pg_is_in_recovery() AS standby', [], STATUS_TIMEOUT_MS);
+        if (!state?.standby) throw new EnvironmentError(`postgres ${node.id} is a primary: it can follow ${to.id} only once rebuilt from a base backup`);
         const slot = slotName(node.id);
         await ensureSlot(portOf(to), slot);
         const port = portOf(node);
