@@ -1,41 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
 import { dockerLeftovers, runIdOf, startHactl, type Finished } from './helpers.js';
 import { expectKillNode, expectLoginRead, row } from './oracle.js';
 
 const docker = inject('docker');
-const RUN_LIMIT_MS = 300_000;
-
-/** One docker run to its JSON report; never throws, so the block that reads it says what went wrong. */
-async function runDocker(args: string[]): Promise<{ finished: Finished; report: Report }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-docker-e2e-'));
-  try {
-    const out = path.join(dir, 'r.json');
-    const finished = await startHactl(['run', '--runtime', 'docker', ...docker.imageFlags, ...args, '--format', 'json', '--out', out], {}, RUN_LIMIT_MS).finished;
-    const report = await readFile(out, 'utf8').then((text) => JSON.parse(text) as Report, () => ({ results: [], settings: {} }) as unknown as Report);
-    return { finished, report };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Both runs at once: each spends most of its time waiting on the engine (containers starting,
- * health checks, drains), so two overlap well on two cores; one after the other took 103 s in CI.
- */
-const runs = docker.available
-  ? {
-      faults: runDocker([
-        '--docker-balancer', 'container',
-        '--strategy', 'sticky,redis,redis:aof-always,postgres', '--scenario', 'kill-store,store-outage,rolling-restart',
-        '--replicas', '2', '--users', '10',
-      ]),
-      haproxy: runDocker(['--balancer', 'haproxy', '--strategy', 'none,redis', '--scenario', 'login-read,kill-node,rolling-restart']),
-    }
-  : undefined;
 
 /**
  * Issue 5's faults on the docker runtime, on a bridge network with the balancer and the fault
@@ -43,12 +14,25 @@ const runs = docker.available
  * drained through the balancer container's admin API, with the local runtime's figures.
  */
 describe.skipIf(!docker.available)('faults and consistency on --runtime docker (bridge network, balancer in a container)', () => {
+  let dir: string;
   let report: Report;
   let finished: Finished;
 
+  afterAll(() => rm(dir, { recursive: true, force: true }));
   beforeAll(async () => {
-    ({ report, finished } = await runs!.faults);
-  }, RUN_LIMIT_MS + 20_000);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-docker-e2e-'));
+    const out = path.join(dir, 'r.json');
+    finished = await startHactl(
+      [
+        'run', '--runtime', 'docker', '--docker-balancer', 'container', ...docker.imageFlags,
+        '--strategy', 'sticky,redis,redis:aof-always,postgres', '--scenario', 'kill-store,store-outage,rolling-restart',
+        '--replicas', '2', '--users', '10', '--format', 'json', '--out', out,
+      ],
+      {},
+      300_000,
+    ).finished;
+    report = JSON.parse(await readFile(out, 'utf8')) as Report;
+  }, 320_000);
 
   it('exits 0 and leaves no container or network behind', async () => {
     expect(finished.code, finished.stderr).toBe(0);
@@ -85,12 +69,21 @@ describe.skipIf(!docker.available)('faults and consistency on --runtime docker (
 });
 
 describe.skipIf(!docker.available)('--balancer haproxy on --runtime docker: the haproxy image in front of replica containers', () => {
+  let dir: string;
   let report: Report;
   let finished: Finished;
 
+  afterAll(() => rm(dir, { recursive: true, force: true }));
   beforeAll(async () => {
-    ({ report, finished } = await runs!.haproxy);
-  }, RUN_LIMIT_MS + 20_000);
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-docker-e2e-'));
+    const out = path.join(dir, 'r.json');
+    finished = await startHactl(
+      ['run', '--runtime', 'docker', '--balancer', 'haproxy', ...docker.imageFlags, '--strategy', 'none,redis', '--scenario', 'login-read,kill-node,rolling-restart', '--format', 'json', '--out', out],
+      {},
+      300_000,
+    ).finished;
+    report = JSON.parse(await readFile(out, 'utf8')) as Report;
+  }, 320_000);
 
   it('exits 0 and leaves no container or network behind', async () => {
     expect(finished.code, finished.stderr).toBe(0);
