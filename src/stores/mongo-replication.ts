@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { FailoverLog } from './replication/failover-log.js';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { EnvironmentError, errorMessage } from '../platform/errors.js';
@@ -314,8 +315,7 @@ async function countOnPrimary(clients: MemberClients, primary: Member): Promise<
  * at once, and the roles of the store's nodes as they change.
  */
 class ReplicaSetWatch {
-  private readonly log: FailoverEvent[] = [];
-  private readonly listeners = new Set<() => void>();
+  private readonly steps = new FailoverLog();
   private state: WatchState;
   private primariesAtOnce = 1;
   private stopped = false;
@@ -335,7 +335,7 @@ class ReplicaSetWatch {
   }
 
   events(): readonly FailoverEvent[] {
-    return this.log;
+    return this.steps.events();
   }
 
   mostPrimariesAtOnce(): number {
@@ -343,30 +343,11 @@ class ReplicaSetWatch {
   }
 
   record(kind: FailoverEvent['kind'], node: StoreNode, detail?: string): void {
-    this.log.push({ at: Date.now(), kind, node: node.id, ...(detail ? { detail } : {}) });
-    for (const listener of this.listeners) listener();
+    this.steps.record(kind, node, detail);
   }
 
-  async waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
-    const find = () => this.log.find((event) => event.kind === kind && event.at >= sinceEpoch);
-    const found = find();
-    if (found) return found;
-    return new Promise((resolve) => {
-      const done = (event: FailoverEvent | undefined) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        signal?.removeEventListener('abort', aborted);
-        resolve(event);
-      };
-      const check = () => {
-        const event = find();
-        if (event) done(event);
-      };
-      const aborted = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.listeners.add(check);
-      signal?.addEventListener('abort', aborted, { once: true });
-    });
+  waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
+    return this.steps.waitFor(kind, sinceEpoch, timeoutMs, signal);
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { FailoverLog } from './replication/failover-log.js';
 import path from 'node:path';
 import { formatSentinelUrl } from '../app/stores/sentinel-url.js';
 import { startLocalFaultProxy, type LocalFaultProxy } from '../faults/local-proxy.js';
@@ -308,8 +309,7 @@ async function askSentinel(port: number): Promise<SentinelView | undefined> {
  * running data node's role (who replicates from whom; two primaries at once).
  */
 class SentinelWatcher {
-  private readonly log: FailoverEvent[] = [];
-  private readonly listeners = new Set<() => void>();
+  private readonly steps = new FailoverLog();
   private current: StoreNode;
   private downSeen = false;
   private attached = new Set<StoreNode>();
@@ -334,7 +334,7 @@ class SentinelWatcher {
   }
 
   events(): readonly FailoverEvent[] {
-    return this.log;
+    return this.steps.events();
   }
 
   mostPrimariesAtOnce(): number {
@@ -346,31 +346,12 @@ class SentinelWatcher {
   }
 
   record(kind: FailoverEvent['kind'], node: StoreNode, detail?: string): void {
-    this.log.push({ at: Date.now(), kind, node: node.id, ...(detail ? { detail } : {}) });
     if (kind === 'replica-attached' || kind === 'rejoined-as-replica') this.attached.add(node);
-    for (const listener of this.listeners) listener();
+    this.steps.record(kind, node, detail);
   }
 
-  async waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
-    const find = () => this.log.find((event) => event.kind === kind && event.at >= sinceEpoch);
-    const found = find();
-    if (found) return found;
-    return new Promise((resolve) => {
-      const done = (event: FailoverEvent | undefined) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        signal?.removeEventListener('abort', aborted);
-        resolve(event);
-      };
-      const check = () => {
-        const event = find();
-        if (event) done(event);
-      };
-      const aborted = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.listeners.add(check);
-      signal?.addEventListener('abort', aborted, { once: true });
-    });
+  waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
+    return this.steps.waitFor(kind, sinceEpoch, timeoutMs, signal);
   }
 
   start(): void {
@@ -426,7 +407,7 @@ class SentinelWatcher {
       this.record('promoted', named, `replaces ${dead.id}`);
       this.record('endpoint-moved', named, 'the Sentinels name it as primary (+switch-master); clients asking them follow');
     }
-    if (!this.log.some((event) => event.kind === 'promoted')) return;
+    if (!this.steps.events().some((event) => event.kind === 'promoted')) return;
     const link = this.at.linkPort(this.current);
     for (const { node, fields } of infos) {
       if (!fields || node === this.current || this.attached.has(node) || this.restarting.has(node)) continue;

@@ -1,4 +1,5 @@
 import { sleep } from '../../platform/time.js';
+import { FailoverLog } from './failover-log.js';
 import type { FailoverEvent, FailoverTimings, StoreNode } from '../store.js';
 
 /** What a failover needs from one kind of store: ask a node how it stands, promote it, point it at a primary. */
@@ -46,8 +47,7 @@ export function chooseSuccessor(candidates: ReadonlyArray<{ node: StoreNode; sta
  * current one is made a replica.
  */
 export class FailoverController {
-  private readonly log: FailoverEvent[] = [];
-  private readonly listeners = new Set<() => void>();
+  private readonly steps = new FailoverLog();
   private current: StoreNode;
   private failures = 0;
   private primariesAtOnce = 1;
@@ -73,7 +73,7 @@ export class FailoverController {
   }
 
   events(): readonly FailoverEvent[] {
-    return this.log;
+    return this.steps.events();
   }
 
   mostPrimariesAtOnce(): number {
@@ -81,30 +81,11 @@ export class FailoverController {
   }
 
   record(kind: FailoverEvent['kind'], node: StoreNode, detail?: string): void {
-    this.log.push({ at: Date.now(), kind, node: node.id, ...(detail ? { detail } : {}) });
-    for (const listener of this.listeners) listener();
+    this.steps.record(kind, node, detail);
   }
 
-  async waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
-    const find = () => this.log.find((event) => event.kind === kind && event.at >= sinceEpoch);
-    const found = find();
-    if (found) return found;
-    return new Promise((resolve) => {
-      const done = (event: FailoverEvent | undefined) => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        signal?.removeEventListener('abort', aborted);
-        resolve(event);
-      };
-      const check = () => {
-        const event = find();
-        if (event) done(event);
-      };
-      const aborted = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      this.listeners.add(check);
-      signal?.addEventListener('abort', aborted, { once: true });
-    });
+  waitFor(kind: FailoverEvent['kind'], sinceEpoch: number, timeoutMs: number, signal?: AbortSignal): Promise<FailoverEvent | undefined> {
+    return this.steps.waitFor(kind, sinceEpoch, timeoutMs, signal);
   }
 
   start(): void {
