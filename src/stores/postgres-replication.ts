@@ -8,7 +8,8 @@ import { pollUntil, withTimeout } from '../platform/time.js';
 import type { PostgresServer } from './postgres.js';
 import { REDIS_FAILOVER_TIMINGS, replicatedNodes } from './redis-replication.js';
 import { FailoverController, type NodeStatus, type ReplicationDriver } from './replication/failover.js';
-import { describeTimings, failoverBoundMs } from './replication/timings.js';
+import { rejoiningControls } from './replication/rejoin.js';
+import { describeTimings } from './replication/timings.js';
 import { serverProcessNode } from './server-process.js';
 import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode } from './store.js';
 
@@ -241,22 +242,15 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
 
     for (const node of nodes) {
       const started = servers.get(node)!;
-      let killed: { at: number; wasPrimary: boolean } | undefined;
-      node.controls = {
+      node.controls = rejoiningControls(node, owned, {
+        timings,
+        signal: context.signal,
         async kill(signal) {
-          killed = { at: Date.now(), wasPrimary: owned.primary() === node };
           running.delete(node);
           await started.controls.kill(signal);
         },
-        async start() {
-          // RDS replaces a failed primary only after the failover: it comes back a standby.
-          if (owned.primary() === node) {
-            const bound = failoverBoundMs(timings);
-            const moved = await owned.waitFor('endpoint-moved', killed?.at ?? Date.now(), bound, context.signal);
-            if (!moved) throw new EnvironmentError(`no standby of ${node.id} was promoted within ${bound} ms, so it cannot rejoin as one`);
-          }
-          const current = owned.primary();
-          if (killed?.wasPrimary) {
+        async rejoin(current, wasPrimary) {
+          if (wasPrimary) {
             // Its WAL may run past what the new primary has, and there is no pg_rewind: a fresh copy.
             await buildStandby(node, current);
           } else {
@@ -266,12 +260,10 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
           }
           await started.controls.start();
           await waitForStreaming(node, portOf(node), context.signal);
-          owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${current.id}`);
-          killed = undefined;
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
-      };
+      });
     }
 
     const described = `PostgreSQL ${server.version} (${server.origin}): a primary and ${replication.replicas} standby${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')})${server.runAs ? `, running as ${server.runAs.name}` : ''}, ${sync ? 'synchronous streaming replication (synchronous_standby_names *, synchronous_commit on)' : 'asynchronous streaming replication'}, fsync on; primary endpoint 127.0.0.1:${endpoint.port}, failover by hactl (${describeTimings(timings)})`;

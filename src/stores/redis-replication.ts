@@ -7,7 +7,8 @@ import { waitUntilReady } from '../platform/processes.js';
 import { stopEach } from '../platform/teardown.js';
 import { pollUntil } from '../platform/time.js';
 import { FailoverController, type ReplicationDriver } from './replication/failover.js';
-import { describeTimings, failoverBoundMs } from './replication/timings.js';
+import { describeTimings } from './replication/timings.js';
+import { rejoiningControls } from './replication/rejoin.js';
 import { infoFields, redisCommand } from './redis-wire.js';
 import { serverProcessNode } from './server-process.js';
 import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode, StoreNodePlan } from './store.js';
@@ -113,28 +114,21 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
 
     for (const node of nodes) {
       const started = servers.get(node)!;
-      let killed: { at: number; wasPrimary: boolean } | undefined;
-      node.controls = {
+      node.controls = rejoiningControls(node, owned, {
+        timings,
+        signal: context.signal,
         async kill(signal) {
-          killed = { at: Date.now(), wasPrimary: owned.primary() === node };
           running.delete(node);
           await started.controls.kill(signal);
         },
-        async start() {
-          // The managed service replaces a failed primary only after the failover: it comes back a replica.
-          if (owned.primary() === node) {
-            const bound = failoverBoundMs(timings);
-            const moved = await owned.waitFor('endpoint-moved', killed?.at ?? Date.now(), bound, context.signal);
-            if (!moved) throw new EnvironmentError(`no replica of ${node.id} was promoted within ${bound} ms, so it cannot rejoin as one`);
-          }
+        // Its launch reads the primary of the moment: it starts with --replicaof that one.
+        async rejoin() {
           await started.controls.start();
           await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
-          owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primary().id}`);
-          killed = undefined;
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
-      };
+      });
     }
 
     const described = `redis-server ${server.version}: a primary and ${replication.replicas} replica${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')}), ${replication.mode === 'async' ? 'asynchronous replication' : 'replication the app waits for (WAIT)'}, persistence off; primary endpoint 127.0.0.1:${endpoint.port}, failover by hactl (${describeTimings(timings)})`;

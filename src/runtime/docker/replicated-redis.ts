@@ -1,7 +1,7 @@
-import { EnvironmentError } from '../../platform/errors.js';
 import { faultProxyControl, type FaultProxyControl } from '../../faults/control.js';
 import { FailoverController } from '../../stores/replication/failover.js';
-import { describeTimings, failoverBoundMs } from '../../stores/replication/timings.js';
+import { rejoiningControls } from '../../stores/replication/rejoin.js';
+import { describeTimings } from '../../stores/replication/timings.js';
 import { countKeys, lagOf, REDIS_FAILOVER_TIMINGS, redisReplicationDriver, waitCalls, waitForSync, type RedisNodeReach } from '../../stores/redis-replication.js';
 import { nodeAddress, type ReplicationOptions, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../../stores/store.js';
 import { replicatedRedisContainers, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
@@ -98,32 +98,26 @@ export async function startReplicatedRedisContainers(context: DockerStoreContext
     owned.start();
 
     for (const node of nodes) {
-      let killed: { at: number; wasPrimary: boolean } | undefined;
-      node.controls = {
+      node.controls = rejoiningControls(node, owned, {
+        timings,
+        signal,
         async kill(sig) {
-          killed = { at: Date.now(), wasPrimary: owned.primary() === node };
           running.delete(node);
           await handles.get(node)!.kill(sig);
         },
-        async start() {
-          if (owned.primary() === node) {
-            const bound = failoverBoundMs(timings);
-            const moved = await owned.waitFor('endpoint-moved', killed?.at ?? Date.now(), bound, signal);
-            if (!moved) throw new EnvironmentError(`no replica of ${node.id} was promoted within ${bound} ms, so it cannot rejoin as one`);
-          }
+        // A new container, not the old one restarted (that would be an empty primary), following the primary of the moment.
+        async rejoin(primary) {
           const old = handles.get(node)!;
           await containers.remove(old);
           started.splice(started.indexOf(old), 1);
-          const replacement = await runNode(topology.nodeContainer(node.id, owned.primary().id));
+          const replacement = await runNode(topology.nodeContainer(node.id, primary.id));
           handles.set(node, replacement);
           await waitForSync(node, reach.server(node), signal);
           running.add(node);
-          owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primary().id}`);
-          killed = undefined;
         },
         pause: () => handles.get(node)!.pause(),
         unpause: () => handles.get(node)!.unpause(),
-      };
+      });
     }
 
     const endpointAt = hostAddress(endpoint.handle, topology.endpoint.plan.ports[0]!);
