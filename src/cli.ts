@@ -85,7 +85,7 @@ Exit codes:
     .argument('<file>', 'a report written by hactl run --format json')
     .addOption(new Option('-f, --format <format>', 'report format').choices(FORMAT_NAMES).default('table'))
     .option('-o, --out <file>', 'write it to a file instead of stdout')
-    .option('--pricing <file>', 'hourly instance prices for the Markdown comparison\'s cost column')
+    .option('--pricing <file>', 'hourly instance prices for the Markdown comparison\'s cost column: a bundled file by name (aws-ap-northeast-2-t3-medium) or a YAML file\'s path')
     .action(async (file: string, flags: ReportFlags) => {
       exitCode = await reportCommand(file, flags);
     });

@@ -9,6 +9,7 @@ import type { Expectation } from '../expectations/evaluate.js';
 import { parseBound } from '../expectations/expression.js';
 import { isFinding, metricProblem } from '../expectations/metrics.js';
 import { chooseStrategy } from '../strategies.js';
+import { isBundledPricingName } from '../report/pricing.js';
 import { COMMAND_FLAGS, configKey, DEFAULT_CONFIG_FILE, RUN_FLAGS, type RunFlags } from './flags.js';
 import type { FlagSpec } from '../platform/flag.js';
 
@@ -104,6 +105,8 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
   const config = parsed.data as Record<string, unknown>;
 
   const relative = (value: string | undefined) => (value === undefined ? value : relativeTo(file, value));
+  // A bundled pricing file's name (`pricing: aws-us-east-1`) is no path, and stays as written.
+  const pricingAt = (value: string | undefined) => (value !== undefined && isBundledPricingName(value) ? value : relative(value));
   const flags: RunFlags = {};
   for (const [key, flag] of RUN_KEYS) {
     const value = config[key];
@@ -114,7 +117,7 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
     } else if (flag.value === 'pairs') {
       (flags as Record<string, unknown>)[flag.key] = Object.entries(value as Record<string, string>).map(([name, pair]) => `${name}=${pair}`);
     } else {
-      (flags as Record<string, unknown>)[flag.key] = flag.path ? relative(value as string) : value;
+      (flags as Record<string, unknown>)[flag.key] = flag.key === 'pricing' ? pricingAt(value as string) : flag.path ? relative(value as string) : value;
     }
   }
   const textAt = (key: string) => config[key] as string | undefined;
@@ -123,7 +126,7 @@ export function parseConfig(data: unknown, file: string, known?: KnownNames): Co
     file,
     dir: path.resolve(path.dirname(file)),
     flags,
-    reports: defined({ junit: relative(textAt('junit')), html: relative(textAt('html')), pricing: relative(textAt('pricing')) }),
+    reports: defined({ junit: relative(textAt('junit')), html: relative(textAt('html')), pricing: pricingAt(textAt('pricing')) }),
     ...(switchAt('strict') !== undefined ? { strict: switchAt('strict')! } : {}),
     ...(switchAt('fail-on-findings') !== undefined ? { failOnFindings: switchAt('fail-on-findings')! } : {}),
     expectations,

@@ -66,7 +66,7 @@ export const COMMAND_FLAGS = [
   { key: 'config', option: '--config <file>', value: 'text', config: false, help: `a config file: every flag above by its long name, plus expectations (default: ${DEFAULT_CONFIG_FILE} if it exists; hactl init writes one)` },
   { key: 'junit', option: '--junit <file>', value: 'text', path: true, help: 'also write a JUnit XML report: a test case per strategy x scenario x expectation, and per security finding' },
   { key: 'html', option: '--html <file>', value: 'text', path: true, help: 'also write a self-contained HTML report with charts' },
-  { key: 'pricing', option: '--pricing <file>', value: 'text', path: true, help: 'hourly instance prices (YAML, see fixtures/pricing/): a cost column in the Markdown comparison' },
+  { key: 'pricing', option: '--pricing <file>', value: 'text', path: true, help: 'hourly instance prices of one instance class: a bundled file by name (aws-ap-northeast-2-t3-medium, aws-us-east-1) or a YAML file\'s path; a cost column in the Markdown comparison' },
   { key: 'strict', option: '--strict', value: 'switch', help: 'a skipped row fails the run (exit 1), as a failed expectation does' },
   { key: 'failOnFindings', option: '--fail-on-findings', value: 'switch', help: 'a failed security finding fails the run (exit 1), as a failed expectation does; n/a and facts never do' },
   { key: 'quiet', option: '-q, --quiet', value: 'switch', config: false, help: 'no progress lines on stderr' },

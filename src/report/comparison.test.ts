@@ -189,8 +189,9 @@ describe('summarize', () => {
     const pricing: Pricing = {
       region: 'eu-test-1',
       currency: 'EUR',
+      class: 'small',
       source: { title: 't', url: 'https://example.com', retrieved: '2026-01-01' },
-      instances: { app: { type: 'a', hourly: 0.1, source: 'https://example.com' }, redis: { type: 'r', hourly: 0.05, source: 'https://example.com' } },
+      instances: { app: { type: 'small', hourly: 0.1, source: 'https://example.com' }, redis: { type: 'cache.small', hourly: 0.05, source: 'https://example.com' } },
     };
     const priced = report(['sticky', 'redis', 'mongo'], [ok('sticky', 'login-read'), ok('redis', 'login-read'), ok('mongo', 'login-read')], 2);
     const comparison = summarize(priced, pricing);

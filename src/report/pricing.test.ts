@@ -5,16 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../platform/errors.js';
 import { chooseStrategy, type StrategyChoice } from '../strategies.js';
-import { HOURS_PER_MONTH, loadPricing, monthlyCost, parsePricing, pricingNote, type Pricing } from './pricing.js';
+import { bundledPricingNames, HOURS_PER_MONTH, isBundledPricingName, loadPricing, monthlyCost, parsePricing, pricingNote, typesOfClass, type Pricing } from './pricing.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/pricing/aws-us-east-1.yaml', import.meta.url));
 
 const pricing: Pricing = {
   region: 'eu-test-1',
   currency: 'USD',
+  class: 'small',
   source: { title: 'Test prices', url: 'https://example.com/prices', retrieved: '2026-01-02' },
   instances: {
-    app: { type: 'app.small', hourly: 0.1, source: 'https://example.com/prices' },
+    app: { type: 'small', hourly: 0.1, source: 'https://example.com/prices' },
     redis: { type: 'cache.small', hourly: 0.02, source: 'https://example.com/cache', retrieved: '2026-01-03' },
     postgres: { type: 'db.small', hourly: 0.05, source: 'https://example.com/prices', note: 'Single-AZ' },
   },
@@ -42,17 +43,66 @@ describe('loadPricing', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads the bundled us-east-1 file: every price cites an http(s) page, and DocumentDB is left out unpriced', async () => {
+  it('loads the bundled us-east-1 file: one class, every price cites an http(s) page, and the prices no page gave are left out', async () => {
     const loaded = await loadPricing(FIXTURE);
     expect(loaded.region).toBe('us-east-1');
     expect(loaded.currency).toBe('USD');
-    expect(loaded.source.retrieved).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(Object.keys(loaded.instances).sort()).toEqual(['app', 'postgres', 'redis']);
+    expect(loaded.class).toBe('t3.medium');
+    expect(Object.keys(loaded.instances).sort()).toEqual(['app', 'redis']);
     for (const price of Object.values(loaded.instances)) {
       expect(price.source).toMatch(/^https:\/\//);
       expect(price.hourly).toBeGreaterThan(0);
+      expect(typesOfClass('t3.medium')).toContain(price.type);
     }
+    expect(monthlyCost(loaded, 'postgres', 3)).toBeNull();
     expect(monthlyCost(loaded, 'mongo', 3)).toBeNull();
+  });
+
+  it("loads a bundled file by name: the write-up's Seoul t3.medium table prices all five strategies", async () => {
+    expect(await bundledPricingNames()).toEqual(['aws-ap-northeast-2-t3-medium', 'aws-us-east-1']);
+    const seoul = await loadPricing('aws-ap-northeast-2-t3-medium');
+    expect(seoul).toMatchObject({ region: 'ap-northeast-2', currency: 'USD', class: 't3.medium' });
+    expect(Object.fromEntries(Object.entries(seoul.instances).map(([key, price]) => [key, [price.type, price.hourly]]))).toEqual({
+      app: ['t3.medium', 0.052],
+      redis: ['cache.t3.medium', 0.099],
+      postgres: ['db.t3.medium', 0.104],
+      mongo: ['db.t3.medium', 0.119],
+    });
+    for (const strategy of ['none', 'sticky', 'redis', 'postgres', 'mongo']) expect(monthlyCost(seoul, strategy, 3)).not.toBeNull();
+    expect(monthlyCost(seoul, 'mongo', 3)).toBeCloseTo(HOURS_PER_MONTH * (3 * 0.052 + 0.119), 9);
+    // The write-up states no date: the note says so rather than inventing one.
+    expect(pricingNote(seoul, ['none'], 3)).toContain('ap-northeast-2, class t3.medium, undated (https://github.com/znxkznxk1030/session-persisting-in-HA-on-aws)');
+  });
+
+  it('tells a bundled name from a path, and refuses a name no bundled file has, listing those it has', async () => {
+    expect(isBundledPricingName('aws-us-east-1')).toBe(true);
+    for (const reference of ['prices.yaml', './aws-us-east-1', 'dir/prices', 'prices.json']) expect(isBundledPricingName(reference)).toBe(false);
+    await expect(loadPricing('aws-mars-1')).rejects.toThrow(
+      new UsageError('--pricing: no bundled pricing file is named "aws-mars-1"; expected one of aws-ap-northeast-2-t3-medium, aws-us-east-1, or the path of a YAML file'),
+    );
+  });
+
+  it("refuses at load a file with an instance of another class than its own, naming the file and the field", async () => {
+    const file = path.join(dir, 'mixed.yaml');
+    await writeFile(
+      file,
+      [
+        'region: us-east-1',
+        'currency: USD',
+        'class: t3.medium',
+        'source: { title: Test, url: "https://example.com/p", retrieved: 2026-02-03 }',
+        'instances:',
+        '  app: { type: m7g.large, hourly: 0.0816, source: "https://example.com/p" }',
+        '  redis: { type: cache.t3.medium, hourly: 0.068, source: "https://example.com/p" }',
+        '  postgres: { type: db.t4g.micro, hourly: 0.016, source: "https://example.com/p" }',
+      ].join('\n'),
+    );
+    const refused = loadPricing(file);
+    await expect(refused).rejects.toBeInstanceOf(UsageError);
+    await expect(refused).rejects.toThrow(
+      `${file}: instances.app.type: m7g.large is not of the file's class t3.medium; expected t3.medium, cache.t3.medium or db.t3.medium\n` +
+        `${file}: instances.postgres.type: db.t4g.micro is not of the file's class t3.medium; expected t3.medium, cache.t3.medium or db.t3.medium`,
+    );
   });
 
   it('reads YAML, dates included, as written', async () => {
@@ -62,6 +112,7 @@ describe('loadPricing', () => {
       [
         'region: eu-test-1',
         'currency: EUR',
+        'class: t.small',
         'source: { title: Test, url: "https://example.com/p", retrieved: 2026-02-03 }',
         'instances:',
         '  app: { type: t.small, hourly: 0.5, source: "https://example.com/p" }',
@@ -83,7 +134,7 @@ describe('loadPricing', () => {
 });
 
 describe('parsePricing', () => {
-  const valid = { region: 'r', currency: 'USD', source: { title: 't', url: 'https://example.com', retrieved: '2026-01-01' }, instances: {} };
+  const valid = { region: 'r', currency: 'USD', class: 't3.medium', source: { title: 't', url: 'https://example.com', retrieved: '2026-01-01' }, instances: {} };
 
   it('accepts a file with no instance priced (every cost then reads "no price")', () => {
     expect(parsePricing(valid, 'prices.yaml').instances).toEqual({});
@@ -93,10 +144,11 @@ describe('parsePricing', () => {
     const lines = problems({
       region: 'r',
       currency: 'dollars',
+      class: 't3.medium',
       source: { title: 't', url: 'ftp://example.com/p', retrieved: 'June 2026' },
       instances: {
         app: { type: 't3.medium', hourly: '0.0416', source: 'https://example.com' },
-        redis: { type: 'cache.t3.micro', hourly: 0, source: 'https://example.com' },
+        redis: { type: 'cache.t3.medium', hourly: 0, source: 'https://example.com' },
         memcached: { type: 'x', hourly: 1, source: 'https://example.com' },
       },
       extra: true,
@@ -115,8 +167,17 @@ describe('parsePricing', () => {
     expect(lines.find((line) => line.startsWith('prices.yaml: (top level): '))).toMatch(/extra/);
   });
 
-  it('requires the source of the prices', () => {
+  it('requires the source of the prices, and the class', () => {
     expect(problems({ ...valid, source: undefined })).toEqual([expect.stringMatching(/^prices\.yaml: source: /)]);
+    expect(problems({ ...valid, class: undefined })).toEqual(['prices.yaml: class: expected the instance class every instance of the file is of, such as t3.medium']);
+  });
+
+  it('takes the class bare for EC2 and behind the cache. or db. prefix for the managed services, nothing else', () => {
+    const priced = (type: string) => ({ ...valid, instances: { redis: { type, hourly: 1, source: 'https://example.com' } } });
+    for (const type of ['t3.medium', 'cache.t3.medium', 'db.t3.medium']) expect(parsePricing(priced(type), 'prices.yaml').instances.redis?.type).toBe(type);
+    for (const type of ['t3.large', 'cache.t3.micro', 'db.t4g.medium', 'x.t3.medium']) {
+      expect(problems(priced(type))).toEqual([`prices.yaml: instances.redis.type: ${type} is not of the file's class t3.medium; expected t3.medium, cache.t3.medium or db.t3.medium`]);
+    }
   });
 });
 
@@ -149,9 +210,9 @@ describe('monthlyCost', () => {
 describe('pricingNote', () => {
   it("cites the file's source and each instance the strategies need, with the page of any priced elsewhere", () => {
     expect(pricingNote(pricing, ['none', 'redis', 'redis:aof-always', 'mongo'].map(nameOf), 3)).toBe(
-      'Prices: Test prices, eu-test-1, retrieved 2026-01-02 (https://example.com/prices). ' +
+      'Prices: Test prices, eu-test-1, class small, retrieved 2026-01-02 (https://example.com/prices). ' +
         "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
-        'app app.small at 0.1 USD/h; redis cache.small at 0.02 USD/h (https://example.com/cache, retrieved 2026-01-03); mongo: no price.',
+        'app small at 0.1 USD/h; redis cache.small at 0.02 USD/h (https://example.com/cache, retrieved 2026-01-03); mongo: no price.',
     );
   });
 

@@ -1,4 +1,7 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { UsageError } from '../platform/errors.js';
 import { parseWith, readYamlFile } from '../platform/yaml-file.js';
 import { strategyRegistry, type StrategyRegistry } from '../strategies.js';
 
@@ -19,18 +22,45 @@ const instancePrice = z.strictObject({
 });
 
 /**
+ * The services' prefixes before an instance class: ElastiCache's `cache.`, RDS's and DocumentDB's
+ * `db.`. An EC2 instance has none.
+ */
+const SERVICE_PREFIXES = ['cache.', 'db.'] as const;
+
+/** The instance types of one class: `t3.medium`, `cache.t3.medium`, `db.t3.medium`. */
+export function typesOfClass(instanceClass: string): string[] {
+  return [instanceClass, ...SERVICE_PREFIXES.map((prefix) => `${prefix}${instanceClass}`)];
+}
+
+/**
  * Hourly prices of one region: the app instance every replica runs on, and the instance of each
  * store, under the keys the strategies' descriptors price. An instance without a known price is
- * left out, and its strategies cost "no price".
+ * left out, and its strategies cost "no price". Every instance is of the file's one `class`, so
+ * that the cost column compares strategies on like machines (a large app instance beside micro
+ * stores would make a store look cheap that is merely small).
  */
 export function pricingSchema(registry: StrategyRegistry = strategyRegistry) {
   const instances = Object.fromEntries(['app', ...registry.pricedInstances].map((key) => [key, instancePrice.optional()]));
-  return z.strictObject({
-    region: z.string().min(1, 'expected a region such as us-east-1'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code such as USD'),
-    source: z.strictObject({ title: z.string().min(1), url: webAddress, retrieved: date, note: z.string().min(1).optional() }),
-    instances: z.strictObject(instances),
-  });
+  return z
+    .strictObject({
+      region: z.string().min(1, 'expected a region such as us-east-1'),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'expected a currency code such as USD'),
+      class: z.string({ error: 'expected the instance class every instance of the file is of, such as t3.medium' }).regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected an instance class such as t3.medium'),
+      // The date the page states for its prices; a page that states none (a write-up's table) leaves it out.
+      source: z.strictObject({ title: z.string().min(1), url: webAddress, retrieved: date.optional(), note: z.string().min(1).optional() }),
+      instances: z.strictObject(instances),
+    })
+    .superRefine((pricing, context) => {
+      const types = typesOfClass(pricing.class);
+      for (const [key, price] of Object.entries(pricing.instances)) {
+        if (!price || types.includes(price.type)) continue;
+        context.addIssue({
+          code: 'custom',
+          path: ['instances', key, 'type'],
+          message: `${price.type} is not of the file's class ${pricing.class}; expected ${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}`,
+        });
+      }
+    });
 }
 
 export type InstancePrice = z.output<typeof instancePrice>;
@@ -38,7 +68,31 @@ export type InstancePrice = z.output<typeof instancePrice>;
 export type PricedInstance = string;
 export type Pricing = Omit<z.output<ReturnType<typeof pricingSchema>>, 'instances'> & { instances: Record<PricedInstance, InstancePrice> };
 
-export async function loadPricing(file: string): Promise<Pricing> {
+/** The pricing files hactl ships, which `--pricing NAME` names without a path. */
+export const BUNDLED_PRICING_DIR = fileURLToPath(new URL('../../fixtures/pricing/', import.meta.url));
+
+/**
+ * Whether `--pricing`'s value names a bundled file rather than a path: a bare name, with no
+ * folder and no dot (`aws-ap-northeast-2-t3-medium`); `prices.yaml` and `./prices` are paths.
+ */
+export function isBundledPricingName(reference: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(reference);
+}
+
+/** The names of the bundled pricing files, sorted. */
+export async function bundledPricingNames(): Promise<string[]> {
+  const files = await readdir(BUNDLED_PRICING_DIR).catch(() => [] as string[]);
+  return files.filter((file) => /\.ya?ml$/.test(file)).map((file) => file.replace(/\.ya?ml$/, '')).sort();
+}
+
+/** Loads `--pricing`'s file: a bundled one by name, or any YAML file by path. */
+export async function loadPricing(reference: string): Promise<Pricing> {
+  if (!isBundledPricingName(reference)) return parsePricing(await readYamlFile(reference, 'cannot read pricing file'), reference);
+  const names = await bundledPricingNames();
+  if (!names.includes(reference)) {
+    throw new UsageError(`--pricing: no bundled pricing file is named "${reference}"; expected one of ${names.join(', ')}, or the path of a YAML file`);
+  }
+  const file = `${BUNDLED_PRICING_DIR}${reference}.yaml`;
   return parsePricing(await readYamlFile(file, 'cannot read pricing file'), file);
 }
 
@@ -84,8 +138,9 @@ export function pricingNote(pricing: Pricing, strategies: readonly (string | und
   const stores = [...new Set(strategies.flatMap((strategy) => strategyInstances(strategy, registry) ?? []))];
   const parts = ['app', ...stores].map((name) => instanceText(pricing, name));
   const { source } = pricing;
+  const retrieved = source.retrieved ? `retrieved ${source.retrieved}` : 'undated';
   return (
-    `Prices: ${source.title}, ${pricing.region}, retrieved ${source.retrieved} (${source.url})${source.note ? `; ${source.note}` : ''}. ` +
+    `Prices: ${source.title}, ${pricing.region}, class ${pricing.class}, ${retrieved} (${source.url})${source.note ? `; ${source.note}` : ''}. ` +
     `Cost per month = ${HOURS_PER_MONTH} h × (${replicas} × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): ` +
     `${parts.join('; ')}.`
   );

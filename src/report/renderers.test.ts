@@ -77,8 +77,9 @@ const report: Report = {
 const pricing: Pricing = {
   region: 'eu-test-1',
   currency: 'USD',
+  class: 'small',
   source: { title: 'Test prices', url: 'https://example.com/prices', retrieved: '2026-01-02', note: 'on-demand' },
-  instances: { app: { type: 'app.small', hourly: 0.1, source: 'https://example.com/prices' } },
+  instances: { app: { type: 'small', hourly: 0.1, source: 'https://example.com/prices' } },
 };
 
 const SETTINGS_LINE =
@@ -133,9 +134,9 @@ describe('renderers', () => {
         '| none | — | 30% (9/30) | n/a | — | — | — | 219.00 |',
         '| redis | — | skipped | — | — | — | — | no price |',
         '',
-        'Prices: Test prices, eu-test-1, retrieved 2026-01-02 (https://example.com/prices); on-demand. ' +
+        'Prices: Test prices, eu-test-1, class small, retrieved 2026-01-02 (https://example.com/prices); on-demand. ' +
           "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
-          'app app.small at 0.1 USD/h; redis: no price.',
+          'app small at 0.1 USD/h; redis: no price.',
         '',
         '- **none** loses 30% of sessions with a replica; 219.00 USD a month.',
         '- **redis** was not measured: kill-node (skipped).',
