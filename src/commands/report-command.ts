@@ -3,6 +3,7 @@ import { checkWritable } from '../config/options.js';
 import { UsageError } from '../platform/errors.js';
 import { loadReport } from '../report/load.js';
 import { FORMAT_NAMES, renderers, type FormatName, type RenderOptions } from '../report/renderers.js';
+import { terminalWidth } from '../report/terminal-width.js';
 import { reportError } from './report-error.js';
 
 export interface ReportFlags {
@@ -18,8 +19,10 @@ export async function reportCommand(file: string, flags: ReportFlags): Promise<n
     const format = flags.format as FormatName;
     if (flags.out !== undefined) await checkWritable('--out', flags.out);
     const report = await loadReport(file);
+    const width = flags.out === undefined ? terminalWidth(process.stdout, process.env) : undefined;
     const options: RenderOptions = {
       color: flags.out === undefined && format === 'table' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+      ...(width !== undefined ? { width } : {}),
       ...(flags.pricing !== undefined ? { pricing: await (await import('../report/pricing.js')).loadPricing(flags.pricing) } : {}),
     };
     const text = renderers[format](report, options);

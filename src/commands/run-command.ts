@@ -17,6 +17,7 @@ import { liveProgress } from '../report/live-progress.js';
 import type { Report } from '../report/model.js';
 import { lineProgress } from '../report/progress.js';
 import { renderers, type RenderOptions } from '../report/renderers.js';
+import { terminalWidth } from '../report/terminal-width.js';
 import { check, run, type RunOptions } from '../run.js';
 import { BALANCER_PROFILE_SETTINGS, type CustomApp } from '../topology/plan.js';
 import { reportError } from './report-error.js';
@@ -160,12 +161,14 @@ async function writeReports(
   options: Omit<RenderOptions, 'color'>,
 ): Promise<void> {
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const width = terminalWidth(process.stdout, process.env);
+  const terminal = { ...options, ...(width !== undefined ? { width } : {}) };
   if (settings.out !== undefined) {
     await writeFile(settings.out, renderers[settings.format](report, { ...options, color: false }));
-    process.stdout.write(renderers.table(report, { ...options, color }));
+    process.stdout.write(renderers.table(report, { ...terminal, color }));
     process.stderr.write(`hactl: ${settings.format} report written to ${settings.out}\n`);
   } else {
-    process.stdout.write(renderers[settings.format](report, { ...options, color: color && settings.format === 'table' }));
+    process.stdout.write(renderers[settings.format](report, { ...terminal, color: color && settings.format === 'table' }));
   }
   for (const [format, file] of [['junit', reports.junit], ['html', reports.html]] as const) {
     if (file === undefined) continue;

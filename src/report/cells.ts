@@ -2,6 +2,7 @@ import { detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import { describeStoreFailover } from '../metrics/store-failover.js';
 import { isExternalBalancer, rowIsInvalid, shownStatus, type ClusterBalancerSettings, type Report, type ResultRow, type RowWarning } from './model.js';
+import { share } from './comparison.js';
 import { commandEvidence, type CommandEvidence, type Fault, type FaultCommandRun, type Finding } from '../driver/records.js';
 
 /** Cell texts shared by the terminal table and Markdown, so both say exactly the same. */
@@ -64,8 +65,9 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' | ').trim();
 }
 
+/** A fraction as every table of the report shows one (see share), `—` for none. */
 export function percent(fraction: number | null): string {
-  return fraction === null ? '—' : `${(fraction * 100).toFixed(1)}%`;
+  return fraction === null ? '—' : share(fraction);
 }
 
 export function latency(summary: LatencySummary | undefined): string {
@@ -120,6 +122,19 @@ export function warningLine(row: Pick<ResultRow, 'strategy' | 'scenario'>, warni
 /** Findings as (strategy, scenario, finding) triples, in report order. */
 export function findingRows(report: Report) {
   return report.results.flatMap((row) => (row.findings ?? []).map((finding) => ({ row, finding })));
+}
+
+/**
+ * The findings table's columns, in every format. Each row names its scenario: cookie-swap and
+ * security both check forged ids, and without it their rows read as one printed twice. They are
+ * not merged into one row with the evidence summed: each scenario checks in its own way (its own
+ * users, reads and logins), an expectation, a JUnit case and --fail-on-findings judge a finding
+ * per strategy × scenario, and one scenario may pass where the other fails.
+ */
+export const FINDING_COLUMNS = ['strategy', 'scenario', 'finding', 'result', 'evidence'];
+
+export function findingCells(row: Pick<ResultRow, 'strategy' | 'scenario'>, finding: Finding): string[] {
+  return [row.strategy, row.scenario, finding.title, verdict(finding), finding.summary];
 }
 
 export function verdict(finding: Pick<Finding, 'passed' | 'fact'>): 'pass' | 'FAIL' | 'info' | 'n/a' {

@@ -126,10 +126,10 @@ describe('summarize', () => {
       'busiest replica ÷ mean (imbalance)',
     ]);
     expect(comparison.strategies.map(comparisonCells)).toEqual([
-      ['none', '34%', '33.3% (10/30)', 'n/a', '58.3% (140/240)', '6.50 / 17.25', '1.02'],
-      ['sticky', '100%', '36.7% (11/30)', 'n/a', '60.8% (146/240)', '4.00 / 29.33', '1.35'],
-      ['redis', '100%', '0% (0/30)', '100% (30/30)', '67.5% (162/240)', '6.57 / 8.25', '1.00'],
-      ['redis:aof-always', '100%', '0% (0/30)', '0% (0/30)', '0% (0/240)', '7.71 / 23.15', '1.01'],
+      ['none', '34.0%', '33.3% (10/30)', 'n/a', '58.3% (140/240)', '6.50 / 17.25', '1.02'],
+      ['sticky', '100.0%', '36.7% (11/30)', 'n/a', '60.8% (146/240)', '4.00 / 29.33', '1.35'],
+      ['redis', '100.0%', '0.0% (0/30)', '100.0% (30/30)', '67.5% (162/240)', '6.57 / 8.25', '1.00'],
+      ['redis:aof-always', '100.0%', '0.0% (0/30)', '0.0% (0/30)', '0.0% (0/240)', '7.71 / 23.15', '1.01'],
     ]);
   });
 
@@ -161,8 +161,8 @@ describe('summarize', () => {
     );
     const cells = summarize(partial).strategies.map(comparisonCells);
     expect(cells).toEqual([
-      ['redis', '100%', '—', '—', '—', '5.00 / 12.00', '1.00'],
-      ['postgres', '100%', 'error', '—', '—', '5.00 / 12.00', '1.00'],
+      ['redis', '100.0%', '—', '—', '—', '5.00 / 12.00', '1.00'],
+      ['postgres', '100.0%', 'error', '—', '—', '5.00 / 12.00', '1.00'],
       ['mongo', 'skipped', 'skipped', '—', '—', 'skipped', 'skipped'],
     ]);
   });
@@ -207,17 +207,17 @@ describe('tradeOffLine', () => {
 
   it('states what each strategy measured, strengths first, from its figures only', () => {
     expect(lines).toEqual([
-      '**none** finds the session in 34% of reads and loses 33.3% of sessions with a replica and 58.3% of concurrent updates; p99 read 17 ms; requests per replica up to 1.02 × the mean.',
-      '**sticky** finds every session (100% hits), but loses 36.7% of sessions with a replica and 60.8% of concurrent updates; p99 read 29 ms; requests per replica up to 1.35 × the mean.',
-      '**redis** finds every session (100% hits) and keeps every session through a replica failure, but loses 100% of sessions when the store restarts without persistence and 67.5% of concurrent updates; p99 read 8.3 ms; requests per replica up to 1.00 × the mean.',
-      '**redis:aof-always** finds every session (100% hits), keeps every session through a replica failure and a store restart, and keeps every concurrent update; p99 read 23 ms; requests per replica up to 1.01 × the mean.',
+      '**none** finds the session in 34.0% of reads and loses 33.3% of sessions with a replica and 58.3% of concurrent updates; p99 read 17 ms; requests per replica up to 1.02 × the mean.',
+      '**sticky** finds every session (100.0% hits), but loses 36.7% of sessions with a replica and 60.8% of concurrent updates; p99 read 29 ms; requests per replica up to 1.35 × the mean.',
+      '**redis** finds every session (100.0% hits) and keeps every session through a replica failure, but loses 100.0% of sessions when the store restarts without persistence and 67.5% of concurrent updates; p99 read 8.3 ms; requests per replica up to 1.00 × the mean.',
+      '**redis:aof-always** finds every session (100.0% hits), keeps every session through a replica failure and a store restart, and keeps every concurrent update; p99 read 23 ms; requests per replica up to 1.01 × the mean.',
     ]);
   });
 
   it('changes with the figures: a different loss gives a different line', () => {
     const changed = report(['sticky'], [ok('sticky', 'login-read', { hitRate: 0.5 }), ok('sticky', 'kill-node', loss(0, 30))]);
     expect(tradeOffLine(summarize(changed).strategies[0]!)).toBe(
-      '**sticky** keeps every session through a replica failure, but finds the session in 50% of reads; p99 read 12 ms; requests per replica up to 1.00 × the mean.',
+      '**sticky** keeps every session through a replica failure, but finds the session in 50.0% of reads; p99 read 12 ms; requests per replica up to 1.00 × the mean.',
     );
   });
 
@@ -238,7 +238,7 @@ describe('tradeOffLine', () => {
       ],
     );
     expect(summarize(partial).strategies.map(tradeOffLine)).toEqual([
-      '**postgres** finds every session (100% hits); p99 read 12 ms; requests per replica up to 1.00 × the mean; not measured: kill-store (error).',
+      '**postgres** finds every session (100.0% hits); p99 read 12 ms; requests per replica up to 1.00 × the mean; not measured: kill-store (error).',
       '**mongo** was not measured: login-read (skipped), kill-node (skipped).',
       '**none**: none of the compared scenarios ran.',
     ]);
@@ -246,8 +246,8 @@ describe('tradeOffLine', () => {
 });
 
 describe('helpers', () => {
-  it('share: one decimal at most, and never 0% or 100% for what is not exactly that', () => {
-    expect([0, 1, 1 / 3, 0.608, 0.9996, 0.0004].map(share)).toEqual(['0%', '100%', '33.3%', '60.8%', '>99.9%', '<0.1%']);
+  it('share: one decimal always, so that a column never mixes 35% with 33.3%, and never 0.0% or 100.0% for what is not exactly that', () => {
+    expect([0, 1, 1 / 3, 0.608, 0.35, 0.9996, 0.0004].map(share)).toEqual(['0.0%', '100.0%', '33.3%', '60.8%', '35.0%', '>99.9%', '<0.1%']);
   });
 
   it('joinClauses: one verb for consecutive clauses that share it; of three or more, a comma keeps a group with its own "and" apart', () => {

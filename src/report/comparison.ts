@@ -173,13 +173,14 @@ function lossText(loss: Loss): string {
 }
 
 /**
- * A fraction as a percentage with at most one decimal. Never rounds to 0% or 100% what is not
- * exactly that, since "every session" and "none" are the claims a reader takes from those.
+ * A fraction as a percentage with one decimal, always: every table column and sentence of a
+ * report says `35.0%` and `100.0%`, never `35%` beside `33.3%`. Never rounds to 0.0% or 100.0%
+ * what is not exactly that, since "every session" and "none" are the claims a reader takes from those.
  */
 export function share(fraction: number): string {
   if (fraction > 0 && fraction < 0.001) return '<0.1%';
   if (fraction < 1 && fraction > 0.999) return '>99.9%';
-  return `${Number((fraction * 100).toFixed(1))}%`;
+  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ interface Clause {
   strength: boolean;
 }
 
-/** "**sticky** finds every session (100% hits), but loses 33.3% of sessions with a replica; …" */
+/** "**sticky** finds every session (100.0% hits), but loses 33.3% of sessions with a replica; …" */
 export function tradeOffLine(summary: StrategySummary): string {
   const clauses = measuredClauses(summary);
   const strengths = clauses.filter((clause) => clause.strength);
@@ -211,7 +212,7 @@ function measuredClauses(s: StrategySummary): Clause[] {
   const clauses: Clause[] = [];
   if (s.hitRate.state === 'measured') {
     const rate = s.hitRate.value;
-    clauses.push(rate === 1 ? { verb: 'finds', object: 'every session (100% hits)', strength: true } : { verb: 'finds', object: `the session in ${share(rate)} of reads`, strength: false });
+    clauses.push(rate === 1 ? { verb: 'finds', object: `every session (${share(1)} hits)`, strength: true } : { verb: 'finds', object: `the session in ${share(rate)} of reads`, strength: false });
   }
   if (s.replicaLoss.state === 'measured') {
     const { rate } = s.replicaLoss.value;

@@ -1,4 +1,4 @@
-import { COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine, warningLines } from './cells.js';
+import { COLUMNS, FINDING_COLUMNS, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLine, warningLines } from './cells.js';
 import { latencyCharts } from './html-latency.js';
 import { replicaCharts } from './html-replicas.js';
 import { HTML_STYLE } from './html-style.js';
@@ -105,7 +105,7 @@ function findings(report: Report): string {
     const result = verdict(finding);
     return `<tr><th scope="row">${esc(row.strategy)}</th><td>${esc(row.scenario)}</td><td>${esc(finding.title)}</td><td class="verdict ${VERDICT_CLASS[result]}">${esc(result)}</td><td>${esc(finding.summary)}</td></tr>`;
   });
-  const head = ['strategy', 'scenario', 'finding', 'result', 'evidence'].map((h) => `<th scope="col">${h}</th>`).join('');
+  const head = FINDING_COLUMNS.map((h) => `<th scope="col">${h}</th>`).join('');
   const lead = '<p class="lead">pass and FAIL are checks; info is a fact expected on every strategy (a session id is a bearer token, so a stolen cookie works everywhere); n/a is a check that could not be made, with the reason as its evidence.</p>';
   return `${lead}<div class="scroll"><table class="findings"><thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
 }

@@ -1,5 +1,5 @@
 import { comparisonCells, comparisonHeader, hasComparedScenarios, summarize, tradeOffLine } from './comparison.js';
-import { COLUMNS, faultLines, findingRows, notRunLines, rowCells, settingsLine, storeLines, verdict, warningLines } from './cells.js';
+import { COLUMNS, FINDING_COLUMNS, faultLines, findingCells, findingRows, notRunLines, rowCells, settingsLine, storeLines, warningLines } from './cells.js';
 import type { Report } from './model.js';
 import { pricingNote } from './pricing.js';
 import type { RenderOptions } from './renderers.js';
@@ -43,9 +43,9 @@ function findingsSection(report: Report): string[] {
   return [
     '### Findings',
     '',
-    tableRow(['strategy', 'finding', 'result', 'evidence']),
-    tableRow(['---', '---', '---', '---']),
-    ...findings.map(({ row, finding }) => tableRow([row.strategy, finding.title, verdict(finding), finding.summary])),
+    tableRow(FINDING_COLUMNS),
+    tableRow(FINDING_COLUMNS.map(() => '---')),
+    ...findings.map(({ row, finding }) => tableRow(findingCells(row, finding))),
   ];
 }
 

@@ -7,6 +7,8 @@ import { renderTable } from './table.js';
 export interface RenderOptions {
   color: boolean;
   pricing?: import('./pricing.js').Pricing;
+  /** The terminal's width, for the table only: it folds to fit. Undefined (a file, a pipe): every column on one line. */
+  width?: number;
 }
 
 /** Report formats, keyed by the name users type after --format. */

@@ -103,13 +103,14 @@ describe('adding a descriptor to the registry is all it takes', () => {
     const file = {
       region: 'r',
       currency: 'USD',
+      class: 't3.medium',
       source: { title: 't', url: 'https://example.com', retrieved: '2026-01-01' },
-      instances: { app: { type: 'a', hourly: 0.1, source: 'https://example.com' }, memcached: { type: 'm', hourly: 0.01, source: 'https://example.com' } },
+      instances: { app: { type: 't3.medium', hourly: 0.1, source: 'https://example.com' }, memcached: { type: 'cache.t3.medium', hourly: 0.01, source: 'https://example.com' } },
     };
     const pricing = parsePricing(file, 'prices.yaml', extended);
     expect(monthlyCost(pricing, 'memcached', 2, extended)).toBeCloseTo(730 * (2 * 0.1 + 3 * 0.01), 9);
     expect(monthlyCost(pricing, 'replicated', 2, extended)).toBeCloseTo(730 * 2 * 0.1, 9);
-    expect(pricingNote(pricing, ['memcached'], 2, extended)).toMatch(/: app a at 0\.1 USD\/h; memcached m at 0\.01 USD\/h\.$/);
+    expect(pricingNote(pricing, ['memcached'], 2, extended)).toMatch(/: app t3\.medium at 0\.1 USD\/h; memcached cache\.t3\.medium at 0\.01 USD\/h\.$/);
     // Without the descriptor, the key is not one a pricing file may hold.
     expect(() => parsePricing(file, 'prices.yaml')).toThrow(/prices\.yaml: instances: .*memcached/);
   });
