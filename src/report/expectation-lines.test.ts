@@ -39,4 +39,19 @@ describe('the CI log', () => {
     const one = { settings: { failOnFindings: true } as Report['settings'], results: [results[1]!] };
     expect(expectationLines(one)).toEqual(['--fail-on-findings: 1 failed finding fails the run (redis × security: session-fixation)']);
   });
+
+  it('names the figures of expectations on rows the run did not have, once per row, not once per figure', () => {
+    const lines = expectationLines(
+      report({} as Report['settings'], [
+        { strategy: 'redis', scenario: 'login-read', metric: 'hitRate', bound: parseBound('>= 1')! },
+        { strategy: 'redis', scenario: 'login-read', metric: 'read.p99', bound: parseBound('< 250')! },
+        { strategy: '*', scenario: 'kill-node', metric: 'sessionLoss', bound: parseBound('== 0')! },
+      ]),
+    );
+    expect(lines).toEqual([
+      'expectations: 3 not-run',
+      '  NOT RUN redis × login-read: hitRate >= 1, read.p99 < 250 not judged: redis × login-read was not part of this run',
+      '  NOT RUN * × kill-node: sessionLoss == 0 not judged: * × kill-node was not part of this run',
+    ]);
+  });
 });

@@ -1,5 +1,5 @@
 import { failedFindings } from './failed-findings.js';
-import type { Report } from './model.js';
+import type { ExpectationResult, Report } from './model.js';
 
 /**
  * What a CI log should say about the expectations: a tally, then one line per expectation that
@@ -15,10 +15,16 @@ export function expectationLines(report: Pick<Report, 'expectations' | 'results'
       .filter(([, n]) => n > 0)
       .map(([status, n]) => `${n} ${status}`);
     lines.push(`expectations: ${tally.join(', ')}`);
+    const unjudged = notRunGroups(results);
     for (const result of results) {
       if (result.status === 'passed') continue;
       const label = { failed: 'FAIL', skipped: 'SKIP', error: 'ERROR', 'not-run': 'NOT RUN' }[result.status];
-      lines.push(`  ${label} ${result.message}`);
+      const group = unjudged.get(result);
+      if (group === undefined) lines.push(`  ${label} ${result.message}`);
+      else if (group[0] === result) {
+        const figures = group.map((member) => `${member.metric} ${member.expected}`).join(', ');
+        lines.push(`  ${label} ${result.strategy} × ${result.scenario}: ${figures} not judged: ${result.message}`);
+      }
     }
   }
   if (report.settings.strict) {
@@ -32,4 +38,20 @@ export function expectationLines(report: Pick<Report, 'expectations' | 'results'
     if (failed.length > 0) lines.push(`--fail-on-findings: ${failed.length} failed ${one ? 'finding fails' : 'findings fail'} the run (${failed.map(({ row, finding }) => `${row.strategy} × ${row.scenario}: ${finding.id}`).join(', ')})`);
   }
   return lines;
+}
+
+/**
+ * The expectations that could not be judged for a reason that does not name their figure (`redis ×
+ * login-read was not part of this run`), grouped by strategy, scenario and reason: one line per
+ * group names every figure, where a line each would print the same words several times and name
+ * none of them.
+ */
+function notRunGroups(results: readonly ExpectationResult[]): Map<ExpectationResult, ExpectationResult[]> {
+  const groups = new Map<string, ExpectationResult[]>();
+  for (const result of results) {
+    if (result.status !== 'not-run' || result.message.includes(result.metric)) continue;
+    const key = JSON.stringify([result.strategy, result.scenario, result.message]);
+    groups.set(key, [...(groups.get(key) ?? []), result]);
+  }
+  return new Map([...groups.values()].flatMap((group) => group.map((result) => [result, group] as const)));
 }
