@@ -182,10 +182,28 @@ function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
 }
 
-/** The balancer's own share of the latencies in the table, as measured at the start of the run. */
-function overheadText(name: string, overhead: ClusterBalancerSettings['overheadMs']): string {
+/**
+ * The balancer's own share of the latencies in the table, as measured at the start of the run:
+ * what its samples support and no more. The median, with its spread over the rounds it was
+ * measured in; no p99, since of a few hundred requests the p99 is one or two slow ones and the
+ * difference of two such figures is noise. When a round saw the direct path as slow as the
+ * balancer's, the difference is stated as within noise, never as an amount "added".
+ */
+export function overheadText(name: string, overhead: ClusterBalancerSettings['overheadMs']): string {
   if (!overhead) return '';
-  return ` · ${name} adds ${overhead.p50.toFixed(2)} ms p50 / ${overhead.p99.toFixed(2)} ms p99 over direct requests (${overhead.samples} each way)`;
+  const ms = (value: number) => value.toFixed(2);
+  const rounds = overhead.p50ByRound ?? [];
+  if (rounds.length < 2) {
+    // A report written before the rounds were kept: its p50 alone, without a spread to judge it by.
+    return overhead.p50 > 0
+      ? ` · ${name} adds ${ms(overhead.p50)} ms to the median request over direct requests (${overhead.samples} each way; spread not measured)`
+      : ` · ${name} adds nothing to the median request that ${overhead.samples} requests each way could measure`;
+  }
+  const low = Math.min(...rounds);
+  const spread = `${ms(low)} to ${ms(Math.max(...rounds))} ms over ${rounds.length} rounds of ${Math.floor(overhead.samples / rounds.length)} requests each way`;
+  return low > 0
+    ? ` · ${name} adds ${ms(overhead.p50)} ms to the median request over direct requests (${spread})`
+    : ` · ${name} adds no measurable latency to the median request (${ms(overhead.p50)} ms, within noise: ${spread})`;
 }
 
 /** How much of a fault command's output a report line shows: its end, where the error usually is. */

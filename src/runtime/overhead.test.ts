@@ -56,6 +56,9 @@ describe('balancer overhead', () => {
     expect(overhead!.samples).toBe(50);
     expect(overhead!.p50).toBeGreaterThanOrEqual(0);
     expect(overhead!.p99).toBeGreaterThanOrEqual(0);
+    // Five rounds of ten each way, each with its own signed difference of medians.
+    expect(overhead!.p50ByRound).toHaveLength(5);
+    for (const difference of overhead!.p50ByRound!) expect(Number.isFinite(difference)).toBe(true);
     // Direct requests take the targets in turn, as the balancer's round robin does.
     for (const replica of replicas) expect(replica.hits).toBeGreaterThanOrEqual(50);
   });
