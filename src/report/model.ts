@@ -73,7 +73,7 @@ export interface ClusterBalancerSettings {
   connectTimeoutMs: number;
   deregistrationDelayMs: number;
   /** What the balancer added to a request, measured at the start of the run. */
-  overheadMs?: { p50: number; p99: number; samples: number; p50ByRound?: number[] };
+  overheadMs?: { p50: number; p99: number; samples: number; p50ByRound?: number[]; probeMs?: number };
 }
 
 /**

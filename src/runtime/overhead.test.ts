@@ -76,6 +76,7 @@ describe('balancer overhead', () => {
     await once.measure(cluster, '/health');
     const first = once.settings().overheadMs;
     expect(first).toBeDefined();
+    expect(first!.probeMs).toBeGreaterThanOrEqual(0);
     await once.measure(cluster, '/health');
     expect(once.settings().overheadMs).toBe(first);
     const disabled = new RunOverhead(false);

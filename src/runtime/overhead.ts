@@ -27,6 +27,8 @@ export interface BalancerOverhead {
    * difference itself. Absent in reports written before it.
    */
   p50ByRound?: number[];
+  /** How long the measurement took, warm-up included: part of the first row's wall time, in no timing of its own. */
+  probeMs?: number;
 }
 
 export interface OverheadOptions {
@@ -136,7 +138,9 @@ export class RunOverhead {
   async measure(cluster: Pick<Cluster, 'balancerUrl' | 'directTargets'>, path: string, signal?: AbortSignal): Promise<void> {
     if (!this.enabled || this.measured) return;
     this.measured = true;
-    this.result = await measureBalancerOverhead(cluster.balancerUrl, cluster.directTargets ?? [], path, signal ? { signal } : {}).catch(() => undefined);
+    const started = performance.now();
+    const result = await measureBalancerOverhead(cluster.balancerUrl, cluster.directTargets ?? [], path, signal ? { signal } : {}).catch(() => undefined);
+    this.result = result && { ...result, probeMs: Math.round(performance.now() - started) };
   }
 
   /** `{ overheadMs }` for the report's balancer settings, or nothing. */
