@@ -35,6 +35,11 @@ describe('config files', () => {
     expect(parseRunFlags(config.flags).runtime.settings).toMatchObject({ target: 'https://staging.shop.example.com', startStoreCmd: './ops/start-redis' });
   });
 
+  it('takes pricing as a bundled file by name, kept as written, or as a path relative to the config file', () => {
+    expect(parseConfig({ pricing: 'aws-ap-northeast-2-t3-medium' }, 'ci/hactl.yaml').reports.pricing).toBe('aws-ap-northeast-2-t3-medium');
+    expect(parseConfig({ pricing: 'prices.yaml' }, 'ci/hactl.yaml').reports.pricing).toBe(path.join('ci', 'prices.yaml'));
+  });
+
   it('accepts every flag of the flag table by its long name, each arriving as the flag it is (or as the report or rule it sets)', () => {
     // One value per kind of flag, and what the file turns it into.
     const sample = (flag: FlagSpec): [unknown, unknown] => {
