@@ -21,6 +21,7 @@ describe('hactl run --pricing aws-ap-northeast-2-t3-medium --format markdown', (
 
   it('prices every one of the five strategies, from one class, and cites the write-up', async () => {
     // mongo's row is skipped here (no mongod), and is priced all the same: its cost is DocumentDB's.
+    // A row that failed on an overloaded machine (exit 3) changes no cost: the column depends on the strategies and replicas alone.
     expect([0, 3], finished.stderr).toContain(finished.code);
     const comparison = finished.stdout.split('### Comparison')[1]!.split('### Results by scenario')[0]!;
     const header = comparison.split('\n').find((line) => line.startsWith('| strategy |'))!;
