@@ -41,6 +41,9 @@ export const replicaReads = definePhase({
     if (reader === undefined) throw new EnvironmentError(`${where}: the reader endpoint reaches no running replica now (the primary is ${replication.primary()}), so reads through it would not be a replica's`);
 
     const record: ReplicaReadsRecord = { phase: context.phase, replicationDelayMs: delayMs, reader, writes: 0, writesAcknowledged: 0, reads: [] };
+    // A variant whose app must wait for a replica (WAIT) reads 0 violations of an app that never waited for the wrong reason.
+    const primary = replication.primary();
+    const syncBefore = await replication.syncRequests?.().catch(() => undefined);
     if (delayMs > 0) await replication.setLinkDelay!(delayMs);
     try {
       const deadline = context.now() + options.durationMs;
@@ -56,6 +59,10 @@ export const replicaReads = definePhase({
     if (!record.reads.some(answered)) throw new EnvironmentError(`${where}: no read through the reader endpoint (${readReplica.method} ${readReplica.path}) got an answer (${record.reads.length} sent; statuses ${statuses(record.reads)}); does the app serve it from the store's reader URL?`);
     const after = replication.readerNode();
     if (after !== reader) throw new EnvironmentError(`${where}: the reader endpoint moved from ${reader} to ${after ?? 'no replica'} during the reads (a failover): the reads are not one replica's`);
+    const syncAfter = syncBefore !== undefined && replication.primary() === primary ? await replication.syncRequests?.().catch(() => undefined) : undefined;
+    if (syncBefore !== undefined && syncAfter !== undefined && syncAfter === syncBefore) {
+      throw new EnvironmentError(`${where}: the variant acknowledges a write only once a replica has it, but the app never asked the primary to wait (0 WAIT calls during ${record.writesAcknowledged} acknowledged writes): its reads would be an asynchronous store's; the app must call WAIT after each session write`);
+    }
     const connections = await replication.readerConnections?.();
     if (connections && connections.accepted === 0) {
       throw new EnvironmentError(`${where}: no connection ever reached the reader endpoint (${store.endpoints.reader.url}): the app's replica reads (${readReplica.method} ${readReplica.path}) came from elsewhere, so they say nothing of a replica; give the app the reader URL ({redisReaderUrl}, {postgresReaderUrl})`);
