@@ -245,7 +245,8 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
     const moveTo = async (node: StoreNode) => {
       await endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) });
       // The promoted standby was the reader's, maybe: another one takes its place if any runs.
-      await reader?.follow();
+      // Not awaited: the endpoint's move is what the failover's timeline dates; a reader that cannot move says so (readerNode).
+      void reader?.follow().catch(() => undefined);
     };
     const owned = (controller = new FailoverController(nodes, driver, { moveTo }, timings, (node) => running.has(node)));
     const readers = (reader = readerEndpoint(readerProxy.control, nodes, { primary: () => owned.primary(), running: (node) => running.has(node), reach: (node) => ({ host: '127.0.0.1', port: portOf(node) }), initial: nodes[1]! }));
@@ -271,7 +272,8 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
           }
           await started.controls.start();
           await waitForStreaming(node, portOf(node), context.signal);
-          await readers.follow();
+          // A reader that cannot move says so (readerNode); the node has rejoined all the same.
+          await readers.follow().catch(() => undefined);
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,

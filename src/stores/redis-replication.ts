@@ -117,7 +117,8 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
     const moveTo = async (node: StoreNode) => {
       await endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) });
       // The promoted node was the reader's replica, maybe: another one takes its place if any runs.
-      await reader?.follow();
+      // Not awaited: the endpoint's move is what the failover's timeline dates; a reader that cannot move says so (readerNode).
+      void reader?.follow().catch(() => undefined);
     };
     const owned = controller = new FailoverController(nodes, driver, { moveTo }, timings, (node) => running.has(node));
     const readers = reader = readerEndpoint(readerProxy.control, nodes, { primary: () => owned.primary(), running: (node) => running.has(node), reach: reach.server, initial: nodes[1]! });
@@ -136,7 +137,8 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
         async rejoin() {
           await started.controls.start();
           await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
-          await readers.follow();
+          // A reader that cannot move says so (readerNode); the node has rejoined all the same.
+          await readers.follow().catch(() => undefined);
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
