@@ -490,6 +490,8 @@ function storeConflict(scenario: Scenario, store: RunningStore | undefined, stra
     return `${scenario.name} needs a replicated store (phase "${replicated.name}"), and ${store.description} is one node${variants.length > 0 ? `; try ${variants.join(' or ')}` : ''}`;
   }
   if (replicated && store?.replication && !store.replication.setLinkDelay) return `${scenario.name} delays the replication links (phase "${replicated.name}"), and ${store.description} has none hactl can slow alone`;
+  const reads = scenario.phases.find((phase) => phase.unit.needsStoreReader);
+  if (reads && store?.replication && !store.endpoints.reader) return `${scenario.name} reads sessions through the store's reader endpoint (phase "${reads.name}"), and ${store.description} has none${store.replication.decidedBy === 'hactl' ? ' on this runtime yet' : ` (its failover is decided by ${store.replication.decidedBy === 'sentinel' ? 'Sentinel' : 'an election'}, and apps reach replicas through its own client)`}`;
   const proxied = scenario.phases.find((phase) => phase.unit.needsStoreProxy);
   // Its apps reach the store through hactl's primary endpoint, not one node a fault proxy could stand in front of.
   if (proxied && store?.replication) return `${scenario.name} puts a fault proxy in front of one store node (phase "${proxied.name}"), which a replicated store's primary endpoint does not allow yet`;
@@ -605,6 +607,7 @@ async function runOne(
       hangMs: scenario.measure.hangMs,
       counters: records.counters,
       failovers: records.failovers,
+      replicaReads: records.replicaReads,
       ...(balancerNames(options) ? { replicaIds: cluster.replicaIds } : {}),
       logins: records.logins,
     });

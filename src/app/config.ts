@@ -10,6 +10,11 @@ export interface AppConfig {
   port: number;
   store: SessionStoreKind;
   storeUrl?: string;
+  /**
+   * The store's reader endpoint (a replica: ElastiCache's reader endpoint, a hot standby), when
+   * it has one: GET /counter/replica reads the session there; writes always go to storeUrl.
+   */
+  readerUrl?: string;
   secret: string;
   cookieName: string;
   ttlSeconds: number;
@@ -45,6 +50,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     port,
     store,
     storeUrl: env.HACTL_STORE_URL,
+    ...(env.HACTL_STORE_READER_URL ? { readerUrl: env.HACTL_STORE_READER_URL } : {}),
     // Every replica must share one secret, or a cookie signed by one is rejected by the others.
     secret: env.HACTL_SESSION_SECRET ?? 'hactl-demo-secret',
     // Spring's servlet containers call it JSESSIONID; the write-up hactl grew from tested a Spring app.

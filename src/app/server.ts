@@ -13,10 +13,30 @@ declare module 'express-session' {
   }
 }
 
-/** The classic Spring `UserInfo` controller, in express: log in, read the session back, log out. */
-export function createApp(config: AppConfig, store: OpenedStore['store']) {
+/**
+ * The classic Spring `UserInfo` controller, in express: log in, read the session back, log out.
+ * `reader`: the store's reader endpoint (a replica), which GET /counter/replica reads from.
+ */
+export function createApp(config: AppConfig, store: OpenedStore['store'], reader?: OpenedStore['store']) {
   const app = express();
   app.disable('x-powered-by');
+  const replica = config.replicaId;
+  const cookie = { httpOnly: true, sameSite: 'lax', path: '/', maxAge: config.ttlSeconds * 1000 } as const;
+
+  // The session as the reader endpoint's replica has it, as an app that sends reads to replicas
+  // sees it: counter null when the replica has no such session. Routed before the session
+  // middleware, so the primary is not asked; nothing is saved and no cookie is set (not rolling).
+  app.get(
+    '/counter/replica',
+    reader
+      ? session({ name: config.cookieName, secret: config.secret, store: reader, resave: false, saveUninitialized: false, rolling: false, cookie })
+      : (_req, res) => void res.status(404).json({ error: 'this replica was given no reader endpoint (HACTL_STORE_READER_URL)', replica }),
+    (req, res) => {
+      const user = req.session.user;
+      res.json({ counter: user ? (req.session.counter ?? 0) : null, userId: user?.userId ?? null, replica });
+    },
+  );
+
   app.use(
     session({
       name: config.cookieName,
@@ -27,10 +47,9 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
       // An idle timeout, as Spring Session's: every answer slides the expiry, in the store and
       // in the browser's cookie alike.
       rolling: true,
-      cookie: { httpOnly: true, sameSite: 'lax', path: '/', maxAge: config.ttlSeconds * 1000 },
+      cookie,
     }),
   );
-  const replica = config.replicaId;
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', replica });
@@ -86,8 +105,11 @@ export function createApp(config: AppConfig, store: OpenedStore['store']) {
  * Opens the session store, trying again while it is not up yet: a replica may start before its
  * store accepts connections (compose's depends_on orders starts, it does not wait for readiness).
  */
-async function openStore(config: AppConfig): Promise<OpenedStore> {
-  const { openStore: open } = await sessionStoreLoaders[config.store]();
+async function openStore(config: AppConfig, reader = false): Promise<OpenedStore> {
+  const loaded: { openStore(config: AppConfig): Promise<OpenedStore>; openReaderStore?(config: AppConfig, url: string): Promise<OpenedStore> } = await sessionStoreLoaders[config.store]();
+  const readerOf = loaded.openReaderStore;
+  if (reader && !readerOf) throw new Error(`HACTL_STORE_READER_URL is set, and the ${config.store} session store reads from no replica`);
+  const open = reader ? (given: AppConfig) => readerOf!.call(loaded, given, given.readerUrl!) : loaded.openStore;
   const deadline = Date.now() + config.storeConnectTimeoutMs;
   for (;;) {
     try {
@@ -117,12 +139,13 @@ async function main() {
 
   const config = readAppConfig(process.env);
   const opened = await openStore(config);
-  const server = createApp(config, opened.store).listen(config.port, config.host);
+  const reader = config.readerUrl ? await openStore(config, true) : undefined;
+  const server = createApp(config, opened.store, reader?.store).listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   console.log(`demo app ${config.replicaId} listening on http://${config.host}:${port} (sessions: ${config.store})`);
 
-  const exit = () => void opened.close().finally(() => process.exit(0));
+  const exit = () => void Promise.allSettled([opened.close(), reader?.close()]).finally(() => process.exit(0));
   shutdown = () => {
     server.close();
     server.closeAllConnections();

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_PROFILE_DATA, demoProfile } from './demo-profile.js';
 import { UsageError } from '../platform/errors.js';
 import { compileAppProfile } from './app-profile.js';
+import { hasRequest } from '../driver/app-profile.js';
 
 const kim = { userId: 'u0001-abc', userNm: 'Kim Minji' };
 const lee = { userId: 'u0002-def', userNm: 'Lee Jiho' };
@@ -30,6 +31,15 @@ describe('app profiles', () => {
     expect(demoProfile.showsAnyUser(200, body)).toBe(true);
     expect(demoProfile.showsAnyUser(200, JSON.stringify({ userId: null, userNm: null }))).toBe(false);
     expect(demoProfile.counterValue!(200, '{"counter":7}')).toBe(7);
+  });
+
+  it('reads the counter through the replica with readReplica: a number, or undefined for no session there or an error', () => {
+    expect(demoProfile.readReplica).toEqual({ method: 'GET', path: '/counter/replica' });
+    expect(demoProfile.replicaCounterValue!(200, '{"counter":3,"userId":"u1"}')).toBe(3);
+    expect(demoProfile.replicaCounterValue!(200, '{"counter":null,"userId":null}')).toBeUndefined();
+    expect(demoProfile.replicaCounterValue!(404, '{"counter":3}')).toBeUndefined();
+    expect(hasRequest(demoProfile, 'readReplica')).toBe(true);
+    expect(hasRequest(compileAppProfile(minimal, 'p.yaml'), 'readReplica')).toBe(false);
   });
 
   it('compiles a replica source into how answers name replicas; without one, hactl\'s balancer\'s tag', () => {

@@ -142,6 +142,8 @@ const profileSchemaOf = (fields: readonly string[]) => z.strictObject({
   logout: request.optional(),
   increment: request.optional(),
   counter: z.strictObject({ ...requestShape([]), value: jsonPath }).refine(oneBody, ONE_BODY).optional(),
+  /** The counter read through the store's reader endpoint (a replica): replica-reads. */
+  readReplica: z.strictObject({ ...requestShape([]), value: jsonPath }).refine(oneBody, ONE_BODY).optional(),
   replica: replicaSource.optional(),
 });
 
@@ -167,6 +169,7 @@ export function compileAppProfile(data: unknown, source: string, accounts?: Acco
   const sessionIdPattern = file.sessionId === undefined ? undefined : new RegExp(file.sessionId);
   const matches = compileMatch(predicate);
   const readCounter = file.counter && compileJsonPath(file.counter.value);
+  const readReplicaCounter = file.readReplica && compileJsonPath(file.readReplica.value);
 
   return {
     name: file.name,
@@ -196,6 +199,16 @@ export function compileAppProfile(data: unknown, source: string, accounts?: Acco
           counterValue(status: number, body: string) {
             if (status < 200 || status >= 300) return undefined;
             const value = readCounter!(parseJson(body));
+            return typeof value === 'number' ? value : undefined;
+          },
+        }
+      : {}),
+    ...(file.readReplica
+      ? {
+          readReplica: buildRequest(file.readReplica, undefined),
+          replicaCounterValue(status: number, body: string) {
+            if (status < 200 || status >= 300) return undefined;
+            const value = readReplicaCounter!(parseJson(body));
             return typeof value === 'number' ? value : undefined;
           },
         }

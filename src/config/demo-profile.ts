@@ -18,6 +18,7 @@ export const DEMO_PROFILE_DATA: AppProfileFile = {
   logout: { method: 'POST', path: '/logout' },
   increment: { method: 'POST', path: '/counter' },
   counter: { method: 'GET', path: '/counter', value: '$.counter' },
+  readReplica: { method: 'GET', path: '/counter/replica', value: '$.counter' },
 };
 
 export const demoProfile = compileAppProfile(DEMO_PROFILE_DATA, 'built-in demo profile');

@@ -57,7 +57,7 @@ const APP_AND_LOAD = [
   },
   { key: 'storeReplicas', option: '--store-replicas <n>', value: 'whole', help: `replicas beside the primary of a replicated store variant (${REPLICATED_VARIANTS.join(', ')}), 1 to 5 (default: the variant's, 1; 2 for a mongo replica set)` },
   { key: 'failoverProfile', option: '--failover-profile <name>', value: 'text', choices: FAILOVER_PROFILES, help: 'how a replicated store fails over: fast (a dead primary noticed within about a second) or aws (the managed service\'s own waits: ElastiCache seconds) (default: fast)' },
-  { key: 'replicationDelay', option: '--replication-delay <ms>', value: 'whole', help: 'latency on a replicated store\'s replication links in the replica-lag scenario, 1 to 60000 ms; 1 is a cross-AZ round trip (default: 200)' },
+  { key: 'replicationDelay', option: '--replication-delay <ms>', value: 'whole', help: 'latency on a replicated store\'s replication links in the replica-lag and replica-reads scenarios, 1 to 60000 ms; 1 is a cross-AZ round trip (default: 200)' },
   { key: 'idSample', option: '--id-sample <n>', value: 'whole', help: 'logins of the security scenario\'s session-id check, 30 to 100000; below 1000 it judges duplicates only (default: 1000)' },
 ] as const satisfies readonly FlagSpec[];
 

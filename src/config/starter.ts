@@ -13,7 +13,7 @@ strategy: [none, sticky, redis, postgres]
 
 # Scenarios: built-in names (login-read, kill-node, cookie-swap, kill-store, restart-node,
 # rolling-restart, concurrent-writes, concurrent-writes-resave, expiry, imbalance, store-latency,
-# store-outage, store-failover, replica-lag, security) or paths to scenario files.
+# store-outage, store-failover, replica-lag, replica-reads, security) or paths to scenario files.
 scenario: [login-read, kill-node, cookie-swap]
 
 replicas: 3

@@ -19,7 +19,7 @@ export interface HttpRequest {
 }
 
 /** Requests a scenario may need that a profile need not have. */
-export const OPTIONAL_REQUESTS = ['logout', 'increment'] as const;
+export const OPTIONAL_REQUESTS = ['logout', 'increment', 'readReplica'] as const;
 export type OptionalRequest = (typeof OPTIONAL_REQUESTS)[number];
 
 export interface AppProfile {
@@ -56,6 +56,13 @@ export interface AppProfile {
   counter?: HttpRequest;
   counterValue?(status: number, body: string): number | undefined;
   /**
+   * Reads that counter through the store's reader endpoint (a replica) rather than the primary
+   * (replica-reads); `replicaCounterValue` extracts it, undefined when the answer holds none (the
+   * replica has no such session).
+   */
+  readReplica?: HttpRequest;
+  replicaCounterValue?(status: number, body: string): number | undefined;
+  /**
    * Where answers name the replica that gave them (the profile's `replica:`), on every runtime;
    * absent: hactl's balancer's x-hactl-replica tag.
    */
@@ -65,5 +72,6 @@ export interface AppProfile {
 /** Whether the profile has a request a scenario needs (increment needs its counter read too). */
 export function hasRequest(profile: AppProfile, request: OptionalRequest): boolean {
   if (request === 'increment') return profile.increment !== undefined && profile.counter !== undefined && profile.counterValue !== undefined;
+  if (request === 'readReplica') return profile.readReplica !== undefined && profile.replicaCounterValue !== undefined;
   return profile[request] !== undefined;
 }

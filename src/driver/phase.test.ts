@@ -50,7 +50,7 @@ describe('the phase client', () => {
         counts: { replicas: 1, users: 1, reads: 1 },
         concurrency: 1,
         rng: createRng(7),
-        records: { faults: [], findings: [], counters: [], logins: [], failovers: [] },
+        records: { faults: [], findings: [], counters: [], logins: [], failovers: [], replicaReads: [] },
         balancer: { healthCheck: {} as never, deregistrationDelayMs: 0 },
         signal: run.signal,
       };

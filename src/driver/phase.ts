@@ -7,7 +7,7 @@ import { isError, type Driver, type Exchange } from './driver.js';
 import type { HealthCheckSettings, HealthDirection } from '../balancer/settings.js';
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
-import type { CounterRecord, FailoverRecord, Fault, LoginRecord, Outcome, RecordedFinding, Sample } from './records.js';
+import type { CounterRecord, FailoverRecord, Fault, LoginRecord, Outcome, RecordedFinding, ReplicaReadsRecord, Sample } from './records.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -52,6 +52,8 @@ export interface PhaseRecords {
   logins: LoginRecord[];
   /** Store failovers, with the writes around them. */
   failovers: FailoverRecord[];
+  /** Reads through a replicated store's reader endpoint after each write (replica-reads), one record per phase. */
+  replicaReads: ReplicaReadsRecord[];
 }
 
 /**
@@ -138,6 +140,8 @@ export interface PhaseUnit<Options = unknown> {
   needsStore?: boolean;
   /** It needs the fault proxy between replicas and store. */
   needsStoreProxy?: boolean;
+  /** It reads through the store's reader endpoint (a replica): a replicated store without one skips the scenario. */
+  needsStoreReader?: boolean;
   /** What it does to the cluster beyond sending requests: a runtime that cannot do one skips the scenario. */
   controls?: readonly ClusterControl[];
   /** Requests of the app profile it sends beyond login and read: a profile without them skips the scenario. */

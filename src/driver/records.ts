@@ -174,6 +174,33 @@ export interface FailoverRecord {
   finals: FinalRecord[];
 }
 
+/** One read of a user's session through the store's reader endpoint, right after the user's write. */
+export interface ReplicaReadRecord {
+  user: number;
+  /** Milliseconds since the scenario started: sent, and answered (or given up). */
+  at: number;
+  end: number;
+  /** The counter the user's writes had been acknowledged up to when the read was sent. */
+  acknowledged: number;
+  /** HTTP status; 0 when no answer came. */
+  status: number;
+  /** The counter the replica showed; null when its answer held none (no such session there). */
+  value: number | null;
+}
+
+/** One part of replica-reads: writes to the primary, each followed by a read through the reader endpoint. */
+export interface ReplicaReadsRecord {
+  phase: string;
+  /** The latency on the replication links meanwhile; 0 without. */
+  replicationDelayMs: number;
+  /** The replica the reader endpoint reached. */
+  reader: string;
+  /** Writes sent, and those acknowledged (2xx with the counter): each acknowledged one is followed by a read. */
+  writes: number;
+  writesAcknowledged: number;
+  reads: ReplicaReadRecord[];
+}
+
 /**
  * A security observation with its evidence. `passed` is null for a fact expected on every
  * strategy (`fact: true`, such as a stolen cookie working), or for a check that could not be

@@ -7,7 +7,7 @@ import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
 import { countsInHitRate, phaseClient, type PhaseRecords, type ScenarioScope, type StoreFaults } from './phase.js';
-import type { CounterRecord, FailoverRecord, Fault, Finding, LoginRecord, Sample } from './records.js';
+import type { CounterRecord, FailoverRecord, Fault, Finding, LoginRecord, ReplicaReadsRecord, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -68,6 +68,7 @@ export interface ScenarioRecords {
   counters: CounterRecord[];
   logins: LoginRecord[];
   failovers: FailoverRecord[];
+  replicaReads: ReplicaReadsRecord[];
 }
 
 /**
@@ -105,7 +106,7 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
         }
       : {}),
   });
-  const records: PhaseRecords = { faults: [], findings: [], counters: [], logins: [], failovers: [] };
+  const records: PhaseRecords = { faults: [], findings: [], counters: [], logins: [], failovers: [], replicaReads: [] };
   const { faults } = records;
   const scope: ScenarioScope = {
     scenario: scenario.name,

@@ -39,6 +39,10 @@ const FIXED: Record<string, Reader> = {
   'storeFailover.unavailableMs': metric((m) => m.storeFailover?.unavailableMs),
   'storeFailover.indeterminate': metric((m) => m.storeFailover?.indeterminate),
   'storeFailover.primariesAtOnce': metric((m) => m.storeFailover?.failover?.mostPrimariesAtOnce),
+  // Read-your-writes through a replica, over both parts of replica-reads ("replicaReads.violations: 0").
+  'replicaReads.violations': metric((m) => m.replicaReads?.violations),
+  'replicaReads.missing': metric((m) => m.replicaReads?.missing),
+  'replicaReads.stale': metric((m) => m.replicaReads?.stale),
 };
 
 const LATENCY = /^(login|read)\.(p50|p95|p99|max)$/;

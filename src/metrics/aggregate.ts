@@ -1,5 +1,6 @@
-import { detectedAt, isStoreToxicFault, type CounterRecord, type FailoverRecord, type Fault, type LoginRecord, type Sample } from '../driver/records.js';
+import { detectedAt, isStoreToxicFault, type CounterRecord, type FailoverRecord, type Fault, type LoginRecord, type ReplicaReadsRecord, type Sample } from '../driver/records.js';
 import { storeFailoverMetrics, type StoreFailoverMetrics } from './store-failover.js';
+import { replicaReadsMetrics, type ReplicaReadsMetrics } from './replica-reads.js';
 import type { StoreToxicFault } from '../driver/phases/store-fault.js';
 import { PROXY_ERRORS } from '../driver/replica-identity.js';
 import { summarizeLatencies, type LatencySummary } from './histogram.js';
@@ -60,6 +61,8 @@ export interface ScenarioMetrics {
   expiry: ExpiryMetrics | null;
   /** Store failover: acknowledged writes lost, sessions lost, unavailability and the failover's steps. Absent from reports written before it existed. */
   storeFailover?: StoreFailoverMetrics | null;
+  /** Read-your-writes through a replicated store's reader endpoint (replica-reads), per part. Absent from reports written before it existed. */
+  replicaReads?: ReplicaReadsMetrics | null;
   /** Requests sent while a store fault was on: how they fared. */
   storeFault: StoreFaultMetrics | null;
   /** What the scenario did to the cluster, when, and how it went (scenario time, ms). */
@@ -131,6 +134,8 @@ export interface AggregateInput {
   counters?: readonly CounterRecord[];
   /** The scenario's store failovers (the first is measured). */
   failovers?: readonly FailoverRecord[];
+  /** The scenario's reads through a reader endpoint (replica-reads), one record per part. */
+  replicaReads?: readonly ReplicaReadsRecord[];
   /**
    * Every replica of the cluster, including any that answered nothing: only when answers name
    * replicas by these ids (hactl's balancer's tag). Without them, only replicas seen count.
@@ -177,6 +182,7 @@ export function aggregate(input: AggregateInput): ScenarioMetrics {
     lostUpdates: input.counters && input.counters.length > 0 ? lostUpdates(input.counters) : null,
     expiry: input.expiry ? expiry(sessionReads, input.expiry, input.replicaIds ?? []) : null,
     storeFailover: input.failovers && input.failovers.length > 0 ? storeFailoverMetrics(input.failovers[0]!, logins) : null,
+    replicaReads: input.replicaReads && input.replicaReads.length > 0 ? replicaReadsMetrics(input.replicaReads) : null,
     storeFault: storeFault(samples, input.faults, readPhases, input.hangMs ?? DEFAULT_HANG_MS),
     faults: [...input.faults],
     phases: input.phases.map((phase) => phaseMetrics(phase, samples.filter((sample) => sample.phase === phase.name))),

@@ -1,6 +1,7 @@
 import { detectionWindowMs } from '../balancer/settings.js';
 import type { LatencySummary } from '../metrics/histogram.js';
 import { describeStoreFailover } from '../metrics/store-failover.js';
+import { describeReplicaReads } from '../metrics/replica-reads.js';
 import { isExternalBalancer, rowIsInvalid, shownStatus, type ClusterBalancerSettings, type Report, type ResultRow, type RowWarning } from './model.js';
 import { share } from './comparison.js';
 import { commandEvidence, type CommandEvidence, type Fault, type FaultCommandRun, type Finding } from '../driver/records.js';
@@ -38,6 +39,7 @@ export function figures(m: NonNullable<ResultRow['metrics']>): string[] {
   // Absent from reports written before the figure existed: nothing to say then, rather than a 0.
   if (m.failedLogins !== undefined && m.failedLogins > 0) out.push(`logins failed ${m.failedLogins}/${m.logins}`);
   if (m.storeFailover) out.push(describeStoreFailover(m.storeFailover));
+  if (m.replicaReads) out.push(describeReplicaReads(m.replicaReads));
   if (m.lostUpdates) out.push(`lost updates ${m.lostUpdates.lost}/${m.lostUpdates.acknowledged} (${percent(m.lostUpdates.rate)})`);
   if (m.expiry) {
     const e = m.expiry;

@@ -173,7 +173,7 @@ async function startReplica(
   const launch = async () =>
     waitUntilReady(
       await supervisor.spawn(`demo app ${plan.id}`, process.execPath, [APP_ENTRY], {
-        env: { ...env, ...replicaEnvironment(topology, plan, { host: '127.0.0.1', port }, store?.endpoints.app?.url) },
+        env: { ...env, ...replicaEnvironment(topology, plan, { host: '127.0.0.1', port }, store?.endpoints.app?.url, store?.endpoints.reader?.url) },
         // The IPC channel lets a replica notice that hactl is gone and exit with it.
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       }),
@@ -197,7 +197,7 @@ async function startCommandReplica(
   options: RuntimeOptions<LocalSettings>,
 ): Promise<LocalReplica> {
   const listen = { host: '127.0.0.1', port };
-  const values = replicaTemplateValues(topology, plan, listen, store?.endpoints.app?.url);
+  const values = replicaTemplateValues(topology, plan, listen, store?.endpoints.app?.url, [], undefined, store?.endpoints.reader?.url);
   const command = fillReplicaTemplate(app.command, values);
   const appEnv = Object.fromEntries(Object.entries(app.env).map(([key, value]) => [key, fillReplicaTemplate(value, values)]));
   const url = `http://127.0.0.1:${port}${app.healthPath}`;

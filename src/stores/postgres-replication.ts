@@ -8,6 +8,7 @@ import { pollUntil, withTimeout } from '../platform/time.js';
 import type { PostgresServer } from './postgres.js';
 import { REDIS_FAILOVER_TIMINGS, replicatedNodes } from './redis-replication.js';
 import { FailoverController, type NodeStatus, type ReplicationDriver } from './replication/failover.js';
+import { readerEndpoint, type ReaderEndpoint } from './replication/reader.js';
 import { rejoiningControls } from './replication/rejoin.js';
 import { describeTimings } from './replication/timings.js';
 import { serverProcessNode } from './server-process.js';
@@ -155,7 +156,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
   const sync = replication.mode === 'sync';
   const plans = replicatedNodes(replication);
   // Every port at once: ports taken one call at a time may repeat one not yet listened on.
-  const all = await freePorts(plans.length * 3 + 2);
+  const all = await freePorts(plans.length * 3 + 4);
   const ports = all.slice(0, plans.length);
   const proxyPorts = (i: number): [number, number] => [all[plans.length + 2 * i]!, all[plans.length + 2 * i + 1]!];
   const nodes: StoreNode[] = plans.map((plan, i) => ({ id: plan.id, role: plan.role, address: { known: true, host: '127.0.0.1', port: ports[i]!, url: server.url(ports[i]!) } }));
@@ -166,6 +167,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
   const links = new Map<StoreNode, LocalFaultProxy>();
   const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
   let controller: FailoverController | undefined;
+  let reader: ReaderEndpoint | undefined;
 
   const stopAll = async () => {
     await controller?.stop();
@@ -214,6 +216,9 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
 
     const endpoint = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(primary) }, env: context.env, name: 'primary endpoint', signal: context.signal, ports: proxyPorts(nodes.length) });
     stops.push({ what: 'the primary endpoint', stop: endpoint.stop });
+    // An RDS cluster's reader endpoint: a hot standby answers reads of what it has replayed.
+    const readerProxy = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(nodes[1]!) }, env: context.env, name: 'reader endpoint', signal: context.signal, ports: proxyPorts(nodes.length + 1) });
+    stops.push({ what: 'the reader endpoint', stop: readerProxy.stop });
 
     const driver: ReplicationDriver = {
       status: (node) => nodeStatus(portOf(node)),
@@ -237,7 +242,14 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
         await sql(port, 'SELECT pg_reload_conf()');
       },
     };
-    const owned = (controller = new FailoverController(nodes, driver, { moveTo: (node) => endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) }) }, timings, (node) => running.has(node)));
+    const moveTo = async (node: StoreNode) => {
+      await endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) });
+      // The promoted standby was the reader's, maybe: another one takes its place if any runs.
+      // Not awaited: the endpoint's move is what the failover's timeline dates; a reader that cannot move says so (readerNode).
+      void reader?.follow().catch(() => undefined);
+    };
+    const owned = (controller = new FailoverController(nodes, driver, { moveTo }, timings, (node) => running.has(node)));
+    const readers = (reader = readerEndpoint(readerProxy.control, nodes, { primary: () => owned.primary(), running: (node) => running.has(node), reach: (node) => ({ host: '127.0.0.1', port: portOf(node) }), initial: nodes[1]! }));
     owned.start();
 
     for (const node of nodes) {
@@ -260,18 +272,20 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
           }
           await started.controls.start();
           await waitForStreaming(node, portOf(node), context.signal);
+          // A reader that cannot move says so (readerNode); the node has rejoined all the same.
+          await readers.follow().catch(() => undefined);
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
       });
     }
 
-    const described = `PostgreSQL ${server.version} (${server.origin}): a primary and ${replication.replicas} standby${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')})${server.runAs ? `, running as ${server.runAs.name}` : ''}, ${sync ? 'synchronous streaming replication (synchronous_standby_names *, synchronous_commit on)' : 'asynchronous streaming replication'}, fsync on; primary endpoint 127.0.0.1:${endpoint.port}, failover by hactl (${describeTimings(timings)})`;
+    const described = `PostgreSQL ${server.version} (${server.origin}): a primary and ${replication.replicas} standby${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')})${server.runAs ? `, running as ${server.runAs.name}` : ''}, ${sync ? 'synchronous streaming replication (synchronous_standby_names *, synchronous_commit on)' : 'asynchronous streaming replication'}, fsync on; primary endpoint 127.0.0.1:${endpoint.port}, reader endpoint 127.0.0.1:${readerProxy.port}, failover by hactl (${describeTimings(timings)})`;
     return {
       name: 'postgres',
       description: described,
       nodes,
-      endpoints: { app: { url: server.url(endpoint.port), nodes: nodes.map((node) => node.id) } },
+      endpoints: { app: { url: server.url(endpoint.port), nodes: nodes.map((node) => node.id) }, reader: { url: server.url(readerProxy.port), nodes: nodes.map((node) => node.id) } },
       countEntries: () => server.countRows(server.url(portOf(owned.primary()))),
       replication: {
         mode: replication.mode,
@@ -282,6 +296,8 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
+        readerNode: () => readers.node()?.id,
+        readerConnections: () => readerProxy.control.stats(),
         async setLinkDelay(ms) {
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
         },

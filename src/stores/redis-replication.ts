@@ -8,6 +8,7 @@ import { stopEach } from '../platform/teardown.js';
 import { pollUntil } from '../platform/time.js';
 import { FailoverController, type ReplicationDriver } from './replication/failover.js';
 import { describeTimings } from './replication/timings.js';
+import { readerEndpoint, type ReaderEndpoint } from './replication/reader.js';
 import { rejoiningControls } from './replication/rejoin.js';
 import { infoFields, redisCommand } from './redis-wire.js';
 import { serverProcessNode } from './server-process.js';
@@ -56,7 +57,7 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
   const timings = REDIS_FAILOVER_TIMINGS[replication.profile];
   const plans = replicatedNodes(replication);
   // Every port at once: ports taken one call at a time may repeat one not yet listened on.
-  const all = await freePorts(plans.length * 3 + 2);
+  const all = await freePorts(plans.length * 3 + 4);
   const ports = all.slice(0, plans.length);
   const proxyPorts = (i: number): [number, number] => [all[plans.length + 2 * i]!, all[plans.length + 2 * i + 1]!];
   const nodes: StoreNode[] = plans.map((plan, i) => ({ id: plan.id, role: plan.role, address: { known: true, host: '127.0.0.1', port: ports[i]!, url: `redis://127.0.0.1:${ports[i]!}` } }));
@@ -65,6 +66,7 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
   const links = new Map<StoreNode, LocalFaultProxy>();
   const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
   let controller: FailoverController | undefined;
+  let reader: ReaderEndpoint | undefined;
 
   const stopAll = async () => {
     await controller?.stop();
@@ -106,10 +108,20 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
 
     const endpoint = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(primary) }, env: context.env, name: 'primary endpoint', signal: context.signal, ports: proxyPorts(nodes.length) });
     stops.push({ what: 'the primary endpoint', stop: endpoint.stop });
+    // ElastiCache's reader endpoint: reads of sessions there see what replication delivered.
+    const readerProxy = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(nodes[1]!) }, env: context.env, name: 'reader endpoint', signal: context.signal, ports: proxyPorts(nodes.length + 1) });
+    stops.push({ what: 'the reader endpoint', stop: readerProxy.stop });
 
     const reach: RedisNodeReach = { server: (node) => ({ host: '127.0.0.1', port: portOf(node) }), link: (node) => ({ host: '127.0.0.1', port: links.get(node)!.port }) };
     const driver = redisReplicationDriver(reach);
-    const owned = controller = new FailoverController(nodes, driver, { moveTo: (node) => endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) }) }, timings, (node) => running.has(node));
+    const moveTo = async (node: StoreNode) => {
+      await endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) });
+      // The promoted node was the reader's replica, maybe: another one takes its place if any runs.
+      // Not awaited: the endpoint's move is what the failover's timeline dates; a reader that cannot move says so (readerNode).
+      void reader?.follow().catch(() => undefined);
+    };
+    const owned = controller = new FailoverController(nodes, driver, { moveTo }, timings, (node) => running.has(node));
+    const readers = reader = readerEndpoint(readerProxy.control, nodes, { primary: () => owned.primary(), running: (node) => running.has(node), reach: reach.server, initial: nodes[1]! });
     owned.start();
 
     for (const node of nodes) {
@@ -125,18 +137,20 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
         async rejoin() {
           await started.controls.start();
           await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
+          // A reader that cannot move says so (readerNode); the node has rejoined all the same.
+          await readers.follow().catch(() => undefined);
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
       });
     }
 
-    const described = `redis-server ${server.version}: a primary and ${replication.replicas} replica${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')}), ${replication.mode === 'async' ? 'asynchronous replication' : 'replication the app waits for (WAIT)'}, persistence off; primary endpoint 127.0.0.1:${endpoint.port}, failover by hactl (${describeTimings(timings)})`;
+    const described = `redis-server ${server.version}: a primary and ${replication.replicas} replica${replication.replicas === 1 ? '' : 's'} on 127.0.0.1 (${nodes.map((node) => `${node.id} :${portOf(node)}`).join(', ')}), ${replication.mode === 'async' ? 'asynchronous replication' : 'replication the app waits for (WAIT)'}, persistence off; primary endpoint 127.0.0.1:${endpoint.port}, reader endpoint 127.0.0.1:${readerProxy.port}, failover by hactl (${describeTimings(timings)})`;
     return {
       name: 'redis',
       description: described,
       nodes,
-      endpoints: { app: { url: `redis://127.0.0.1:${endpoint.port}`, nodes: nodes.map((node) => node.id) } },
+      endpoints: { app: { url: `redis://127.0.0.1:${endpoint.port}`, nodes: nodes.map((node) => node.id) }, reader: { url: `redis://127.0.0.1:${readerProxy.port}`, nodes: nodes.map((node) => node.id) } },
       countEntries: () => countKeys(reach.server(owned.primary())),
       replication: {
         mode: replication.mode,
@@ -147,6 +161,8 @@ export async function startReplicatedRedis(context: LocalStoreContext, server: R
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
+        readerNode: () => readers.node()?.id,
+        readerConnections: () => readerProxy.control.stats(),
         ...(replication.mode === 'sync' ? { syncRequests: () => waitCalls({ host: '127.0.0.1', port: portOf(owned.primary()) }) } : {}),
         async setLinkDelay(ms) {
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));

@@ -106,6 +106,14 @@ export interface StoreReplication {
    * reach a member at the one address its config names, so a delay there would slow the app too).
    */
   setLinkDelay?(ms: number): Promise<void>;
+  /**
+   * The replica the store's reader endpoint (`endpoints.reader`) reaches now; undefined when it
+   * reaches none (the only replica is down, or was promoted and no other has taken its place):
+   * reads through it then prove nothing about replicas. Absent when the store has no reader endpoint.
+   */
+  readerNode?(): string | undefined;
+  /** Connections open through the reader endpoint now, and accepted since it started: whether apps read there at all. */
+  readerConnections?(): Promise<{ connections: number; accepted: number }>;
 }
 
 export type { Availability };
@@ -191,7 +199,16 @@ export interface RunningStore {
    * `app` is the endpoint replicas are wired to; absent when hactl does not know where the apps
    * reach the store (a deployment's own, which hactl only hears about).
    */
-  endpoints: { app?: StoreEndpoint };
+  endpoints: {
+    app?: StoreEndpoint;
+    /**
+     * A replicated store's reader endpoint (ElastiCache's reader endpoint, an RDS cluster's
+     * reader): it reaches a replica, never the primary while a replica runs, so that an app that
+     * reads sessions there reads what replication has delivered. Absent on one node, and where
+     * the store has none yet.
+     */
+    reader?: StoreEndpoint;
+  };
   /**
    * How many entries the store holds (keys, rows of user tables, documents), asked by hactl
    * itself: an app that never wrote a session there is not using the store, and its rows would

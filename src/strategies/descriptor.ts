@@ -75,6 +75,8 @@ export interface ReplicaWiring {
    * replication): empty unless the runtime that places the replicas gives them.
    */
   peers: readonly ReplicaAddress[];
+  /** The store's reader endpoint as this replica reaches it (a replica of a replicated store); undefined without one. */
+  readerUrl?: string;
 }
 
 export interface ReplicaAddress {

@@ -14,7 +14,8 @@ export const postgres = defineStrategy({
   storeOptions: (variant) => (variant.replication ? { replication: { replicas: 1, mode: variant.replication, profile: 'fast' } } : {}),
   appStore: 'postgres',
   sticky: false,
-  replicaFields: [storeUrlField('postgresUrl')],
+  // postgres:standby, postgres:sync-standby: {postgresReaderUrl} reaches a hot standby (replica-reads).
+  replicaFields: [storeUrlField('postgresUrl'), { name: 'postgresReaderUrl', value: (wiring) => wiring.readerUrl ?? '' }],
   faultTargets: ['replica', 'store'],
   pricing: ['postgres'],
 });

@@ -42,6 +42,8 @@ export const redis = defineStrategy({
     // redis:sentinel: the Sentinels as host:port,host:port,host:port, and the name they know the primary by.
     { name: 'redisSentinels', value: (wiring) => sentinel(wiring)?.sentinels.map(({ host, port: at }) => `${host}:${at}`).join(',') ?? '' },
     { name: 'redisMasterName', value: (wiring) => sentinel(wiring)?.masterName ?? '' },
+    // redis:replica, redis:replica-wait: the reader endpoint (a replica), for an app that reads sessions there (replica-reads).
+    { name: 'redisReaderUrl', value: (wiring) => wiring.readerUrl ?? '' },
   ],
   faultTargets: ['replica', 'store'],
   pricing: ['redis'],

@@ -57,7 +57,7 @@ describe('the built-in registry', () => {
     expect(strategyHelp(strategyRegistry)).toBe(
       'session strategies, comma-separated: none, sticky, redis, postgres, mongo, or all; variants as name:variant (sticky:lb_cookie, sticky:app_cookie, redis:none, redis:aof-everysec, redis:aof-always, redis:replica, redis:replica-wait, redis:sentinel, postgres:standby, postgres:sync-standby, mongo:replica-set, mongo:replica-set-majority)',
     );
-    expect(replicaFieldsHelp()).toBe('{port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {redisSentinels}, {redisMasterName}, {postgresUrl}, {mongoUrl}');
+    expect(replicaFieldsHelp()).toBe('{port}, {host}, {replica}, {strategy}, {storeUrl}, {redisUrl}, {redisHost}, {redisPort}, {redisSentinels}, {redisMasterName}, {redisReaderUrl}, {postgresUrl}, {postgresReaderUrl}, {mongoUrl}');
   });
 
   it('states a row label as its strategy and variant: the default variant keeps the plain name', () => {
@@ -85,7 +85,7 @@ describe('adding a descriptor to the registry is all it takes', () => {
   });
 
   it('to appear in the template field list, filled for its own rows only, peers included', () => {
-    expect(replicaTemplateFields(extended)).toEqual(['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'redisSentinels', 'redisMasterName', 'postgresUrl', 'mongoUrl', 'memcachedServers', 'peers']);
+    expect(replicaTemplateFields(extended)).toEqual(['port', 'host', 'replica', 'strategy', 'storeUrl', 'redisUrl', 'redisHost', 'redisPort', 'redisSentinels', 'redisMasterName', 'redisReaderUrl', 'postgresUrl', 'postgresReaderUrl', 'mongoUrl', 'memcachedServers', 'peers']);
     const peers = [
       { id: 'replica-2', host: '10.0.0.2', port: 8080 },
       { id: 'replica-3', host: '10.0.0.3', port: 8080 },

@@ -19,7 +19,9 @@ describe('replica templates', () => {
       redisPort: '6390',
       redisSentinels: '',
       redisMasterName: '',
+      redisReaderUrl: '',
       postgresUrl: '',
+      postgresReaderUrl: '',
       mongoUrl: '',
     });
     expect(fillReplicaTemplate('php -S {host}:{port} -d x={{literal}} {redisUrl}', values)).toBe('php -S 127.0.0.1:4100 -d x={literal} redis://127.0.0.1:6390');

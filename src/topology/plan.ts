@@ -186,6 +186,8 @@ export function replicaEnvironment(
   replica: ReplicaPlan,
   listen: { host: string; port: number },
   storeUrl: string | undefined,
+  /** The store's reader endpoint (a replica), when it has one: the demo app reads sessions there on its replica route. */
+  readerUrl?: string,
 ): Record<string, string> {
   return {
     HACTL_REPLICA_ID: replica.id,
@@ -199,6 +201,7 @@ export function replicaEnvironment(
     ...(topology.app.sessionTtlSeconds !== undefined ? { HACTL_SESSION_TTL_SECONDS: String(topology.app.sessionTtlSeconds) } : {}),
     ...(topology.app.regenerateOnLogin !== undefined ? { HACTL_SESSION_REGENERATE: String(topology.app.regenerateOnLogin) } : {}),
     ...(topology.app.waitForReplicas !== undefined ? { HACTL_STORE_WAIT_REPLICAS: String(topology.app.waitForReplicas) } : {}),
+    ...(readerUrl ? { HACTL_STORE_READER_URL: readerUrl } : {}),
   };
 }
 
@@ -230,9 +233,11 @@ export function replicaTemplateValues(
   storeUrl: string | undefined,
   peers: readonly ReplicaAddress[] = [],
   registry: StrategyRegistry = strategyRegistry,
+  /** The store's reader endpoint, when it has one ({redisReaderUrl}, {postgresReaderUrl}). */
+  readerUrl?: string,
 ): Record<string, string> {
   const own = registry.named(topology.strategyName);
-  const wiring = { storeUrl, peers };
+  const wiring = { storeUrl, peers, ...(readerUrl ? { readerUrl } : {}) };
   const values: Record<string, string> = {
     port: String(listen.port),
     host: listen.host,

@@ -70,6 +70,14 @@ describe('demo app', () => {
     expect(response.json.error).toBe('expected a JSON body {"userId": string, "userNm": string}');
   });
 
+  it('GET /counter/replica without a reader endpoint answers 404 saying so, never the primary\'s session', async () => {
+    const cookie = (await call('POST', '/login', { json: { userId: 'u4', userNm: 'Choi Yuna' } })).setCookie!.split(';')[0]!;
+    const response = await call('GET', '/counter/replica', { cookie });
+    expect(response.status).toBe(404);
+    expect(response.json).toEqual({ error: 'this replica was given no reader endpoint (HACTL_STORE_READER_URL)', replica: 'replica-1' });
+    expect(response.setCookie).toBeUndefined();
+  });
+
   it('GET /health names the replica', async () => {
     expect((await call('GET', '/health')).json).toEqual({ status: 'ok', replica: 'replica-1' });
   });

@@ -12,7 +12,7 @@ export const sessionStoreLoaders = {
   redis: () => import('./redis.js'),
   postgres: () => import('./postgres.js'),
   mongo: () => import('./mongo.js'),
-} satisfies Record<string, () => Promise<{ openStore(config: AppConfig): Promise<OpenedStore> }>>;
+} satisfies Record<string, () => Promise<{ openStore(config: AppConfig): Promise<OpenedStore>; openReaderStore?(config: AppConfig, url: string): Promise<OpenedStore> }>>;
 
 export type SessionStoreKind = keyof typeof sessionStoreLoaders;
 

@@ -15,6 +15,24 @@ CREATE INDEX IF NOT EXISTS "IDX_session_expire" ON "session" ("expire");`;
 // Replicas start together; an advisory lock keeps their CREATE TABLEs from racing on pg_type.
 const SCHEMA_LOCK = 7_071_001;
 
+/**
+ * The store's reader endpoint (a hot standby), read only: connect-pg-simple's SELECT of the
+ * session there; the table is the primary's (replicated), and touching a session would write.
+ */
+export async function openReaderStore(config: AppConfig, url: string): Promise<OpenedStore> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 2_000 });
+  pool.on('error', () => {});
+  // Fails here, not at the first read, when the standby cannot be reached.
+  await pool.query('SELECT 1').catch(async (error: unknown) => {
+    await pool.end().catch(() => {});
+    throw error;
+  });
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({ pool, tableName: 'session', ttl: config.ttlSeconds, pruneSessionInterval: false });
+  store.touch = (_sid, _sess, cb) => cb?.();
+  return { store, close: () => pool.end() };
+}
+
 /** connect-pg-simple over node-postgres: the JDBC store (Spring Session JDBC on RDS) of a Node app. */
 export async function openStore(config: AppConfig): Promise<OpenedStore> {
   const pool = new pg.Pool({ connectionString: config.storeUrl, max: 10, connectionTimeoutMillis: 2_000 });

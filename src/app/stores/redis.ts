@@ -26,6 +26,24 @@ export async function openStore(config: AppConfig): Promise<OpenedStore> {
 }
 
 /**
+ * The store's reader endpoint (a replica), read only: connect-redis's GET of the session there.
+ * A replica refuses writes, so express-session's touch is made a no-op: reading must not write.
+ */
+export async function openReaderStore(config: AppConfig, url: string): Promise<OpenedStore> {
+  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000) } });
+  client.on('error', () => {});
+  await client.connect();
+  const store = new RedisStore({ client, prefix: 'hactl:sess:', ttl: config.ttlSeconds });
+  store.touch = async (_sid, _sess, cb) => cb?.();
+  return {
+    store,
+    close: async () => {
+      client.destroy();
+    },
+  };
+}
+
+/**
  * The self-managed way: node-redis's own Sentinel client asks the Sentinels where the primary is
  * and moves to the new one when they announce +switch-master, without any endpoint of hactl's.
  */

@@ -7,6 +7,7 @@ import { stolenCookie } from './stolen-cookie.js';
 import { wait } from './wait.js';
 import { killStore } from './kill-store.js';
 import { storeFailover } from './store-failover.js';
+import { replicaReads } from './replica-reads.js';
 import { storeFault } from './store-fault.js';
 import { restartReplicas } from './restart-replicas.js';
 import { concurrentIncrements } from './concurrent-increments.js';
@@ -24,6 +25,7 @@ export const phaseUnits: Readonly<Record<string, RegisteredPhaseUnit>> = Object.
     killReplica,
     killStore,
     storeFailover,
+    replicaReads,
     restartReplicas,
     storeFault,
     concurrentIncrements,
