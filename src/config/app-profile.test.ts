@@ -22,7 +22,7 @@ describe('app profiles', () => {
   });
 
   it('the demo profile sends the Spring controller\'s login and judges reads by both fields', () => {
-    expect(demoProfile.login(kim)).toEqual({ method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify(kim) });
+    expect(demoProfile.login[0]!.request(kim)).toEqual({ method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify(kim) });
     const body = JSON.stringify({ ...kim, replica: 'replica-1' });
     expect(demoProfile.isHit(200, body, kim)).toBe(true);
     expect(demoProfile.isHit(200, body, lee)).toBe(false);
@@ -56,7 +56,7 @@ describe('app profiles', () => {
 
   it('fills the user\'s fields into a form login and judges JSON paths, nested and indexed', () => {
     const profile = compileAppProfile(minimal, 'p.yaml');
-    expect(profile.login(kim)).toEqual({
+    expect(profile.login[0]!.request(kim)).toEqual({
       method: 'POST',
       path: '/auth',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -82,7 +82,7 @@ describe('app profiles', () => {
 
   it('takes a method in any case, and sends it in upper case', () => {
     const profile = compileAppProfile({ ...minimal, login: { ...minimal.login, method: 'post' }, read: { ...minimal.read, method: 'Get' }, logout: { method: 'delete', path: '/session' } }, 'p.yaml');
-    expect(profile.login(kim).method).toBe('POST');
+    expect(profile.login[0]!.request(kim).method).toBe('POST');
     expect(profile.read.method).toBe('GET');
     expect(profile.logout?.method).toBe('DELETE');
   });
