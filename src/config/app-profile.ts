@@ -166,6 +166,8 @@ const loginOf = (userFields: readonly string[]) => {
         const step = loginStepOf({ user: userFields, captured: [...captured] }, userFields).safeParse(item);
         if (!step.success) {
           for (const issue of step.error.issues) context.addIssue({ code: 'custom', path: [index, ...issue.path], message: issue.message });
+          // Its names still count as captured: one mistake is one line, not one more per later use.
+          captured.push(...capturedNames({ login: [item] }).filter((name) => !captured.includes(name)));
           continue;
         }
         parsed.push(step.data);
