@@ -8,7 +8,7 @@ import { HTTP_TOKEN, HTTP_TOKEN_CHARS } from '../platform/http-token.js';
 import { STRATEGY_NAMES } from '../strategies.js';
 import { compileJsonPath, validJsonPath } from '../platform/json-path.js';
 import { loadAccounts, type Accounts } from './accounts.js';
-import { compileTemplate, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
+import { compileTemplate, fieldsOf, renderTemplate, replaceFields, TEMPLATE_FIELDS, templateProblem } from './template.js';
 
 /**
  * The YAML form of an app profile. Strings in requests and hit predicates are templates over
@@ -29,7 +29,7 @@ interface RequestFields {
 function fieldProblem(template: string, fields: RequestFields): string | undefined {
   const allowed = [...fields.user, ...fields.captured];
   if (templateProblem(template, allowed) === undefined) return undefined;
-  const unknown = [...new Set([...template.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g)].map((match) => match[1]!).filter((field) => !allowed.includes(field)))];
+  const unknown = fieldsOf(template).filter((field) => !allowed.includes(field));
   const named = unknown.map((field) => `{{${field}}}`).join(', ');
   if (allowed.length === 0) return `${named}: this request is the same for every user and takes no fields (only values a login step captures: capture: { NAME: ... })`;
   return `unknown field ${named}; expected ${allowed.map((field) => `{{${field}}}`).join(', ')}${fields.user.length > 0 ? '' : ' (values the login captures; the user\'s own fields only in the login)'}`;
@@ -338,7 +338,8 @@ function capturedNames(data: unknown): string[] {
  */
 function compileRequest(file: RequestFile, captured: readonly string[]): HttpRequest {
   const request = buildRequest(file, {});
-  const uses = captured.filter((name) => requestTemplates(file).some((text) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(text)));
+  const used = new Set(requestTemplates(file).flatMap(fieldsOf));
+  const uses = captured.filter((name) => used.has(name));
   if (uses.length === 0) return request;
   const blank = Object.fromEntries(uses.map((name) => [name, '']));
   return { ...request, fill: (values) => buildRequest(file, { ...blank, ...values }) };

@@ -25,12 +25,14 @@ async function run(name: string, args: string[]) {
     const report = JSON.parse(await readFile(out, 'utf8')) as Report;
     const markdown = await runHactl(['report', out, '--format', 'markdown']);
     const table = await runHactl(['report', out, '--format', 'table']);
+    const html = await runHactl(['report', out, '--format', 'html']);
     const lines = (await readFile(samples, 'utf8')).trim().split('\n');
     return {
       ...finished,
       report,
       markdown: markdown.stdout,
       table: table.stdout,
+      html: html.stdout,
       junit: await readFile(junit, 'utf8'),
       samples: lines.map((line) => JSON.parse(line) as { scenario: string; kind: string; status: number; user: number }),
     };
@@ -70,9 +72,11 @@ describe('framework form logins (login steps and captures)', () => {
     expect(finding('cookie-httponly')).toMatchObject({ passed: true });
     expect(finding('session-id-quality')).toMatchObject({ summary: expect.stringMatching(/^30 ids from 30 logins, length 32, hex: .* 0 duplicates/) });
     expect(result.stderr).toContain('--fail-on-findings: 2 failed findings fail the run (sticky × security: forged-id-adopted, sticky × security: session-fixation)');
-    // n/a, with the reason, in the table, Markdown and JUnit.
-    expect(result.table).toMatch(/│ sticky +│ logout ends the session on every replica +│ n\/a +│ logout: the profile has no logout request +│/);
-    expect(result.markdown).toContain('| sticky | logout ends the session on every replica | n/a | logout: the profile has no logout request |');
+    // n/a, with the reason, in the table, Markdown, HTML and JUnit.
+    // (Loose between title and verdict: the findings rows may gain a column, the scenario's.)
+    expect(result.html).toMatch(/logout ends the session on every replica<\/td>(?:<td>[^<]*<\/td>)?<td class="verdict na">n\/a<\/td><td>logout: the profile has no logout request<\/td>/);
+    expect(result.table).toMatch(/│ sticky +│.*logout ends the session on every replica +│(?: [\w-]+ +│)? n\/a +│ logout: the profile has no logout request +│/);
+    expect(result.markdown).toMatch(/\| sticky \|.*logout ends the session on every replica \|(?: [\w-]+ \|)? n\/a \| logout: the profile has no logout request \|/);
     expect(result.junit).toMatch(/<testcase [^>]*name="security: finding logout-invalidates"[^>]*>\s*<skipped message="logout: the profile has no logout request"/);
     expect(result.junit).toMatch(/<testcase [^>]*name="security: finding session-fixation"[^>]*>\s*<failure /);
   }, 60_000);
