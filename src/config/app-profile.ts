@@ -12,7 +12,8 @@ import { compileTemplate, fieldsOf, renderTemplate, replaceFields, TEMPLATE_FIEL
 
 /**
  * The YAML form of an app profile. Strings in requests and hit predicates are templates over
- * the virtual user's fields ({{userId}}, {{userNm}}).
+ * the virtual user's fields ({{userId}}, {{userNm}}) and, in requests, the values the login's
+ * steps capture ({{csrf}}).
  */
 const templateOf = (fields: readonly string[]) =>
   z.string().superRefine((value, context) => {
