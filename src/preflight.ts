@@ -88,8 +88,11 @@ export async function preflight(input: {
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
     const attempt = await logIn(profile.login, user!.identity, user!.jar, driver.origin, (request) => driver.send(user!.jar, request, meta, classifyAction));
     const loggedIn = attempt.last;
-    // Every request of the login with its answer: a failed step is the last one shown.
-    const loginSeen = attempt.exchanges.map(({ request, answer }) => `${request.method} ${request.path} ${answered(answer)}`).join(', then ');
+    // Every request of the login with its answer, the body only of the last (a failed step is the
+    // last one shown): a login page's HTML before it says nothing.
+    const loginSeen = attempt.exchanges
+      .map(({ request, answer }, index, all) => `${request.method} ${request.path} ${index === all.length - 1 || answer.status === 0 ? answered(answer) : `answered ${answer.status}`}`)
+      .join(', then ');
     const refused = loggedIn.status === 0 || loggedIn.status >= 400;
     // Judged as the login phase judges it: the cookie counts where the read will carry it.
     const missing =
