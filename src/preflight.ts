@@ -5,6 +5,7 @@ import { makeUsers } from './driver/users.js';
 import type { RateLimiter } from './platform/rate-limit.js';
 import { errorMessage } from './platform/errors.js';
 import { missingSessionCookie } from './driver/phases/login.js';
+import { logIn } from './driver/login-flow.js';
 import { describeProbe, healthCheckVerdict } from './runtime/health-check-probe.js';
 import { describeAnswer, excerptOf } from './runtime/http-probe.js';
 import type { Cluster, Runtime } from './runtime/runtime.js';
@@ -85,21 +86,42 @@ export async function preflight(input: {
     const storeBefore = input.store ? await countStoreEntries(input.store) : 0;
     const [user] = makeUsers(1, createRng(1).fork('pre-flight'), profile.accounts);
     const meta = { phase: 'pre-flight', kind: 'pre-flight', user: 0 };
-    const login = profile.login(user!.identity);
-    const loggedIn = await driver.send(user!.jar, login, meta, classifyAction);
-    const loginSeen = `${login.method} ${login.path} ${answered(loggedIn)}`;
+    const attempt = await logIn(profile.login, user!.identity, user!.jar, driver.origin, (request) => driver.send(user!.jar, request, meta, classifyAction));
+    const loggedIn = attempt.last;
+    // Every request of the login with its answer, the body only of the last (a failed step is the
+    // last one shown): a login page's HTML before it says nothing.
+    const loginSeen = attempt.exchanges
+      .map(({ request, answer }, index, all) => `${request.method} ${request.path} ${index === all.length - 1 || answer.status === 0 ? answered(answer) : `answered ${answer.status}`}`)
+      .join(', then ');
     const refused = loggedIn.status === 0 || loggedIn.status >= 400;
     // Judged as the login phase judges it: the cookie counts where the read will carry it.
-    const missing = refused ? undefined : missingSessionCookie(loggedIn, user!.jar, new URL(profile.read.path, cluster.balancerUrl), profile.cookieName);
-    if (refused || missing !== undefined) {
+    const missing =
+      refused || attempt.failure !== undefined
+        ? undefined
+        : missingSessionCookie(
+            attempt.exchanges.map(({ answer }) => answer),
+            user!.jar,
+            new URL(profile.read.path, cluster.balancerUrl),
+            profile.cookieName,
+          );
+    if (refused || attempt.failure !== undefined || missing !== undefined) {
       steps.push({
         step: 'login',
         ok: false,
-        detail: missing === undefined ? loginSeen : `${loginSeen}, ${missing} (cookies set: ${setCookieNames(loggedIn) || 'none'})`,
+        detail:
+          missing !== undefined
+            ? `${loginSeen}, ${missing} (cookies set: ${attempt.exchanges.map(({ answer }) => setCookieNames(answer)).filter(Boolean).join(', ') || 'none'})`
+            : attempt.failure !== undefined && profile.login.length > 1
+              ? `${loginSeen}: ${attempt.failure}`
+              : loginSeen,
         fix:
           loggedIn.status === 403
-            ? 'a 403 at login is often a CSRF check (Django, Rails and Spring Security want a token by default): exempt the login path for the test, or log in the way a browser would'
-            : `check the profile's login request and cookie name (${profile.cookieName})`,
+            ? profile.login.length > 1
+              ? "a 403 at login is often a CSRF check: check that a step captures the token (capture:) and the form or header sends it ({{name}})"
+              : 'a 403 at login is often a CSRF check (Django, Rails and Spring Security want a token by default): exempt the login path for the test, or give the profile login steps that fetch the login page and capture its token (capture:)'
+            : attempt.failure !== undefined && profile.login.length > 1
+              ? "check the profile's login steps: what each sends, captures and accepts (redirect:)"
+              : `check the profile's login request and cookie name (${profile.cookieName})`,
       });
       return steps;
     }

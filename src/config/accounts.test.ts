@@ -72,7 +72,7 @@ logout: { method: POST, path: /logout }
       const app = await loadAppProfile(file);
       expect(app.accounts).toEqual([{ email: 'a@x.test', password: 'p,1' }, { email: 'b@x.test', password: 'p2' }]);
       expect(app.accountsSource).toBe(path.join(path.dirname(file), 'accounts.csv'));
-      expect(app.login(app.accounts![0]!).body).toBe('email=a%40x.test&password=p%2C1');
+      expect(app.login[0]!.request(app.accounts![0]!).body).toBe('email=a%40x.test&password=p%2C1');
       expect(app.isHit(200, '{"user":"b@x.test"}', app.accounts![1]!)).toBe(true);
       expect(app.isHit(200, '{"user":"b@x.test"}', app.accounts![0]!)).toBe(false);
     });

@@ -23,7 +23,7 @@ describe('app profiles', () => {
   });
 
   it('the demo profile sends the Spring controller\'s login and judges reads by both fields', () => {
-    expect(demoProfile.login(kim)).toEqual({ method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify(kim) });
+    expect(demoProfile.login[0]!.request(kim)).toEqual({ method: 'POST', path: '/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify(kim) });
     const body = JSON.stringify({ ...kim, replica: 'replica-1' });
     expect(demoProfile.isHit(200, body, kim)).toBe(true);
     expect(demoProfile.isHit(200, body, lee)).toBe(false);
@@ -66,7 +66,7 @@ describe('app profiles', () => {
 
   it('fills the user\'s fields into a form login and judges JSON paths, nested and indexed', () => {
     const profile = compileAppProfile(minimal, 'p.yaml');
-    expect(profile.login(kim)).toEqual({
+    expect(profile.login[0]!.request(kim)).toEqual({
       method: 'POST',
       path: '/auth',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -92,7 +92,7 @@ describe('app profiles', () => {
 
   it('takes a method in any case, and sends it in upper case', () => {
     const profile = compileAppProfile({ ...minimal, login: { ...minimal.login, method: 'post' }, read: { ...minimal.read, method: 'Get' }, logout: { method: 'delete', path: '/session' } }, 'p.yaml');
-    expect(profile.login(kim).method).toBe('POST');
+    expect(profile.login[0]!.request(kim).method).toBe('POST');
     expect(profile.read.method).toBe('GET');
     expect(profile.logout?.method).toBe('DELETE');
   });
@@ -128,4 +128,94 @@ describe('app profiles', () => {
     expect(attempt).toThrow(UsageError);
     expect(attempt).toThrow(message);
   });
+
+  describe('login steps and captures', () => {
+    const steps = {
+      ...minimal,
+      login: [
+        { path: '/login', capture: { csrf: { cookie: 'csrftoken' }, form: { body: 'name="_csrf" value="([^"]+)"' } } },
+        { method: 'POST', path: '/login', form: { _csrf: '{{form}}', user: '{{userId}}' }, headers: { 'X-CSRFToken': '{{csrf}}' }, redirect: 'follow', capture: { csrf: { header: 'X-CSRF-Token' }, token: { json: '$.token' } } },
+      ],
+      logout: { method: 'POST', path: '/logout', form: { _csrf: '{{csrf}}' } },
+      increment: { method: 'POST', path: '/counter', headers: { Authorization: 'Bearer {{token}}' } },
+      counter: { path: '/counter', value: '$.n' },
+    };
+
+    it('keeps a one-request login as one step that accepts a redirect, capturing nothing', () => {
+      const [step, ...more] = compileAppProfile(minimal, 'p.yaml').login;
+      expect(more).toEqual([]);
+      expect(step).toMatchObject({ redirect: 'accept', captures: [] });
+    });
+
+    it('fills each step with the user\'s fields and what earlier steps captured; other requests with what the login captured, per user as they are sent', () => {
+      const profile = compileAppProfile(steps, 'p.yaml');
+      expect(profile.login.map((step) => step.redirect)).toEqual(['refuse', 'follow']);
+      expect(profile.login[1]!.request({ ...kim, csrf: 'c1', form: 'f1' })).toEqual({
+        method: 'POST',
+        path: '/login',
+        headers: { 'x-csrftoken': 'c1', 'content-type': 'application/x-www-form-urlencoded' },
+        body: `_csrf=f1&user=${kim.userId}`,
+      });
+      expect(profile.logout).toMatchObject({ method: 'POST', path: '/logout', body: '_csrf=%7B%7Bcsrf%7D%7D' });
+      expect(profile.logout!.fill!({ csrf: 'c2' })).toEqual({ method: 'POST', path: '/logout', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=c2' });
+      // A browser whose login captured nothing (a copied cookie) sends the field empty, not as written.
+      expect(profile.logout!.fill!({}).body).toBe('_csrf=');
+      expect(profile.increment!.fill!({ token: 't' }).headers).toEqual({ authorization: 'Bearer t' });
+      // Requests that use no captured value are sent as they are.
+      expect(profile.read.fill).toBeUndefined();
+      expect(profile.counter!.fill).toBeUndefined();
+    });
+
+    it('reads a cookie (the answer\'s own, else the browser\'s), a header, a JSON path and a body match', () => {
+      const [first, second] = compileAppProfile(steps, 'p.yaml').login;
+      const answer = (over: object) => ({ body: '', headers: [], setCookies: [], ...over });
+      const [csrf, form] = first!.captures;
+      expect(csrf!.read(answer({ setCookies: ['other=1', 'csrftoken=abc; Path=/'] }), new Map([['csrftoken', 'old']]))).toBe('abc');
+      expect(csrf!.read(answer({}), new Map([['csrftoken', 'held']]))).toBe('held');
+      expect(csrf!.read(answer({}), new Map())).toBeUndefined();
+      expect(form!.read(answer({ body: '<input name="_csrf" value="t-1">' }), new Map())).toBe('t-1');
+      expect(form!.read(answer({ body: '<p>no form</p>' }), new Map())).toBeUndefined();
+      const [header, token] = second!.captures;
+      expect(header!.read(answer({ headers: [['x-csrf-token', 'h1']] }), new Map())).toBe('h1');
+      expect(token!.read(answer({ body: '{"token":"j1"}' }), new Map())).toBe('j1');
+      expect(token!.read(answer({ body: 'not json' }), new Map())).toBeUndefined();
+      expect(header!.from).toBe('a X-CSRF-Token header');
+    });
+
+    it.each([
+      [{ login: [{ path: '/login', form: { t: '{{csrf}}' } }, { path: '/x', capture: { csrf: { cookie: 'c' } } }] }, /^p\.yaml: login\[0\]\.form\.t: unknown field \{\{csrf\}\}; expected \{\{userId\}\}, \{\{userNm\}\}$/],
+      [{ login: [{ path: '/login', capture: { csrf: { body: 'value="[^"]+"' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf\.body: expected a regular expression with exactly one group, the value to capture \(got 0\)/],
+      [{ login: [{ path: '/login', capture: { csrf: { body: '(a)(b)' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf\.body: expected a regular expression with exactly one group.*\(got 2\)/],
+      [{ login: [{ path: '/login', capture: { csrf: { body: '(' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf\.body: not a valid regular expression/],
+      [{ login: [{ path: '/login', capture: { csrf: { cookie: 'a', header: 'b' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf: give exactly one of cookie .*, header .*, json .* and body/],
+      [{ login: [{ path: '/login', capture: { csrf: { json: 'token' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf\.json: expected a JSON path/],
+      [{ login: [{ path: '/login', capture: { csrf: { header: 'Set-Cookie' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf\.header: expected a header other than Set-Cookie/],
+      [{ login: [{ path: '/login', capture: { userId: { cookie: 'c' } } }] }, /^p\.yaml: login\[0\]\.capture\.userId: \{\{userId\}\} is already the user's own field/],
+      [{ login: [{ path: '/login', capture: { 'csrf-token': { cookie: 'c' } } }] }, /^p\.yaml: login\[0\]\.capture\.csrf-token: expected a capture name of letters and digits/],
+      [{ login: [{ path: '/login', redirect: 'maybe' }] }, /^p\.yaml: login\[0\]\.redirect: /],
+      [{ login: [] }, /^p\.yaml: login: expected at least one login step$/],
+      [{ login: [{ path: '/login', capture: { csrf: { cookie: 'c' } } }], logout: { path: '/logout', headers: { 'X-T': '{{xsrf}}' } } }, /^p\.yaml: logout\.headers\.X-T: unknown field \{\{xsrf\}\}; expected \{\{csrf\}\} \(values the login captures/],
+      [{ logout: { path: '/logout', form: { t: '{{csrf}}' } } }, /^p\.yaml: logout\.form\.t: \{\{csrf\}\}: this request is the same for every user and takes no fields \(only values a login step captures/],
+      [{ login: [{ path: '/login', capture: { csrf: { cookie: 'c' } } }], read: { path: '/me', hit: { body: '{{csrf}}' } } }, /^p\.yaml: read\.hit\.body: unknown field \{\{csrf\}\}/],
+    ])('refuses a mistake in the steps with one line naming it (%#)', (data, message) => {
+      const attempt = () => compileAppProfile({ ...minimal, ...data }, 'p.yaml');
+      expect(attempt).toThrow(UsageError);
+      expect(attempt).toThrow(message);
+      expect(() => compileAppProfile({ ...minimal, ...data }, 'p.yaml')).toThrow(expect.objectContaining({ message: expect.not.stringContaining('\n') }));
+    });
+  });
+
+  it('every example profile in fixtures/apps loads', async () => {
+    const { loadAppProfile } = await import('./app-profile.js');
+    const { readdir } = await import('node:fs/promises');
+    const dir = new URL('../../fixtures/apps/', import.meta.url);
+    const files = (await readdir(dir)).filter((file) => file.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['django.yaml', 'rails.yaml', 'spring-security.yaml', 'form-login.yaml']));
+    for (const file of files) {
+      // pyapp-broken.yaml is broken on purpose only at run time (its app), not as a profile.
+      const profile = await loadAppProfile(new URL(file, dir).pathname);
+      expect(profile.login.length, file).toBeGreaterThan(0);
+    }
+  });
 });
+

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { missingRequestFindings } from '../driver/phase.js';
 import { UsageError } from '../platform/errors.js';
 import { demoProfile } from './demo-profile.js';
 import { compileAppProfile } from './app-profile.js';
@@ -176,9 +177,21 @@ describe('scenarios against the app under test', () => {
     expect(appConflict(await loadScenario('concurrent-writes'), profile(), { custom: true, strategy: 'redis' })).toBe(
       'concurrent-writes sends the app\'s increment request (phase "increments"); the app profile "shop" has none',
     );
-    expect(appConflict(await loadScenario('security'), profile(), { custom: true, strategy: 'redis' })).toMatch(/sends the app's logout request .* the app profile "shop" has none$/);
     expect(appConflict(await loadScenario('security'), profile({ logout: { method: 'POST', path: '/logout' } }), { custom: true, strategy: 'redis' })).toBeUndefined();
     expect(appConflict(await loadScenario('login-read'), profile(), { custom: true, strategy: 'redis' })).toBeUndefined();
+  });
+
+  it('runs a scenario of independent checks without a request one check needs: that check alone is n/a, with the reason', async () => {
+    const security = await loadScenario('security');
+    expect(appConflict(security, profile(), { custom: true, strategy: 'redis' })).toBeUndefined();
+    const notApplicable = security.phases.flatMap((phase) => missingRequestFindings(phase.unit, profile()).map((finding) => ({ phase: phase.name, ...finding })));
+    expect(notApplicable).toEqual([
+      { phase: 'logout', id: 'logout-invalidates', title: 'logout ends the session on every replica', passed: null, summary: 'logout: the profile has no logout request', evidence: { missingRequest: 'logout' } },
+    ]);
+    // With the request, the check runs; a phase that is no check never yields n/a findings.
+    expect(security.phases.flatMap((phase) => missingRequestFindings(phase.unit, profile({ logout: { method: 'POST', path: '/logout' } })))).toEqual([]);
+    const writes = await loadScenario('concurrent-writes');
+    expect(writes.phases.flatMap((phase) => missingRequestFindings(phase.unit, profile()))).toEqual([]);
   });
 
   it("skips scenarios that set the demo app's own settings for a user's app, not for the demo app", async () => {

@@ -180,6 +180,8 @@ export function appConflict(scenario: Scenario, profile: AppProfile, app: { cust
   const unsupported = strategyConflict(profile, app.strategy);
   if (unsupported) return unsupported;
   for (const phase of scenario.phases) {
+    // An independent check without its request is n/a on its own (missingRequestFindings), not the scenario.
+    if (phase.unit.check) continue;
     const missing = phase.unit.needsRequests?.find((request) => !hasRequest(profile, request));
     if (missing) return `${scenario.name} sends the app's ${missing} request (phase "${phase.name}"); the app profile "${profile.name}" has none`;
   }

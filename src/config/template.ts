@@ -8,6 +8,11 @@ const FIELD = /\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g;
 /** A virtual user's fields, usable in a profile's login request and hit predicate. */
 export const TEMPLATE_FIELDS = ['userId', 'userNm'] as const;
 
+/** The fields a template uses, each once, in order. */
+export function fieldsOf(template: string): string[] {
+  return [...new Set([...template.matchAll(FIELD)].map((match) => match[1]!))];
+}
+
 /** Why a template is not valid with these fields, or undefined. */
 export function templateProblem(template: string, allowed: readonly string[]): string | undefined {
   const unknown = [...template.matchAll(FIELD)].map((match) => match[1]!).filter((field) => !allowed.includes(field));

@@ -16,6 +16,31 @@ export interface HttpRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * The request with the values its login captured filled in (a CSRF token on every POST), when
+   * the profile's request uses any: the driver fills it per jar (src/driver/captures.ts) as it sends.
+   */
+  fill?(values: Readonly<Record<string, string>>): HttpRequest;
+}
+
+/**
+ * One request of a login: its templates take the user's fields and what earlier steps captured.
+ * A profile's one-request login is one step that accepts a redirect answer.
+ */
+export interface LoginStep {
+  request(values: Readonly<Record<string, string>>): HttpRequest;
+  /** A 3xx answer: a failed login (`refuse`), the step's answer (`accept`), or followed to its Location (`follow`). */
+  redirect: 'refuse' | 'accept' | 'follow';
+  captures: readonly Capture[];
+}
+
+/** A value a login step takes from its answer, for later steps and requests to send as {{name}}. */
+export interface Capture {
+  name: string;
+  /** Where it is read from, for messages: `cookie csrftoken`, `header X-CSRF-Token`, `json $.token`, `body /.../`. */
+  from: string;
+  /** The value, or undefined when the answer does not carry it. `cookies` are the user's cookies for the step's URL after the answer. */
+  read(answer: { body: string; headers: readonly (readonly [string, string])[]; setCookies: readonly string[] }, cookies: ReadonlyMap<string, string>): string | undefined;
 }
 
 /** Requests a scenario may need that a profile need not have. */
@@ -41,7 +66,8 @@ export interface AppProfile {
   accountsSource?: string;
   /** Strategies the app can keep sessions with; rows of the others are skipped. Absent: all. */
   strategies?: readonly string[];
-  login(identity: Identity): HttpRequest;
+  /** The login: one request, or a short list of steps (a login page for a CSRF token, then the form). */
+  login: readonly LoginStep[];
   read: HttpRequest;
   /** The answer carries this user's own data. */
   isHit(status: number, body: string, identity: Identity): boolean;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CookieJar } from 'tough-cookie';
 import type { HttpRequest } from './app-profile.js';
+import { requestFor } from './captures.js';
 import { cookieHeader, storeSetCookies } from './cookie-memo.js';
 import { Http1Client, type Http1Handler } from './http1-client.js';
 import type { Http1Response } from './http1-response.js';
@@ -17,6 +18,8 @@ export interface Exchange {
   body: string;
   replica: string | null;
   setCookies: string[];
+  /** Every header of the answer, as received (a login step's captures and redirects read them); none when no answer came. */
+  headers: readonly (readonly [string, string])[];
   error?: string;
 }
 
@@ -107,7 +110,8 @@ export class Driver {
    * `expiredCookies` sends cookies the jar holds past their expiry, as a stale tab or an attacker
    * replaying a cookie would: the only way to see whether the server itself enforces a timeout.
    */
-  async send(jar: CookieJar, request: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
+  async send(jar: CookieJar, template: HttpRequest, meta: SampleMeta, classify: (exchange: Exchange) => Outcome, options: { expiredCookies?: boolean } = {}): Promise<Exchange> {
+    const request = requestFor(jar, template);
     const url = this.url(request.path);
     const cookie = options.expiredCookies ? jar.getCookieStringSync(url, EXPIRED_COOKIES) : cookieHeader(jar, url);
     const headers = cookie ? { ...request.headers, cookie } : request.headers;
@@ -240,14 +244,14 @@ class Pending implements Http1Handler {
       } else if (name === SET_COOKIE) setCookies.push(field);
     }
     const replica = this.identity.name(response.status, value, count, response.body, setCookies);
-    this.resolve({ status: response.status, body: response.body, replica, setCookies });
+    this.resolve({ status: response.status, body: response.body, replica, setCookies, headers: response.headers });
   }
 
   onError(error: Error): void {
     this.settle();
     // The run is being torn down: no sample for what it cut short.
     if (this.signal.aborted) this.reject(this.signal.reason);
-    else this.resolve({ status: 0, body: '', replica: null, setCookies: [], error: reasonOf(error) });
+    else this.resolve({ status: 0, body: '', replica: null, setCookies: [], headers: [], error: reasonOf(error) });
   }
 
   private settle(): void {

@@ -8,6 +8,8 @@ import type { HealthCheckSettings, HealthDirection } from '../balancer/settings.
 import type { Toxic } from '../faults/toxics.js';
 import type { RunningStore } from '../stores/store.js';
 import type { CounterRecord, FailoverRecord, Fault, LoginRecord, Outcome, RecordedFinding, ReplicaReadsRecord, Sample } from './records.js';
+import { hasRequest } from './app-profile.js';
+import type { FindingId } from './findings.js';
 import type { Rng } from './rng.js';
 import type { VirtualUser } from './users.js';
 import type { CookieJar } from 'tough-cookie';
@@ -144,8 +146,14 @@ export interface PhaseUnit<Options = unknown> {
   needsStoreReader?: boolean;
   /** What it does to the cluster beyond sending requests: a runtime that cannot do one skips the scenario. */
   controls?: readonly ClusterControl[];
-  /** Requests of the app profile it sends beyond login and read: a profile without them skips the scenario. */
+  /** Requests of the app profile it sends beyond login and read: a profile without them skips the scenario (but see `check`). */
   needsRequests?: readonly OptionalRequest[];
+  /**
+   * It is one of its scenario's independent checks, and records these findings: a profile that
+   * lacks one of its needsRequests skips this phase alone, its findings n/a with the reason
+   * (missingRequestFindings), and the scenario's other checks still run.
+   */
+  check?: { findings: readonly { id: FindingId; title: string }[] };
   /**
    * A wait for the balancer to change a target's health, and the scenario's own bound on it if it
    * set one: checked at load against the balancer's detection bound (detectionBoundMs).
@@ -229,4 +237,15 @@ export function evaluateCount(expression: CountExpression, counts: CountVariable
 export function classifyRead(exchange: Exchange, hit: boolean): Outcome {
   if (isError(exchange)) return 'error';
   return hit ? 'hit' : 'miss';
+}
+
+/**
+ * The findings of a check phase the profile lacks a request for: each n/a (passed: null) with
+ * the reason, as renderers and expectations show any check that could not be made. Empty when
+ * the phase can run, or is no check (a scenario whose core needs the request is skipped whole).
+ */
+export function missingRequestFindings(unit: PhaseTraits, profile: AppProfile): RecordedFinding[] {
+  const missing = unit.check ? unit.needsRequests?.find((request) => !hasRequest(profile, request)) : undefined;
+  if (missing === undefined) return [];
+  return unit.check!.findings.map(({ id, title }) => ({ id, title, passed: null, summary: `${missing}: the profile has no ${missing} request`, evidence: { missingRequest: missing } }));
 }

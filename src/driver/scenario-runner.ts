@@ -6,12 +6,13 @@ import { classifyAction, Driver } from './driver.js';
 import { runInOrder } from './order.js';
 import type { HealthCheckSettings } from '../balancer/settings.js';
 import type { RunningStore } from '../stores/store.js';
-import { countsInHitRate, phaseClient, type PhaseRecords, type ScenarioScope, type StoreFaults } from './phase.js';
+import { countsInHitRate, missingRequestFindings, phaseClient, type PhaseRecords, type ScenarioScope, type StoreFaults } from './phase.js';
 import type { CounterRecord, FailoverRecord, Fault, Finding, LoginRecord, ReplicaReadsRecord, Sample } from './records.js';
 import { createRng, type Rng } from './rng.js';
 import { makeUsers } from './users.js';
 import type { CookieJar } from 'tough-cookie';
 import { logOutSessions, type LogoutResult } from './logout.js';
+import { logIn } from './login-flow.js';
 import type { RateLimiter } from '../platform/rate-limit.js';
 import { countStoreEntries, storeUnused } from '../stores/usage.js';
 import { errorMessage, StoreUnusedError } from '../platform/errors.js';
@@ -135,6 +136,12 @@ export async function runScenario(input: ScenarioRunInput): Promise<ScenarioReco
       signal.throwIfAborted();
       activity.phase = phase.name;
       input.onActivity?.(activity);
+      // A check the profile lacks a request for is n/a, said as its findings; the scenario goes on.
+      const notApplicable = missingRequestFindings(phase.unit, input.profile);
+      if (notApplicable.length > 0) {
+        records.findings.push(...notApplicable);
+        continue;
+      }
       const checksStore = phase.unit.kind === 'login' && input.store !== undefined && !storeChecked;
       const before = checksStore ? await countStoreEntries(input.store!) : 0;
       await phase.run(phaseClient(scope, { name: phase.name, kind: phase.unit.kind }));
@@ -215,7 +222,7 @@ async function warmUp(input: ScenarioRunInput, rng: Rng, shared: { limiter?: Rat
       users.map((user) => ({
         user: user.index,
         run: async () => {
-          await driver.send(user.jar, input.profile.login(user.identity), { ...meta, user: user.index }, classifyAction);
+          await logIn(input.profile.login, user.identity, user.jar, driver.origin, (request) => driver.send(user.jar, request, { ...meta, user: user.index }, classifyAction));
           await driver.send(user.jar, input.profile.read, { ...meta, user: user.index }, classifyAction);
         },
       })),

@@ -20,7 +20,7 @@ describe('fixtures/apps/php.yaml', () => {
 
   it('logs in with a form post that PHP parses into $_POST', async () => {
     const profile = await loadAppProfile(file('php.yaml'));
-    const login = profile.login(user);
+    const login = profile.login[0]!.request(user);
     expect(login).toMatchObject({ method: 'POST', path: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(Object.fromEntries(new URLSearchParams(login.body))).toEqual(user);
   });

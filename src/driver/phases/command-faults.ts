@@ -10,6 +10,7 @@ import type { RunningStore } from '../../stores/store.js';
 import { sleep } from '../../platform/time.js';
 import { newJar } from '../cookie-memo.js';
 import { classifyAction, type Driver } from '../driver.js';
+import { logIn } from '../login-flow.js';
 import { answeringName, answersToJudge, candidateNames, effectMoment, identityBefore, identityGap, KILL_SETTLE_MS, replicaVerdict, storeFailure } from '../fault-effect.js';
 import { makeIdentity } from '../users.js';
 import type { HttpRequest } from '../app-profile.js';
@@ -283,8 +284,10 @@ function controlUser(context: PhaseClient) {
     async reads(): Promise<{ hit: boolean; detail: string }> {
       jar = newJar();
       try {
-        const login = await driver.send(jar, context.profile.login(identity), meta, classifyAction);
+        const attempt = await logIn(context.profile.login, identity, jar, driver.origin, (request) => driver.send(jar, request, meta, classifyAction));
+        const login = attempt.last;
         if (login.status === 0 || login.status >= 400) return { hit: false, detail: `its login answered ${login.status === 0 ? `nothing (${login.error ?? 'no answer'})` : login.status}` };
+        if (attempt.failure !== undefined) return { hit: false, detail: `its login failed: ${attempt.failure}` };
         const read = await driver.send(jar, context.profile.read, meta, classifyAction);
         const hit = context.profile.isHit(read.status, read.body, identity);
         return { hit, detail: hit ? 'its read hit' : `its read answered ${read.status === 0 ? `nothing (${read.error ?? 'no answer'})` : `${read.status} without its session`}` };

@@ -1,6 +1,7 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { classifyAction, type Exchange } from '../driver.js';
+import type { Exchange } from '../driver.js';
+import { logInAs } from '../login-flow.js';
 import { describeShape, fitsShape, forgeLike, learnShape, type IdShape } from '../forge.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, count, definePhase, evaluateCount } from '../phase.js';
@@ -40,7 +41,7 @@ export const forgedCookie = definePhase({
       // As attackers: logging the users in again could end their sessions on an app that allows one per user.
       const user = context.users[extra % context.users.length]!;
       const jar = new CookieJar();
-      await context.send(jar, profile.login(attackerIdentity(context.rng.fork(`shape:${extra}`), user, profile.accounts)), user.index, classifyAction);
+      await logInAs(context, jar, attackerIdentity(context.rng.fork(`shape:${extra}`), user, profile.accounts), user.index);
       const value = cookieValue(jar, context.origin, profile.cookieName);
       if (value !== undefined) issued.push(value);
     }
@@ -67,7 +68,7 @@ export const forgedCookie = definePhase({
           const attacker = attackerIdentity(from, user, profile.accounts);
           const presenting = () => jarHolding(profile.cookieName, value, context.origin);
           const loginJar = presenting();
-          await context.send(loginJar, profile.login(attacker), user.index, classifyAction);
+          await logInAs(context, loginJar, attacker, user.index);
           const fresh = cookieValue(loginJar, context.origin, profile.cookieName) !== value;
           const adoption = await replay(context, user.index, presenting, (e) => profile.isHit(e.status, e.body, attacker));
           return { fresh, adoption };

@@ -10,8 +10,8 @@ const readUrl = new URL('http://127.0.0.1:8080/me');
 function judge(status: number, setCookies: string[], body = '', error?: string) {
   const jar = newJar();
   storeSetCookies(jar, loginUrl, setCookies);
-  const exchange: Exchange = { status, body, replica: 'replica-1', setCookies, ...(error ? { error } : {}) };
-  return judgeLogin(7, 12.5, exchange, jar, readUrl, 'SID');
+  const exchange: Exchange = { status, body, replica: 'replica-1', setCookies, headers: [], ...(error ? { error } : {}) };
+  return judgeLogin(7, 12.5, { exchanges: [], last: exchange, lastStep: exchange }, jar, readUrl, 'SID');
 }
 
 describe('a login', () => {

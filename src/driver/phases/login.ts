@@ -1,6 +1,7 @@
 import type { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction, type Exchange } from '../driver.js';
+import { logIn, type LoginAttempt } from '../login-flow.js';
 import { runInOrder } from '../order.js';
 import { definePhase } from '../phase.js';
 import type { LoginRecord } from '../records.js';
@@ -10,7 +11,7 @@ const BODY_START = 200;
 
 export const login = definePhase({
   kind: 'login',
-  description: "each user logs in once with the app profile's login request",
+  description: "each user logs in once with the app profile's login request (or steps)",
   options: z.strictObject({}),
   async run(context) {
     const order = context.rng.shuffle(context.users.map((user) => user.index));
@@ -21,8 +22,8 @@ export const login = definePhase({
       return {
         user: index,
         run: async () => {
-          const exchange = await context.send(user.jar, context.profile.login(user.identity), index, classifyAction);
-          context.logins.push(judgeLogin(index, context.now(), exchange, user.jar, readUrl, context.profile.cookieName));
+          const attempt = await logIn(context.profile.login, user.identity, user.jar, context.origin, (request) => context.send(user.jar, request, index, classifyAction));
+          context.logins.push(judgeLogin(index, context.now(), attempt, user.jar, readUrl, context.profile.cookieName));
         },
       };
     });
@@ -31,21 +32,22 @@ export const login = definePhase({
 });
 
 /**
- * Whether a login gave the user a session: an answer below 400 (a 302 after the POST is what
- * most frameworks send) after which the jar holds the profile's cookie for the read's URL.
- * Anything else leaves the user without a session, whatever the strategy.
+ * Whether a login gave the user a session: every step went through, the last answered below 400
+ * (a 302 after the POST is what most frameworks send), after which the jar holds the profile's
+ * cookie for the read's URL. Anything else leaves the user without a session, whatever the strategy.
  */
-export function judgeLogin(user: number, end: number, exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): LoginRecord {
+export function judgeLogin(user: number, end: number, attempt: LoginAttempt, jar: CookieJar, readUrl: URL, cookieName: string): LoginRecord {
+  const exchange = attempt.last;
   const record: LoginRecord = { user, end, status: exchange.status };
-  const failure = loginFailure(exchange, jar, readUrl, cookieName);
+  const failure = attempt.failure ?? loginFailure(exchange, jar, readUrl, cookieName, attempt);
   if (failure === undefined) return record;
   return { ...record, failure, ...(exchange.status !== 0 ? { body: exchange.body.slice(0, BODY_START) } : {}) };
 }
 
-function loginFailure(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
+function loginFailure(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string, attempt: LoginAttempt): string | undefined {
   if (exchange.status === 0) return `no answer (${exchange.error ?? 'unknown'})`;
   if (exchange.status >= 400) return `answered ${exchange.status}`;
-  const missing = missingSessionCookie(exchange, jar, readUrl, cookieName);
+  const missing = missingSessionCookie(attempt.exchanges.length > 0 ? attempt.exchanges.map(({ answer }) => answer) : [exchange], jar, readUrl, cookieName);
   return missing === undefined ? undefined : `answered ${exchange.status} ${missing}`;
 }
 
@@ -55,9 +57,10 @@ function loginFailure(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieNa
  * plain HTTP, a foreign Domain, a Path that excludes the read) is as good as none, and the
  * message says which it was.
  */
-export function missingSessionCookie(exchange: Exchange, jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
+export function missingSessionCookie(answers: readonly Pick<Exchange, 'setCookies'>[], jar: CookieJar, readUrl: URL, cookieName: string): string | undefined {
   if (jar.getCookiesSync(readUrl).some((cookie) => cookie.key === cookieName)) return undefined;
-  const offered = exchange.setCookies.some((line) => line.trimStart().startsWith(`${cookieName}=`));
+  // Any answer of the login may have set it: a login page hands the session cookie out before the form is posted.
+  const offered = answers.some((answer) => answer.setCookies.some((line) => line.trimStart().startsWith(`${cookieName}=`)));
   return offered
     ? `with a ${cookieName} cookie that the browser rules did not keep for ${readUrl.pathname} (Secure over plain HTTP, Domain or Path?)`
     : `without a ${cookieName} cookie`;

@@ -1,6 +1,7 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
-import { classifyAction, type Exchange } from '../driver.js';
+import type { Exchange } from '../driver.js';
+import { logInAs } from '../login-flow.js';
 import { runInOrder } from '../order.js';
 import { definePhase, type PhaseClient } from '../phase.js';
 import type { FindingId } from '../findings.js';
@@ -90,7 +91,8 @@ export const securityCookieAttributes = definePhase({
     };
     const loginAndReplay = async (user: number) => {
       const jar = new CookieJar();
-      collect(await context.send(jar, profile.login(context.users[user]!.identity), user, classifyAction));
+      // Every answer of the login: a login page may set the session cookie before the form is posted.
+      for (const { answer } of (await logInAs(context, jar, context.users[user]!.identity, user)).exchanges) collect(answer);
       const cookie = sessionCookie(jar, context.origin, profile.cookieName);
       if (!cookie) return;
       await replay(context, user, jarsHolding(cookie, context.origin), (e) => {

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar, type Cookie } from 'tough-cookie';
 import { z } from 'zod';
-import { classifyAction, type Exchange } from '../driver.js';
+import type { Exchange } from '../driver.js';
+import { logInAs, loginWentThrough } from '../login-flow.js';
 import type { Outcome } from '../records.js';
 import { runInOrder } from '../order.js';
 import { classifyRead, definePhase, type PhaseClient } from '../phase.js';
@@ -61,17 +62,18 @@ export const securityFixation = definePhase({
       for (let tries = 0; tries < LOGINS_PER_REPLICA * all.length && after === undefined; tries++) {
         context.signal.throwIfAborted();
         const victimJar = copyJar(planted.jar, origin);
-        const login = await context.send(victimJar, profile.login(user.identity), user.index, classifyAction);
+        const attempt = await logInAs(context, victimJar, user.identity, user.index);
+        const login = attempt.lastStep;
         const cookie = sessionCookie(victimJar, origin, profile.cookieName);
         // A login that failed, or left the victim without a session, says nothing about fixation.
-        if (classifyAction(login) !== 'ok' || cookie === undefined) {
+        if (!loginWentThrough(attempt) || cookie === undefined) {
           failedLogins++;
           return;
         }
         // A login counts where the planted session lives, or wherever its own answer set the
         // planted id (a replica that adopts an id it never issued fixes the victim's session as
         // surely); a kept id is then proven below by the victim's session behind it.
-        if ((await planted.holds(login)) || setsValue(login, profile.cookieName, planted.cookie.value)) after = cookie;
+        if ((await planted.holds(login)) || attempt.exchanges.some(({ answer }) => setsValue(answer, profile.cookieName, planted.cookie.value))) after = cookie;
         // A replica that kept the id without saying so (a store it shares, or an id it adopted
         // quietly) is known by the victim's session behind the planted id; a login that merely
         // failed quietly shows nothing, and is sent again.
@@ -185,8 +187,10 @@ async function plantedSessions(context: PhaseClient, user: VirtualUser): Promise
   const anonymous = new CookieJar();
   const probe = (e: Exchange): Outcome => (e.status === 0 ? 'error' : 'ok');
   let issuer = await context.send(anonymous, profile.read, user.index, (e) => classifyRead(e, profile.showsAnyUser(e.status, e.body)));
-  const loginPage = profile.login(user.identity).path.split('?')[0]!;
-  if (!sessionCookie(anonymous, context.origin, profile.cookieName) && loginPage === profile.login(attacker).path.split('?')[0]) {
+  // The login's first request: a login page, where the profile has steps.
+  const first = profile.login[0]!;
+  const loginPage = first.request(user.identity).path.split('?')[0]!;
+  if (!sessionCookie(anonymous, context.origin, profile.cookieName) && loginPage === first.request(attacker).path.split('?')[0]) {
     issuer = await context.send(anonymous, { method: 'GET', path: loginPage, headers: {} }, user.index, probe);
   }
   const preLogin = sessionCookie(anonymous, context.origin, profile.cookieName);
@@ -201,7 +205,7 @@ async function plantedSessions(context: PhaseClient, user: VirtualUser): Promise
   }
 
   const jar = new CookieJar();
-  const login = await context.send(jar, profile.login(attacker), user.index, classifyAction);
+  const login = (await logInAs(context, jar, attacker, user.index)).lastStep;
   const issued = sessionCookie(jar, context.origin, profile.cookieName);
   if (!issued) return plants;
   const shows = (e: Exchange) => profile.isHit(e.status, e.body, attacker);

@@ -1,7 +1,7 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { idQuality } from '../id-quality.js';
-import { classifyAction } from '../driver.js';
+import { logInAs } from '../login-flow.js';
 import { runInOrder } from '../order.js';
 import { definePhase } from '../phase.js';
 import { sessionCookie } from './security-replay.js';
@@ -37,7 +37,7 @@ export const securityIdQuality = definePhase({
         user: user.index,
         run: async () => {
           const jar = new CookieJar();
-          await context.send(jar, profile.login(user.identity), user.index, classifyAction);
+          await logInAs(context, jar, user.identity, user.index);
           const cookie = sessionCookie(jar, context.origin, profile.cookieName);
           if (cookie) ids.push(profile.sessionId(cookie.value));
           else failed++;

@@ -1,7 +1,7 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { sleep } from '../../platform/time.js';
-import { classifyAction } from '../driver.js';
+import { logInAs } from '../login-flow.js';
 import { runInOrder } from '../order.js';
 import { definePhase, type PhaseClient } from '../phase.js';
 import type { RecordedFinding } from '../records.js';
@@ -120,7 +120,7 @@ async function logIn(context: PhaseClient): Promise<Session[]> {
       user: user.index,
       run: async () => {
         const jar = new CookieJar();
-        await context.send(jar, profile.login(user.identity), user.index, classifyAction);
+        await logInAs(context, jar, user.identity, user.index);
         const cookie = sessionCookie(jar, context.origin, profile.cookieName);
         // Replays carry the session cookie alone, as the attacker who copied it would.
         if (cookie) sessions.push({ user: user.index, jars: jarsHolding(cookie, context.origin), loginEnd: context.now() });

@@ -1,6 +1,7 @@
 import { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import { classifyAction } from '../driver.js';
+import { logInAs } from '../login-flow.js';
 import { runInOrder } from '../order.js';
 import { describeAnswer, excerptOf } from '../../runtime/http-probe.js';
 import { definePhase } from '../phase.js';
@@ -12,6 +13,8 @@ import { jarsHolding, mergeReplays, reachedEveryReplica, replay, replayEvidence,
  */
 const READS_BEFORE_LOGOUT_PER_REPLICA = 8;
 
+const TITLE = 'logout ends the session on every replica';
+
 /**
  * Logout must end the session on the server (OWASP ASVS 3.3.1), not just clear the browser's
  * cookie: a copy of the cookie taken before logout must read nothing afterwards, on any replica.
@@ -20,6 +23,7 @@ export const securityLogout = definePhase({
   kind: 'security-logout',
   description: "each user logs in, reads its session, logs out with the profile's logout request, then replays the old cookie on every replica",
   needsRequests: ['logout'],
+  check: { findings: [{ id: 'logout-invalidates', title: TITLE }] },
   options: z.strictObject({}),
   async run(context) {
     const { profile } = context;
@@ -39,7 +43,7 @@ export const securityLogout = definePhase({
       run: async () => {
         // The user's own browser: all its cookies, the stickiness cookie too.
         const jar = new CookieJar();
-        await context.send(jar, profile.login(user.identity), user.index, classifyAction);
+        await logInAs(context, jar, user.identity, user.index);
         // Logging out a session that was never readable proves nothing.
         let readable = false;
         for (let i = 0; i < READS_BEFORE_LOGOUT_PER_REPLICA * all.length && !readable; i++) {
@@ -88,7 +92,7 @@ export const securityLogout = definePhase({
     const cause = survivalCause(survivals, context.store === undefined);
     context.findings.push({
       id: 'logout-invalidates',
-      title: 'logout ends the session on every replica',
+      title: TITLE,
       passed: violated ? false : inconclusive === undefined ? true : null,
       summary:
         `${survivals.length}/${sessions} sessions were still served after logout ` +
