@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 
 /** An explicit path from the environment if set (it must exist), else the first match on PATH. */
 export async function findExecutable(name: string, override: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -23,9 +23,38 @@ export async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
+/** How a program answered `file args`: its output, and what went wrong if it did not exit 0 in time. */
+export interface ProbeResult {
+  /** stdout and stderr, interleaved as the program wrote them, trimmed. */
+  output: string;
+  /** Why the probe failed, naming the command and how it ended (execa's short message); none when it exited 0. */
+  failure?: string;
+}
+
+/**
+ * Runs `file args` (a version probe, say), bounded in time, and says how it went; never throws.
+ * execa times it out, kills it after a grace period and says how it ended. By hand, what it cannot
+ * do: once the program has exited, its process group goes too, since a wrapper script's child
+ * would hold the output open, and so the probe, past its timeout.
+ */
+export async function probe(file: string, args: readonly string[], timeoutMs = 5_000): Promise<ProbeResult> {
+  const subprocess = execa(file, args, { timeout: timeoutMs, stdin: 'ignore', all: true, reject: false, forceKillAfterDelay: 1_000, detached: true });
+  const killGroup = () => {
+    try {
+      process.kill(-subprocess.pid!, 'SIGKILL');
+    } catch {
+      // nothing of it left
+    }
+  };
+  subprocess.once('exit', killGroup);
+  // Detached, a probe is out of reach of execa's own cleanup (and of a Ctrl-C): hactl's exit takes it.
+  process.once('exit', killGroup);
+  const result = await subprocess.finally(() => process.off('exit', killGroup));
+  const output = (result.all ?? '').trim();
+  return result.failed ? { output, failure: result.shortMessage ?? `${file} ${args.join(' ')} failed` } : { output };
+}
+
 /** Runs `file args` and returns its output, bounded in time; never throws. */
 export async function readOutput(file: string, args: readonly string[], timeoutMs = 5_000): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`.trim()));
-  });
+  return (await probe(file, args, timeoutMs)).output;
 }
