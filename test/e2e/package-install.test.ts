@@ -18,13 +18,16 @@ interface Ran {
   stderr: string;
 }
 
+/** What an `npm test` hands its children that is about the machine, not about this checkout. */
+const MACHINE_NPM_SETTINGS = /^npm_config_(cache|userconfig|globalconfig|registry|.*proxy|cafile)$/i;
+
 /**
  * npm and npx as a user runs them in their own project: without the npm_* variables that an
- * `npm test` of this repository hands its children (npm_config_prefix and the like would point
- * the scratch project's npm back at this checkout).
+ * `npm test` of this repository hands its children (npm_config_local_prefix and the like would
+ * point the scratch project's npm back at this checkout), but with the cache and registry settings.
  */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || MACHINE_NPM_SETTINGS.test(key)));
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
