@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { builtinModules } from 'node:module';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,6 +54,26 @@ async function urlsRelativeToModules(dist: string): Promise<string[]> {
 }
 
 /**
+ * The packages the compiled modules import by name (static, dynamic and createRequire imports),
+ * outside the bundles, which carry their dependencies inside them.
+ */
+async function packagesImported(dist: string): Promise<Map<string, string>> {
+  const imported = new Map<string, string>();
+  for (const entry of await readdir(dist, { withFileTypes: true, recursive: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (!entry.isFile() || !entry.name.endsWith('.js') || file.includes(`${path.sep}bundle${path.sep}`)) continue;
+    const text = await readFile(file, 'utf8');
+    for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\(\s*|\brequire\(\s*)(['"])([^'"./][^'"]*)\1/g)) {
+      const specifier = match[2]!;
+      if (specifier.startsWith('node:') || builtinModules.includes(specifier)) continue;
+      const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+      if (!imported.has(name)) imported.set(name, path.relative(dist, file));
+    }
+  }
+  return imported;
+}
+
+/**
  * Issue 18 §6: hactl used from another repository, as the README says to until it is published:
  * the packed tarball installed into a project of its own, then `npx hactl check` and `npx hactl
  * run` there. What the code reads next to itself (scenarios, the report schema, the Docker
@@ -103,6 +124,11 @@ describe('the packed package, installed into another project', () => {
     expect(missing.map((target) => path.relative(installed, target))).toEqual([]);
     // The Docker runtime builds the demo app image from these, named from the package root.
     for (const file of ['compose/Dockerfile', 'dist/bundle/demo-app.mjs', 'dist/bundle/balancer.mjs', 'dist/bundle/fault-proxy.mjs']) expect(files).toContain(file);
+    // Nothing the CLI imports may be a development dependency, which an install does not bring.
+    const own = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const imported = await packagesImported(path.join(installed, 'dist'));
+    expect(imported.size).toBeGreaterThan(10);
+    expect([...imported].filter(([name]) => !(name in own.dependencies)).map(([name, file]) => `${name} (imported by dist/${file})`)).toEqual([]);
     const manifest = JSON.parse(await readFile(path.join(scratch, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies.hactl).toMatch(/^file:hactl-.*\.tgz$/);
   });
