@@ -282,7 +282,11 @@ export async function check(options: RunOptions, hooks: Pick<RunHooks, 'signal' 
         continue;
       }
       if ('error' in started) {
-        checks.push({ strategy: label, steps: [{ step: 'start', ok: false, detail: started.error }] });
+        // Told as every other step is: `hactl check` prints steps as they happen, and a store that
+        // did not start would otherwise fail the strategy without a line saying why.
+        const step = { step: 'start' as const, ok: false, detail: started.error };
+        hooks.onEvent?.({ type: 'preflight-step', strategy: label, step });
+        checks.push({ strategy: label, steps: [step] });
         continue;
       }
       const { store } = started;

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,4 +36,42 @@ describe('fault commands', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines[0]).toMatch(/^--kill-replica-cmd still running \(\d+ s of 10 s\): sleep 1\.3$/);
   });
+
+  it('kill the whole process group on overrun, so that a child holding the output open does not keep the command running', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-fault-cmd-'));
+    try {
+      const pidFile = path.join(dir, 'child.pid');
+      const run = await execCommand('--kill-store-cmd', `sleep 30 & echo $! > ${pidFile}; wait`, { env: process.env, timeoutMs: 500 });
+      expect(run).toMatchObject({ exit: 'timeout', ok: false });
+      expect(run.endAt - run.startAt).toBeLessThan(3_000);
+      const child = Number(await readFile(pidFile, 'utf8'));
+      expect(alive(child), `the shell's child ${child} after the timeout`).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stop at once, group and all, when the run is interrupted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('interrupted')), 300);
+    const startedAt = Date.now();
+    await expect(execCommand('--verify-cmd', 'sleep 30 & wait', { env: process.env, signal: controller.signal })).rejects.toThrow('interrupted');
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
+
+  it('get exactly the environment they are given, and say so when the shell cannot be started', async () => {
+    const run = await execCommand('--verify-cmd', 'echo "${HOME-unset}"', { env: { PATH: process.env.PATH } });
+    expect(run).toMatchObject({ exit: 'exit 0', output: 'unset', ok: true });
+    await expect(execCommand('--verify-cmd', 'true', { env: process.env, cwd: '/nonexistent-hactl-dir' })).rejects.toThrow(/^--verify-cmd: could not run "true": .*ENOENT/);
+  });
 });
+
+/** Whether a process still exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}

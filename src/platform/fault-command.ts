@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { EnvironmentError } from './errors.js';
 
 /** The `{field}`s a fault command may use (--kill-replica-cmd and friends). */
@@ -63,47 +62,70 @@ export interface CommandOptions {
  * overruns its time or the run is interrupted, and says how it went. Never throws for the
  * command's own failure (a --verify-cmd that exits 1 is an answer); only for one that could not
  * be started, or for the run being interrupted.
+ *
+ * execa runs it: cancellation by one signal (the run's, or the time limit's), stdout and stderr
+ * interleaved in one stream, how it ended. By hand, because execa signals only the process it
+ * started: the kill of the whole group (a shell's children would otherwise outlive it, and hold
+ * its output open so that it never ends), and the kill when hactl exits (execa's own `cleanup`
+ * leaves a detached process alone).
  */
 export async function execCommand(flag: string, command: string, options: CommandOptions): Promise<CommandRun> {
+  // Loaded when first needed: hactl commands that run nothing (report, --help) do not pay its import;
+  // before the command's clock starts, which the report's fault timeline uses.
+  const { execa } = await import('execa');
   const timeoutMs = options.timeoutMs ?? FAULT_COMMAND_TIMEOUT_MS;
   const startAt = Date.now();
-  const child = spawn('/bin/sh', ['-c', command], { env: options.env, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const overrun = new AbortController();
+  const cancelSignal = options.signal ? AbortSignal.any([options.signal, overrun.signal]) : overrun.signal;
+  const subprocess = execa('/bin/sh', ['-c', command], {
+    env: options.env,
+    // The environment is the one given, exactly: a config file's run may not pass all of hactl's own.
+    extendEnv: false,
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    stdin: 'ignore',
+    all: true,
+    // Only the tail is kept: a chatty command must neither fill memory nor be killed for its output.
+    buffer: false,
+    detached: true,
+    cancelSignal,
+    killSignal: 'SIGKILL',
+    forceKillAfterDelay: false,
+    reject: false,
+  });
   let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  subprocess.all?.on('data', (chunk: Buffer | string) => (output = (output + chunk.toString()).slice(-OUTPUT_TAIL_BYTES)));
   const killGroup = () => {
+    if (subprocess.pid === undefined) return;
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-subprocess.pid, 'SIGKILL');
     } catch {
       // gone already
     }
   };
-  let overran = false;
-  const timer = setTimeout(() => {
-    overran = true;
-    killGroup();
-  }, timeoutMs);
+  const timer = setTimeout(() => overrun.abort(), timeoutMs);
   const progress = options.onProgress
     ? setInterval(() => {
         const seconds = Math.round((Date.now() - startAt) / 1000);
         options.onProgress!(`${flag} still running (${seconds} s of ${Math.round(timeoutMs / 1000)} s): ${command}`);
       }, options.progressEveryMs ?? PROGRESS_EVERY_MS)
     : undefined;
-  options.signal?.addEventListener('abort', killGroup, { once: true });
+  cancelSignal.addEventListener('abort', killGroup, { once: true });
   process.once('exit', killGroup);
   try {
-    const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once('error', (error) => reject(new EnvironmentError(`${flag}: could not run "${command}": ${error.message}`)));
-      child.once('close', (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
-    });
+    const result = await subprocess;
     options.signal?.throwIfAborted();
-    const exit = overran ? 'timeout' : (signal ?? `exit ${code}`);
-    return { flag, command, startAt, endAt: Date.now(), exit, output: output.trim().slice(-OUTPUT_EXCERPT_CHARS).trim(), ok: !overran && code === 0 };
+    const overran = overrun.signal.aborted;
+    if (result.failed && !overran && result.exitCode === undefined && result.signal === undefined) {
+      // Neither an exit nor a signal: the shell itself could not be started (a missing cwd, say).
+      const cause = result.cause instanceof Error ? result.cause.message : (result.originalMessage ?? result.shortMessage ?? 'unknown error');
+      throw new EnvironmentError(`${flag}: could not run "${command}": ${cause}`);
+    }
+    const exit = overran ? 'timeout' : (result.signal ?? `exit ${result.exitCode}`);
+    return { flag, command, startAt, endAt: Date.now(), exit, output: output.trim().slice(-OUTPUT_EXCERPT_CHARS).trim(), ok: !overran && result.exitCode === 0 };
   } finally {
     clearTimeout(timer);
     if (progress) clearInterval(progress);
-    options.signal?.removeEventListener('abort', killGroup);
+    cancelSignal.removeEventListener('abort', killGroup);
     process.off('exit', killGroup);
   }
 }

