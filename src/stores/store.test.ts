@@ -63,6 +63,7 @@ describe('replicated stores on docker and in compose', () => {
     expect(dockerReplicationProblem({ name: 'redis', docker: { replicatedByHactl: true } }, replication('sentinel'))).toBe("a replicated redis (a primary, 1 replica(s) and Sentinel's failover) runs on --runtime local only so far");
     expect(dockerReplicationProblem({ name: 'redis', docker: { replicatedByItself: true } }, replication())).toMatch(/hactl's failover\) runs on --runtime local only so far$/);
     expect(dockerReplicationProblem(stores.postgres, replication())).toMatch(/^a replicated postgres .*hactl's failover\) runs on --runtime local only so far$/);
-    expect(dockerReplicationProblem(stores.mongo, replication('election'))).toMatch(/its own election/);
+    expect(dockerReplicationProblem(stores.mongo, replication('election'))).toBeUndefined();
+    expect(dockerReplicationProblem({ name: 'mongo', docker: {} }, replication('election'))).toMatch(/its own election\) runs on --runtime local only so far$/);
   });
 });

@@ -6,6 +6,7 @@ import { dockerReplicationProblem } from '../stores/store.js';
 import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
 import { planTopology } from './plan.js';
 import { sentinelComposeNotes, sentinelRedisContainers } from './sentinel-containers.js';
+import { replicaSetComposeNotes, replicaSetContainers, replicaSetInitContainer } from './mongo-containers.js';
 
 export interface ComposeOptions {
   strategy: StrategyChoice;
@@ -40,9 +41,10 @@ export function composeFile(options: ComposeOptions): string {
   const image = store ? (options.images[store.docker.image.key] ?? store.docker.image.default) : undefined;
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
   const sentinel = store && replication?.decidedBy === 'sentinel' ? sentinelRedisContainers(store.docker, image!, APP_IMAGE, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
-  const replicated = sentinel ?? (store && replication ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
+  const replicaSet = store && replication?.decidedBy === 'election' ? replicaSetContainers(store.docker, image!, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
+  const replicated = sentinel ?? (store && replication && !replicaSet ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
   const endpoint = replicated && 'endpoint' in replicated ? replicated.endpoint : undefined;
-  const storeUrl = storePlan?.url ?? replicated?.url;
+  const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
   const balancer = balancerContainer(topology, APP_IMAGE, placement);
 
@@ -54,8 +56,13 @@ export function composeFile(options: ComposeOptions): string {
   if (endpoint) services[endpoint.plan.service] = { ...service(endpoint.plan, [replicated!.nodes[0]!.plan.service]), ...build(options) };
   // The Sentinels resolve the primary's link by name when they read their config: it must exist by then.
   for (const { plan } of sentinel?.sentinels ?? []) services[plan.service] = service(plan, [sentinel!.nodes[0]!.plan.service, sentinel!.nodes[0]!.link.plan.service]);
-  const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
-  for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...build(options) };
+  for (const { plan } of replicaSet?.members ?? []) services[plan.service] = service(plan, []);
+  const init = replicaSet && replicaSetInitContainer(replicaSet, image!);
+  if (init) services[init.service] = { ...service(init, replicaSet!.members.map(({ plan }) => plan.service)), restart: 'no' };
+  const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : init ? [init.service] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
+  // A demo app that finds no primary within 2 s exits: until mongo-init's set has elected one, Compose starts it again.
+  const restart = init ? { restart: 'on-failure' } : {};
+  for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...build(options), ...restart };
   services.balancer = {
     ...service(balancer, replicas.map((replica) => replica.service)),
     ...build(options),
@@ -72,6 +79,7 @@ export function composeFile(options: ComposeOptions): string {
     `  curl -c jar -H 'content-type: application/json' -d '{"userId":"u1","userNm":"Kim"}' 127.0.0.1:${options.port}/login`,
     `  curl -b jar 127.0.0.1:${options.port}/session`,
     ...(sentinel ? sentinelComposeNotes(sentinel) : []),
+    ...(replicaSet ? replicaSetComposeNotes(replicaSet) : []),
     ...(endpoint
       ? [
           `The store is a primary (${replicated!.nodes[0]!.plan.service}) and ${replicated!.nodes.length - 1} replica${replicated!.nodes.length === 2 ? '' : 's'} started with --replicaof, each reached by the`,
