@@ -14,6 +14,8 @@ import { connectEngine, engineCall, type Engine } from './docker/engine.js';
 import { waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { ContainerSet } from './docker/container-set.js';
 import { startReplicatedRedisContainers } from './docker/replicated-redis.js';
+import { startSentinelRedisContainers } from './docker/sentinel-redis.js';
+import { startReplicaSetContainers } from './docker/replica-set-mongo.js';
 import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
@@ -128,7 +130,9 @@ export class DockerRuntime implements Runtime {
       const problem = dockerReplicationProblem(store, storeOptions);
       if (problem) throw new EnvironmentError(`${problem}; run its variant there`);
       const { engine, containers, placement, appImage, signal } = this;
-      return startReplicatedRedisContainers({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
+      const decider = storeOptions.replication.decidedBy;
+      const start = decider === 'sentinel' ? startSentinelRedisContainers : decider === 'election' ? startReplicaSetContainers : startReplicatedRedisContainers;
+      return start({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
     }
     return this.startStoreContainer(store, image, storeOptions);
   }

@@ -41,8 +41,8 @@ describe('a mongo replica set, planned', () => {
   it('is three members with w: 1 (replica-set) or w: majority (replica-set-majority); the default variant is one node', () => {
     const options = (name: string) => mongoStrategy.storeOptions!(mongoStrategy.variants.find((variant) => variant.name === name)!);
     expect(options('default')).toEqual({});
-    expect(options('replica-set')).toEqual({ replication: { replicas: 2, mode: 'async', profile: 'fast' } });
-    expect(options('replica-set-majority')).toEqual({ replication: { replicas: 2, mode: 'sync', profile: 'fast' } });
+    expect(options('replica-set')).toEqual({ replication: { replicas: 2, mode: 'async', profile: 'fast', decidedBy: 'election' } });
+    expect(options('replica-set-majority')).toEqual({ replication: { replicas: 2, mode: 'sync', profile: 'fast', decidedBy: 'election' } });
   });
 });
 

@@ -25,9 +25,9 @@ import {
   type WatchState,
 } from './mongo-replica-set.js';
 import { serverProcessNode } from './server-process.js';
-import type { FailoverEvent, LocalStoreContext, ReplicaLag, ReplicationOptions, RunningStore, StoreNode } from './store.js';
+import type { FailoverEvent, FailoverTimings, LocalStoreContext, ReplicaLag, ReplicationOptions, RunningStore, StoreNode, StoreNodeControls } from './store.js';
 
-const READY_TIMEOUT_MS = 30_000;
+export const READY_TIMEOUT_MS = 30_000;
 /** Initiating a set and its first election; a loaded machine's mongod is slow to elect. */
 const ELECTED_TIMEOUT_MS = 60_000;
 /** replSetInitiate checks that every member answers before it accepts the config. */
@@ -35,13 +35,13 @@ const INITIATE_TIMEOUT_MS = 30_000;
 /** A member that rejoins may roll back writes the others never had before it is SECONDARY again. */
 const REJOIN_TIMEOUT_MS = 60_000;
 /** One question to one member: short, so that a dead member costs a poll little. */
-const ASK_TIMEOUT_MS = 1_000;
+export const ASK_TIMEOUT_MS = 1_000;
 /** How often hactl asks every member how it stands: the resolution of the failover's timeline. */
 const WATCH_INTERVAL_MS = 100;
 /** How long a member gets to shut down cleanly at teardown before it is killed. */
 const MEMBER_STOP_GRACE_MS = 5_000;
 /** The database the app is given, as the one-node store's URL names it. */
-const DATABASE = 'hactl';
+export const DATABASE = 'hactl';
 
 /** What the mongo store module gives this topology. */
 export interface MongodServer {
@@ -124,15 +124,7 @@ export async function startReplicaSet(context: LocalStoreContext, server: Mongod
       servers.set(node, await serverProcessNode(launch(node), MEMBER_STOP_GRACE_MS));
     }
 
-    // Its own client: replSetInitiate reaches every member before it answers, longer than a poll's question may take.
-    const initiator = new MongoClient(memberUrl(members[0]!), { serverSelectionTimeoutMS: INITIATE_TIMEOUT_MS, connectTimeoutMS: INITIATE_TIMEOUT_MS, socketTimeoutMS: INITIATE_TIMEOUT_MS });
-    try {
-      await initiator.db('admin').command({ replSetInitiate: replicaSetConfig(setName, members, timings) });
-    } catch (error) {
-      throw new EnvironmentError(`replSetInitiate on mongod ${nodes[0]!.id} failed: ${errorMessage(error)}`);
-    } finally {
-      await settleWithin(initiator.close(), 5_000, undefined).catch(() => undefined);
-    }
+    await initiate(MongoClient, members[0]!, nodes[0]!, replicaSetConfig(setName, members, timings));
     const primary = await waitForElected(clients, members, nodes, context.signal);
     // The plan's node-1 is usually the one elected; when another is, the roles say what is.
     for (const node of nodes) node.role = node === primary ? 'primary' : 'replica';
@@ -142,28 +134,20 @@ export async function startReplicaSet(context: LocalStoreContext, server: Mongod
 
     for (const node of nodes) {
       const started = servers.get(node)!;
-      let killed: { at: number; wasPrimary: boolean } | undefined;
-      node.controls = {
+      node.controls = memberControls(node, owned, {
+        timings,
+        signal: context.signal,
         async kill(signal) {
-          killed = { at: Date.now(), wasPrimary: owned.primary() === node };
           running.delete(node);
           await started.controls.kill(signal);
         },
-        async start() {
-          // Back only after the others elected a new primary: a member restarted first could win the election itself, and no failover would be measured.
-          if (owned.primary() === node) {
-            const bound = failoverBoundMs(timings);
-            const elected = await owned.waitFor('promoted', killed?.at ?? Date.now(), bound, context.signal);
-            if (!elected) throw new EnvironmentError(`no other member of the replica set was elected primary within ${bound} ms of ${node.id}'s kill, so it cannot rejoin as a secondary`);
-          }
+        async restart() {
           await started.controls.start();
           await waitForSecondary(clients, memberOf(node), node, context.signal);
-          owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primary().id}`);
-          killed = undefined;
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
-      };
+      });
     }
 
     const url = replicaSetUrl(setName, members, DATABASE, replication.mode);
@@ -194,10 +178,61 @@ export async function startReplicaSet(context: LocalStoreContext, server: Mongod
 }
 
 /**
+ * A member's kill and start, on any runtime: a killed primary comes back only once the others
+ * elected a new one (first, it could win the election itself and no failover would be measured),
+ * and `restart` resolves once it is a secondary again (with its data: a member keeps its own).
+ */
+export function memberControls(
+  node: StoreNode,
+  watch: ReplicaSetWatch,
+  options: {
+    timings: FailoverTimings;
+    signal?: AbortSignal | undefined;
+    /** Marks the member not running (the watch asks only running members), then kills it. */
+    kill(signal: NodeJS.Signals): Promise<void>;
+    restart(): Promise<void>;
+    pause(): Promise<void>;
+    unpause(): Promise<void>;
+  },
+): StoreNodeControls {
+  let killed: { at: number; wasPrimary: boolean } | undefined;
+  return {
+    async kill(signal) {
+      killed = { at: Date.now(), wasPrimary: watch.primary() === node };
+      await options.kill(signal);
+    },
+    async start() {
+      if (watch.primary() === node) {
+        const bound = failoverBoundMs(options.timings);
+        const elected = await watch.waitFor('promoted', killed?.at ?? Date.now(), bound, options.signal);
+        if (!elected) throw new EnvironmentError(`no other member of the replica set was elected primary within ${bound} ms of ${node.id}'s kill, so it cannot rejoin as a secondary`);
+      }
+      await options.restart();
+      watch.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${watch.primary().id}`);
+      killed = undefined;
+    },
+    pause: options.pause,
+    unpause: options.unpause,
+  };
+}
+
+/** replSetInitiate on `member`, with a client of its own: the command reaches every member before it answers, longer than a poll's question may take. */
+export async function initiate(Client: typeof MongoClient, member: Member, node: StoreNode, config: ReturnType<typeof replicaSetConfig>): Promise<void> {
+  const initiator = new Client(memberUrl(member), { serverSelectionTimeoutMS: INITIATE_TIMEOUT_MS, connectTimeoutMS: INITIATE_TIMEOUT_MS, socketTimeoutMS: INITIATE_TIMEOUT_MS });
+  try {
+    await initiator.db('admin').command({ replSetInitiate: config });
+  } catch (error) {
+    throw new EnvironmentError(`replSetInitiate on mongod ${node.id} failed: ${errorMessage(error)}`);
+  } finally {
+    await settleWithin(initiator.close(), 5_000, undefined).catch(() => undefined);
+  }
+}
+
+/**
  * One client per member, connected to it alone (directConnection): a question about a member's
  * state must reach that member, never whichever the driver would select.
  */
-class MemberClients {
+export class MemberClients {
   create: ((url: string) => MongoClient) | undefined;
   private readonly open = new Map<string, MongoClient>();
 
@@ -249,12 +284,12 @@ async function ask(clients: MemberClients, member: Member, command: Record<strin
   return settled;
 }
 
-async function ping(clients: MemberClients, member: Member): Promise<boolean> {
+export async function ping(clients: MemberClients, member: Member): Promise<boolean> {
   return (await ask(clients, member, { ping: 1 })) !== undefined;
 }
 
 /** What a member says of itself: its replica set state (replSetGetStatus) and whether it takes writes (hello). */
-async function askMember(clients: MemberClients, member: Member): Promise<MemberPoll['answer']> {
+export async function askMember(clients: MemberClients, member: Member): Promise<MemberPoll['answer']> {
   const [status, hello] = await Promise.all([ask(clients, member, { replSetGetStatus: 1 }), ask(clients, member, { hello: 1 })]);
   const parsed = parseSetStatus(status);
   if (!parsed) return undefined;
@@ -266,7 +301,7 @@ async function askMember(clients: MemberClients, member: Member): Promise<Member
 }
 
 /** Waits until one member is primary and every other secondary: a set that can take a majority write. */
-async function waitForElected(clients: MemberClients, members: readonly Member[], nodes: readonly StoreNode[], signal: AbortSignal | undefined): Promise<StoreNode> {
+export async function waitForElected(clients: MemberClients, members: readonly Member[], nodes: readonly StoreNode[], signal: AbortSignal | undefined): Promise<StoreNode> {
   let last = 'no answer';
   return pollUntil(
     async () => {
@@ -280,7 +315,7 @@ async function waitForElected(clients: MemberClients, members: readonly Member[]
   );
 }
 
-async function waitForSecondary(clients: MemberClients, member: Member, node: StoreNode, signal: AbortSignal | undefined): Promise<void> {
+export async function waitForSecondary(clients: MemberClients, member: Member, node: StoreNode, signal: AbortSignal | undefined): Promise<void> {
   let last = 'no answer';
   await pollUntil(
     async () => {
@@ -293,13 +328,13 @@ async function waitForSecondary(clients: MemberClients, member: Member, node: St
 }
 
 /** Each secondary's lag as the primary sees it; an empty list when the primary did not answer (no figure, rather than a wrong one). */
-async function lagOf(clients: MemberClients, primary: Member, idOf: (name: string) => string | undefined): Promise<ReplicaLag[]> {
+export async function lagOf(clients: MemberClients, primary: Member, idOf: (name: string) => string | undefined): Promise<ReplicaLag[]> {
   const status: SetStatus | undefined = parseSetStatus(await ask(clients, primary, { replSetGetStatus: 1 }));
   return (status && lagFromStatus(status, idOf)) ?? [];
 }
 
 /** Documents in the app's database, asked of the primary (a secondary may be behind). */
-async function countOnPrimary(clients: MemberClients, primary: Member): Promise<number> {
+export async function countOnPrimary(clients: MemberClients, primary: Member): Promise<number> {
   const db = clients.of(primary).db(DATABASE);
   let documents = 0;
   for (const collection of await db.listCollections({}, { nameOnly: true }).toArray()) {
@@ -314,7 +349,7 @@ async function countOnPrimary(clients: MemberClients, primary: Member): Promise<
  * member how it stands and records the steps it sees (watchStep), the most members taking writes
  * at once, and the roles of the store's nodes as they change.
  */
-class ReplicaSetWatch {
+export class ReplicaSetWatch {
   private readonly steps = new FailoverLog();
   private state: WatchState;
   private primariesAtOnce = 1;

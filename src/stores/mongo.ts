@@ -47,6 +47,7 @@ export const mongo: StoreModule = {
   },
   docker: {
     image: { key: 'mongo', default: 'mongo:7' },
+    replicatedByItself: true,
     port: 27017,
     container: ({ host, port }) => ({ command: ['mongod', '--port', String(port), '--bind_ip', host], env: {} }),
     url: (host, port) => `mongodb://${host}:${port}/hactl`,

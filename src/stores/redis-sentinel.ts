@@ -1,7 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { FailoverLog } from './replication/failover-log.js';
 import path from 'node:path';
 import { formatSentinelUrl } from '../app/stores/sentinel-url.js';
+import type { FaultProxyControl } from '../faults/control.js';
 import { startLocalFaultProxy, type LocalFaultProxy } from '../faults/local-proxy.js';
 import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { freePorts } from '../platform/ports.js';
@@ -13,13 +15,13 @@ import { combineViews, fieldsOf, respCommand, sentinelView, type SentinelView } 
 import { infoFields, redisCommand } from './redis-wire.js';
 import { describeTimings, failoverBoundMs } from './replication/timings.js';
 import { serverProcessNode } from './server-process.js';
-import type { FailoverEvent, FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode, StoreNodePlan } from './store.js';
+import type { FailoverEvent, FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode, StoreNodeControls, StoreNodePlan } from './store.js';
 
 /** The name the Sentinels monitor the primary under: `{redisMasterName}`. */
 export const SENTINEL_MASTER_NAME = 'hactl';
-const SENTINELS = 3;
+export const SENTINELS = 3;
 /** Two of three Sentinels must agree the primary is down; a majority (two) must elect the leader that fails over. */
-const QUORUM = 2;
+export const QUORUM = 2;
 /** How often hactl asks the Sentinels and the data nodes how things stand. */
 const POLL_MS = 100;
 /** Sentinels find their replicas at once but each other by hello messages every 2 s. */
@@ -27,7 +29,7 @@ const SENTINELS_READY_TIMEOUT_MS = 20_000;
 /** Beyond the detection: the odown vote, the leader's election (started up to 1 s apart on purpose), the promotion. */
 const ELECTION_SLACK_MS = 5_000;
 
-interface SentinelProfile {
+export interface SentinelProfile {
   downAfterMs: number;
   failoverTimeoutMs: number;
   /**
@@ -81,14 +83,22 @@ export function sentinelNodes(replication: ReplicationOptions): readonly StoreNo
   return [...replicatedNodes(replication), ...Array.from({ length: SENTINELS }, (_, i) => ({ id: `sentinel-${i + 1}`, role: 'sentinel' as const }))];
 }
 
-/** A Sentinel's configuration file: Sentinel rewrites it as it learns, so each has its own, under the run's directory. */
-export function sentinelConfig(port: number, dir: string, primary: { host: string; port: number }, profile: SentinelProfile): string {
+/**
+ * A Sentinel's configuration file: Sentinel rewrites it as it learns, so each has its own. A
+ * primary named by a host name (a container's service name) needs Sentinel to resolve names, and
+ * to give them out as names: an address that a replaced container's new IP would make stale, or
+ * that a client on another network could not use, is what the name avoids.
+ */
+export function sentinelConfig(listen: { host: string; port: number }, dir: string, primary: { host: string; port: number }, profile: SentinelProfile): string {
+  const byName = net.isIP(primary.host) === 0;
   return [
-    `port ${port}`,
-    'bind 127.0.0.1',
+    `port ${listen.port}`,
+    `bind ${listen.host}`,
     'protected-mode no',
     'daemonize no',
     `dir ${JSON.stringify(dir)}`,
+    // Before `monitor`, which resolves its host when read.
+    ...(byName ? ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes'] : []),
     `sentinel monitor ${SENTINEL_MASTER_NAME} ${primary.host} ${primary.port} ${QUORUM}`,
     `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} ${profile.downAfterMs}`,
     `sentinel failover-timeout ${SENTINEL_MASTER_NAME} ${profile.failoverTimeoutMs}`,
@@ -164,7 +174,7 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
       // Written once: a restarted Sentinel reads back what it rewrote there (the current primary, its peers).
       if (!configured.has(node)) {
         configured.add(node);
-        await writeFile(file, sentinelConfig(portOf(node), dir, { host: '127.0.0.1', port: linkPort(primary) }, profile));
+        await writeFile(file, sentinelConfig({ host: '127.0.0.1', port: portOf(node) }, dir, { host: '127.0.0.1', port: linkPort(primary) }, profile));
       }
       const port = portOf(node);
       const process = await waitUntilReady(
@@ -172,13 +182,10 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
         () => server.ping('127.0.0.1', port),
         { what: `redis Sentinel ${node.id} on 127.0.0.1:${port}`, timeoutMs: READY_TIMEOUT_MS, intervalMs: 20, signal: context.signal },
       );
-      // Not kept in its config file: set on every start.
-      if (profile.debug) {
-        await redisCommand('127.0.0.1', port, ['SENTINEL', 'DEBUG', 'info-period', String(profile.debug.infoPeriodMs), 'ping-period', String(profile.debug.pingPeriodMs)]).catch(async (error: unknown) => {
-          await process.stop();
-          throw new EnvironmentError(`redis Sentinel ${node.id} refused its periods: ${errorMessage(error)}`);
-        });
-      }
+      await setSentinelPeriods(node, { host: '127.0.0.1', port }, profile).catch(async (error: unknown) => {
+        await process.stop();
+        throw error;
+      });
       running.add(node);
       return process;
     };
@@ -207,41 +214,34 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
         },
       };
     }
-    await sentinelsReady(sentinels, portOf, dataCount - 1, context.signal);
+    await sentinelsReady(sentinels, (node) => ({ host: '127.0.0.1', port: portOf(node) }), dataCount - 1, context.signal);
 
-    const byAddress = new Map(dataNodes.flatMap((node) => [[`127.0.0.1:${linkPort(node)}`, node] as const, [`127.0.0.1:${portOf(node)}`, node] as const]));
-    const owned = (watcher = new SentinelWatcher(primary, dataNodes, sentinels, { portOf, linkPort, byAddress, running: (node) => running.has(node) }));
+    const serverAt = (node: StoreNode) => ({ host: '127.0.0.1', port: portOf(node) });
+    const owned = (watcher = new SentinelWatcher(primary, dataNodes, sentinels, {
+      sentinel: serverAt,
+      server: serverAt,
+      announced: (node) => ({ host: '127.0.0.1', port: linkPort(node) }),
+      running: (node) => running.has(node),
+    }));
     owned.start();
 
-    const rejoinBoundMs = failoverBoundMs(timings) + ELECTION_SLACK_MS;
     for (const node of dataNodes) {
       const started = servers.get(node)!;
-      let killed: { at: number; wasPrimary: boolean } | undefined;
-      node.controls = {
+      node.controls = sentinelDataControls(node, owned, {
+        timings,
+        signal: context.signal,
         async kill(signal) {
-          killed = { at: Date.now(), wasPrimary: owned.primaryNode() === node };
           running.delete(node);
           await started.controls.kill(signal);
         },
-        async start() {
-          // Back only as a replica of the primary the Sentinels chose: first they must have chosen one.
-          if (owned.primaryNode() === node) {
-            const promoted = await owned.waitFor('promoted', killed?.at ?? Date.now(), rejoinBoundMs, context.signal);
-            if (!promoted) throw new EnvironmentError(`the Sentinels promoted no replica of ${node.id} within ${rejoinBoundMs} ms (${owned.lastSentinelAnswer()}), so it cannot rejoin as one`);
-          }
-          owned.restarting.add(node);
-          try {
-            await started.controls.start();
-            await waitForSync(node, { host: '127.0.0.1', port: portOf(node) }, context.signal);
-            owned.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${owned.primaryNode().id}`);
-          } finally {
-            owned.restarting.delete(node);
-          }
-          killed = undefined;
+        // Its launch reads the primary the Sentinels name: it starts with --replicaof that one's link.
+        async rejoin() {
+          await started.controls.start();
+          await waitForSync(node, serverAt(node), context.signal);
         },
         pause: started.controls.pause,
         unpause: started.controls.unpause,
-      };
+      });
     }
 
     const url = formatSentinelUrl({
@@ -269,7 +269,7 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
           // A replica that left its link (re-pointed at a node's own port) would not be delayed: no figure rests on that.
           if (ms > 0) {
             await owned.checkLinksInUse();
-            await onlyReplicationOnLink(owned.primaryNode(), portOf, links);
+            await onlyReplicationOnLink(owned.primaryNode(), { host: '127.0.0.1', port: portOf(owned.primaryNode()) }, links.get(owned.primaryNode())?.control);
           }
           await Promise.all([...links.values()].map((link) => link.control.setToxic(ms > 0 ? { type: 'latency', latencyMs: ms, dropOnClose: true } : undefined)));
         },
@@ -282,12 +282,23 @@ export async function startSentinelRedis(context: LocalStoreContext, server: Red
   }
 }
 
+/**
+ * Sentinel's internal periods (see SentinelProfile.debug), which its config file does not keep:
+ * set on every start, through the address hactl reaches the Sentinel at.
+ */
+export async function setSentinelPeriods(node: StoreNode, at: Address, profile: SentinelProfile): Promise<void> {
+  if (!profile.debug) return;
+  await redisCommand(at.host, at.port, ['SENTINEL', 'DEBUG', 'info-period', String(profile.debug.infoPeriodMs), 'ping-period', String(profile.debug.pingPeriodMs)]).catch((error: unknown) => {
+    throw new EnvironmentError(`redis Sentinel ${node.id} refused its periods: ${errorMessage(error)}`);
+  });
+}
+
 /** Waits until every Sentinel knows the primary, its replicas and the two other Sentinels: before that, no quorum could fail it over. */
-async function sentinelsReady(sentinels: readonly StoreNode[], portOf: (node: StoreNode) => number, replicas: number, signal: AbortSignal | undefined): Promise<void> {
+export async function sentinelsReady(sentinels: readonly StoreNode[], at: (node: StoreNode) => Address, replicas: number, signal: AbortSignal | undefined): Promise<void> {
   let last = 'no answer';
   await pollUntil(
     async () => {
-      const views = await Promise.all(sentinels.map((node) => askSentinel(portOf(node))));
+      const views = await Promise.all(sentinels.map((node) => askSentinel(at(node))));
       last = views.map((view, i) => `${sentinels[i]!.id}: ${view ? `${view.replicas} replicas, ${view.otherSentinels} other Sentinels` : 'no answer'}`).join('; ');
       return views.every((view) => view && view.replicas >= replicas && view.otherSentinels >= sentinels.length - 1) ? true : undefined;
     },
@@ -295,20 +306,34 @@ async function sentinelsReady(sentinels: readonly StoreNode[], portOf: (node: St
   );
 }
 
-async function askSentinel(port: number): Promise<SentinelView | undefined> {
+async function askSentinel(at: Address): Promise<SentinelView | undefined> {
   try {
-    return sentinelView(fieldsOf(await respCommand('127.0.0.1', port, ['SENTINEL', 'MASTER', SENTINEL_MASTER_NAME], 500)));
+    return sentinelView(fieldsOf(await respCommand(at.host, at.port, ['SENTINEL', 'MASTER', SENTINEL_MASTER_NAME], 500)));
   } catch {
     return undefined;
   }
 }
 
+type Address = { host: string; port: number };
+
+/** How hactl reaches the Sentinels and the data nodes, and the address the Sentinels know each data node by. */
+export interface SentinelReach {
+  sentinel(node: StoreNode): Address;
+  server(node: StoreNode): Address;
+  /** The node's replication link, as the node announces it and the Sentinels give it out. */
+  announced(node: StoreNode): Address;
+  running(node: StoreNode): boolean;
+}
+
+const addressOf = (at: Address) => `${at.host}:${at.port}`;
+
 /**
  * What the Sentinels did, told as the failover steps hactl's own controller reports: a poll every
  * 100 ms of the first Sentinel that answers (the primary it names, its o_down flag) and of every
- * running data node's role (who replicates from whom; two primaries at once).
+ * running data node's role (who replicates from whom; two primaries at once). The same watcher
+ * for processes and containers: only the addresses differ.
  */
-class SentinelWatcher {
+export class SentinelWatcher {
   private readonly steps = new FailoverLog();
   private current: StoreNode;
   private downSeen = false;
@@ -319,14 +344,17 @@ class SentinelWatcher {
   private lastAnswer = 'not asked yet';
   /** Nodes hactl is starting again: their return is recorded by their start, not here. */
   readonly restarting = new Set<StoreNode>();
+  /** A data node by the address a Sentinel may name it by: its link, or its own. */
+  private readonly byAddress: ReadonlyMap<string, StoreNode>;
 
   constructor(
     primary: StoreNode,
     private readonly dataNodes: readonly StoreNode[],
     private readonly sentinels: readonly StoreNode[],
-    private readonly at: { portOf(node: StoreNode): number; linkPort(node: StoreNode): number; byAddress: ReadonlyMap<string, StoreNode>; running(node: StoreNode): boolean },
+    private readonly at: SentinelReach,
   ) {
     this.current = primary;
+    this.byAddress = new Map(dataNodes.flatMap((node) => [[addressOf(at.announced(node)), node] as const, [addressOf(at.server(node)), node] as const]));
   }
 
   primaryNode(): StoreNode {
@@ -365,13 +393,14 @@ class SentinelWatcher {
 
   /** Throws unless every running replica replicates from the primary's link. */
   async checkLinksInUse(): Promise<void> {
-    const primaryLink = this.at.linkPort(this.current);
+    const primaryLink = addressOf(this.at.announced(this.current));
     for (const node of this.dataNodes) {
       if (node === this.current || !this.at.running(node)) continue;
-      const fields = infoFields(await redisCommand('127.0.0.1', this.at.portOf(node), ['INFO', 'replication'], 1_000));
-      const port = Number(fields.get('master_port'));
-      if (fields.get('role') !== 'slave' || port !== primaryLink) {
-        throw new EnvironmentError(`${node.id} does not replicate through ${this.current.id}'s replication link (role ${fields.get('role')}, master port ${fields.get('master_port') ?? 'none'}, link :${primaryLink}): a delay there would not reach it`);
+      const server = this.at.server(node);
+      const fields = infoFields(await redisCommand(server.host, server.port, ['INFO', 'replication'], 1_000));
+      const master = `${fields.get('master_host')}:${fields.get('master_port')}`;
+      if (fields.get('role') !== 'slave' || master !== primaryLink) {
+        throw new EnvironmentError(`${node.id} does not replicate through ${this.current.id}'s replication link (role ${fields.get('role')}, master ${fields.has('master_host') ? master : 'none'}, link ${primaryLink}): a delay there would not reach it`);
       }
     }
   }
@@ -390,7 +419,7 @@ class SentinelWatcher {
     const primaries = infos.filter(({ node, fields }) => fields?.get('role') === 'master' && this.at.running(node)).length;
     this.primariesAtOnce = Math.max(this.primariesAtOnce, primaries);
     if (!view) return;
-    const named = this.at.byAddress.get(view.address);
+    const named = this.byAddress.get(view.address);
     if (view.primaryDown && !this.downSeen) {
       this.downSeen = true;
       this.record('primary-down', this.current, 'a quorum of Sentinels holds it objectively down (+odown)');
@@ -408,10 +437,10 @@ class SentinelWatcher {
       this.record('endpoint-moved', named, 'the Sentinels name it as primary (+switch-master); clients asking them follow');
     }
     if (!this.steps.events().some((event) => event.kind === 'promoted')) return;
-    const link = this.at.linkPort(this.current);
+    const link = addressOf(this.at.announced(this.current));
     for (const { node, fields } of infos) {
       if (!fields || node === this.current || this.attached.has(node) || this.restarting.has(node)) continue;
-      if (fields.get('role') === 'slave' && Number(fields.get('master_port')) === link && fields.get('master_link_status') === 'up') {
+      if (fields.get('role') === 'slave' && `${fields.get('master_host')}:${fields.get('master_port')}` === link && fields.get('master_link_status') === 'up') {
         this.attached.add(node);
         this.record('replica-attached', node, `to ${this.current.id}`);
       }
@@ -420,8 +449,8 @@ class SentinelWatcher {
 
   private async askSentinels(): Promise<{ address: string; primaryDown: boolean } | undefined> {
     const asked = this.sentinels.filter((node) => this.at.running(node));
-    const views = await Promise.all(asked.map((node) => askSentinel(this.at.portOf(node))));
-    const current = `127.0.0.1:${this.at.linkPort(this.current)}`;
+    const views = await Promise.all(asked.map((node) => askSentinel(this.at.sentinel(node))));
+    const current = addressOf(this.at.announced(this.current));
     const combined = combineViews(views, current);
     this.lastAnswer = asked.map((node, i) => `${node.id}: ${views[i] ? `${views[i]!.address}${views[i]!.objectivelyDown ? ' o_down' : ''}, epoch ${views[i]!.configEpoch}` : 'no answer'}`).join('; ') || 'no Sentinel running';
     return combined;
@@ -429,7 +458,8 @@ class SentinelWatcher {
 
   private async info(node: StoreNode): Promise<Map<string, string> | undefined> {
     try {
-      return infoFields(await redisCommand('127.0.0.1', this.at.portOf(node), ['INFO', 'replication'], 500));
+      const server = this.at.server(node);
+      return infoFields(await redisCommand(server.host, server.port, ['INFO', 'replication'], 500));
     } catch {
       return undefined;
     }
@@ -448,17 +478,16 @@ const LINK_COUNT_GAP_MS = 200;
  * the loss would read near 0 for that reason alone. Counted against the primary's own client
  * list, a few times: an excess that persists is refused, not measured.
  */
-async function onlyReplicationOnLink(primary: StoreNode, portOf: (node: StoreNode) => number, links: ReadonlyMap<StoreNode, LocalFaultProxy>): Promise<void> {
-  const link = links.get(primary);
+export async function onlyReplicationOnLink(primary: StoreNode, server: Address, link: Pick<FaultProxyControl, 'stats'> | undefined): Promise<void> {
   if (!link) return;
   let excess = 0;
   let detail = '';
   for (let count = 0; count < LINK_COUNTS; count++) {
     if (count > 0) await sleep(LINK_COUNT_GAP_MS);
-    const clients = (await redisCommand('127.0.0.1', portOf(primary), ['CLIENT', 'LIST'], 1_000)).split('\n').filter((line) => line.trim() !== '');
+    const clients = (await redisCommand(server.host, server.port, ['CLIENT', 'LIST'], 1_000)).split('\n').filter((line) => line.trim() !== '');
     const replicas = clients.filter((line) => /\bflags=\S*S/.test(line)).length;
     const sentinels = clients.filter((line) => /\bname=sentinel-/.test(line)).length;
-    const { connections } = await link.control.stats();
+    const { connections } = await link.stats();
     excess = connections - replicas - sentinels;
     detail = `${connections} connections through it; ${replicas} replicas and ${sentinels} Sentinel connections at ${primary.id}`;
     if (excess <= 0) return;
@@ -466,4 +495,50 @@ async function onlyReplicationOnLink(primary: StoreNode, portOf: (node: StoreNod
   throw new EnvironmentError(
     `${excess} connections reach ${primary.id} through its replication link besides its replicas' and the Sentinels' (${detail}): the app's own client talks to the primary at the address the Sentinels give, so a delay there would hold its writes too and its loss would read near 0; map the Sentinels' addresses to the nodes' own ports (as the demo app's client does, with the map= of {redisUrl}), or run replica-lag on redis:replica`,
   );
+}
+
+/**
+ * A data node's kill and start under Sentinel, on any runtime: a killed primary comes back only
+ * once the Sentinels promoted another, and always as a replica of the primary they name (`rejoin`
+ * makes it one: a restart or a new container with --replicaof that one's link); its return is
+ * recorded by hactl, not by the watcher, which would see it attach before it caught up.
+ */
+export function sentinelDataControls(
+  node: StoreNode,
+  watcher: SentinelWatcher,
+  options: {
+    timings: FailoverTimings;
+    signal?: AbortSignal | undefined;
+    /** Marks the node not running (the watcher asks only running nodes), then kills it. */
+    kill(signal: NodeJS.Signals): Promise<void>;
+    rejoin(primary: StoreNode): Promise<void>;
+    pause(): Promise<void>;
+    unpause(): Promise<void>;
+  },
+): StoreNodeControls {
+  const rejoinBoundMs = failoverBoundMs(options.timings) + ELECTION_SLACK_MS;
+  let killed: { at: number; wasPrimary: boolean } | undefined;
+  return {
+    async kill(signal) {
+      killed = { at: Date.now(), wasPrimary: watcher.primaryNode() === node };
+      await options.kill(signal);
+    },
+    async start() {
+      // Back only as a replica of the primary the Sentinels chose: first they must have chosen one.
+      if (watcher.primaryNode() === node) {
+        const promoted = await watcher.waitFor('promoted', killed?.at ?? Date.now(), rejoinBoundMs, options.signal);
+        if (!promoted) throw new EnvironmentError(`the Sentinels promoted no replica of ${node.id} within ${rejoinBoundMs} ms (${watcher.lastSentinelAnswer()}), so it cannot rejoin as one`);
+      }
+      watcher.restarting.add(node);
+      try {
+        await options.rejoin(watcher.primaryNode());
+        watcher.record(killed?.wasPrimary ? 'rejoined-as-replica' : 'replica-attached', node, `to ${watcher.primaryNode().id}`);
+      } finally {
+        watcher.restarting.delete(node);
+      }
+      killed = undefined;
+    },
+    pause: options.pause,
+    unpause: options.unpause,
+  };
 }

@@ -51,6 +51,7 @@ export const redis: StoreModule = {
   docker: {
     image: { key: 'redis', default: 'redis:7' },
     replicatedByHactl: true,
+    replicatedByItself: true,
     port: 6379,
     container: ({ host, port }, options) => ({ command: ['redis-server', ...serverArgs(host, port, options)], env: {} }),
     url: (host, port) => `redis://${host}:${port}`,

@@ -55,11 +55,15 @@ describe('a one-node store', () => {
 describe('replicated stores on docker and in compose', () => {
   const replication = (decidedBy?: 'hactl' | 'sentinel' | 'election') => ({ replication: { replicas: 1, mode: 'async' as const, profile: 'fast' as const, ...(decidedBy ? { decidedBy } : {}) } });
 
-  it("run there only where the store's containers exist for hactl's own failover", () => {
+  it("run there only where the store's containers exist for the topology's decider (hactl's failover, or the store's own)", () => {
     expect(dockerReplicationProblem(stores.redis, {})).toBeUndefined();
     expect(dockerReplicationProblem(stores.redis, replication())).toBeUndefined();
-    expect(dockerReplicationProblem(stores.redis, replication('sentinel'))).toBe("a replicated redis (a primary, 1 replica(s) and Sentinel's failover) runs on --runtime local only so far");
+    expect(dockerReplicationProblem(stores.redis, replication('sentinel'))).toBeUndefined();
+    // A recipe with containers for hactl's failover only is not thereby one for Sentinel's.
+    expect(dockerReplicationProblem({ name: 'redis', docker: { replicatedByHactl: true } }, replication('sentinel'))).toBe("a replicated redis (a primary, 1 replica(s) and Sentinel's failover) runs on --runtime local only so far");
+    expect(dockerReplicationProblem({ name: 'redis', docker: { replicatedByItself: true } }, replication())).toMatch(/hactl's failover\) runs on --runtime local only so far$/);
     expect(dockerReplicationProblem(stores.postgres, replication())).toMatch(/^a replicated postgres .*hactl's failover\) runs on --runtime local only so far$/);
-    expect(dockerReplicationProblem(stores.mongo, replication('election'))).toMatch(/its own election/);
+    expect(dockerReplicationProblem(stores.mongo, replication('election'))).toBeUndefined();
+    expect(dockerReplicationProblem({ name: 'mongo', docker: {} }, replication('election'))).toMatch(/its own election\) runs on --runtime local only so far$/);
   });
 });

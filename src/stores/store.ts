@@ -222,11 +222,11 @@ export interface RunningStore {
 }
 
 /** Why the docker runtime and compose cannot run this replicated store, or undefined when they can (or it is one node). */
-export function dockerReplicationProblem(store: { name: string; docker: Pick<DockerStoreRecipe, 'replicatedByHactl'> }, options: StoreOptions): string | undefined {
+export function dockerReplicationProblem(store: { name: string; docker: Pick<DockerStoreRecipe, 'replicatedByHactl' | 'replicatedByItself'> }, options: StoreOptions): string | undefined {
   const replication = options.replication;
   if (!replication) return undefined;
   const decider = replication.decidedBy ?? 'hactl';
-  if (store.docker.replicatedByHactl && decider === 'hactl') return undefined;
+  if (decider === 'hactl' ? store.docker.replicatedByHactl : store.docker.replicatedByItself) return undefined;
   const failover = decider === 'sentinel' ? 'Sentinel\'s failover' : decider === 'election' ? 'its own election' : "hactl's failover";
   return `a replicated ${store.name} (a primary, ${replication.replicas} replica(s) and ${failover}) runs on --runtime local only so far`;
 }
@@ -296,6 +296,8 @@ export interface DockerStoreRecipe {
    * needs its own containers, and is refused until it has them.
    */
   replicatedByHactl?: true;
+  /** Whether they can run it replicated with its own decider (Sentinel's containers, a replica set's members). */
+  replicatedByItself?: true;
   /** The port the server listens on in its own network namespace, on a bridge network. */
   port: number;
   /** How to run it listening on host:port: the command (after the image's entrypoint) and environment. */

@@ -12,7 +12,7 @@ export const mongo = defineStrategy({
   store: 'mongo',
   // Three members (a primary and two secondaries, as DocumentDB's smallest highly available cluster) and the fast profile until --store-replicas and --failover-profile say otherwise (topology/plan.ts).
   // The write concern goes to the app in the replica-set URL (w=1, w=majority), which any app's driver reads.
-  storeOptions: (variant) => (variant.replication ? { replication: { replicas: 2, mode: variant.replication, profile: 'fast' } } : {}),
+  storeOptions: (variant) => (variant.replication ? { replication: { replicas: 2, mode: variant.replication, profile: 'fast', decidedBy: 'election' } } : {}),
   appStore: 'mongo',
   sticky: false,
   replicaFields: [storeUrlField('mongoUrl')],

@@ -59,8 +59,53 @@ describe('compose files', () => {
   });
 });
 
+describe('redis:sentinel in a compose file', () => {
+  it('writes the nodes announcing their links, three Sentinels that find the primary by its link\'s service name, and apps asking the Sentinels', () => {
+    const text = composeFile({ strategy: choose('redis:sentinel'), replicas: 2, port: 8080, images: { redis: 'my/redis:7' } });
+    const file = parse(text) as { services: Record<string, { image: string; command: string[]; environment?: Record<string, string>; depends_on?: string[] }> };
+    expect(Object.keys(file.services)).toEqual(['redis-node-1', 'redis-node-2', 'redis-link-node-1', 'redis-link-node-2', 'redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3', 'replica-1', 'replica-2', 'balancer']);
+    expect(file.services['redis-node-2']!.command.slice(-4)).toEqual(['--replica-announce-ip', 'redis-link-node-2', '--replica-announce-port', '7000']);
+    const sentinel = file.services['redis-sentinel-2']!;
+    expect(sentinel.image).toBe('my/redis:7');
+    expect(sentinel.depends_on).toEqual(['redis-node-1', 'redis-link-node-1']);
+    expect(sentinel.environment!.HACTL_SENTINEL_CONFIG).toContain('sentinel monitor hactl redis-link-node-1 7000 2\n');
+    // Compose substitutes $VARIABLE itself: the container's shell must get the `$`.
+    expect(text).toContain('"$$HACTL_SENTINEL_CONFIG"');
+    expect(sentinel.command.at(-1)).toContain('"$$HACTL_SENTINEL_CONFIG" > /tmp/sentinel.conf');
+    expect(file.services['replica-1']!.environment!.HACTL_STORE_URL).toBe('redis-sentinel://redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379/hactl?map=redis-link-node-1:7000>redis-node-1:6379,redis-link-node-2:7000>redis-node-2:6379');
+    expect(file.services['replica-2']!.depends_on).toEqual(['redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3']);
+    expect(text).not.toContain('*a1');
+    expect(text).toMatch(/^# The Sentinels fail over by themselves/m);
+  });
+});
+
+describe('mongo replica sets in a compose file', () => {
+  it('writes three mongod --replSet members, a one-shot mongo-init that initiates the set with mongosh, and apps given the set and the write concern', () => {
+    const text = composeFile({ strategy: choose('mongo:replica-set-majority'), replicas: 2, port: 8080, images: {} });
+    const file = parse(text) as { services: Record<string, { image: string; command: string[]; environment?: Record<string, string>; depends_on?: string[]; restart?: string }> };
+    expect(Object.keys(file.services)).toEqual(['mongo-node-1', 'mongo-node-2', 'mongo-node-3', 'mongo-init', 'replica-1', 'replica-2', 'balancer']);
+    for (const member of ['mongo-node-1', 'mongo-node-2', 'mongo-node-3']) {
+      expect(file.services[member]!.image).toBe('mongo:7');
+      expect(file.services[member]!.command).toEqual(expect.arrayContaining(['mongod', '--replSet', 'hactl', '--bind_ip', '0.0.0.0']));
+    }
+    const init = file.services['mongo-init']!;
+    expect(init.image).toBe('mongo:7');
+    expect(init.restart).toBe('no');
+    expect(init.depends_on).toEqual(['mongo-node-1', 'mongo-node-2', 'mongo-node-3']);
+    const script = init.command.at(-1)!;
+    expect(script).toContain('mongosh --quiet --host mongo-node-1:27017');
+    expect(script).toContain('"members":[{"_id":0,"host":"mongo-node-1:27017"},{"_id":1,"host":"mongo-node-2:27017"},{"_id":2,"host":"mongo-node-3:27017"}]');
+    // The loop's $(seq ...) is the container shell's, not Compose's.
+    expect(script).toMatch(/^for attempt in \$\$\(seq 1 60\)/);
+    expect(file.services['replica-1']!.environment!.HACTL_STORE_URL).toBe('mongodb://mongo-node-1:27017,mongo-node-2:27017,mongo-node-3:27017/hactl?replicaSet=hactl&w=majority');
+    expect(file.services['replica-1']!).toMatchObject({ depends_on: ['mongo-init'], restart: 'on-failure' });
+    expect(text).toMatch(/^# The store is a MongoDB replica set "hactl" of 3 members/m);
+    expect(parse(composeFile({ strategy: choose('mongo:replica-set'), replicas: 1, port: 8080, images: {} })).services['replica-1'].environment.HACTL_STORE_URL).toMatch(/&w=1$/);
+  });
+});
+
 describe('replicated variants hactl cannot put in a compose file', () => {
-  it.each(['redis:sentinel', 'postgres:standby', 'mongo:replica-set'])('%s: one line saying why, and where it runs', (label) => {
+  it.each(['postgres:standby'])('%s: one line saying why, and where it runs', (label) => {
     expect(() => composeFile({ strategy: choose(label), replicas: 2, port: 8080, images: {} })).toThrow(new RegExp(`^hactl compose: ${label}: a replicated \\w+ \\(.*\\) runs on --runtime local only so far, not in compose files; use --runtime local$`));
   });
 });

@@ -5,6 +5,8 @@ import { stores } from '../stores/index.js';
 import { dockerReplicationProblem } from '../stores/store.js';
 import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
 import { planTopology } from './plan.js';
+import { sentinelComposeNotes, sentinelRedisContainers } from './sentinel-containers.js';
+import { replicaSetComposeNotes, replicaSetContainers, replicaSetInitContainer } from './mongo-containers.js';
 
 export interface ComposeOptions {
   strategy: StrategyChoice;
@@ -38,8 +40,11 @@ export function composeFile(options: ComposeOptions): string {
   if (problem) throw new UsageError(`hactl compose: ${label}: ${problem}, not in compose files; use --runtime local`);
   const image = store ? (options.images[store.docker.image.key] ?? store.docker.image.default) : undefined;
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
-  const replicated = store && replication ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
-  const storeUrl = storePlan?.url ?? replicated?.url;
+  const sentinel = store && replication?.decidedBy === 'sentinel' ? sentinelRedisContainers(store.docker, image!, APP_IMAGE, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
+  const replicaSet = store && replication?.decidedBy === 'election' ? replicaSetContainers(store.docker, image!, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
+  const replicated = sentinel ?? (store && replication && !replicaSet ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
+  const endpoint = replicated && 'endpoint' in replicated ? replicated.endpoint : undefined;
+  const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
   const balancer = balancerContainer(topology, APP_IMAGE, placement);
 
@@ -48,9 +53,16 @@ export function composeFile(options: ComposeOptions): string {
   // The links and the endpoint are fault proxies, in the demo app's image: built like the replicas.
   for (const node of replicated?.nodes ?? []) services[node.plan.service] = service(node.plan, node === replicated!.nodes[0] ? [] : [replicated!.nodes[0]!.link.plan.service]);
   for (const node of replicated?.nodes ?? []) services[node.link.plan.service] = { ...service(node.link.plan, [node.plan.service]), ...build(options) };
-  if (replicated) services[replicated.endpoint.plan.service] = { ...service(replicated.endpoint.plan, [replicated.nodes[0]!.plan.service]), ...build(options) };
-  const storeService = storePlan?.plan.service ?? replicated?.endpoint.plan.service;
-  for (const replica of replicas) services[replica.service] = { ...service(replica, storeService ? [storeService] : []), ...build(options) };
+  if (endpoint) services[endpoint.plan.service] = { ...service(endpoint.plan, [replicated!.nodes[0]!.plan.service]), ...build(options) };
+  // The Sentinels resolve the primary's link by name when they read their config: it must exist by then.
+  for (const { plan } of sentinel?.sentinels ?? []) services[plan.service] = service(plan, [sentinel!.nodes[0]!.plan.service, sentinel!.nodes[0]!.link.plan.service]);
+  for (const { plan } of replicaSet?.members ?? []) services[plan.service] = service(plan, []);
+  const init = replicaSet && replicaSetInitContainer(replicaSet, image!);
+  if (init) services[init.service] = { ...service(init, replicaSet!.members.map(({ plan }) => plan.service)), restart: 'no' };
+  const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : init ? [init.service] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
+  // A demo app that finds no primary within 2 s exits: until mongo-init's set has elected one, Compose starts it again.
+  const restart = init ? { restart: 'on-failure' } : {};
+  for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...build(options), ...restart };
   services.balancer = {
     ...service(balancer, replicas.map((replica) => replica.service)),
     ...build(options),
@@ -66,12 +78,14 @@ export function composeFile(options: ComposeOptions): string {
     `then log in and read through the balancer at http://127.0.0.1:${options.port}:`,
     `  curl -c jar -H 'content-type: application/json' -d '{"userId":"u1","userNm":"Kim"}' 127.0.0.1:${options.port}/login`,
     `  curl -b jar 127.0.0.1:${options.port}/session`,
-    ...(replicated
+    ...(sentinel ? sentinelComposeNotes(sentinel) : []),
+    ...(replicaSet ? replicaSetComposeNotes(replicaSet) : []),
+    ...(endpoint
       ? [
-          `The store is a primary (${replicated.nodes[0]!.plan.service}) and ${replicated.nodes.length - 1} replica${replicated.nodes.length === 2 ? '' : 's'} started with --replicaof, each reached by the`,
-          `others through its replication link (redis-link-<node>), and apps connect to the primary endpoint ${replicated.endpoint.plan.service}.`,
+          `The store is a primary (${replicated!.nodes[0]!.plan.service}) and ${replicated!.nodes.length - 1} replica${replicated!.nodes.length === 2 ? '' : 's'} started with --replicaof, each reached by the`,
+          `others through its replication link (redis-link-<node>), and apps connect to the primary endpoint ${endpoint.plan.service}.`,
           'The failover is hactl\'s (`hactl run --runtime docker` runs it in hactl): none runs under compose. A',
-          `stopped ${replicated.nodes[0]!.plan.service} stays stopped, no replica is promoted and the endpoint keeps pointing at it;`,
+          `stopped ${replicated!.nodes[0]!.plan.service} stays stopped, no replica is promoted and the endpoint keeps pointing at it;`,
           'the apps fail until it is started again, and then it is empty (persistence off) and its replicas copy that.',
         ]
       : []),
@@ -85,7 +99,8 @@ export function composeFile(options: ComposeOptions): string {
 function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unknown> {
   return {
     image: plan.image,
-    command: plan.command,
+    // Compose substitutes $VARIABLE in the file: a `$` the container's own shell is to expand is written `$$`.
+    command: plan.command.map((arg) => arg.replaceAll('$', '$$$$')),
     ...(Object.keys(plan.env).length > 0 ? { environment: plan.env } : {}),
     ...(plan.stopSignal ? { stop_signal: plan.stopSignal } : {}),
     ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}),

@@ -27,7 +27,7 @@ if (docker.available && !compose) {
 }
 
 /** The generated compose file runs under real Compose and serves the demo app through hactl's balancer. */
-describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica'] as const)('hactl compose --strategy %s', (strategy) => {
+describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica', 'redis:sentinel'] as const)('hactl compose --strategy %s', (strategy) => {
   const project = `hactlcompose${randomBytes(3).toString('hex')}`;
   // The build context is relative to the file, so the file sits in compose/ like the committed ones.
   const file = fileURLToPath(new URL(`../../compose/.test-${project}.yaml`, import.meta.url));
@@ -85,6 +85,23 @@ describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica'] as const)(
       expect(stdout).toMatch(/master_host:redis-link-node-1/);
       expect(stdout).toMatch(/master_link_status:up/);
       expect(stdout).toMatch(/db0:keys=[1-9]/);
+    }
+    if (strategy === 'redis:sentinel') {
+      // The Sentinels found the primary by its link's service name; stopped, they fail it over by
+      // themselves (nothing of hactl runs here) and the apps follow: a new login is served again.
+      const askSentinel = `const s=require('net').connect(26379,'redis-sentinel-1');s.on('connect',()=>s.write('SENTINEL get-master-addr-by-name hactl\\r\\n'));let t='';s.on('data',d=>{t+=d;if(t.split('\\r\\n').length>5){console.log(t);s.destroy()}});setTimeout(()=>{console.log(t);process.exit()},5000)`;
+      const primary = async () => (await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'exec', '-T', 'replica-1', 'node', '-e', askSentinel], { timeout: 30_000 })).stdout;
+      expect(await primary()).toMatch(/redis-link-node-1\r?\n.*7000/s);
+      await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'kill', 'redis-node-1'], { timeout: 60_000 });
+      let served = false;
+      for (let i = 0; i < 150 && !served; i++) {
+        const response = await request(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u2","userNm":"Lee"}' }).catch(() => undefined);
+        served = response?.statusCode === 200;
+        await response?.body.dump();
+        if (!served) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(served, 'a login was served within 30 s of the primary\'s kill').toBe(true);
+      expect(await primary()).toMatch(/redis-link-node-2\r?\n.*7000/s);
     }
   }, 200_000);
 });

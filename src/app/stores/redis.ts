@@ -61,8 +61,12 @@ async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
     nodeClientOptions: { disableOfflineQueue: true, socket },
     sentinelClientOptions: { socket },
     masterPoolSize: 1,
-    // A missed +switch-master is caught by the next scan; the default 10 s would be the outage.
-    scanInterval: 1_000,
+    // A missed +switch-master is caught by the next scan; the default 10 s would be the outage. Not
+    // with a map: node-redis 5 compares the primary the Sentinels name with its own client's
+    // mapped address, so every scan takes the primary for a new one and reconnects (requests then
+    // waited seconds behind the reconnections); it still follows the Sentinels' events and its own
+    // failed commands.
+    scanInterval: Object.keys(url.map).length > 0 ? 0 : 1_000,
   });
   sentinel.on('error', () => {});
   await sentinel.connect();
