@@ -14,6 +14,7 @@ import { connectEngine, engineCall, type Engine } from './docker/engine.js';
 import { waitForContainer, type ContainerHandle } from './docker/containers.js';
 import { ContainerSet } from './docker/container-set.js';
 import { startReplicatedRedisContainers } from './docker/replicated-redis.js';
+import { startReplicatedPostgresContainers } from './docker/replicated-postgres.js';
 import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
@@ -128,7 +129,8 @@ export class DockerRuntime implements Runtime {
       const problem = dockerReplicationProblem(store, storeOptions);
       if (problem) throw new EnvironmentError(`${problem}; run its variant there`);
       const { engine, containers, placement, appImage, signal } = this;
-      return startReplicatedRedisContainers({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
+      const startReplicated = store.name === 'postgres' ? startReplicatedPostgresContainers : startReplicatedRedisContainers;
+      return startReplicated({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
     }
     return this.startStoreContainer(store, image, storeOptions);
   }

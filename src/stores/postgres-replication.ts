@@ -61,7 +61,7 @@ export const NODE_SETTINGS = ['wal_level=replica', 'max_wal_senders=10', 'max_re
  * stay, empty.
  */
 const BACKUP_SKIPS_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal', 'postgresql.auto.conf']);
-const BACKUP_EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+export const BACKUP_EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
 
 /** Whether a base backup copies the entry at `relative` (to the data directory): see BACKUP_SKIPS_FILES and BACKUP_EMPTY_DIRS. */
 export function backupCopies(relative: string): boolean {

@@ -56,7 +56,7 @@ export const DEFAULT_HAPROXY_IMAGE = 'haproxy:2.6';
 /** Docker's embedded DNS server on a user-defined network. */
 const DOCKER_DNS = '127.0.0.11';
 
-function listenOn(placement: Placement, service: string, index: number, fixedPort: number) {
+export function listenOn(placement: Placement, service: string, index: number, fixedPort: number) {
   if (placement.network === 'bridge') return { host: '0.0.0.0', reachAt: service, port: fixedPort };
   const port = placement.hostPorts?.[service]?.[index];
   if (port === undefined) throw new Error(`no host port planned for ${service}`);
