@@ -60,7 +60,7 @@ describe('compose files', () => {
 });
 
 describe('replicated variants hactl cannot put in a compose file', () => {
-  it.each(['redis:sentinel', 'postgres:standby', 'mongo:replica-set'])('%s: one line saying why, and where it runs', (label) => {
+  it.each(['redis:sentinel', 'mongo:replica-set'])('%s: one line saying why, and where it runs', (label) => {
     expect(() => composeFile({ strategy: choose(label), replicas: 2, port: 8080, images: {} })).toThrow(new RegExp(`^hactl compose: ${label}: a replicated \\w+ \\(.*\\) runs on --runtime local only so far, not in compose files; use --runtime local$`));
   });
 });

@@ -5,6 +5,7 @@ import { stores } from '../stores/index.js';
 import { dockerReplicationProblem } from '../stores/store.js';
 import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
 import { planTopology } from './plan.js';
+import { composePostgresStore } from './postgres-compose.js';
 
 export interface ComposeOptions {
   strategy: StrategyChoice;
@@ -38,8 +39,9 @@ export function composeFile(options: ComposeOptions): string {
   if (problem) throw new UsageError(`hactl compose: ${label}: ${problem}, not in compose files; use --runtime local`);
   const image = store ? (options.images[store.docker.image.key] ?? store.docker.image.default) : undefined;
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
-  const replicated = store && replication ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
-  const storeUrl = storePlan?.url ?? replicated?.url;
+  const replicatedPostgres = store?.name === 'postgres' && replication ? composePostgresStore(store.docker, image!, APP_IMAGE, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
+  const replicated = store && replication && !replicatedPostgres ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
+  const storeUrl = storePlan?.url ?? replicated?.url ?? replicatedPostgres?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
   const balancer = balancerContainer(topology, APP_IMAGE, placement);
 
@@ -49,7 +51,8 @@ export function composeFile(options: ComposeOptions): string {
   for (const node of replicated?.nodes ?? []) services[node.plan.service] = service(node.plan, node === replicated!.nodes[0] ? [] : [replicated!.nodes[0]!.link.plan.service]);
   for (const node of replicated?.nodes ?? []) services[node.link.plan.service] = { ...service(node.link.plan, [node.plan.service]), ...build(options) };
   if (replicated) services[replicated.endpoint.plan.service] = { ...service(replicated.endpoint.plan, [replicated.nodes[0]!.plan.service]), ...build(options) };
-  const storeService = storePlan?.plan.service ?? replicated?.endpoint.plan.service;
+  for (const entry of replicatedPostgres?.services ?? []) services[entry.plan.service] = { ...service(entry.plan, entry.dependsOn), ...(entry.plan.image === APP_IMAGE ? build(options) : {}) };
+  const storeService = storePlan?.plan.service ?? replicated?.endpoint.plan.service ?? replicatedPostgres?.endpoint;
   for (const replica of replicas) services[replica.service] = { ...service(replica, storeService ? [storeService] : []), ...build(options) };
   services.balancer = {
     ...service(balancer, replicas.map((replica) => replica.service)),
@@ -75,6 +78,7 @@ export function composeFile(options: ComposeOptions): string {
           'the apps fail until it is started again, and then it is empty (persistence off) and its replicas copy that.',
         ]
       : []),
+    ...(replicatedPostgres?.notes ?? []),
   ];
   // `version` rather than `name`: Compose v2 ignores it, docker-compose v1 needs it. YAML 1.1
   // rules, so that strings such as `no` are quoted for readers that would take them as booleans.
