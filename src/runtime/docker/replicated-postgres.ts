@@ -107,7 +107,7 @@ export async function startReplicatedPostgresContainers(context: DockerStoreCont
     /**
      * The data directory of `source`, as a base backup copies it: an archive of each entry the
      * backup keeps (pg_wal, which a standby streams from its slot, and the other runtime
-     * directories only as empty ones), fetched at once, filtered, and put together.
+     * directories only as empty ones), fetched a few at a time, filtered, and put together.
      */
     const copyOut = async (source: StoreNode) => {
       const names = (await sql<{ name: string }>(reach.server(source), "SELECT pg_ls_dir(current_setting('data_directory')) AS name")).map((row) => row.name);
