@@ -92,7 +92,6 @@ export async function startReplicatedPostgresContainers(context: DockerStoreCont
   try {
     const nodes: StoreNode[] = topology.nodes.map((node) => ({ id: node.id, role: node.role, address: nodeAddress(store.docker.url(node.reachAt.host, node.reachAt.port)) }));
     const planOf = new Map(nodes.map((node, i) => [node, topology.nodes[i]!]));
-    const links = new Map(await Promise.all(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)));
     const handles = new Map<StoreNode, ContainerHandle>();
     const running = new Set<StoreNode>();
     const reach: PostgresNodeReach = {
@@ -100,6 +99,13 @@ export async function startReplicatedPostgresContainers(context: DockerStoreCont
       link: (node) => planOf.get(node)!.link.reachAt,
     };
     const primary = nodes.find((node) => node.role === 'primary')!;
+    // The links beside the primary (no standby needs them yet), the endpoint beside the standbys.
+    const [linksStarted, primaryStarted] = await settled(
+      Promise.all(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)),
+      runNode(planOf.get(primary)!.plan),
+    );
+    const links = new Map(linksStarted);
+    handles.set(primary, primaryStarted);
     let owner: Owner | undefined;
     // Where every node keeps its data (one image, one PGDATA), as the primary's server says it.
     let dataDir = '';
@@ -145,16 +151,12 @@ export async function startReplicatedPostgresContainers(context: DockerStoreCont
       await waitForStreaming(node, reach.server(node), signal);
     };
 
-    handles.set(primary, await runNode(planOf.get(primary)!.plan));
     running.add(primary);
     dataDir = (await sql<{ data_directory: string }>(reach.server(primary), 'SHOW data_directory'))[0]?.data_directory ?? '';
     if (!dataDir.startsWith('/')) throw new EnvironmentError(`the postgres primary in ${handles.get(primary)!.name} did not say where its data directory is`);
     await allowReplication(reach.server(primary));
     // At once: each backup has a session and a slot of its own.
-    const built = await Promise.allSettled(nodes.filter((candidate) => candidate !== primary).map((node) => buildStandby(node, primary)));
-    const failed = built.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason;
-    const endpoint = await runProxy(topology.endpoint.plan);
+    const [endpoint] = await settled(runProxy(topology.endpoint.plan), ...nodes.filter((candidate) => candidate !== primary).map((node) => buildStandby(node, primary)));
 
     // The endpoint dials a node by its address, not its name (see startReplicatedRedisContainers).
     const upstreamOf = async (node: StoreNode) => {
@@ -250,4 +252,12 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
   const results: R[] = [];
   for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(work))));
   return results;
+}
+
+/** Every promise's value, once all have settled: a failure is thrown only after the others are done, so that nothing still starts containers while the caller cleans up. */
+async function settled<T extends unknown[]>(...promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
 }
