@@ -16,6 +16,7 @@ import { ContainerSet } from './docker/container-set.js';
 import { startReplicatedRedisContainers } from './docker/replicated-redis.js';
 import { startSentinelRedisContainers } from './docker/sentinel-redis.js';
 import { startReplicaSetContainers } from './docker/replica-set-mongo.js';
+import { startReplicatedPostgresContainers } from './docker/replicated-postgres.js';
 import { PortPlacement } from './docker/placement.js';
 import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
@@ -131,7 +132,7 @@ export class DockerRuntime implements Runtime {
       if (problem) throw new EnvironmentError(`${problem}; run its variant there`);
       const { engine, containers, placement, appImage, signal } = this;
       const decider = storeOptions.replication.decidedBy;
-      const start = decider === 'sentinel' ? startSentinelRedisContainers : decider === 'election' ? startReplicaSetContainers : startReplicatedRedisContainers;
+      const start = decider === 'sentinel' ? startSentinelRedisContainers : decider === 'election' ? startReplicaSetContainers : store.name === 'postgres' ? startReplicatedPostgresContainers : startReplicatedRedisContainers;
       return start({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
     }
     return this.startStoreContainer(store, image, storeOptions);

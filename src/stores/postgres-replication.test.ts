@@ -42,14 +42,18 @@ describe('autoConf', () => {
   });
 
   it("a standby follows its primary's replication link from its own slot, onto the newest timeline", () => {
-    const conf = autoConf({ sync: false, follow: { linkPort: 40123, slot: 'hactl_node_2', applicationName: 'node-2' } });
+    const conf = autoConf({ sync: false, follow: { link: { host: '127.0.0.1', port: 40123 }, slot: 'hactl_node_2', applicationName: 'node-2' } });
     expect(conf).toContain("primary_conninfo = 'host=127.0.0.1 port=40123 user=hactl application_name=node-2'\n");
     expect(conf).toContain("primary_slot_name = 'hactl_node_2'\n");
     expect(conf).toContain("recovery_target_timeline = 'latest'\n");
   });
 
+  it('a standby in a container reaches the link by its name on the run\'s network', () => {
+    expect(autoConf({ sync: false, follow: { link: { host: 'postgres-link-node-1', port: 7000 }, slot: 'hactl_node_2', applicationName: 'node-2' } })).toContain("primary_conninfo = 'host=postgres-link-node-1 port=7000 user=hactl application_name=node-2'\n");
+  });
+
   it("a sync-standby store's standby names a synchronous standby too, for the day it is promoted", () => {
-    expect(autoConf({ sync: true, follow: { linkPort: 1, slot: 's', applicationName: 'node-3' } })).toContain("synchronous_standby_names = '*'");
+    expect(autoConf({ sync: true, follow: { link: { host: 'postgres-link-node-1', port: 7000 }, slot: 's', applicationName: 'node-3' } })).toContain("synchronous_standby_names = '*'");
   });
 });
 

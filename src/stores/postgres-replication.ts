@@ -15,7 +15,7 @@ import { serverProcessNode } from './server-process.js';
 import type { FailoverTimings, LocalStoreContext, ReplicationOptions, RunningStore, StoreNode } from './store.js';
 
 /** A standby's base backup of a small cluster, and its first connection to the primary: seconds; a loaded machine gets slack. */
-const STREAMING_TIMEOUT_MS = 20_000;
+export const STREAMING_TIMEOUT_MS = 20_000;
 /** One SQL statement of hactl's own (a status, a promotion, a backup's start or stop). */
 const STATEMENT_TIMEOUT_MS = 10_000;
 /** A status check unanswered this long counts as a failed one; a new connection (a backend forked) on a loaded machine needs more than redis's 500 ms. */
@@ -54,7 +54,7 @@ export const POSTGRES_FAILOVER_TIMINGS: Record<ReplicationOptions['mode'], Recor
  * can stream, slots for each, and a walreceiver that retries its primary every 200 ms rather than
  * PostgreSQL's 5 s, so that a node that rejoins streams again within a test's time.
  */
-const NODE_SETTINGS = ['wal_level=replica', 'max_wal_senders=10', 'max_replication_slots=10', 'wal_keep_size=64MB', 'hot_standby=on', 'wal_retrieve_retry_interval=200ms', 'synchronous_commit=on'];
+export const NODE_SETTINGS = ['wal_level=replica', 'max_wal_senders=10', 'max_replication_slots=10', 'wal_keep_size=64MB', 'hot_standby=on', 'wal_retrieve_retry_interval=200ms', 'synchronous_commit=on'];
 
 /**
  * What a base backup leaves out, as pg_basebackup does: the server's own lock and options, WAL
@@ -62,7 +62,7 @@ const NODE_SETTINGS = ['wal_level=replica', 'max_wal_senders=10', 'max_replicati
  * stay, empty.
  */
 const BACKUP_SKIPS_FILES = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal', 'postgresql.auto.conf']);
-const BACKUP_EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+export const BACKUP_EMPTY_DIRS = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
 
 /** Whether a base backup copies the entry at `relative` (to the data directory): see BACKUP_SKIPS_FILES and BACKUP_EMPTY_DIRS. */
 export function backupCopies(relative: string): boolean {
@@ -85,7 +85,22 @@ export function slotName(nodeId: string): string {
   return `hactl_${nodeId.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
 }
 
-function literal(value: string): string {
+/** A host and port: where hactl reaches a node, or where a standby reaches its primary's replication link. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/**
+ * How hactl reaches a node's server, and where a standby of that node connects (its replication
+ * link, named as the other nodes reach it): the two differ when nodes are containers.
+ */
+export interface PostgresNodeReach {
+  server(node: StoreNode): Address;
+  link(node: StoreNode): Address;
+}
+
+export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
@@ -95,25 +110,25 @@ function literal(value: string): string {
  * sync-standby store every node names its synchronous standby, so that a promoted standby
  * acknowledges no commit its own standby does not have.
  */
-export function autoConf(options: { follow?: { linkPort: number; slot: string; applicationName: string }; sync: boolean }): string {
+export function autoConf(options: { follow?: { link: Address; slot: string; applicationName: string }; sync: boolean }): string {
   const lines = ['# Written by hactl; ALTER SYSTEM changes it.'];
   if (options.sync) lines.push(`synchronous_standby_names = ${literal('*')}`);
   if (options.follow) {
-    lines.push(`primary_conninfo = ${literal(conninfo(options.follow.linkPort, options.follow.applicationName))}`);
+    lines.push(`primary_conninfo = ${literal(conninfo(options.follow.link, options.follow.applicationName))}`);
     lines.push(`primary_slot_name = ${literal(options.follow.slot)}`);
     lines.push(`recovery_target_timeline = ${literal('latest')}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function conninfo(linkPort: number, applicationName: string): string {
-  return `host=127.0.0.1 port=${linkPort} user=${DB_USER} application_name=${applicationName}`;
+function conninfo(link: Address, applicationName: string): string {
+  return `host=${link.host} port=${link.port} user=${DB_USER} application_name=${applicationName}`;
 }
 
-/** One statement on the node at `port`, bounded: the rows, or a thrown error. */
-async function sql<Row extends Record<string, unknown>>(port: number, text: string, values: unknown[] = [], timeoutMs = STATEMENT_TIMEOUT_MS): Promise<Row[]> {
+/** One statement on the node at `at`, bounded: the rows, or a thrown error. */
+export async function sql<Row extends Record<string, unknown>>(at: Address, text: string, values: unknown[] = [], timeoutMs = STATEMENT_TIMEOUT_MS): Promise<Row[]> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ host: '127.0.0.1', port, user: DB_USER, database: 'postgres', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  const client = new pg.Client({ host: at.host, port: at.port, user: DB_USER, database: 'postgres', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -123,10 +138,37 @@ async function sql<Row extends Record<string, unknown>>(port: number, text: stri
   }
 }
 
-async function nodeStatus(port: number): Promise<NodeStatus | undefined> {
+/** The failover's SQL: a node's role and WAL position, pg_promote, and primary_conninfo pointed at the new primary's link. */
+export function postgresReplicationDriver(reach: PostgresNodeReach, sync: boolean): ReplicationDriver {
+  return {
+    status: (node) => nodeStatus(reach.server(node)),
+    async promote(node) {
+      const at = reach.server(node);
+      const [row] = await sql<{ done: boolean }>(at, 'SELECT pg_promote(true, 30) AS done', [], 35_000);
+      if (!row?.done) throw new EnvironmentError(`postgres ${node.id} was not promoted within 30 s`);
+      // Already in its postgresql.auto.conf; said again so that a promoted sync standby never acknowledges a commit alone.
+      if (sync) await sql(at, `ALTER SYSTEM SET synchronous_standby_names = ${literal('*')}`).then(() => sql(at, 'SELECT pg_reload_conf()'));
+    },
+    async follow(node, to) {
+      const at = reach.server(node);
+      // A primary (one replaced while frozen, say) has its own timeline: only a new base backup makes it a standby.
+      const [state] = await sql<{ standby: boolean }>(at, 'SELECT pg_is_in_recovery() AS standby', [], STATUS_TIMEOUT_MS);
+      if (!state?.standby) throw new EnvironmentError(`postgres ${node.id} is a primary: it can follow ${to.id} only once rebuilt from a base backup`);
+      const slot = slotName(node.id);
+      await ensureSlot(reach.server(to), slot);
+      await sql(at, `ALTER SYSTEM SET primary_conninfo = ${literal(conninfo(reach.link(to), node.id))}`);
+      await sql(at, `ALTER SYSTEM SET primary_slot_name = ${literal(slot)}`);
+      await sql(at, `ALTER SYSTEM SET recovery_target_timeline = ${literal('latest')}`);
+      // A changed primary_conninfo restarts the walreceiver on reload (PostgreSQL 13 and later).
+      await sql(at, 'SELECT pg_reload_conf()');
+    },
+  };
+}
+
+async function nodeStatus(at: Address): Promise<NodeStatus | undefined> {
   try {
     const [row] = await sql<{ standby: boolean; lsn: string | null }>(
-      port,
+      at,
       // A standby's received WAL, not only what it replayed: a synchronous standby may have flushed an
       // acknowledged commit it has not applied yet, and it is the one to promote.
       'SELECT pg_is_in_recovery() AS standby, CASE WHEN pg_is_in_recovery() THEN GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) ELSE pg_current_wal_lsn() END::text AS lsn',
@@ -161,6 +203,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
   const proxyPorts = (i: number): [number, number] => [all[plans.length + 2 * i]!, all[plans.length + 2 * i + 1]!];
   const nodes: StoreNode[] = plans.map((plan, i) => ({ id: plan.id, role: plan.role, address: { known: true, host: '127.0.0.1', port: ports[i]!, url: server.url(ports[i]!) } }));
   const portOf = (node: StoreNode) => ports[nodes.indexOf(node)]!;
+  const reach: PostgresNodeReach = { server: (node) => ({ host: '127.0.0.1', port: portOf(node) }), link: (node) => ({ host: '127.0.0.1', port: links.get(node)!.port }) };
   const storeDir = await server.storeDir();
   const dataDirOf = (node: StoreNode) => path.join(storeDir, node.id);
   const running = new Set<StoreNode>();
@@ -179,9 +222,11 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
   const buildStandby = async (node: StoreNode, primary: StoreNode) => {
     const target = dataDirOf(node);
     await rm(target, { recursive: true, force: true });
-    await baseBackup({ port: portOf(primary), dataDir: dataDirOf(primary) }, target, slotName(node.id), server.runAs);
+    const label = await baseBackup(reach.server(primary), slotName(node.id), () => copyDataDir(dataDirOf(primary), target, server.runAs));
+    await writeOwned(path.join(target, 'backup_label'), label.labelfile, server.runAs);
+    if (label.spcmapfile) await writeOwned(path.join(target, 'tablespace_map'), label.spcmapfile, server.runAs);
     await writeOwned(path.join(target, 'standby.signal'), '', server.runAs);
-    await writeOwned(path.join(target, 'postgresql.auto.conf'), autoConf({ sync, follow: { linkPort: links.get(primary)!.port, slot: slotName(node.id), applicationName: node.id } }), server.runAs);
+    await writeOwned(path.join(target, 'postgresql.auto.conf'), autoConf({ sync, follow: { link: reach.link(primary), slot: slotName(node.id), applicationName: node.id } }), server.runAs);
   };
 
   try {
@@ -212,7 +257,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
       await buildStandby(node, primary);
       await startNode(node);
     }
-    await Promise.all(nodes.slice(1).map((node) => waitForStreaming(node, portOf(node), context.signal)));
+    await Promise.all(nodes.slice(1).map((node) => waitForStreaming(node, reach.server(node), context.signal)));
 
     const endpoint = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(primary) }, env: context.env, name: 'primary endpoint', signal: context.signal, ports: proxyPorts(nodes.length) });
     stops.push({ what: 'the primary endpoint', stop: endpoint.stop });
@@ -220,28 +265,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
     const readerProxy = await startLocalFaultProxy(context.supervisor, { upstream: { host: '127.0.0.1', port: portOf(nodes[1]!) }, env: context.env, name: 'reader endpoint', signal: context.signal, ports: proxyPorts(nodes.length + 1) });
     stops.push({ what: 'the reader endpoint', stop: readerProxy.stop });
 
-    const driver: ReplicationDriver = {
-      status: (node) => nodeStatus(portOf(node)),
-      async promote(node) {
-        const [row] = await sql<{ done: boolean }>(portOf(node), 'SELECT pg_promote(true, 30) AS done', [], 35_000);
-        if (!row?.done) throw new EnvironmentError(`postgres ${node.id} was not promoted within 30 s`);
-        // Already in its postgresql.auto.conf; said again so that a promoted sync standby never acknowledges a commit alone.
-        if (sync) await sql(portOf(node), `ALTER SYSTEM SET synchronous_standby_names = ${literal('*')}`).then(() => sql(portOf(node), 'SELECT pg_reload_conf()'));
-      },
-      async follow(node, to) {
-        // A primary (one replaced while frozen, say) has its own timeline: only a new base backup makes it a standby.
-        const [state] = await sql<{ standby: boolean }>(portOf(node), 'SELECT pg_is_in_recovery() AS standby', [], STATUS_TIMEOUT_MS);
-        if (!state?.standby) throw new EnvironmentError(`postgres ${node.id} is a primary: it can follow ${to.id} only once rebuilt from a base backup`);
-        const slot = slotName(node.id);
-        await ensureSlot(portOf(to), slot);
-        const port = portOf(node);
-        await sql(port, `ALTER SYSTEM SET primary_conninfo = ${literal(conninfo(links.get(to)!.port, node.id))}`);
-        await sql(port, `ALTER SYSTEM SET primary_slot_name = ${literal(slot)}`);
-        await sql(port, `ALTER SYSTEM SET recovery_target_timeline = ${literal('latest')}`);
-        // A changed primary_conninfo restarts the walreceiver on reload (PostgreSQL 13 and later).
-        await sql(port, 'SELECT pg_reload_conf()');
-      },
-    };
+    const driver = postgresReplicationDriver(reach, sync);
     const moveTo = async (node: StoreNode) => {
       await endpoint.control.setUpstream({ host: '127.0.0.1', port: portOf(node) });
       // The promoted standby was the reader's, maybe: another one takes its place if any runs.
@@ -267,11 +291,11 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
             await buildStandby(node, current);
           } else {
             // A standby killed during a failover still names the old primary: point it at the current one.
-            await ensureSlot(portOf(current), slotName(node.id));
-            await writeOwned(path.join(dataDirOf(node), 'postgresql.auto.conf'), autoConf({ sync, follow: { linkPort: links.get(current)!.port, slot: slotName(node.id), applicationName: node.id } }), server.runAs);
+            await ensureSlot(reach.server(current), slotName(node.id));
+            await writeOwned(path.join(dataDirOf(node), 'postgresql.auto.conf'), autoConf({ sync, follow: { link: reach.link(current), slot: slotName(node.id), applicationName: node.id } }), server.runAs);
           }
           await started.controls.start();
-          await waitForStreaming(node, portOf(node), context.signal);
+          await waitForStreaming(node, reach.server(node), context.signal);
           // A reader that cannot move says so (readerNode); the node has rejoined all the same.
           await readers.follow().catch(() => undefined);
         },
@@ -292,7 +316,7 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
         timings,
         decidedBy: 'hactl',
         primary: () => owned.primary().id,
-        lag: () => lagOf(owned.primary(), nodes, portOf, running),
+        lag: () => lagOf(owned.primary(), nodes, reach, running),
         events: () => owned.events(),
         waitFor: (kind, since, timeoutMs, signal) => owned.waitFor(kind, since, timeoutMs, signal),
         mostPrimariesAtOnce: () => owned.mostPrimariesAtOnce(),
@@ -311,36 +335,36 @@ export async function startReplicatedPostgres(context: LocalStoreContext, server
 }
 
 /** A physical slot for a standby on the primary at `port`, reserving WAL from now; one left by a node that was rebuilt is replaced. */
-async function ensureSlot(port: number, slot: string): Promise<void> {
-  await sql(port, 'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
-  await sql(port, 'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)', [slot]);
+export async function ensureSlot(at: Address, slot: string): Promise<void> {
+  await sql(at, 'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]);
+  await sql(at, 'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)', [slot]);
 }
 
 /**
  * A base backup with the low-level API: a slot that keeps the WAL from here on, pg_backup_start,
- * a copy of the running primary's data directory (what changes during the copy, the WAL
- * replays), pg_backup_stop in the same session, and its backup_label in the copy.
+ * `copy` of the running primary's data directory (what changes during the copy, the WAL replays),
+ * and pg_backup_stop in the same session. Returns what the copy needs beside it: its backup_label
+ * (and a tablespace_map, when there are tablespaces).
  */
-async function baseBackup(source: { port: number; dataDir: string }, target: string, slot: string, runAs: PostgresServer['runAs']): Promise<void> {
-  await ensureSlot(source.port, slot);
+export async function baseBackup(source: Address, slot: string, copy: () => Promise<void>): Promise<{ labelfile: string; spcmapfile: string | null }> {
+  await ensureSlot(source, slot);
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ host: '127.0.0.1', port: source.port, user: DB_USER, database: 'postgres', connectionTimeoutMillis: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS });
+  const client = new pg.Client({ host: source.host, port: source.port, user: DB_USER, database: 'postgres', connectionTimeoutMillis: STATEMENT_TIMEOUT_MS, query_timeout: STATEMENT_TIMEOUT_MS });
   client.on('error', () => {});
   try {
     await client.connect();
     await client.query("SELECT pg_backup_start('hactl', true)");
     try {
-      await withTimeout(copyDataDir(source.dataDir, target, runAs), STREAMING_TIMEOUT_MS, () => new EnvironmentError(`copying ${source.dataDir} for a base backup took over ${STREAMING_TIMEOUT_MS} ms`));
+      await withTimeout(copy(), STREAMING_TIMEOUT_MS, () => new EnvironmentError(`copying the data directory took over ${STREAMING_TIMEOUT_MS} ms`));
     } catch (error) {
       await client.query('SELECT pg_backup_stop(false)').catch(() => undefined);
       throw error;
     }
     const [stopped] = (await client.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)')).rows;
     if (!stopped?.labelfile) throw new EnvironmentError('pg_backup_stop returned no backup label');
-    await writeOwned(path.join(target, 'backup_label'), stopped.labelfile, runAs);
-    if (stopped.spcmapfile) await writeOwned(path.join(target, 'tablespace_map'), stopped.spcmapfile, runAs);
+    return stopped;
   } catch (error) {
-    throw new EnvironmentError(`a base backup of the postgres primary on 127.0.0.1:${source.port} failed: ${errorMessage(error)}`);
+    throw new EnvironmentError(`a base backup of the postgres primary on ${source.host}:${source.port} failed: ${errorMessage(error)}`);
   } finally {
     await client.end().catch(() => {});
   }
@@ -378,11 +402,11 @@ async function writeOwned(file: string, text: string, runAs: PostgresServer['run
 }
 
 /** Waits until the standby's walreceiver streams from its primary. */
-async function waitForStreaming(node: StoreNode, port: number, signal: AbortSignal | undefined): Promise<void> {
+export async function waitForStreaming(node: StoreNode, at: Address, signal: AbortSignal | undefined): Promise<void> {
   let last = 'no answer';
   await pollUntil(
     async () => {
-      const rows = await sql<{ status: string | null }>(port, "SELECT (SELECT status FROM pg_stat_wal_receiver) AS status, pg_is_in_recovery() AS standby", [], 1_000).catch((error: unknown) => {
+      const rows = await sql<{ status: string | null }>(at, "SELECT (SELECT status FROM pg_stat_wal_receiver) AS status, pg_is_in_recovery() AS standby", [], 1_000).catch((error: unknown) => {
         last = errorMessage(error);
         return undefined;
       });
@@ -395,7 +419,7 @@ async function waitForStreaming(node: StoreNode, port: number, signal: AbortSign
 }
 
 /** How far each running standby is behind the primary, in bytes of WAL. */
-async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], portOf: (node: StoreNode) => number, running: ReadonlySet<StoreNode>) {
-  const [head, ...standbys] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(portOf(node)) })));
+export async function lagOf(primary: StoreNode, nodes: readonly StoreNode[], reach: Pick<PostgresNodeReach, 'server'>, running: ReadonlySet<StoreNode>) {
+  const [head, ...standbys] = await Promise.all([primary, ...nodes.filter((node) => node !== primary && running.has(node))].map(async (node) => ({ node, status: await nodeStatus(reach.server(node)) })));
   return standbys.map(({ node, status }) => ({ node: node.id, bytes: head?.status && status ? Math.max(0, head.status.offset - status.offset) : null }));
 }

@@ -39,6 +39,7 @@ export const postgres: StoreModule = {
   },
   docker: {
     image: { key: 'postgres', default: 'postgres:16' },
+    replicatedByHactl: true,
     port: 5432,
     // The official image's entrypoint runs initdb from these variables, then this command.
     container: ({ host, port }) => ({

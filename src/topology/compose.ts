@@ -7,6 +7,7 @@ import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, rep
 import { planTopology } from './plan.js';
 import { sentinelComposeNotes, sentinelRedisContainers } from './sentinel-containers.js';
 import { replicaSetComposeNotes, replicaSetContainers, replicaSetInitContainer } from './mongo-containers.js';
+import { composePostgresStore } from './postgres-compose.js';
 
 export interface ComposeOptions {
   strategy: StrategyChoice;
@@ -42,9 +43,10 @@ export function composeFile(options: ComposeOptions): string {
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
   const sentinel = store && replication?.decidedBy === 'sentinel' ? sentinelRedisContainers(store.docker, image!, APP_IMAGE, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
   const replicaSet = store && replication?.decidedBy === 'election' ? replicaSetContainers(store.docker, image!, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
-  const replicated = sentinel ?? (store && replication && !replicaSet ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
+  const replicatedPostgres = store?.name === 'postgres' && replication ? composePostgresStore(store.docker, image!, APP_IMAGE, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
+  const replicated = sentinel ?? (store && replication && !replicaSet && !replicatedPostgres ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
   const endpoint = replicated && 'endpoint' in replicated ? replicated.endpoint : undefined;
-  const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url;
+  const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url ?? replicatedPostgres?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
   const balancer = balancerContainer(topology, APP_IMAGE, placement);
 
@@ -59,7 +61,8 @@ export function composeFile(options: ComposeOptions): string {
   for (const { plan } of replicaSet?.members ?? []) services[plan.service] = service(plan, []);
   const init = replicaSet && replicaSetInitContainer(replicaSet, image!);
   if (init) services[init.service] = { ...service(init, replicaSet!.members.map(({ plan }) => plan.service)), restart: 'no' };
-  const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : init ? [init.service] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
+  for (const entry of replicatedPostgres?.services ?? []) services[entry.plan.service] = { ...service(entry.plan, entry.dependsOn), ...(entry.plan.image === APP_IMAGE ? build(options) : {}) };
+  const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : init ? [init.service] : replicatedPostgres ? [replicatedPostgres.endpoint] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
   // A demo app that finds no primary within 2 s exits: until mongo-init's set has elected one, Compose starts it again.
   const restart = init ? { restart: 'on-failure' } : {};
   for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...build(options), ...restart };
@@ -89,6 +92,7 @@ export function composeFile(options: ComposeOptions): string {
           'the apps fail until it is started again, and then it is empty (persistence off) and its replicas copy that.',
         ]
       : []),
+    ...(replicatedPostgres?.notes ?? []),
   ];
   // `version` rather than `name`: Compose v2 ignores it, docker-compose v1 needs it. YAML 1.1
   // rules, so that strings such as `no` are quoted for readers that would take them as booleans.

@@ -15,8 +15,8 @@ export class ContainerSet {
   ) {}
 
   /** Creates a container from `plan`, its ports published on `publish` (a remote engine picks its own). */
-  async run(plan: ContainerPlan, publish: number[] | undefined): Promise<ContainerHandle> {
-    const handle = await createContainer(this.engine, plan, { ...this.where, publish: this.engine.remote ? undefined : publish });
+  async run(plan: ContainerPlan, publish: number[] | undefined, beforeStart?: ContainerPlacement['beforeStart']): Promise<ContainerHandle> {
+    const handle = await createContainer(this.engine, plan, { ...this.where, publish: this.engine.remote ? undefined : publish, ...(beforeStart ? { beforeStart } : {}) });
     this.handles.add(handle);
     return handle;
   }
@@ -25,8 +25,8 @@ export class ContainerSet {
    * Creates a container and waits until `ready`; one that does not become ready is removed before
    * the error goes on (a second removal, when `ready` was waitForContainer, finds it gone: a no-op).
    */
-  async withContainer(plan: ContainerPlan, publish: number[] | undefined, ready: (handle: ContainerHandle) => Promise<void>): Promise<ContainerHandle> {
-    const handle = await this.run(plan, publish);
+  async withContainer(plan: ContainerPlan, publish: number[] | undefined, ready: (handle: ContainerHandle) => Promise<void>, beforeStart?: ContainerPlacement['beforeStart']): Promise<ContainerHandle> {
+    const handle = await this.run(plan, publish, beforeStart);
     try {
       await ready(handle);
     } catch (error) {

@@ -25,6 +25,10 @@ export interface ContainerHandle {
   /** Its address on the run's bridge network while it runs (a restart may change it); undefined on the host network. */
   networkAddress(): Promise<string | undefined>;
   logs(): Promise<string>;
+  /** The tar archive of `path` in the container, through the engine (the image needs no tar); undefined when there is no such path. */
+  getArchive(path: string): Promise<Buffer | undefined>;
+  /** Extracts a tar archive into the directory `path` in the container, with the owners it names. */
+  putArchive(path: string, tar: Buffer): Promise<void>;
   /** Removes it with its anonymous volumes; false if the engine would not. */
   remove(): Promise<boolean>;
 }
@@ -37,6 +41,8 @@ export interface ContainerPlacement {
   /** Bridge networks: the host port to publish each planned port on; absent, the engine picks. */
   publish?: number[];
   signal?: AbortSignal;
+  /** Runs between the container's creation and its first start (files put into it, say). */
+  beforeStart?: (handle: ContainerHandle) => Promise<void>;
 }
 
 export function containerName(runId: string, service: string): string {
@@ -135,6 +141,17 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
       const raw = await engineCall(`logs of ${name}`, container.logs({ stdout: true, stderr: true, tail: 40, follow: false })).catch(() => Buffer.alloc(0));
       return demux(raw as unknown as Buffer).trim();
     },
+    async getArchive(path) {
+      const stream = await engineCall(`copy ${path} out of ${name}`, container.getArchive({ path }).catch(ignoreStatus(404)), { signal });
+      if (!stream) return undefined;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks);
+    },
+    async putArchive(path, tar) {
+      // copyUIDGID: the archive's owners, not root's (a server refuses a data directory it does not own).
+      await engineCall(`copy files into ${path} of ${name}`, container.putArchive(tar, { path, copyUIDGID: true }), { signal });
+    },
     async remove() {
       // Not bound to the run's abort signal: removal is what an aborted run still has to do.
       return engineCall(`remove ${name}`, container.remove({ force: true, v: true }).catch(ignoreStatus(404))).then(
@@ -144,6 +161,7 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
     },
   };
   try {
+    await placement.beforeStart?.(handle);
     await engineCall(`start ${name}`, container.start(), { signal });
     await readPublished();
   } catch (error) {
