@@ -104,9 +104,3 @@ describe('mongo replica sets in a compose file', () => {
   });
 });
 
-describe('replicated variants hactl cannot put in a compose file', () => {
-  it.each(['postgres:standby'])('%s: one line saying why, and where it runs', (label) => {
-    expect(() => composeFile({ strategy: choose(label), replicas: 2, port: 8080, images: {} })).toThrow(new RegExp(`^hactl compose: ${label}: a replicated \\w+ \\(.*\\) runs on --runtime local only so far, not in compose files; use --runtime local$`));
-  });
-});
-

@@ -51,12 +51,12 @@ function composeNodeCommand(plan: ContainerPlan, follows: { link: { host: string
     const slot = slotName(follows.nodeId);
     const connect = `--host=${follows.link.host} --port=${follows.link.port} --username=hactl`;
     lines.push(
-      'if [ ! -s "$$PGDATA/PG_VERSION" ]; then',
+      'if [ ! -s "$PGDATA/PG_VERSION" ]; then',
       '  tries=0',
-      `  until psql ${connect} --dbname=postgres --quiet --command="SELECT pg_create_physical_replication_slot('${slot}', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')" && pg_basebackup ${connect} --pgdata="$$PGDATA" --wal-method=stream --slot=${slot} --write-recovery-conf; do`,
-      '    tries=$$((tries + 1))',
-      `    if [ "$$tries" -ge ${COMPOSE_BACKUP_TRIES} ]; then echo "no base backup of the primary through ${follows.link.host}:${follows.link.port} after ${COMPOSE_BACKUP_TRIES} tries" >&2; exit 1; fi`,
-      '    rm -rf "$$PGDATA"/* && sleep 1',
+      `  until psql ${connect} --dbname=postgres --quiet --command="SELECT pg_create_physical_replication_slot('${slot}', true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = '${slot}')" && pg_basebackup ${connect} --pgdata="$PGDATA" --wal-method=stream --slot=${slot} --write-recovery-conf; do`,
+      '    tries=$((tries + 1))',
+      `    if [ "$tries" -ge ${COMPOSE_BACKUP_TRIES} ]; then echo "no base backup of the primary through ${follows.link.host}:${follows.link.port} after ${COMPOSE_BACKUP_TRIES} tries" >&2; exit 1; fi`,
+      '    rm -rf "$PGDATA"/* && sleep 1',
       '  done',
       'fi',
     );
