@@ -208,7 +208,7 @@ function customAppOf(app: AppFlags & { startupTimeoutMs: number }, profile: AppP
     ...(app.image !== undefined ? { image: app.image } : {}),
     env: app.env,
     healthPath: profile.healthPath,
-    containerPort: profile.containerPort,
+    ...(profile.containerPort !== undefined ? { containerPort: profile.containerPort } : {}),
     startupTimeoutMs: app.startupTimeoutMs,
   };
 }

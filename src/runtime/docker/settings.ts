@@ -18,8 +18,8 @@ export interface DockerSettings {
   network: NetworkMode;
   /** Image overrides by key: `node` (the demo app's base), `redis`, `postgres`, `mongo`. */
   images: Record<string, string>;
-  /** Where the balancer runs: in the hactl process, or in a container beside the replicas. */
-  balancer: (typeof BALANCER_PLACEMENTS)[number];
+  /** Where the balancer runs: in the hactl process, or in a container beside the replicas (`auto` decided at parse). */
+  balancer: Exclude<(typeof BALANCER_PLACEMENTS)[number], 'auto'>;
 }
 
 /** Image keys for --image: the demo app's Node base image, one per store, and HAProxy's. */
@@ -42,11 +42,21 @@ export const dockerRuntime: RuntimeModule<DockerSettings> = {
   parse: (flags, env) => ({
     network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
     images: parseImages(flags.image ?? [], env),
-    balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS),
+    balancer: placeBalancer(oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS), env),
   }),
   report: (settings) => ({ settings: { docker: settings } }),
   create: async (options) => (await import('../docker.js')).createDockerRuntime(options),
 };
+
+/**
+ * `auto` made definite, so that the report says where the balancer ran: beside the replicas when
+ * DOCKER_HOST names an engine on another machine (hactl cannot follow replica ports there), else in hactl.
+ */
+function placeBalancer(where: (typeof BALANCER_PLACEMENTS)[number], env: NodeJS.ProcessEnv): DockerSettings['balancer'] {
+  if (where !== 'auto') return where;
+  const host = env.DOCKER_HOST;
+  return host && !/^(unix|npipe):\/\//.test(host) ? 'container' : 'hactl';
+}
 
 /** --image KEY=IMAGE pairs over HACTL_IMAGE_<KEY> variables (`hactl compose` takes them too). */
 export function parseImages(pairs: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
