@@ -136,10 +136,13 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  /** The demo app image; only a run whose needs said it uses it has one. */
+  /**
+   * The demo app image; only a run whose needs said it uses it has one. Plans name it whether or not
+   * a container of them runs it (a user's replicas do not), so this cannot throw; an image that
+   * exists nowhere makes a container of it fail, naming it.
+   */
   private get appImage(): string {
-    if (this.images.demo === undefined) throw new Error('the demo app image was not prepared: the run did not say it uses it (RunNeeds)');
-    return this.images.demo;
+    return this.images.demo ?? 'hactl/demo-app:not-built-for-this-run';
   }
 
   async checkBalancer(kind: BalancerKind): Promise<Availability> {
