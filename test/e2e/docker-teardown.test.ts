@@ -21,9 +21,9 @@ describe.skipIf(!docker.available)('docker runtime teardown', () => {
   const run = ['run', '--runtime', 'docker', ...docker.imageFlags, '--strategy', 'redis', '--scenario', 'login-read,kill-node', '--users', '20'];
 
   /** Starts a run and waits until a scenario's users are sending requests to a running cluster. */
-  async function midRun(env: NodeJS.ProcessEnv = {}) {
+  async function midRun(env: NodeJS.ProcessEnv = {}, scenario = 'kill-node') {
     const hactl = startHactl([...run, '--reads', '200'], env);
-    await hactl.waitForStderr('redis × kill-node: starting cluster', 90_000);
+    await hactl.waitForStderr(`redis × ${scenario}: starting cluster`, 90_000);
     const runId = runIdOf(hactl.stderr());
     const cluster = async () => (await dockerLeftovers(runId)).filter((name) => !name.endsWith('-reaper'));
     // The store, the network and three replicas up: the scenario is running (200 reads a user keep it going).
@@ -40,7 +40,7 @@ describe.skipIf(!docker.available)('docker runtime teardown', () => {
   }
 
   it("after hactl is SIGKILLed, the run's reaper removes every container and the network within seconds", async () => {
-    const { hactl, runId } = await midRun();
+    const { hactl, runId } = await midRun({}, 'login-read');
     // The reaper is the run's own container, holding hactl's connection.
     expect(await dockerLeftovers(runId)).toContain(`container /hactl-${runId}-reaper`);
     hactl.child.kill('SIGKILL');
@@ -81,7 +81,7 @@ describe.skipIf(!docker.available)('docker runtime teardown', () => {
   }, 120_000);
 
   it('without a reaper, a SIGKILLed run is named by the next start, and hactl down --run removes what it left', async () => {
-    const { hactl, runId } = await midRun({ HACTL_REAPER: 'off' });
+    const { hactl, runId } = await midRun({ HACTL_REAPER: 'off' }, 'login-read');
     hactl.child.kill('SIGKILL');
     await hactl.finished;
     // Nothing in hactl ran after SIGKILL: its containers are still there.
