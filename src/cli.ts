@@ -106,7 +106,7 @@ Exit codes:
     .requiredOption('-s, --strategy <name>', `one of ${STRATEGY_NAMES.join(', ')}`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
     .option('--port <n>', 'the balancer\'s port on 127.0.0.1', '8080')
-    .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
+    .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres, mongo or haproxy (in front of --app-image); repeatable', collect)
     .option('-o, --out <file>', 'write the file instead of printing it')
     .option('--store-replicas <n>', 'replicas beside the primary of a replicated store variant (redis:replica, redis:replica-wait), 1 to 5 (default: 1)')
     .option('--app-image <image>', 'your app\'s image as each replica, in place of the demo app (HAProxy in front; nothing is built)')

@@ -122,7 +122,8 @@ export function composeFile(options: ComposeOptions): string {
 function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unknown> {
   return {
     image: plan.image,
-    command: plan.command,
+    // None for a user's image: its own command runs (an empty list would replace it with nothing).
+    ...(plan.command.length > 0 ? { command: plan.command } : {}),
     ...(Object.keys(plan.env).length > 0 ? { environment: plan.env } : {}),
     ...(plan.stopSignal ? { stop_signal: plan.stopSignal } : {}),
     ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}),

@@ -31,7 +31,7 @@ export const DOCKER_FLAGS = [
   { key: 'dockerBalancer', option: '--docker-balancer <where>', value: 'text', help: 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)' },
 ] as const satisfies readonly FlagSpec[];
 
-export const APP_IMAGE_FLAG = { key: 'appImage', option: '--app-image <image>', value: 'text', help: 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)' } as const satisfies FlagSpec;
+export const APP_IMAGE_FLAG = { key: 'appImage', option: '--app-image <image>', value: 'text', help: 'docker: run each replica of your app from this image (PORT tells it where to listen: the profile\'s containerPort, else the port the image EXPOSEs, else 8080)' } as const satisfies FlagSpec;
 
 export const dockerRuntime: RuntimeModule<DockerSettings> = {
   name: 'docker',
