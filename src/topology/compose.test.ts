@@ -85,6 +85,8 @@ describe("compose files that work wherever they are saved", () => {
     expect(file.services['replica-2']!.command).toBeUndefined();
     expect(file.services['replica-2']).toMatchObject({ image: 'shop:1.4', environment: { PORT: '3000', HOST: '0.0.0.0', SPRING_DATA_REDIS_URL: 'redis://redis:6379', REPLICA: 'replica-2' } });
     expect(file.services.balancer!.image).toBe('my/haproxy:2.6');
+    // The container's shell reads the config from its environment, not Compose from the host's.
+    expect(file.services.balancer!.command!.join(' ')).toContain('"$$HACTL_HAPROXY_CONFIG"');
     expect(file.services.balancer!.ports).toEqual(['127.0.0.1:9090:8080']);
     const config = file.services.balancer!.environment!.HACTL_HAPROXY_CONFIG!;
     expect(config).toMatch(/option httpchk GET \/actuator\/health/);

@@ -123,7 +123,8 @@ function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unkno
   return {
     image: plan.image,
     // None for a user's image: its own command runs (an empty list would replace it with nothing).
-    ...(plan.command.length > 0 ? { command: plan.command } : {}),
+    // Compose substitutes $VARIABLES in the file itself; a command's are the container shell's ($$).
+    ...(plan.command.length > 0 ? { command: plan.command.map((part) => part.replaceAll('$', '$$$$')) } : {}),
     ...(Object.keys(plan.env).length > 0 ? { environment: plan.env } : {}),
     ...(plan.stopSignal ? { stop_signal: plan.stopSignal } : {}),
     ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}),
