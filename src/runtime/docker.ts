@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
-import { EnvironmentError } from '../platform/errors.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { dockerReplicationProblem, nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
 import { APP_PORT, balancerContainer, DEFAULT_HAPROXY_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
@@ -19,7 +19,6 @@ import { imagesNeeded, prepareImages, availabilityOf, type PreparedImages } from
 import { startReaper, type Reaper } from './docker/reaper.js';
 import { findLeftRuns, leftRunNotice } from './docker/leftovers.js';
 import { OWNER_LABEL, owner } from './docker/owner.js';
-import { errorMessage } from '../platform/errors.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { stopEach } from '../platform/teardown.js';
 import { answers200, healthProbe } from './http-probe.js';
