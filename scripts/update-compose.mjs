@@ -5,6 +5,6 @@ import { chooseStrategy, STRATEGY_NAMES } from '../dist/strategies.js';
 import { composeFile } from '../dist/topology/compose.js';
 
 for (const strategy of STRATEGY_NAMES) {
-  writeFileSync(new URL(`../compose/${strategy}.yaml`, import.meta.url), composeFile({ strategy: chooseStrategy(strategy), replicas: 3, port: 8080, images: {} }));
+  writeFileSync(new URL(`../compose/${strategy}.yaml`, import.meta.url), composeFile({ strategy: chooseStrategy(strategy), replicas: 3, port: 8080, images: {}, buildContext: '..' }));
   console.log(`compose/${strategy}.yaml`);
 }

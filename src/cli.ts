@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { quietOnClosedPipe } from './closed-pipe.js';
 import { initCommand } from './commands/init-command.js';
+import { composeApp, type ComposeAppFlags } from './commands/compose-app.js';
 import { reportCommand, type ReportFlags } from './commands/report-command.js';
 import { reportError } from './commands/report-error.js';
 import { runCommand, type RunCommandFlags } from './commands/run-command.js';
@@ -105,9 +106,12 @@ Exit codes:
     .requiredOption('-s, --strategy <name>', `one of ${STRATEGY_NAMES.join(', ')}`)
     .option('-r, --replicas <n>', 'app replicas behind the balancer', String(DEFAULTS.replicas))
     .option('--port <n>', 'the balancer\'s port on 127.0.0.1', '8080')
-    .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres or mongo; repeatable', collect)
+    .option('--image <key=image>', 'use this image for node (the demo app\'s base), redis, postgres, mongo or haproxy (in front of --app-image); repeatable', collect)
     .option('-o, --out <file>', 'write the file instead of printing it')
     .option('--store-replicas <n>', 'replicas beside the primary of a replicated store variant (redis:replica, redis:replica-wait), 1 to 5 (default: 1)')
+    .option('--app-image <image>', 'your app\'s image as each replica, in place of the demo app (HAProxy in front; nothing is built)')
+    .option('--app-profile <file>', 'your app\'s profile (health path, containerPort, cookie), with --app-image')
+    .option('--app-env <key=value>', 'environment of your app\'s replicas, templated as for hactl run ({redisUrl}, ...); repeatable', collect)
     .action(async (flags: ComposeFlags) => {
       exitCode = await composeCommand(flags);
     });
@@ -132,7 +136,7 @@ Exit codes:
   return exitCode;
 }
 
-interface ComposeFlags {
+interface ComposeFlags extends ComposeAppFlags {
   strategy: string;
   replicas: string;
   port: string;
@@ -152,6 +156,7 @@ async function composeCommand(flags: ComposeFlags): Promise<number> {
       port: parseInteger('--port', flags.port, 8080, 1, 65_535),
       images: parseImages(flags.image ?? [], process.env),
       ...(storeReplicas !== undefined ? { storeReplicas } : {}),
+      ...(await composeApp(flags)),
     });
     if (flags.out === undefined) process.stdout.write(text);
     else {

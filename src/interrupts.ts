@@ -22,9 +22,10 @@ export function trapInterrupts(stderr: NodeJS.WritableStream, deadlineMs: number
     const exitCode = new InterruptedError(signal).exitCode;
     if (interruptedBy) process.exit(exitCode);
     interruptedBy = signal;
-    stderr.write(`hactl: ${signal} received, stopping everything hactl started...\n`);
     setTimeout(() => process.exit(exitCode), deadlineMs).unref();
+    // Aborted first: a live status line on the terminal clears itself then, and this line is not written into it.
     controller.abort(new InterruptedError(signal));
+    stderr.write(`hactl: ${signal} received, stopping everything hactl started...\n`);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return {

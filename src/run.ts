@@ -310,6 +310,7 @@ function createRuntime(options: RunOptions, runId: string, hooks: Pick<RunHooks,
     signal: hooks.signal,
     replicas: options.replicas,
     onProgress: (message) => hooks.onEvent?.({ type: 'notice', message }),
+    needs: { topologies: options.strategies.map((choice) => topologyFor(choice, options)), storeProxy: options.scenarios.some((scenario) => scenario.phases.some((phase) => phase.unit.needsStoreProxy)) },
     // Everything hactl sends the deployment counts against --rate, its own probes too.
     ...(limiter ? { limiter } : {}),
   });

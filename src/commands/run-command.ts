@@ -88,7 +88,7 @@ export async function runCommand(flags: RunCommandFlags, given: ReadonlySet<stri
     if (mode === 'check') return await checkCommand(runOptions, { signal: interrupts.signal, env: process.env });
     const samplesFile = settings.samples === undefined ? undefined : await open(settings.samples, 'w');
     // A terminal gets a live status line; a CI log, plain lines it can keep.
-    const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr) : undefined;
+    const progress = flags.quiet ? undefined : process.stderr.isTTY ? liveProgress(process.stderr, interrupts.signal) : undefined;
     const ran = await run(runOptions,
       {
         signal: interrupts.signal,
@@ -211,7 +211,7 @@ function customAppOf(app: AppFlags & { startupTimeoutMs: number }, profile: AppP
     ...(app.image !== undefined ? { image: app.image } : {}),
     env: app.env,
     healthPath: profile.healthPath,
-    containerPort: profile.containerPort,
+    ...(profile.containerPort !== undefined ? { containerPort: profile.containerPort } : {}),
     startupTimeoutMs: app.startupTimeoutMs,
   };
 }

@@ -16,7 +16,16 @@ describe('run flags', () => {
   it('takes docker images from HACTL_IMAGE_<KEY>, and --image over those', () => {
     const settings = parseRunFlags({ runtime: 'docker', image: ['redis=my/redis:7'] }, { HACTL_IMAGE_REDIS: 'env/redis', HACTL_IMAGE_NODE: 'env/node:20' });
     expect(settings.runtime.name).toBe('docker');
-    expect(settings.runtime.settings).toEqual({ network: 'bridge', balancer: 'auto', images: { redis: 'my/redis:7', node: 'env/node:20' } });
+    expect(settings.runtime.settings).toEqual({ network: 'bridge', balancer: 'hactl', images: { redis: 'my/redis:7', node: 'env/node:20' } });
+  });
+
+  it("decides --docker-balancer auto at once, so that the report says where the balancer ran: beside the replicas only on a remote engine", () => {
+    const where = (env: NodeJS.ProcessEnv, flag?: string) => (parseRunFlags({ runtime: 'docker', ...(flag ? { dockerBalancer: flag } : {}) }, env).runtime.settings as { balancer: string }).balancer;
+    expect(where({})).toBe('hactl');
+    expect(where({ DOCKER_HOST: 'unix:///run/user/1000/docker.sock' })).toBe('hactl');
+    expect(where({ DOCKER_HOST: 'tcp://10.0.0.5:2376' })).toBe('container');
+    expect(where({ DOCKER_HOST: 'ssh://me@build-box' }, 'auto')).toBe('container');
+    expect(where({ DOCKER_HOST: 'tcp://10.0.0.5:2376' }, 'hactl')).toBe('hactl');
   });
 
   it('parses comma lists, trimming spaces and dropping repeats', () => {

@@ -54,8 +54,8 @@ export interface AppProfile {
   cookieName: string;
   /** A path that answers 2xx once a replica is ready to serve. */
   healthPath: string;
-  /** The port the app listens on inside its container (--app-image). */
-  containerPort: number;
+  /** The port the app listens on inside its container (--app-image); absent, the image's EXPOSEd port. */
+  containerPort?: number;
   /** The app's idle timeout, when the profile states it: the security scenario waits it out. */
   idleTimeoutSeconds?: number;
   /** The session cookie is meant to be sent on cross-site requests (an embedded app): SameSite=None is then what it should say. */

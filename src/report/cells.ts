@@ -86,7 +86,7 @@ function recovery(row: ResultRow): string {
 export function settingsLine(report: Report): string {
   const s = report.settings;
   return (
-    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, balancer in ${s.docker.balancer})` : ''}${appText(s)} · ${s.replicas} replicas · ${s.users} users · ` +
+    `hactl ${report.tool.version} · run ${report.runId} · ${s.runtime} runtime${s.docker ? ` (${s.docker.network} network, ${s.balancer.kind === 'haproxy' ? 'HAProxy in a container' : `balancer in ${s.docker.balancer === 'container' ? 'a container' : s.docker.balancer}`})` : ''}${appText(s)} · ${s.replicas} replicas · ${s.users} users · ` +
     `${s.reads} reads each · concurrency ${s.concurrency}${loadText(s)} · seed ${s.seed} · ${balancerText(s)} · ${(report.durationMs / 1000).toFixed(1)} s`
   );
 }

@@ -10,7 +10,7 @@ const CLEAR_LINE = '\r\x1b[2K';
  * redraws in place: strategy × scenario, phase, requests done, current hit rate. The status
  * line goes away when the run ends, before the table is printed.
  */
-export function liveProgress(stream: NodeJS.WritableStream & { columns?: number }) {
+export function liveProgress(stream: NodeJS.WritableStream & { columns?: number }, signal?: AbortSignal) {
   let status = '';
   let activity: RunActivity | undefined;
   const started = Date.now();
@@ -32,6 +32,14 @@ export function liveProgress(stream: NodeJS.WritableStream & { columns?: number 
   });
   const timer = setInterval(draw, REDRAW_MS);
   timer.unref();
+  // Once the run is stopping, the lines of its teardown follow one another plainly: a status line
+  // still redrawn under them would cut into each (the Ctrl-C line first, written as the abort ends).
+  signal?.addEventListener('abort', () => {
+    clearInterval(timer);
+    activity = undefined;
+    if (status) stream.write(CLEAR_LINE);
+    status = '';
+  }, { once: true });
   return {
     onEvent(event: RunEvent) {
       if (event.type === 'row') activity = undefined;

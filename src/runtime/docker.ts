@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startBalancer, type Balancer } from '../balancer/index.js';
 import { followBalancer } from '../balancer/remote.js';
-import { EnvironmentError } from '../platform/errors.js';
+import { EnvironmentError, errorMessage } from '../platform/errors.js';
 import { dockerReplicationProblem, nodeAddress, oneNodeStore, type Availability, type RunningStore, type StoreModule, type StoreNode, type StoreOptions } from '../stores/store.js';
 import { detectionBoundMs, type BalancerSettings } from '../balancer/settings.js';
-import { balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
+import { APP_PORT, balancerContainer, DEFAULT_HAPROXY_IMAGE, faultProxyContainer, haproxyContainer, replicaContainers, RUN_LABEL, storeContainer, type ContainerPlan, type Placement } from '../topology/containers.js';
 import { faultProxyControl } from '../faults/control.js';
 import { knownAddress, withAddress } from './store-address.js';
 import { balancerSettings, type BalancerKind, type Topology } from '../topology/plan.js';
@@ -18,7 +18,10 @@ import { startSentinelRedisContainers } from './docker/sentinel-redis.js';
 import { startReplicaSetContainers } from './docker/replica-set-mongo.js';
 import { startReplicatedPostgresContainers } from './docker/replicated-postgres.js';
 import { PortPlacement } from './docker/placement.js';
-import { demoAppImage, ensureImage, ImageUnavailableError } from './docker/images.js';
+import { imagesNeeded, prepareImages, availabilityOf, type PreparedImages } from './docker/run-images.js';
+import { startReaper, type Reaper } from './docker/reaper.js';
+import { findLeftRuns, leftRunNotice } from './docker/leftovers.js';
+import { OWNER_LABEL, owner } from './docker/owner.js';
 import { assembleCluster, type ReplicaControl } from './cluster.js';
 import { stopEach } from '../platform/teardown.js';
 import { answers200, healthProbe } from './http-probe.js';
@@ -67,11 +70,14 @@ export class DockerRuntime implements Runtime {
     private readonly settings: DockerSettings,
     private readonly runId: string,
     private readonly balancerInContainer: boolean,
-    private readonly appImage: string,
+    /** Every image the run needs, had before anything started: the demo image's tag, the app's port, store images. */
+    private readonly images: PreparedImages,
     private readonly networkName: string | undefined,
     /** Every container of the run: whatever started it, close() removes it. */
     private readonly containers: ContainerSet,
     private readonly stopReapingOnExit: () => void,
+    /** The run's reaper container, when one could be had: it removes the run's containers if hactl dies. */
+    private readonly reaper: Reaper | undefined,
     options: RuntimeOptions<DockerSettings>,
   ) {
     this.signal = options.signal;
@@ -91,37 +97,73 @@ export class DockerRuntime implements Runtime {
     if (engine.remote && settings.balancer === 'hactl') {
       throw new EnvironmentError(`with a remote engine (DOCKER_HOST=${engine.address}) the balancer must run beside the replicas: use --docker-balancer container (or auto)`);
     }
-    const balancerInContainer = settings.balancer === 'container' || (settings.balancer === 'auto' && engine.remote);
-    const appImage = await demoAppImage(docker, settings.images.node ?? DEFAULT_NODE_IMAGE, imageOptions);
+    const balancerInContainer = settings.balancer === 'container';
+    // What runs that are gone left on the engine: said, not removed (it may be another user's to look at).
+    for (const left of await findLeftRuns(docker, options.runId, signal).catch(() => [])) imageOptions.progress(leftRunNotice(left));
+    // Every image, once, before anything starts: a run that cannot have its app's fails here, not on every row.
+    const images = await prepareImages(docker, imagesNeeded(options.needs, settings, balancerInContainer), imageOptions);
     const stopReapingOnExit = reapOnExit(options.runId);
+    const reaper = await DockerRuntime.reaper(engine, options, images);
     const networkName = settings.network === 'bridge' ? `hactl-${options.runId}` : undefined;
-    if (networkName) {
-      await engineCall(`create network ${networkName}`, docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId }, CheckDuplicate: true }), { signal });
+    try {
+      if (networkName) {
+        await engineCall(`create network ${networkName}`, docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: { [RUN_LABEL]: options.runId, [OWNER_LABEL]: owner() }, CheckDuplicate: true }), { signal });
+      }
+    } catch (error) {
+      await reaper?.close();
+      throw error;
     }
     const containers = new ContainerSet(engine, { runId: options.runId, network: settings.network, ...(networkName ? { networkName } : {}), ...(signal ? { signal } : {}) });
-    return new DockerRuntime(engine, settings, options.runId, balancerInContainer, appImage, networkName, containers, stopReapingOnExit, options);
+    return new DockerRuntime(engine, settings, options.runId, balancerInContainer, images, networkName, containers, stopReapingOnExit, reaper, options);
+  }
+
+  /**
+   * The run's reaper (Testcontainers' Ryuk, in hactl's terms), from the Node base image; without
+   * that image, or with HACTL_REAPER=off, none, and a SIGKILLed hactl leaves its containers to
+   * the next run's notice and `hactl down`.
+   */
+  private static async reaper(engine: Engine, options: RuntimeOptions<DockerSettings>, images: PreparedImages): Promise<Reaper | undefined> {
+    const progress = options.onProgress ?? (() => {});
+    if (options.env.HACTL_REAPER === 'off') return undefined;
+    if (!images.node) {
+      progress(`no reaper for this run: its image (the Node base, ${options.settings.images.node ?? 'node:20-slim'}) cannot be had; if hactl is killed, hactl down --run ${options.runId} removes what it leaves`);
+      return undefined;
+    }
+    try {
+      return await startReaper(engine, options.runId, images.node, options.signal);
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      progress(`no reaper for this run (${errorMessage(error)}); if hactl is killed, hactl down --run ${options.runId} removes what it leaves`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The demo app image; only a run whose needs said it uses it has one. Plans name it whether or not
+   * a container of them runs it (a user's replicas do not), so this cannot throw; an image that
+   * exists nowhere makes a container of it fail, naming it.
+   */
+  private get appImage(): string {
+    return this.images.demo ?? 'hactl/demo-app:not-built-for-this-run';
   }
 
   async checkBalancer(kind: BalancerKind): Promise<Availability> {
     if (kind === 'hactl') return { available: true, detail: this.balancerInContainer ? 'in a container' : 'in-process worker thread' };
-    try {
-      await ensureImage(this.engine.docker, this.haproxyImage, 'haproxy', this.imageOptions);
-      return { available: true, detail: this.haproxyImage };
-    } catch (error) {
-      if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
-      throw error;
-    }
+    return this.imageAvailability(this.haproxyImage, 'haproxy');
   }
 
   async checkStore(store: StoreModule): Promise<Availability> {
     const { key, default: fallback } = store.docker.image;
-    try {
-      await ensureImage(this.engine.docker, this.settings.images[key] ?? fallback, key, this.imageOptions);
-      return { available: true, detail: this.settings.images[key] ?? fallback };
-    } catch (error) {
-      if (error instanceof ImageUnavailableError) return { available: false, reason: error.message, fix: error.fix };
-      throw error;
-    }
+    return this.imageAvailability(this.settings.images[key] ?? fallback, key);
+  }
+
+  /** As found before the run started; an image the run's needs did not name is had now. */
+  private async imageAvailability(image: string, key: string): Promise<Availability> {
+    const known = this.images.availability.get(image);
+    if (known) return known;
+    const found = await availabilityOf(this.engine.docker, image, key, this.imageOptions);
+    this.images.availability.set(image, found);
+    return found;
   }
 
   async startStore(store: StoreModule, storeOptions: StoreOptions): Promise<RunningStore> {
@@ -139,7 +181,14 @@ export class DockerRuntime implements Runtime {
   }
 
   async startCluster(topology: Topology, store: RunningStore | undefined): Promise<Cluster> {
-    return this.startDockerCluster(topology, store);
+    return this.startDockerCluster(this.withAppPort(topology), store);
+  }
+
+  /** The user's image listens on the profile's containerPort, else on the port its EXPOSE names, else on 8080 (PORT says which). */
+  private withAppPort(topology: Topology): Topology {
+    const custom = topology.app.custom;
+    if (custom?.image === undefined || custom.containerPort !== undefined) return topology;
+    return { ...topology, app: { ...topology.app, custom: { ...custom, containerPort: this.images.appExposedPort ?? APP_PORT } } };
   }
 
   async close(): Promise<void> {
@@ -150,6 +199,8 @@ export class DockerRuntime implements Runtime {
       { what: 'the containers', stop: () => this.containers.removeAll() },
     ]);
     if (this.networkName) await engineCall(`remove network ${this.networkName}`, docker.getNetwork(this.networkName).remove()).catch(() => undefined);
+    // Last, and without reaping: everything else is gone already, or said below.
+    await this.reaper?.close();
     // Whatever the engine still holds under this run's label was not removed: say so, and keep
     // the exit reaper armed for one more try.
     const left = await removeRunResources(docker, this.runId, { dryRun: true }).catch(() => undefined);
@@ -284,7 +335,8 @@ export class DockerRuntime implements Runtime {
       async () => {
         balancers.delete(running);
         await running.stop();
-        await Promise.all([...replicas, ...(balancerHandle ? [balancerHandle] : [])].map((handle) => containers.remove(handle)));
+        // Removed while the next row starts: see ContainerSet.release.
+        containers.release([...replicas, ...(balancerHandle ? [balancerHandle] : [])]);
       },
       topology.app.custom?.startupTimeoutMs ?? READY_TIMEOUT_MS,
     );
@@ -319,13 +371,23 @@ export class DockerRuntime implements Runtime {
   }
 
   private replicaReady(handle: ContainerHandle): Promise<void> {
-    const url = `http://${this.engine.publishHost}:${handle.hostPort(handle.plan.ports[0]!)}${handle.plan.healthPath ?? '/health'}`;
-    const health = healthProbe(url);
+    const port = handle.plan.ports[0]!;
+    const path = handle.plan.healthPath ?? '/health';
+    const published = `${this.engine.publishHost}:${handle.hostPort(port)}`;
+    const health = healthProbe(`http://${published}${path}`);
     return waitForContainer(handle, health.probe, {
       what: `${handle.plan.service} container ${handle.name}`,
       timeoutMs: handle.plan.startupTimeoutMs ?? READY_TIMEOUT_MS,
       signal: this.signal,
-      lastProbe: health.last,
+      // Which port and path were probed, and what the image says it listens on: a wrong port is the usual cause.
+      lastProbe: () => `${health.last()} (GET ${path} on port ${port} in the container, ${published} from hactl)${this.portHint(handle.plan)}`,
     });
+  }
+
+  /** For a user's image that never answered: the ports it EXPOSEs when the one probed is not among them. */
+  private portHint(plan: ContainerPlan): string {
+    const exposed = this.images.appExposedPorts;
+    if (plan.image === this.images.demo || exposed.length === 0 || exposed.includes(plan.ports[0]!)) return '';
+    return `; the image EXPOSEs ${exposed.join(', ')}: set containerPort in the app profile to the port the app listens on, or have the app listen on $PORT`;
   }
 }

@@ -172,6 +172,19 @@ export interface RuntimeOptions<S> {
   onProgress?(line: string): void;
   /** --rate: the run's limiter. The external runtime's own probes of the deployment take a slot from it too. */
   limiter?: RateLimiter;
+  /** What the run will ask of the runtime; absent, the runtime prepares for anything. */
+  needs?: RunNeeds;
+}
+
+/**
+ * What a run will start, known before it starts anything: a runtime that has to fetch things
+ * (the docker runtime's images) gets them all once, up front, and only those the run uses.
+ */
+export interface RunNeeds {
+  /** One cluster plan per strategy of the run: its app, balancer and store. */
+  topologies: readonly Topology[];
+  /** A scenario puts the fault proxy in front of a store node. */
+  storeProxy: boolean;
 }
 
 /** The fault proxy in front of a store node: the URL replicas use instead of the node's, and its toxics. */

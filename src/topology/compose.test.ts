@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { chooseStrategy, STRATEGY_NAMES, type StrategyChoice } from '../strategies.js';
@@ -10,7 +13,7 @@ const choose = (label: string) => chooseStrategy(label) as StrategyChoice;
 describe('compose files', () => {
   it.each(STRATEGY_NAMES)('compose/%s.yaml is what the generator makes (else: npm run compose:update)', async (strategy) => {
     const committed = await readFile(new URL(`../../compose/${strategy}.yaml`, import.meta.url), 'utf8');
-    expect(committed).toBe(composeFile({ strategy: choose(strategy), replicas: 3, port: 8080, images: {} }));
+    expect(committed).toBe(composeFile({ strategy: choose(strategy), replicas: 3, port: 8080, images: {}, buildContext: '..' }));
   });
 
   it('compose/Dockerfile defaults to the same Node base image as hactl', async () => {
@@ -101,6 +104,40 @@ describe('mongo replica sets in a compose file', () => {
     expect(file.services['replica-1']!).toMatchObject({ depends_on: ['mongo-init'], restart: 'on-failure' });
     expect(text).toMatch(/^# The store is a MongoDB replica set "hactl" of 3 members/m);
     expect(parse(composeFile({ strategy: choose('mongo:replica-set'), replicas: 1, port: 8080, images: {} })).services['replica-1'].environment.HACTL_STORE_URL).toMatch(/&w=1$/);
+  });
+});
+
+describe("compose files that work wherever they are saved", () => {
+  it("build the demo app from the hactl package's own folder, by absolute path", () => {
+    const file = parse(composeFile({ strategy: choose('redis'), replicas: 1, port: 8080, images: {} })) as { services: Record<string, { build?: { context: string; dockerfile: string } }> };
+    const context = file.services['replica-1']!.build!.context;
+    expect(context).toBe(fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, ''));
+    expect(existsSync(path.join(context, file.services['replica-1']!.build!.dockerfile))).toBe(true);
+  });
+
+  it("describe a user's app as images only: its image with PORT, HOST and the templated --app-env, HAProxy in front on its health path", () => {
+    const text = composeFile({
+      strategy: choose('redis'),
+      replicas: 2,
+      port: 9090,
+      images: { haproxy: 'my/haproxy:2.6' },
+      custom: { image: 'shop:1.4', env: { SPRING_DATA_REDIS_URL: '{redisUrl}', REPLICA: '{replica}' }, healthPath: '/actuator/health', containerPort: 3000 },
+      cookieName: 'SESSION',
+    });
+    const file = parse(text) as { services: Record<string, { image: string; command?: string[]; build?: unknown; environment?: Record<string, string>; ports?: string[] }> };
+    expect(Object.keys(file.services)).toEqual(['redis', 'replica-1', 'replica-2', 'balancer']);
+    expect(Object.values(file.services).filter((entry) => entry.build !== undefined)).toEqual([]);
+    expect(file.services['replica-2']!.command).toBeUndefined();
+    expect(file.services['replica-2']).toMatchObject({ image: 'shop:1.4', environment: { PORT: '3000', HOST: '0.0.0.0', SPRING_DATA_REDIS_URL: 'redis://redis:6379', REPLICA: 'replica-2' } });
+    expect(file.services.balancer!.image).toBe('my/haproxy:2.6');
+    // The container's shell reads the config from its environment, not Compose from the host's.
+    expect(file.services.balancer!.command!.join(' ')).toContain('"$$HACTL_HAPROXY_CONFIG"');
+    expect(file.services.balancer!.ports).toEqual(['127.0.0.1:9090:8080']);
+    const config = file.services.balancer!.environment!.HACTL_HAPROXY_CONFIG!;
+    expect(config).toMatch(/option httpchk GET \/actuator\/health/);
+    expect(config).toMatch(/server replica-2 replica-2:3000/);
+    expect(text).toMatch(/^# Your app's image shop:1\.4 runs as each replica/m);
+    expect(text).toMatch(/^#   docker compose -p hactl-redis -f redis\.yaml up$/m);
   });
 });
 

@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../platform/errors.js';
 import { stringify } from 'yaml';
 import type { StrategyChoice } from '../strategies.js';
 import { stores } from '../stores/index.js';
 import { dockerReplicationProblem } from '../stores/store.js';
-import { APP_PORT, balancerContainer, DEFAULT_NODE_IMAGE, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
-import { planTopology } from './plan.js';
+import { APP_PORT, balancerContainer, DEFAULT_HAPROXY_IMAGE, DEFAULT_NODE_IMAGE, haproxyContainer, HAPROXY_PORT, replicaContainers, replicatedRedisContainers, RUN_LABEL, storeContainer, type ContainerPlan } from './containers.js';
+import { planTopology, type CustomApp } from './plan.js';
 import { sentinelComposeNotes, sentinelRedisContainers } from './sentinel-containers.js';
 import { replicaSetComposeNotes, replicaSetContainers, replicaSetInitContainer } from './mongo-containers.js';
 import { composePostgresStore } from './postgres-compose.js';
@@ -18,7 +19,16 @@ export interface ComposeOptions {
   images: Record<string, string>;
   /** A replicated store variant's replicas beside its primary (`--store-replicas`; absent: the variant's). */
   storeReplicas?: number;
+  /** The user's app (--app-image, its profile, --app-env) in place of the demo app: its replicas and balancer are images only. */
+  custom?: CustomApp & { image: string };
+  /** The app profile's cookie name, for the balancer's app_cookie stickiness. */
+  cookieName?: string;
+  /** Where the demo app image is built from; absent, this hactl package's own folder, so that the file works wherever it is saved. */
+  buildContext?: string;
 }
+
+/** The hactl package: compose/Dockerfile and the bundles the demo app image is built from. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 
 const APP_IMAGE = 'hactl/demo-app:compose';
 
@@ -29,7 +39,12 @@ const APP_IMAGE = 'hactl/demo-app:compose';
 export function composeFile(options: ComposeOptions): string {
   const topology = planTopology(
     options.strategy,
-    { replicas: options.replicas, balancerPort: options.port, ...(options.storeReplicas !== undefined ? { store: { replicas: options.storeReplicas } } : {}) },
+    {
+      replicas: options.replicas,
+      balancerPort: options.port,
+      ...(options.storeReplicas !== undefined ? { store: { replicas: options.storeReplicas } } : {}),
+      ...(options.custom ? { custom: options.custom, healthPath: options.custom.healthPath, ...(options.cookieName ? { cookieName: options.cookieName } : {}) } : {}),
+    },
     '${HACTL_SESSION_SECRET:-hactl-demo-secret}',
   );
   const { label } = options.strategy;
@@ -48,7 +63,9 @@ export function composeFile(options: ComposeOptions): string {
   const endpoint = replicated && 'endpoint' in replicated ? replicated.endpoint : undefined;
   const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url ?? replicatedPostgres?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
-  const balancer = balancerContainer(topology, APP_IMAGE, placement);
+  // A user's app gets HAProxy in front (the image of `--balancer haproxy`), so that nothing of it is built from hactl's sources.
+  const custom = options.custom !== undefined;
+  const balancer = custom ? haproxyContainer(topology, options.images.haproxy ?? DEFAULT_HAPROXY_IMAGE, placement).plan : balancerContainer(topology, APP_IMAGE, placement);
 
   const services: Record<string, object> = {};
   if (storePlan) services[storePlan.plan.service] = service(storePlan.plan, []);
@@ -65,22 +82,42 @@ export function composeFile(options: ComposeOptions): string {
   const storeServices = storePlan ? [storePlan.plan.service] : endpoint ? [endpoint.plan.service] : init ? [init.service] : replicatedPostgres ? [replicatedPostgres.endpoint] : (sentinel?.sentinels.map(({ plan }) => plan.service) ?? []);
   // A demo app that finds no primary within 2 s exits: until mongo-init's set has elected one, Compose starts it again.
   const restart = init ? { restart: 'on-failure' } : {};
-  for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...build(options), ...restart };
+  for (const replica of replicas) services[replica.service] = { ...service(replica, [...storeServices]), ...(custom ? {} : build(options)), ...restart };
   services.balancer = {
     ...service(balancer, replicas.map((replica) => replica.service)),
-    ...build(options),
-    ports: [`127.0.0.1:${options.port}:${APP_PORT}`],
+    ...(custom ? {} : build(options)),
+    ports: [`127.0.0.1:${options.port}:${custom ? HAPROXY_PORT : APP_PORT}`],
   };
 
-  const command = `hactl compose --strategy ${label} --replicas ${options.replicas}${options.port === APP_PORT ? '' : ` --port ${options.port}`}${options.storeReplicas !== undefined ? ` --store-replicas ${options.storeReplicas}` : ''}`;
+  const command = `hactl compose --strategy ${label} --replicas ${options.replicas}${options.port === APP_PORT ? '' : ` --port ${options.port}`}${options.storeReplicas !== undefined ? ` --store-replicas ${options.storeReplicas}` : ''}${custom ? ` --app-image ${options.custom!.image}` : ''}`;
+  const builds = Object.values(services).some((entry) => 'build' in entry);
   const header = [
     `Generated by \`${command}\`; do not edit by hand.`,
     `Strategy ${label}: ${[options.strategy.strategy.summary, options.strategy.variant.summary].filter(Boolean).join('; ')}.`,
-    'From the repository root, after `npm install` (which builds dist/bundle):',
-    `  docker compose -p hactl-${file} -f compose/${file}.yaml up --build`,
-    `then log in and read through the balancer at http://127.0.0.1:${options.port}:`,
-    `  curl -c jar -H 'content-type: application/json' -d '{"userId":"u1","userNm":"Kim"}' 127.0.0.1:${options.port}/login`,
-    `  curl -b jar 127.0.0.1:${options.port}/session`,
+    ...(custom
+      ? [
+          `Your app's image ${options.custom!.image} runs as each replica, with its own command; PORT (${replicas[0]!.ports[0]}, the port it must listen on),`,
+          'HOST and your --app-env tell it where to listen and where its store is. HAProxy balances in front of them (hactl\'s',
+          `balancer is built from hactl's sources; HAProxy is an image). Save this file anywhere and run:`,
+          `  docker compose -p hactl-${file} -f ${file}.yaml up${builds ? ' --build' : ''}`,
+          `then use your app through the balancer at http://127.0.0.1:${options.port}.`,
+        ]
+      : options.buildContext === '..'
+        ? [
+            'From the repository root, after `npm install` (which builds dist/bundle):',
+            `  docker compose -p hactl-${file} -f compose/${file}.yaml up --build`,
+          ]
+        : [
+            `The demo app image is built from the hactl package at ${options.buildContext ?? PACKAGE_ROOT}; save this file anywhere and run:`,
+            `  docker compose -p hactl-${file} -f ${file}.yaml up --build`,
+          ]),
+    ...(custom
+      ? []
+      : [
+          `then log in and read through the balancer at http://127.0.0.1:${options.port}:`,
+          `  curl -c jar -H 'content-type: application/json' -d '{"userId":"u1","userNm":"Kim"}' 127.0.0.1:${options.port}/login`,
+          `  curl -b jar 127.0.0.1:${options.port}/session`,
+        ]),
     ...(sentinel ? sentinelComposeNotes(sentinel) : []),
     ...(replicaSet ? replicaSetComposeNotes(replicaSet) : []),
     ...(endpoint
@@ -103,8 +140,9 @@ export function composeFile(options: ComposeOptions): string {
 function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unknown> {
   return {
     image: plan.image,
-    // Compose substitutes $VARIABLE in the file: a `$` the container's own shell is to expand is written `$$`.
-    command: plan.command.map((arg) => arg.replaceAll('$', '$$$$')),
+    // None for a user's image: its own command runs (an empty list would replace it with nothing).
+    // Compose substitutes $VARIABLES in the file itself; a command's are the container shell's ($$).
+    ...(plan.command.length > 0 ? { command: plan.command.map((part) => part.replaceAll('$', '$$$$')) } : {}),
     ...(Object.keys(plan.env).length > 0 ? { environment: plan.env } : {}),
     ...(plan.stopSignal ? { stop_signal: plan.stopSignal } : {}),
     ...(dependsOn.length > 0 ? { depends_on: dependsOn } : {}),
@@ -114,5 +152,5 @@ function service(plan: ContainerPlan, dependsOn: string[]): Record<string, unkno
 }
 
 function build(options: ComposeOptions) {
-  return { build: { context: '..', dockerfile: 'compose/Dockerfile', args: { NODE_IMAGE: options.images.node ?? DEFAULT_NODE_IMAGE } } };
+  return { build: { context: options.buildContext ?? PACKAGE_ROOT, dockerfile: 'compose/Dockerfile', args: { NODE_IMAGE: options.images.node ?? DEFAULT_NODE_IMAGE } } };
 }

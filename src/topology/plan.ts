@@ -50,8 +50,8 @@ export interface CustomApp {
   env: Record<string, string>;
   /** A path that answers 2xx once a replica is ready. */
   healthPath: string;
-  /** The port the app listens on inside its container. */
-  containerPort: number;
+  /** The port the app listens on inside its container; absent, the runtime reads the image's EXPOSEd port (8080 without one). */
+  containerPort?: number;
   /** How long a replica may take to answer its health path with 2xx (--startup-timeout). */
   startupTimeoutMs?: number;
 }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import { composeFile } from '../../dist/topology/compose.js';
 import { freePort } from '../../dist/platform/ports.js';
@@ -26,22 +27,53 @@ if (docker.available && !compose) {
   console.warn('compose e2e test skipped: neither `docker compose` nor docker-compose is installed');
 }
 
-/** The generated compose file runs under real Compose and serves the demo app through hactl's balancer. */
-describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica', 'redis:sentinel'] as const)('hactl compose --strategy %s', (strategy) => {
+/** A user's image, as `hactl compose --app-image` takes it: the demo app tagged as an image of its own. */
+const USER_IMAGE = 'hactl-test/compose-user-app:e2e';
+
+/**
+ * The generated compose file, saved outside the repository, runs under real Compose and serves the
+ * demo app through hactl's balancer, or a user's image through HAProxy with nothing built.
+ */
+describe.skipIf(!compose).each([
+  ['redis', false],
+  ['postgres', false],
+  ['redis:replica', false],
+  ['redis:sentinel', false],
+  ['redis', true],
+] as const)('hactl compose --strategy %s (user image: %s)', (strategy, userApp) => {
   const project = `hactlcompose${randomBytes(3).toString('hex')}`;
-  // The build context is relative to the file, so the file sits in compose/ like the committed ones.
-  const file = fileURLToPath(new URL(`../../compose/.test-${project}.yaml`, import.meta.url));
-  const composeArgs = ['-p', project, '-f', file];
+  let dir: string;
+  let file: string;
+  let composeArgs: string[];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hactl-compose-'));
+    file = path.join(dir, 'stack.yaml');
+    composeArgs = ['-p', project, '-f', file];
+    if (!userApp) return;
+    const { connectEngine } = await import('../../dist/runtime/docker/engine.js');
+    const { demoAppImage } = await import('../../dist/runtime/docker/images.js');
+    const { docker: engine } = await connectEngine(process.env);
+    const built = await demoAppImage(engine, images.node!, { progress: () => {} });
+    const [repo, tag] = USER_IMAGE.split(':');
+    await engine.getImage(built).tag({ repo: repo!, tag: tag! });
+  }, 180_000);
 
   afterAll(async () => {
     await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'down', '-v', '--remove-orphans'], { timeout: 120_000 }).catch(() => undefined);
-    await rm(file, { force: true });
+    await rm(dir, { recursive: true, force: true });
   }, 150_000);
 
-  it('up --build, then a session written through one replica is read through every replica', async () => {
+  it('up, then a session written through one replica is read through every replica', async () => {
     const port = await freePort();
-    await writeFile(file, composeFile({ strategy: chooseStrategy(strategy) as StrategyChoice, replicas: 3, port, images }));
-    await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'up', '-d', '--build'], { timeout: 150_000 });
+    const custom = userApp
+      ? { custom: { image: USER_IMAGE, env: { HACTL_SESSION_STORE: 'redis', HACTL_STORE_URL: '{redisUrl}', HACTL_SESSION_SECRET: 'compose-secret' }, healthPath: '/health' }, cookieName: 'JSESSIONID' }
+      : {};
+    const text = composeFile({ strategy: chooseStrategy(strategy) as StrategyChoice, replicas: 3, port, images, ...custom });
+    // A user's app: images only, nothing to build.
+    if (userApp) expect(text).not.toMatch(/^\s+build:/m);
+    await writeFile(file, text);
+    await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'up', '-d', ...(userApp ? [] : ['--build'])], { timeout: 150_000 });
 
     const base = `http://127.0.0.1:${port}`;
     let cookie: string | undefined;
@@ -67,6 +99,8 @@ describe.skipIf(!compose).each(['redis', 'postgres', 'redis:replica', 'redis:sen
       if (answer.status === 200) {
         expect(JSON.parse(answer.body)).toMatchObject({ userId: 'u1', userNm: 'Kim' });
         replicas.add(answer.replica);
+        // HAProxy routes only to servers that passed their checks: the others are still joining.
+        if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
       } else await new Promise((resolve) => setTimeout(resolve, 200));
     }
     // ...then, in steady state, every read through the balancer is a hit.

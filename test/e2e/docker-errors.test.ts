@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { runHactl, STACK_LINE } from './helpers.js';
+import { dockerLeftovers, runHactl, runIdOf, STACK_LINE } from './helpers.js';
 
 const docker = inject('docker');
 
@@ -33,6 +33,22 @@ describe('docker runtime: what cannot be had', () => {
     expect(redis.reason).toMatch(/^image hactl-fixture\/no-such-redis:0 is not on the engine and could not be pulled \(.+\)$/);
     expect(redis.fix).toBe('pull or build it on the engine yourself, or name another image with --image redis=IMAGE');
   }, 150_000);
+
+  it.skipIf(!docker.available)('an --app-image that cannot be had ends the run before anything starts, with exit 3, the image and the fix', async () => {
+    const started = Date.now();
+    const { code, stderr, stdout } = await runHactl(['run', '--runtime', 'docker', ...docker.imageFlags, '--app-image', 'hactl-test/no-such-app:0', '--strategy', 'none,redis', '--scenario', 'login-read'], {}, 60_000);
+    expect(code, stderr).toBe(3);
+    expect(stderr).toMatch(
+      /^hactl: --app-image hactl-test\/no-such-app:0 is not on the Docker engine and could not be pulled \([^\n]+\); build it there \(docker build -t hactl-test\/no-such-app:0 \.\), log in to its registry \(docker login\), or check the name$/m,
+    );
+    // Once, before any store, container or network: not on every row, and not after the store started.
+    expect(stderr.match(/no-such-app/g)!.length).toBeLessThanOrEqual(3);
+    expect(stderr).not.toMatch(/store ready|starting cluster/);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(stdout).toBe('');
+    expect(await dockerLeftovers(runIdOf(stderr))).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 90_000);
 
   it.skipIf(!docker.available)('a demo app base image that cannot be had ends the run with exit 3, naming it', async () => {
     const { code, stderr } = await runHactl(['run', '--runtime', 'docker', '--image', 'node=hactl-fixture/no-such-node:0', '--strategy', 'none'], {}, 120_000);

@@ -1,5 +1,5 @@
 import type { ContainerPlan } from '../../topology/containers.js';
-import { createContainer, type ContainerHandle, type ContainerPlacement } from './containers.js';
+import { containerName, createContainer, type ContainerHandle, type ContainerPlacement } from './containers.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -8,6 +8,8 @@ import type { Engine } from './engine.js';
  */
 export class ContainerSet {
   private readonly handles = new Set<ContainerHandle>();
+  /** Removals under way that no one waits for yet, by container name: its next use and removeAll() wait for them. */
+  private readonly releasing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly engine: Engine,
@@ -16,6 +18,8 @@ export class ContainerSet {
 
   /** Creates a container from `plan`, its ports published on `publish` (a remote engine picks its own). */
   async run(plan: ContainerPlan, publish: number[] | undefined, beforeStart?: ContainerPlacement['beforeStart']): Promise<ContainerHandle> {
+    // A container of the same name still going (the previous row's): its name and ports must be free first.
+    await this.releasing.get(containerName(this.where.runId, plan.service));
     const handle = await createContainer(this.engine, plan, { ...this.where, publish: this.engine.remote ? undefined : publish, ...(beforeStart ? { beforeStart } : {}) });
     this.handles.add(handle);
     return handle;
@@ -41,7 +45,24 @@ export class ContainerSet {
     await handle.remove();
   }
 
+  /**
+   * Starts removing containers and returns without waiting for the engine to finish. A container
+   * SIGKILLed after a peer vanished from its network (the balancer, after kill-node) is dead in
+   * a tenth of a second, but the engine takes about 4 s more to release its network before it
+   * counts as stopped or removed; nothing of the row needs to wait for that. A later container
+   * of the same name waits for it, and so does removeAll(): nothing outlives the run.
+   */
+  release(handles: readonly ContainerHandle[]): void {
+    for (const handle of handles) {
+      this.handles.delete(handle);
+      const removal = handle.remove().then(() => {
+        if (this.releasing.get(handle.name) === removal) this.releasing.delete(handle.name);
+      });
+      this.releasing.set(handle.name, removal);
+    }
+  }
+
   async removeAll(): Promise<void> {
-    await Promise.all([...this.handles].map((handle) => this.remove(handle)));
+    await Promise.all([...[...this.handles].map((handle) => this.remove(handle)), ...this.releasing.values()]);
   }
 }

@@ -3,6 +3,7 @@ import { EnvironmentError } from '../../platform/errors.js';
 import { pollUntil } from '../../platform/time.js';
 import { RUN_LABEL, type ContainerPlan, type NetworkMode } from '../../topology/containers.js';
 import { engineCall, type Engine } from './engine.js';
+import { OWNER_LABEL, owner } from './owner.js';
 
 /** How long a signalled container may take to stop before it gets SIGKILL, as on the local runtime. */
 const KILL_GRACE_MS = 5_000;
@@ -65,7 +66,7 @@ export async function createContainer(engine: Engine, plan: ContainerPlan, place
       // No command: the image's own (a user's app image).
       ...(plan.command.length > 0 ? { Cmd: plan.command } : {}),
       Env: Object.entries(plan.env).map(([key, value]) => `${key}=${value}`),
-      Labels: { [RUN_LABEL]: placement.runId, [`${RUN_LABEL}.role`]: plan.role, [`${RUN_LABEL}.service`]: plan.service },
+      Labels: { [RUN_LABEL]: placement.runId, [`${RUN_LABEL}.role`]: plan.role, [`${RUN_LABEL}.service`]: plan.service, [OWNER_LABEL]: owner() },
       ...(plan.stopSignal ? { StopSignal: plan.stopSignal } : {}),
       ExposedPorts: Object.fromEntries(plan.ports.map((port) => [`${port}/tcp`, {}])),
       HostConfig: {

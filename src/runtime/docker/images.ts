@@ -19,9 +19,10 @@ export class ImageUnavailableError extends EnvironmentError {
   constructor(
     readonly image: string,
     readonly key: string,
-    cause: string,
+    /** The engine's reason, on one line. */
+    readonly why: string,
   ) {
-    super(`image ${image} is not on the engine and could not be pulled (${cause})`);
+    super(`image ${image} is not on the engine and could not be pulled (${why})`);
     this.fix = `pull or build it on the engine yourself, or name another image with --image ${key}=IMAGE`;
   }
 }
@@ -73,7 +74,9 @@ export async function ensureImage(docker: Docker, image: string, key: string, op
     );
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    throw new ImageUnavailableError(image, key, errorMessage(error).replace(/^pull [^:]+: /, '').split('\n')[0]!);
+    const message = errorMessage(error);
+    const prefix = `pull ${image}: `;
+    throw new ImageUnavailableError(image, key, (message.startsWith(prefix) ? message.slice(prefix.length) : message).split('\n')[0]!.trim());
   }
   options.progress(`pulled ${image}`);
 }

@@ -18,8 +18,8 @@ export interface DockerSettings {
   network: NetworkMode;
   /** Image overrides by key: `node` (the demo app's base), `redis`, `postgres`, `mongo`. */
   images: Record<string, string>;
-  /** Where the balancer runs: in the hactl process, or in a container beside the replicas. */
-  balancer: (typeof BALANCER_PLACEMENTS)[number];
+  /** Where the balancer runs: in the hactl process, or in a container beside the replicas (`auto` decided at parse). */
+  balancer: Exclude<(typeof BALANCER_PLACEMENTS)[number], 'auto'>;
 }
 
 /** Image keys for --image: the demo app's Node base image, one per store, and HAProxy's. */
@@ -31,7 +31,7 @@ export const DOCKER_FLAGS = [
   { key: 'dockerBalancer', option: '--docker-balancer <where>', value: 'text', help: 'docker: run the balancer in hactl, or in a container beside the replicas (default: auto, in hactl unless the engine is remote)' },
 ] as const satisfies readonly FlagSpec[];
 
-export const APP_IMAGE_FLAG = { key: 'appImage', option: '--app-image <image>', value: 'text', help: 'docker: run each replica of your app from this image (it listens on the profile\'s containerPort)' } as const satisfies FlagSpec;
+export const APP_IMAGE_FLAG = { key: 'appImage', option: '--app-image <image>', value: 'text', help: 'docker: run each replica of your app from this image (PORT tells it where to listen: the profile\'s containerPort, else the port the image EXPOSEs, else 8080)' } as const satisfies FlagSpec;
 
 export const dockerRuntime: RuntimeModule<DockerSettings> = {
   name: 'docker',
@@ -42,11 +42,21 @@ export const dockerRuntime: RuntimeModule<DockerSettings> = {
   parse: (flags, env) => ({
     network: oneOf('--docker-network', flags.dockerNetwork ?? 'bridge', ['bridge', 'host'] as const),
     images: parseImages(flags.image ?? [], env),
-    balancer: oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS),
+    balancer: placeBalancer(oneOf('--docker-balancer', flags.dockerBalancer ?? 'auto', BALANCER_PLACEMENTS), env),
   }),
   report: (settings) => ({ settings: { docker: settings } }),
   create: async (options) => (await import('../docker.js')).createDockerRuntime(options),
 };
+
+/**
+ * `auto` made definite, so that the report says where the balancer ran: beside the replicas when
+ * DOCKER_HOST names an engine on another machine (hactl cannot follow replica ports there), else in hactl.
+ */
+function placeBalancer(where: (typeof BALANCER_PLACEMENTS)[number], env: NodeJS.ProcessEnv): DockerSettings['balancer'] {
+  if (where !== 'auto') return where;
+  const host = env.DOCKER_HOST;
+  return host && !/^(unix|npipe):\/\//.test(host) ? 'container' : 'hactl';
+}
 
 /** --image KEY=IMAGE pairs over HACTL_IMAGE_<KEY> variables (`hactl compose` takes them too). */
 export function parseImages(pairs: readonly string[], env: NodeJS.ProcessEnv): Record<string, string> {
