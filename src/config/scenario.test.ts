@@ -137,7 +137,7 @@ describe("waits on the balancer, held to the profile's detection bound", () => {
 describe('scenarios that break the store', () => {
   it.each(['kill-store', 'store-latency', 'store-outage'])('%s is skipped, saying why, for a strategy without a store', async (name) => {
     const scenario = await loadScenario(name);
-    expect(scenarioConflict(scenario, counts, memory)).toMatch(new RegExp(`^${name} breaks the session store \\(phase "\\w+"\\); strategy none keeps sessions in replica memory$`));
+    expect(scenarioConflict(scenario, counts, memory)).toMatch(new RegExp(`^${name} needs a session store \\(phase "\\w+"\\); strategy none keeps sessions in replica memory$`));
     expect(scenarioConflict(scenario, counts, redis)).toBeUndefined();
   });
 

@@ -149,7 +149,7 @@ function shortWait(wait: { direction: HealthDirection; timeoutMs?: number } | un
 export function scenarioConflict(scenario: Scenario, counts: CountVariables, cluster: { store?: string; strategy: string }): string | undefined {
   const needsStore = scenario.phases.find((phase) => phase.unit.needsStore);
   if (needsStore && !cluster.store) {
-    return `${scenario.name} breaks the session store (phase "${needsStore.name}"); strategy ${cluster.strategy} keeps sessions in replica memory`;
+    return `${scenario.name} needs a session store (phase "${needsStore.name}"); strategy ${cluster.strategy} keeps sessions in replica memory`;
   }
   if (counts.replicas < scenario.requires.replicas) {
     return `${scenario.name} needs at least ${scenario.requires.replicas} replicas (this run has ${counts.replicas})`;

@@ -29,7 +29,7 @@ describe('the fault proxy admin API', () => {
   it('GET /health answers 200 with the counters', async () => {
     const response = await request(`${adminUrl}/health`);
     expect(response.statusCode).toBe(200);
-    expect(await response.body.json()).toEqual({ status: 'ok', connections: 0, accepted: 0, listening: true });
+    expect(await response.body.json()).toEqual({ status: 'ok', connections: 0, accepted: 0, received: 0, listening: true });
   });
 
   it('sets, reads and removes the toxic through faultProxyControl', async () => {

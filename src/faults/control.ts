@@ -12,7 +12,7 @@ export interface FaultProxyControl {
   /** Whether the admin API answers (the proxy listens); false rather than an error. */
   ready(): Promise<boolean>;
   /** Connections open through the proxy now, and accepted since it started. */
-  stats(): Promise<{ connections: number; accepted: number }>;
+  stats(): Promise<{ connections: number; accepted: number; received?: number }>;
   /** Re-points the proxy (new connections go to `upstream`, open ones close). Resolves once it did. */
   setUpstream(upstream: { host: string; port: number }): Promise<void>;
 }
@@ -60,7 +60,7 @@ export function faultProxyControl(adminUrl: string): FaultProxyControl {
       }
     },
     async stats() {
-      let body: { connections?: unknown; accepted?: unknown };
+      let body: { connections?: unknown; accepted?: unknown; received?: unknown };
       try {
         const response = await request(`${base}/health`, { signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS) });
         body = (await response.body.json()) as typeof body;
@@ -68,7 +68,7 @@ export function faultProxyControl(adminUrl: string): FaultProxyControl {
         throw new EnvironmentError(`the fault proxy at ${adminUrl} did not say how many connections it holds: ${errorMessage(error)}`);
       }
       if (typeof body.connections !== 'number' || typeof body.accepted !== 'number') throw new EnvironmentError(`the fault proxy at ${adminUrl} answered GET /health without its connection counts`);
-      return { connections: body.connections, accepted: body.accepted };
+      return { connections: body.connections, accepted: body.accepted, ...(typeof body.received === 'number' ? { received: body.received } : {}) };
     },
     async setUpstream(upstream) {
       await call('PUT', JSON.stringify(upstream), '/upstream');

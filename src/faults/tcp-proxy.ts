@@ -20,6 +20,8 @@ export interface TcpProxyStats {
   connections: number;
   /** Connections accepted since the start. */
   accepted: number;
+  /** Bytes clients sent through it since the start: whether traffic, not just a connection, came this way. */
+  received: number;
   /** False while `down` is set (or if listening again after it failed). */
   listening: boolean;
   toxic: Toxic | undefined;
@@ -54,6 +56,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let server: net.Server | undefined;
   let port = options.port;
   let accepted = 0;
+  let received = 0;
   let stopped = false;
   let applying: Promise<unknown> = Promise.resolve();
   let upstream: Endpoint = { ...options.upstream };
@@ -62,6 +65,10 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const onConnection = (socket: Socket) => {
     if (stopped || current?.unit.listens === false) return void socket.destroy();
     accepted += 1;
+    // A second listener beside the link's own: the socket flows already, so this changes nothing of it.
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
     const link = new Link(socket, upstream);
     links.set(link, nothing);
     void link.gone.then(() => {
@@ -136,7 +143,7 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
       return applied;
     },
     upstream: () => ({ ...upstream }),
-    stats: () => ({ connections: links.size, accepted, listening: server !== undefined, toxic: current && structuredClone(current.toxic) }),
+    stats: () => ({ connections: links.size, accepted, received, listening: server !== undefined, toxic: current && structuredClone(current.toxic) }),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -203,9 +203,11 @@ export function overheadText(name: string, overhead: ClusterBalancerSettings['ov
   }
   const low = Math.min(...rounds);
   const spread = `${ms(low)} to ${ms(Math.max(...rounds))} ms over ${rounds.length} rounds of ${Math.floor(overhead.samples / rounds.length)} requests each way`;
-  return low > 0
-    ? ` · ${name} adds ${ms(overhead.p50)} ms to the median request over direct requests (${spread})`
-    : ` · ${name} adds no measurable latency to the median request (${ms(overhead.p50)} ms, within noise: ${spread})`;
+  const high = Math.max(...rounds);
+  if (low > 0) return ` · ${name} adds ${ms(overhead.p50)} ms to the median request over direct requests (${spread})`;
+  // Direct requests slower in every round: the app's own latency (or a Nagle delay) dwarfs the balancer's, which then cannot be told.
+  if (high < 0) return ` · ${name}'s latency could not be measured: direct requests were the slower ones in every round (${spread}); the app's own latency varies more than a balancer adds`;
+  return ` · ${name} adds no measurable latency to the median request (${ms(overhead.p50)} ms, within noise: ${spread})`;
 }
 
 /** How much of a fault command's output a report line shows: its end, where the error usually is. */

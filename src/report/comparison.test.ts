@@ -88,7 +88,7 @@ const full = report(
   [
     ok('none', 'login-read', { hitRate: 0.34, latencyByKind: { read: latency(6.5, 17.25) } }),
     ok('none', 'kill-node', loss(10, 30)),
-    { strategy: 'none', scenario: 'kill-store', status: 'skipped', reason: 'kill-store breaks the session store; strategy none keeps sessions in replica memory' },
+    { strategy: 'none', scenario: 'kill-store', status: 'skipped', reason: 'kill-store needs a session store; strategy none keeps sessions in replica memory' },
     ok('none', 'concurrent-writes', updates(240, 100)),
     ok('none', 'imbalance', { imbalance: 1.02 }),
     ok('sticky', 'login-read', { latencyByKind: { read: latency(4, 29.33) } }),

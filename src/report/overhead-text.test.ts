@@ -14,6 +14,12 @@ describe("the settings line's balancer overhead", () => {
     expect(text).not.toMatch(/p99/);
   });
 
+  it('says the latency could not be measured when the direct path was the slower one in every round (an app slower than its balancer adds)', () => {
+    expect(overheadText('hactl balancer', { p50: 0, p99: 7.6, samples: 200, p50ByRound: [-40.05, -39.8, -39.23, -39.9, -40] })).toBe(
+      " · hactl balancer's latency could not be measured: direct requests were the slower ones in every round (-40.05 to -39.23 ms over 5 rounds of 40 requests each way); the app's own latency varies more than a balancer adds",
+    );
+  });
+
   it('reads a report written before the rounds: its p50 alone, saying the spread was not measured', () => {
     expect(overheadText('hactl balancer', { p50: 0.96, p99: 0.12, samples: 200 })).toBe(
       ' · hactl balancer adds 0.96 ms to the median request over direct requests (200 each way; spread not measured)',

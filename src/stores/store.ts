@@ -113,7 +113,7 @@ export interface StoreReplication {
    */
   readerNode?(): string | undefined;
   /** Connections open through the reader endpoint now, and accepted since it started: whether apps read there at all. */
-  readerConnections?(): Promise<{ connections: number; accepted: number }>;
+  readerConnections?(): Promise<{ connections: number; accepted: number; received?: number }>;
 }
 
 export type { Availability };

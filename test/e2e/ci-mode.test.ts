@@ -79,7 +79,7 @@ describe('CI mode', () => {
   }, 90_000);
 
   it('a skipped row fails the run only with --strict', async () => {
-    // kill-store breaks the session store: skipped for none, which keeps sessions in memory.
+    // kill-store needs a session store: skipped for none, which keeps sessions in memory.
     const args = ['run', '--strategy', 'none', '--scenario', 'login-read,kill-store', '--users', '10', '--quiet', '--format', 'json'];
     const loose = await runHactl(args);
     expect(loose.code, loose.stderr).toBe(0);

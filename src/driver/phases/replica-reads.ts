@@ -44,6 +44,7 @@ export const replicaReads = definePhase({
     // A variant whose app must wait for a replica (WAIT) reads 0 violations of an app that never waited for the wrong reason.
     const primary = replication.primary();
     const syncBefore = await replication.syncRequests?.().catch(() => undefined);
+    const readerBefore = await replication.readerConnections?.();
     if (delayMs > 0) await replication.setLinkDelay!(delayMs);
     try {
       const deadline = context.now() + options.durationMs;
@@ -67,8 +68,21 @@ export const replicaReads = definePhase({
     if (connections && connections.accepted === 0) {
       throw new EnvironmentError(`${where}: no connection ever reached the reader endpoint (${store.endpoints.reader.url}): the app's replica reads (${readReplica.method} ${readReplica.path}) came from elsewhere, so they say nothing of a replica; give the app the reader URL ({redisReaderUrl}, {postgresReaderUrl})`);
     }
+    // A connection made once (a client's PING at start) proves nothing of the reads: each read must send the reader a query.
+    const sent = connections?.received !== undefined && readerBefore?.received !== undefined ? connections.received - readerBefore.received : undefined;
+    const readsAnswered = record.reads.filter(answered).length;
+    if (sent !== undefined && sent < readsAnswered * SMALLEST_QUERY_BYTES) {
+      throw new EnvironmentError(`${where}: the reader endpoint (${store.endpoints.reader.url}) received ${sent} bytes during ${readsAnswered} answered reads (${readReplica.method} ${readReplica.path}): the app read from elsewhere (the primary?), so the reads say nothing of a replica; have the app serve that request from the reader URL ({redisReaderUrl}, {postgresReaderUrl})`);
+    }
+    // Every read without a counter would be a session missing on the replica; a replica missing every session is a profile reading the wrong field.
+    if (!record.reads.some((read) => read.value !== null)) {
+      throw new EnvironmentError(`${where}: no read through the reader endpoint (${readReplica.method} ${readReplica.path}) carried a counter at the profile's readReplica value (${readsAnswered} answered; statuses ${statuses(record.reads)}): is readReplica.value the JSON path of the counter in the app's answer?`);
+    }
   },
 });
+
+/** Fewer bytes than this per read cannot have carried a query: a Redis `GET k` is 14 bytes of RESP, a PostgreSQL query message more. */
+const SMALLEST_QUERY_BYTES = 8;
 
 const answered = (read: ReplicaReadRecord) => read.status !== 0 && read.status < 500;
 

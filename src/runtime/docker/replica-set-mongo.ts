@@ -1,3 +1,4 @@
+import { allSettledOrThrow } from '../../platform/settled.js';
 import { describeTimings } from '../../stores/replication/timings.js';
 import { MONGO_FAILOVER_TIMINGS, writeConcernOf, type Member } from '../../stores/mongo-replica-set.js';
 import { ASK_TIMEOUT_MS, askMember, countOnPrimary, initiate, lagOf, MemberClients, memberControls, ping, ReplicaSetWatch, waitForElected, waitForSecondary } from '../../stores/mongo-replication.js';
@@ -47,7 +48,7 @@ export async function startReplicaSetContainers(context: DockerStoreContext, sto
     const answers = (node: StoreNode, handle: ContainerHandle) =>
       waitForContainer(handle, () => ping(clients, { id: node.id, host: engine.publishHost, port: handle.hostPort(handle.plan.ports[0]!) }), { what: `mongod container ${handle.name}`, timeoutMs: READY_TIMEOUT_MS, signal });
 
-    await Promise.all(
+    await allSettledOrThrow(
       nodes.map(async (node) => {
         const plan = planOf.get(node)!.plan;
         handles.set(node, await containers.withContainer(plan, publish.get(plan.service), (candidate) => {

@@ -1,3 +1,4 @@
+import { allSettledOrThrow, settled } from '../../platform/settled.js';
 import path from 'node:path';
 import { faultProxyControl, type FaultProxyControl } from '../../faults/control.js';
 import { EnvironmentError } from '../../platform/errors.js';
@@ -101,7 +102,7 @@ export async function startReplicatedPostgresContainers(context: DockerStoreCont
     const primary = nodes.find((node) => node.role === 'primary')!;
     // The links beside the primary (no standby needs them yet), the endpoint beside the standbys.
     const [linksStarted, primaryStarted] = await settled(
-      Promise.all(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)),
+      allSettledOrThrow(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)),
       runNode(planOf.get(primary)!.plan),
     );
     const links = new Map(linksStarted);
@@ -254,10 +255,3 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
   return results;
 }
 
-/** Every promise's value, once all have settled: a failure is thrown only after the others are done, so that nothing still starts containers while the caller cleans up. */
-async function settled<T extends unknown[]>(...promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as T;
-}

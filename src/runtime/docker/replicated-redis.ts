@@ -1,3 +1,4 @@
+import { allSettledOrThrow } from '../../platform/settled.js';
 import { faultProxyControl, type FaultProxyControl } from '../../faults/control.js';
 import { FailoverController } from '../../stores/replication/failover.js';
 import { rejoiningControls } from '../../stores/replication/rejoin.js';
@@ -69,8 +70,8 @@ export async function startReplicatedRedisContainers(context: DockerStoreContext
     const nodes: StoreNode[] = topology.nodes.map((node, i) => ({ id: node.id, role: planned[i]!.role, address: nodeAddress(store.docker.url(node.reachAt.host, node.reachAt.port)) }));
     const planOf = new Map(nodes.map((node, i) => [node, topology.nodes[i]!]));
     // Links first, so that a replica's first connection to its primary finds one.
-    const links = new Map(await Promise.all(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)));
-    const handles = new Map(await Promise.all(nodes.map(async (node) => [node, await runNode(planOf.get(node)!.plan)] as const)));
+    const links = new Map(await allSettledOrThrow(nodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)));
+    const handles = new Map(await allSettledOrThrow(nodes.map(async (node) => [node, await runNode(planOf.get(node)!.plan)] as const)));
     const running = new Set<StoreNode>(nodes);
     const reach: RedisNodeReach = {
       server: (node) => hostAddress(handles.get(node)!, planOf.get(node)!.plan.ports[0]!),

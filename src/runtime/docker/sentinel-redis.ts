@@ -1,3 +1,4 @@
+import { allSettledOrThrow } from '../../platform/settled.js';
 import { faultProxyControl, type FaultProxyControl } from '../../faults/control.js';
 import { describeTimings } from '../../stores/replication/timings.js';
 import { countKeys, lagOf, waitForSync } from '../../stores/redis-replication.js';
@@ -69,7 +70,7 @@ export async function startSentinelRedisContainers(context: DockerStoreContext, 
     const running = new Set<StoreNode>();
 
     // Links first, so that a replica's first connection to its primary finds one.
-    const links = new Map(await Promise.all(dataNodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)));
+    const links = new Map(await allSettledOrThrow(dataNodes.map(async (node) => [node, await runProxy(planOf.get(node)!.link.plan)] as const)));
     const handles = new Map<StoreNode, ContainerHandle>();
     for (const node of dataNodes) {
       handles.set(node, await runRedis(planOf.get(node)!.plan, `${store.name} ${node.id}`));
