@@ -39,7 +39,7 @@ const HOW = [
   { key: 'balancerProfile', option: '--balancer-profile <name>', value: 'text', help: 'health checks, timeouts and deregistration delay: fast (test speed) or alb (AWS ALB\'s own defaults: checks every 30 s, a dead replica out of rotation after 30-70 s, deregistration 300 s; fault scenarios take minutes) (default: fast)' },
   { key: 'algorithm', option: '--algorithm <name>', value: 'text', help: `how the balancer picks a replica: ${ALGORITHMS.join(' or ')} (default: round_robin)` },
   { key: 'deregistrationDelay', option: '--deregistration-delay <s>', value: 'whole', help: 'how long a replica being removed may finish its requests, 0 to 3600 s (default: the profile\'s, 5 s fast, 300 s alb)' },
-  { key: 'appProfile', option: '--app-profile <file>', value: 'text', path: true, help: 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ (default: the demo app\'s)' },
+  { key: 'appProfile', option: '--app-profile <file>', value: 'text', path: true, help: 'how to talk to your app: a YAML app profile (cookie, login and read requests, what a hit looks like); examples in fixtures/apps/ of hactl\'s source repository, and README.md\'s "App profiles" (default: the demo app\'s)' },
 ] as const satisfies readonly FlagSpec[];
 
 const APP_AND_LOAD = [

@@ -211,7 +211,7 @@ describe('pricingNote', () => {
   it("cites the file's source and each instance the strategies need, with the page of any priced elsewhere", () => {
     expect(pricingNote(pricing, ['none', 'redis', 'redis:aof-always', 'mongo'].map(nameOf), 3)).toBe(
       'Prices: Test prices, eu-test-1, class small, retrieved 2026-01-02 (https://example.com/prices). ' +
-        "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
+        "Cost per month = 730 h × (3 × app + the strategy's store × its store nodes), instance hours only (no storage, I/O, data transfer or load balancer): " +
         'app small at 0.1 USD/h; redis cache.small at 0.02 USD/h (https://example.com/cache, retrieved 2026-01-03); mongo: no price.',
     );
   });

@@ -141,7 +141,7 @@ export function pricingNote(pricing: Pricing, strategies: readonly (string | und
   const retrieved = source.retrieved ? `retrieved ${source.retrieved}` : 'undated';
   return (
     `Prices: ${source.title}, ${pricing.region}, class ${pricing.class}, ${retrieved} (${source.url})${source.note ? `; ${source.note}` : ''}. ` +
-    `Cost per month = ${HOURS_PER_MONTH} h × (${replicas} × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): ` +
+    `Cost per month = ${HOURS_PER_MONTH} h × (${replicas} × app + the strategy's store × its store nodes), instance hours only (no storage, I/O, data transfer or load balancer): ` +
     `${parts.join('; ')}.`
   );
 }

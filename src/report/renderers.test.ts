@@ -135,7 +135,7 @@ describe('renderers', () => {
         '| redis | — | skipped | — | — | — | — | no price |',
         '',
         'Prices: Test prices, eu-test-1, class small, retrieved 2026-01-02 (https://example.com/prices); on-demand. ' +
-          "Cost per month = 730 h × (3 × app + the strategy's store), instance hours only (no storage, I/O, data transfer or load balancer): " +
+          "Cost per month = 730 h × (3 × app + the strategy's store × its store nodes), instance hours only (no storage, I/O, data transfer or load balancer): " +
           'app small at 0.1 USD/h; redis: no price.',
         '',
         '- **none** loses 30.0% of sessions with a replica; 219.00 USD a month.',

@@ -57,6 +57,14 @@ export async function createDockerRuntime(options: RuntimeOptions<DockerSettings
   return DockerRuntime.start(options);
 }
 
+/** The container topologies of replicated stores, by store and by who decides the failover: one module each. */
+const REPLICATED_TOPOLOGIES: Partial<Record<string, typeof startReplicatedRedisContainers>> = {
+  'redis/hactl': startReplicatedRedisContainers,
+  'redis/sentinel': startSentinelRedisContainers,
+  'postgres/hactl': startReplicatedPostgresContainers,
+  'mongo/election': startReplicaSetContainers,
+};
+
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   private readonly balancers = new Set<Balancer>();
@@ -173,8 +181,9 @@ export class DockerRuntime implements Runtime {
       const problem = dockerReplicationProblem(store, storeOptions);
       if (problem) throw new EnvironmentError(`${problem}; run its variant there`);
       const { engine, containers, placement, appImage, signal } = this;
-      const decider = storeOptions.replication.decidedBy;
-      const start = decider === 'sentinel' ? startSentinelRedisContainers : decider === 'election' ? startReplicaSetContainers : store.name === 'postgres' ? startReplicatedPostgresContainers : startReplicatedRedisContainers;
+      const decider = storeOptions.replication.decidedBy ?? 'hactl';
+      const start = REPLICATED_TOPOLOGIES[`${store.name}/${decider}`];
+      if (!start) throw new EnvironmentError(`a replicated ${store.name} whose failover is ${decider}'s has no containers on --runtime docker; run its variant on --runtime local`);
       return start({ engine, containers, placement, network: this.settings.network, appImage, signal }, store, image, { ...storeOptions, replication: storeOptions.replication });
     }
     return this.startStoreContainer(store, image, storeOptions);

@@ -56,10 +56,13 @@ export function composeFile(options: ComposeOptions): string {
   if (problem) throw new UsageError(`hactl compose: ${label}: ${problem}, not in compose files; use --runtime local`);
   const image = store ? (options.images[store.docker.image.key] ?? store.docker.image.default) : undefined;
   const storePlan = store && !replication ? storeContainer(store.name, store.docker, image!, placement, topology.storeOptions) : undefined;
-  const sentinel = store && replication?.decidedBy === 'sentinel' ? sentinelRedisContainers(store.docker, image!, APP_IMAGE, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
-  const replicaSet = store && replication?.decidedBy === 'election' ? replicaSetContainers(store.docker, image!, placement, { ...topology.storeOptions, replication }, store.nodes(topology.storeOptions)) : undefined;
-  const replicatedPostgres = store?.name === 'postgres' && replication ? composePostgresStore(store.docker, image!, APP_IMAGE, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined;
-  const replicated = sentinel ?? (store && replication && !replicaSet && !replicatedPostgres ? replicatedRedisContainers(store.docker, image!, APP_IMAGE, placement, topology.storeOptions, store.nodes(topology.storeOptions)) : undefined);
+  // Which compose topology: by store and by who decides its failover, as the docker runtime chooses its containers.
+  const kind = store && replication ? `${store.name}/${replication.decidedBy ?? 'hactl'}` : undefined;
+  const sentinel = kind === 'redis/sentinel' ? sentinelRedisContainers(store!.docker, image!, APP_IMAGE, placement, { ...topology.storeOptions, replication: replication! }, store!.nodes(topology.storeOptions)) : undefined;
+  const replicaSet = kind === 'mongo/election' ? replicaSetContainers(store!.docker, image!, placement, { ...topology.storeOptions, replication: replication! }, store!.nodes(topology.storeOptions)) : undefined;
+  const replicatedPostgres = kind === 'postgres/hactl' ? composePostgresStore(store!.docker, image!, APP_IMAGE, topology.storeOptions, store!.nodes(topology.storeOptions)) : undefined;
+  const replicated = sentinel ?? (kind === 'redis/hactl' ? replicatedRedisContainers(store!.docker, image!, APP_IMAGE, placement, topology.storeOptions, store!.nodes(topology.storeOptions)) : undefined);
+  if (kind && !replicated && !replicaSet && !replicatedPostgres) throw new UsageError(`hactl compose: ${label}: a replicated ${store!.name} whose failover is ${replication!.decidedBy ?? 'hactl'}'s has no compose topology; use --runtime local`);
   const endpoint = replicated && 'endpoint' in replicated ? replicated.endpoint : undefined;
   const storeUrl = storePlan?.url ?? replicated?.url ?? replicaSet?.url ?? replicatedPostgres?.url;
   const replicas = replicaContainers(topology, APP_IMAGE, placement, storeUrl);
