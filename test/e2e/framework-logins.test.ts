@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,9 @@ import { expectLoginRead } from './oracle.js';
 /**
  * Framework form logins against an app of the repository's own (fixtures/apps/form-login.mjs
  * --shape): a login page that hands out a CSRF token, a login POST that wants it back and answers
- * 302, through the example profiles' login steps (fixtures/apps/django.yaml, spring-security.yaml).
+ * 302, through the example profiles' login steps (fixtures/apps/django.yaml, rails.yaml,
+ * spring-security.yaml). Each shape makes a new token at login, as its framework does, and refuses
+ * a POST after login with the old one: the profiles capture the new token in the login's last step.
  */
 const APP = fileURLToPath(new URL('../../fixtures/apps/form-login.mjs', import.meta.url));
 const profile = (name: string) => fileURLToPath(new URL(`../../fixtures/apps/${name}.yaml`, import.meta.url));
@@ -79,6 +81,37 @@ describe('framework form logins (login steps and captures)', () => {
     expect(result.markdown).toMatch(/\| sticky \|.*logout ends the session on every replica \|(?: [\w-]+ \|)? n\/a \| logout: the profile has no logout request \|/);
     expect(result.junit).toMatch(/<testcase [^>]*name="security: finding logout-invalidates"[^>]*>\s*<skipped message="logout: the profile has no logout request"/);
     expect(result.junit).toMatch(/<testcase [^>]*name="security: finding session-fixation"[^>]*>\s*<failure /);
+  }, 60_000);
+
+  it("sends Rails' token of the page after sign-in, new at sign-in (Devise), in the POSTs after it: every increment is accepted", async () => {
+    const result = await run('rails-writes', ['--app-profile', profile('rails'), '--app-cmd', command('--shape rails'), '--scenario', 'concurrent-writes', '--strategy', 'sticky', '--users', '5', '--replicas', '2']);
+    expect(result.code, result.stderr).toBe(0);
+    const row = result.report.results[0]!;
+    expect(row.metrics).toMatchObject({ logins: 5, failedLogins: 0 });
+    // The app answers 422 to a POST with the sign-in page's token: none was, all 5 x 8 were acknowledged.
+    expect(result.samples.filter((sample) => sample.status === 422)).toEqual([]);
+    expect(row.metrics!.lostUpdates).toMatchObject({ acknowledged: 40 });
+    // A sign-in is the page, the POST answered 302, and the page after it (whose meta tag has the new token).
+    const first = result.samples.filter((sample) => sample.kind === 'login' && sample.user === 0).map((sample) => sample.status);
+    expect(first).toEqual([200, 302, 200]);
+  }, 60_000);
+
+  it("sends Django's token from the csrftoken cookie its login's 302 sets (rotate_token) in the POSTs after login: every increment is accepted", async () => {
+    // django.yaml's login steps as they are, with a counter of the test app's to POST to after login.
+    const withCounter = path.join(os.tmpdir(), `hactl-django-writes-${process.pid}.yaml`);
+    const increment = "increment: { method: POST, path: /counter, headers: { X-CSRFToken: '{{csrf}}' } }\ncounter: { method: GET, path: /counter, value: $.counter }\n";
+    await writeFile(withCounter, `${await readFile(profile('django'), 'utf8')}\n${increment}`);
+    try {
+      const result = await run('django-writes', ['--app-profile', withCounter, '--app-cmd', command('--shape django'), '--scenario', 'concurrent-writes', '--strategy', 'sticky', '--users', '5', '--replicas', '2']);
+      expect(result.code, result.stderr).toBe(0);
+      const row = result.report.results[0]!;
+      expect(row.metrics).toMatchObject({ logins: 5, failedLogins: 0 });
+      // The app answers 403 to a POST with the login page's token: none was, all 5 x 8 were acknowledged.
+      expect(result.samples.filter((sample) => sample.status === 403)).toEqual([]);
+      expect(row.metrics!.lostUpdates).toMatchObject({ acknowledged: 40 });
+    } finally {
+      await rm(withCounter, { force: true });
+    }
   }, 60_000);
 
   it("uses what a step captured after its followed redirect in the logout: Spring Security's token, new at login", async () => {
