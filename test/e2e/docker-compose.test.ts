@@ -27,6 +27,9 @@ if (docker.available && !compose) {
   console.warn('compose e2e test skipped: neither `docker compose` nor docker-compose is installed');
 }
 
+/** Each request's own bound: one the stack holds (an app waiting on a store mid-failover) must not eat the test's time. */
+const BOUNDED = { headersTimeout: 5_000, bodyTimeout: 5_000 } as const;
+
 /** A user's image, as `hactl compose --app-image` takes it: the demo app tagged as an image of its own. */
 const USER_IMAGE = 'hactl-test/compose-user-app:e2e';
 
@@ -79,7 +82,7 @@ describe.skipIf(!compose).each([
     let cookie: string | undefined;
     // Replicas wait for their store (PostgreSQL initialises for a while), so allow it some time.
     for (let i = 0; i < 150 && !cookie; i++) {
-      const response = await request(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u1","userNm":"Kim"}' }).catch(() => undefined);
+      const response = await request(`${base}/login`, { ...BOUNDED, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u1","userNm":"Kim"}' }).catch(() => undefined);
       if (response?.statusCode === 200) cookie = String(response.headers['set-cookie']).split(';')[0];
       await response?.body.dump();
       if (!cookie) await new Promise((resolve) => setTimeout(resolve, 200));
@@ -90,7 +93,7 @@ describe.skipIf(!compose).each([
     // bounded, until every replica has served the session...
     const replicas = new Set<unknown>();
     const read = async () => {
-      const response = await request(`${base}/session`, { headers: { cookie: cookie! } });
+      const response = await request(`${base}/session`, { ...BOUNDED, headers: { cookie: cookie! } });
       const body = await response.body.text();
       return { status: response.statusCode, body, replica: response.headers['x-hactl-replica'] };
     };
@@ -129,7 +132,7 @@ describe.skipIf(!compose).each([
       await run(compose![0]!, [...compose!.slice(1), ...composeArgs, 'kill', 'redis-node-1'], { timeout: 60_000 });
       let served = false;
       for (let i = 0; i < 150 && !served; i++) {
-        const response = await request(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u2","userNm":"Lee"}' }).catch(() => undefined);
+        const response = await request(`${base}/login`, { ...BOUNDED, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"u2","userNm":"Lee"}' }).catch(() => undefined);
         served = response?.statusCode === 200;
         await response?.body.dump();
         if (!served) await new Promise((resolve) => setTimeout(resolve, 200));
