@@ -217,3 +217,13 @@ export interface Finding {
 
 /** A finding as a phase records it: its id is one of FINDINGS, which config files may name. */
 export type RecordedFinding = Finding & { id: FindingId };
+
+/** Answers that say "no session" when they carry no counter: 2xx and 3xx (a redirect to the login page), 401, 403, 404, 410. */
+const NO_SESSION_STATUSES = new Set([401, 403, 404, 410]);
+
+/**
+ * A read judged for read-your-writes: one whose answer can say the session is there or not. Other
+ * 4xx (a 429, a CSRF 422, a 400) say nothing of the replica and are counted with the errors, never
+ * as a session missing.
+ */
+export const judgedReplicaRead = (read: Pick<ReplicaReadRecord, 'status'>) => (read.status >= 200 && read.status < 400) || NO_SESSION_STATUSES.has(read.status);

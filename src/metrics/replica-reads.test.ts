@@ -18,6 +18,11 @@ describe('read-your-writes violations', () => {
     expect(m).toMatchObject({ reads: 4, answered: 2, errors: 2, missing: 1, stale: 0, violations: 1, behindMax: null, behindP50: null });
   });
 
+  it('count a 4xx that says nothing of a session (429, a CSRF 422, 400) with the errors, never as a session missing; a redirect to the login page and 401/403/404/410 are no session', () => {
+    const m = replicaReadsPart(part([read(1, null, 429), read(2, null, 422), read(3, null, 400), read(4, null, 302), read(5, null, 403), read(6, null, 404), read(7, null, 410)]));
+    expect(m).toMatchObject({ reads: 7, answered: 4, errors: 3, missing: 4 });
+  });
+
   it('give no rate without an answered read, rather than 0', () => {
     expect(replicaReadsPart(part([read(1, null, 0)])).violationRate).toBeNull();
     expect(replicaReadsPart(part([])).violationRate).toBeNull();

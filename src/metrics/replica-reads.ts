@@ -1,4 +1,4 @@
-import type { ReplicaReadRecord, ReplicaReadsRecord } from '../driver/records.js';
+import { judgedReplicaRead, type ReplicaReadsRecord } from '../driver/records.js';
 
 /**
  * DESIGN.md's read-your-writes violations, per part of replica-reads (without and with the
@@ -15,9 +15,9 @@ export interface ReplicaReadsPart {
   writesAcknowledged: number;
   /** Reads sent through the reader endpoint (one per acknowledged write). */
   reads: number;
-  /** Reads that got an answer that is not a 5xx: the ones judged. */
+  /** Reads whose answer can show a session or its absence (2xx, 3xx, 401, 403, 404, 410): the ones judged. */
   answered: number;
-  /** Reads with no answer or a 5xx: counted apart, neither kept nor violated. */
+  /** Reads with no answer, a 5xx or another 4xx: counted apart, neither kept nor violated. */
   errors: number;
   /** Answered reads that showed no session (no counter). */
   missing: number;
@@ -41,7 +41,7 @@ export interface ReplicaReadsMetrics {
   stale: number;
 }
 
-const isAnswered = (read: ReplicaReadRecord) => read.status !== 0 && read.status < 500;
+const isAnswered = judgedReplicaRead;
 
 export function replicaReadsPart(record: ReplicaReadsRecord): ReplicaReadsPart {
   const answered = record.reads.filter(isAnswered);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EnvironmentError } from '../../platform/errors.js';
 import { classifyAction, isError, type Exchange } from '../driver.js';
 import { definePhase, type PhaseClient } from '../phase.js';
-import type { Outcome, ReplicaReadRecord, ReplicaReadsRecord } from '../records.js';
+import { judgedReplicaRead, type Outcome, type ReplicaReadRecord, type ReplicaReadsRecord } from '../records.js';
 import type { VirtualUser } from '../users.js';
 
 /**
@@ -84,7 +84,7 @@ export const replicaReads = definePhase({
 /** Fewer bytes than this per read cannot have carried a query: a Redis `GET k` is 14 bytes of RESP, a PostgreSQL query message more. */
 const SMALLEST_QUERY_BYTES = 8;
 
-const answered = (read: ReplicaReadRecord) => read.status !== 0 && read.status < 500;
+const answered = judgedReplicaRead;
 
 function statuses(reads: readonly ReplicaReadRecord[]): string {
   return [...new Set(reads.map((read) => read.status))].sort((a, b) => a - b).slice(0, 5).join(', ') || 'none';
