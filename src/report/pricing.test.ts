@@ -174,10 +174,21 @@ describe('parsePricing', () => {
 
   it('takes the class bare for EC2 and behind the cache. or db. prefix for the managed services, nothing else', () => {
     const priced = (type: string) => ({ ...valid, instances: { redis: { type, hourly: 1, source: 'https://example.com' } } });
-    for (const type of ['t3.medium', 'cache.t3.medium', 'db.t3.medium']) expect(parsePricing(priced(type), 'prices.yaml').instances.redis?.type).toBe(type);
+    expect(parsePricing(priced('cache.t3.medium'), 'prices.yaml').instances.redis?.type).toBe('cache.t3.medium');
     for (const type of ['t3.large', 'cache.t3.micro', 'db.t4g.medium', 'x.t3.medium']) {
       expect(problems(priced(type))).toEqual([`prices.yaml: instances.redis.type: ${type} is not of the file's class t3.medium; expected t3.medium, cache.t3.medium or db.t3.medium`]);
     }
+  });
+
+  it('refuses an instance of the class on another service (the app on ElastiCache, Redis on RDS), naming the one it runs on', () => {
+    const priced = (instances: Record<string, string>) => ({ ...valid, instances: Object.fromEntries(Object.entries(instances).map(([key, type]) => [key, { type, hourly: 1, source: 'https://example.com' }])) });
+    expect(problems(priced({ app: 'cache.t3.medium', redis: 'db.t3.medium', postgres: 't3.medium', mongo: 'cache.t3.medium' }))).toEqual([
+      "prices.yaml: instances.app.type: cache.t3.medium is another service's instance; app runs on t3.medium",
+      "prices.yaml: instances.redis.type: db.t3.medium is another service's instance; redis runs on cache.t3.medium",
+      "prices.yaml: instances.postgres.type: t3.medium is another service's instance; postgres runs on db.t3.medium",
+      "prices.yaml: instances.mongo.type: cache.t3.medium is another service's instance; mongo runs on db.t3.medium",
+    ]);
+    expect(parsePricing(priced({ app: 't3.medium', redis: 'cache.t3.medium', postgres: 'db.t3.medium', mongo: 'db.t3.medium' }), 'prices.yaml').instances.mongo?.type).toBe('db.t3.medium');
   });
 });
 

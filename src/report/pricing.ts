@@ -27,6 +27,9 @@ const instancePrice = z.strictObject({
  */
 const SERVICE_PREFIXES = ['cache.', 'db.'] as const;
 
+/** The service each priced instance runs on, as AWS names its instances: EC2 bare, ElastiCache `cache.`, RDS and DocumentDB `db.`. */
+const SERVICE_PREFIX: Readonly<Record<string, string>> = { app: '', redis: 'cache.', postgres: 'db.', mongo: 'db.' };
+
 /** The instance types of one class: `t3.medium`, `cache.t3.medium`, `db.t3.medium`. */
 export function typesOfClass(instanceClass: string): string[] {
   return [instanceClass, ...SERVICE_PREFIXES.map((prefix) => `${prefix}${instanceClass}`)];
@@ -53,7 +56,13 @@ export function pricingSchema(registry: StrategyRegistry = strategyRegistry) {
     .superRefine((pricing, context) => {
       const types = typesOfClass(pricing.class);
       for (const [key, price] of Object.entries(pricing.instances)) {
-        if (!price || types.includes(price.type)) continue;
+        if (!price) continue;
+        const expected = SERVICE_PREFIX[key];
+        if (types.includes(price.type) && expected !== undefined && price.type !== `${expected}${pricing.class}`) {
+          context.addIssue({ code: 'custom', path: ['instances', key, 'type'], message: `${price.type} is another service's instance; ${key} runs on ${expected}${pricing.class}` });
+          continue;
+        }
+        if (types.includes(price.type)) continue;
         context.addIssue({
           code: 'custom',
           path: ['instances', key, 'type'],

@@ -1,3 +1,4 @@
+import { allSettledOrThrow } from '../../platform/settled.js';
 import { z } from 'zod';
 import { EnvironmentError } from '../../platform/errors.js';
 import { classifyAction, isError, type Exchange } from '../driver.js';
@@ -49,7 +50,8 @@ export const replicaReads = definePhase({
     try {
       const deadline = context.now() + options.durationMs;
       const slots = new Slots(context.concurrency);
-      await Promise.all(context.users.map((user) => userLoop(context, user, record, deadline, slots)));
+      // Every user's loop ends before the delay is taken off and a failure is thrown: none keeps sending under a reset link.
+      await allSettledOrThrow(context.users.map((user) => userLoop(context, user, record, deadline, slots)));
     } finally {
       if (delayMs > 0 && !context.signal.aborted) await replication.setLinkDelay!(0);
     }
