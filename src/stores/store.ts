@@ -112,7 +112,7 @@ export interface StoreReplication {
    * reads through it then prove nothing about replicas. Absent when the store has no reader endpoint.
    */
   readerNode?(): string | undefined;
-  /** Connections open through the reader endpoint now, and accepted since it started: whether apps read there at all. */
+  /** Connections open through the reader endpoint now, accepted and bytes received since it started: whether the reads went there at all. */
   readerConnections?(): Promise<{ connections: number; accepted: number; received?: number }>;
 }
 
