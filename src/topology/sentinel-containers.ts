@@ -71,5 +71,7 @@ export function sentinelComposeNotes(topology: ReturnType<typeof sentinelRedisCo
     'The Sentinels fail over by themselves, under compose as under hactl: stop the primary and within seconds a replica is',
     'promoted and the apps follow. Started again, the old primary is an empty primary until the Sentinels make it a replica of',
     'the new one (a few seconds later); apps do not reach it meanwhile, as the Sentinels no longer name it.',
+    "A Sentinel learns the replicas from the primary's INFO, asked every 10 s: a primary stopped before the Sentinels list",
+    'its replicas (SENTINEL replicas hactl, about 10 s after start) has no replica to fail over to, and stays down.',
   ];
 }

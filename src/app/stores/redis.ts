@@ -49,16 +49,25 @@ export async function openReaderStore(config: AppConfig, url: string): Promise<O
  */
 async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
   const url = parseSentinelUrl(config.storeUrl!);
+  const mapped = Object.keys(url.map).length > 0;
   const socket = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
+  // With a map, node-redis opens a new primary client at every rediscovery (see scanInterval), and
+  // a client's connect() retries until its node answers. A rediscovery in the seconds before the
+  // Sentinels held a killed primary down opened one to that node, and every request of this
+  // replica waited on it until the node came back: forever, under compose. Giving up after a few
+  // tries fails that rediscovery, and node-redis's next one (a second later) finds the promoted node.
+  const nodeSocket = mapped
+    ? { ...socket, reconnectStrategy: (retries: number) => (retries >= 3 ? new Error('the Redis node did not answer 4 connection attempts') : socket.reconnectStrategy(retries)) }
+    : socket;
   const sentinel = createSentinel({
     name: url.masterName,
     sentinelRootNodes: url.sentinels,
-    ...(Object.keys(url.map).length > 0 ? { nodeAddressMap: (address: string) => url.map[address] } : {}),
+    ...(mapped ? { nodeAddressMap: (address: string) => url.map[address] } : {}),
     // A node connection that is down fails its commands, as the direct client does; but while the
     // Sentinel client knows no primary (from the old one's death to +switch-master) it holds
     // commands until it learns one, so a request waits rather than fails, bounded by the caller's
     // own timeout (hactl's --request-timeout): the README says so of this variant's error counts.
-    nodeClientOptions: { disableOfflineQueue: true, socket },
+    nodeClientOptions: { disableOfflineQueue: true, socket: nodeSocket },
     sentinelClientOptions: { socket },
     masterPoolSize: 1,
     // A missed +switch-master is caught by the next scan; the default 10 s would be the outage. Not
@@ -66,7 +75,7 @@ async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
     // mapped address, so every scan takes the primary for a new one and reconnects (requests then
     // waited seconds behind the reconnections); it still follows the Sentinels' events and its own
     // failed commands.
-    scanInterval: Object.keys(url.map).length > 0 ? 0 : 1_000,
+    scanInterval: mapped ? 0 : 1_000,
   });
   sentinel.on('error', () => {});
   await sentinel.connect();
