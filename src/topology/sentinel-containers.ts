@@ -71,7 +71,9 @@ export function sentinelComposeNotes(topology: ReturnType<typeof sentinelRedisCo
     'The Sentinels fail over by themselves, under compose as under hactl: stop the primary and within seconds a replica is',
     'promoted and the apps follow. Started again, the old primary is an empty primary until the Sentinels make it a replica of',
     'the new one (a few seconds later); apps do not reach it meanwhile, as the Sentinels no longer name it.',
-    "A Sentinel learns the replicas from the primary's INFO, asked every 10 s: a primary stopped before the Sentinels list",
-    'its replicas (SENTINEL replicas hactl, about 10 s after start) has no replica to fail over to, and stays down.',
+    "Only once every Sentinel knows the replicas (from the primary's INFO, asked every 10 s) and the other Sentinels (hello",
+    'messages, every 2 s) can they fail over: a primary stopped sooner after `up` has no replica to promote, and the apps wait',
+    'until it is started again, empty (hactl\'s own runs wait for this before any fault). Ready means num-slaves 1 or more and',
+    `num-other-sentinels ${topology.sentinels.length - 1} in: docker compose exec ${topology.sentinels[0]!.plan.service} redis-cli -p ${SENTINEL_PORT} SENTINEL master ${SENTINEL_MASTER_NAME}`,
   ];
 }

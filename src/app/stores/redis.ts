@@ -51,14 +51,16 @@ async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
   const url = parseSentinelUrl(config.storeUrl!);
   const mapped = Object.keys(url.map).length > 0;
   const socket = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
-  // With a map, node-redis opens a new primary client at every rediscovery (see scanInterval), and
-  // a client's connect() retries until its node answers. A rediscovery in the seconds before the
-  // Sentinels held a killed primary down opened one to that node, and every request of this
-  // replica waited on it until the node came back: forever, under compose. Giving up after a few
-  // tries fails that rediscovery, and node-redis's next one (a second later) finds the promoted node.
-  const nodeSocket = mapped
-    ? { ...socket, reconnectStrategy: (retries: number) => (retries >= 3 ? new Error('the Redis node did not answer 4 connection attempts') : socket.reconnectStrategy(retries)) }
-    : socket;
+  // node-redis reopens the primary's client at a rediscovery whenever its own is not ready (and,
+  // with a map, at every one: see scanInterval), and a client's connect() retries until its node
+  // answers. The first request after a primary's kill rediscovers before the Sentinels hold it
+  // down, so it opened a client to the dead node, and every request of this replica waited on that
+  // connect until the node came back: for ever under compose; in a hactl run, until the old primary
+  // restarted empty, and took writes that its demotion then lost. Giving up after 4 attempts
+  // (0.35 s when refused, up to 8 s when each waits out connectTimeout) fails that rediscovery,
+  // and node-redis tries again a second later, until the Sentinels name the promoted node. Each
+  // failed one prints its error to stdout (node-redis's console.log): noise, not a fault.
+  const nodeSocket = { ...socket, reconnectStrategy: (retries: number) => (retries >= 3 ? new Error('the Redis node did not answer 4 connection attempts') : socket.reconnectStrategy(retries)) };
   const sentinel = createSentinel({
     name: url.masterName,
     sentinelRootNodes: url.sentinels,
