@@ -4,6 +4,9 @@ import type { AppConfig } from '../config.js';
 import { isSentinelUrl, parseSentinelUrl } from './sentinel-url.js';
 import type { OpenedStore } from './types.js';
 
+/** Every client's socket: a connect bounded at 2 s, reconnects backing off from 50 ms to 1 s. */
+const SOCKET = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
+
 /** connect-redis over node-redis: what Spring Session Data Redis is to a Spring app. */
 export async function openStore(config: AppConfig): Promise<OpenedStore> {
   if (isSentinelUrl(config.storeUrl)) return openThroughSentinel(config);
@@ -11,7 +14,7 @@ export async function openStore(config: AppConfig): Promise<OpenedStore> {
     url: config.storeUrl,
     // Without this, commands queue while Redis is down and requests hang instead of failing.
     disableOfflineQueue: true,
-    socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000) },
+    socket: SOCKET,
   });
   // A lost connection is reported on each failing request; the client reconnects on its own.
   client.on('error', () => {});
@@ -30,7 +33,7 @@ export async function openStore(config: AppConfig): Promise<OpenedStore> {
  * A replica refuses writes, so express-session's touch is made a no-op: reading must not write.
  */
 export async function openReaderStore(config: AppConfig, url: string): Promise<OpenedStore> {
-  const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000) } });
+  const client = createClient({ url, disableOfflineQueue: true, socket: SOCKET });
   client.on('error', () => {});
   await client.connect();
   const store = new RedisStore({ client, prefix: 'hactl:sess:', ttl: config.ttlSeconds });
@@ -50,17 +53,16 @@ export async function openReaderStore(config: AppConfig, url: string): Promise<O
 async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
   const url = parseSentinelUrl(config.storeUrl!);
   const mapped = Object.keys(url.map).length > 0;
-  const socket = { connectTimeout: 2_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) };
   // node-redis reopens the primary's client at a rediscovery whenever its own is not ready (and,
   // with a map, at every one: see scanInterval), and a client's connect() retries until its node
   // answers. The first request after a primary's kill rediscovers before the Sentinels hold it
   // down, so it opened a client to the dead node, and every request of this replica waited on that
-  // connect until the node came back: for ever under compose; in a hactl run, until the old primary
-  // restarted empty, and took writes that its demotion then lost. Giving up after 4 attempts
+  // connect until the node came back: for ever under compose, and in a hactl run until hactl
+  // restarted the old node (its wait counted as the store's unavailability). Giving up after 4 attempts
   // (0.35 s when refused, up to 8 s when each waits out connectTimeout) fails that rediscovery,
   // and node-redis tries again a second later, until the Sentinels name the promoted node. Each
   // failed one prints its error to stdout (node-redis's console.log): noise, not a fault.
-  const nodeSocket = { ...socket, reconnectStrategy: (retries: number) => (retries >= 3 ? new Error('the Redis node did not answer 4 connection attempts') : socket.reconnectStrategy(retries)) };
+  const nodeSocket = { ...SOCKET, reconnectStrategy: (retries: number) => (retries >= 3 ? new Error('the Redis node did not answer 4 connection attempts') : SOCKET.reconnectStrategy(retries)) };
   const sentinel = createSentinel({
     name: url.masterName,
     sentinelRootNodes: url.sentinels,
@@ -70,7 +72,7 @@ async function openThroughSentinel(config: AppConfig): Promise<OpenedStore> {
     // commands until it learns one, so a request waits rather than fails, bounded by the caller's
     // own timeout (hactl's --request-timeout): the README says so of this variant's error counts.
     nodeClientOptions: { disableOfflineQueue: true, socket: nodeSocket },
-    sentinelClientOptions: { socket },
+    sentinelClientOptions: { socket: SOCKET },
     masterPoolSize: 1,
     // A missed +switch-master is caught by the next scan; the default 10 s would be the outage. Not
     // with a map: node-redis 5 compares the primary the Sentinels name with its own client's
